@@ -1,0 +1,90 @@
+# dale — plain Makefile.  Targets: all test demo bench asan debug install clean deps
+#
+# One library (libdale.a + libdale.so) is built from every src/**/*.c and linked
+# into the CLI (build/dale), every test (tests/test_*.c -> build/tests/test_*)
+# and the benches.  Dependencies come from Debian packages installed by
+# scripts/install-deps.sh; `make test` and `make demo` run it first (it is
+# idempotent and does nothing when everything is present).
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+OPT     ?= -O2
+WARN    = -Wall -Wextra -Wshadow -Wconversion -Wdouble-promotion -Wstrict-prototypes \
+          -Wmissing-prototypes -Wmissing-declarations -Wno-sign-conversion
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN) \
+             -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  = -lopenblas -llapacke -lzip -lz -lcjson -lm -lpthread
+BLASDIR = $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-pthread /usr/lib/$(shell uname -m)-linux-gnu/openblas-pthread))
+LDFLAGS ?=
+ALL_LDFLAGS = $(if $(BLASDIR),-L$(BLASDIR)) $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+LIB_SRC  = $(sort $(wildcard src/*/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC  = $(sort $(wildcard cli/*.c))
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC = $(sort $(wildcard tests/test_*.c))
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SCRIPTS = $(sort $(wildcard tests/test_*.sh))
+HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) tests/check.h
+
+.PHONY: all test demo bench asan debug install clean deps check-deps
+
+all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN)
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libdale.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libdale.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LDLIBS)
+
+$(BUILD)/dale: $(CLI_OBJ) $(BUILD)/libdale.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libdale.a
+	$(CC) -o $@ $< $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS)
+
+deps:
+	@bash scripts/install-deps.sh
+
+# The whole suite: every C test executable, then the CLI shell tests.
+# Each prints PASS/FAIL lines; the runner prints "N passed, N failed" and
+# exits non-zero when anything failed.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/run-tests.sh $(BUILD) $(TEST_BIN) $(TEST_SCRIPTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/dale
+	@bash scripts/demo.sh $(BUILD)/dale
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh $(BUILD)
+
+# Address + undefined-behaviour sanitizers over the whole suite (separate build dir).
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  bash scripts/run-tests.sh build-asan $(TEST_BIN:$(BUILD)/%=build-asan/%) $(TEST_SCRIPTS)
+
+debug:
+	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0" all
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/dale
+	install -m 755 $(BUILD)/dale $(DESTDIR)$(PREFIX)/bin/dale
+	install -m 644 $(BUILD)/libdale.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libdale.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/dale/*.h $(DESTDIR)$(PREFIX)/include/dale/
+
+clean:
+	rm -rf build build-asan build-debug

@@ -1,0 +1,8 @@
+/* cli.h — subcommands of the dale command-line tool.  Each returns the
+ * process exit code: 0 ok, 1 runtime error, 2 usage error. */
+#ifndef DALE_CLI_H
+#define DALE_CLI_H
+
+int cmd_train(int argc, char **argv);
+
+#endif

@@ -1,0 +1,31 @@
+/* dale.c — entry point of the `dale` tool: git-style subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: dale <command> [options]\n\n"
+          "commands:\n"
+          "  train     train a network (rnn | colei | dann) on a task; `dale train --help`\n"
+          "  help      this text\n\n"
+          "Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "dale: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,125 @@
+/* train.c — `dale train`: options -> resolved config -> dale_train_run. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "dale/config.h"
+#include "dale/trainer.h"
+
+static void train_usage(FILE *f)
+{
+    fputs("usage: dale train [--config FILE] [--resume] [--quiet] [--OPTION VALUE ...]\n\n"
+          "Trains one network and writes config.json, metrics.csv, checkpoint.npz,\n"
+          "final.npz and result.json into --out.  Options (also keys of config.json):\n\n",
+          f);
+    dale_config_print_help(f);
+    fputs("\n  --config FILE        read options from a JSON object first (flags override it)\n"
+          "  --resume             continue the run in --out from its checkpoint.npz (the\n"
+          "                       run's own config.json is used; other flags are refused)\n"
+          "  --quiet              no progress output\n",
+          f);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    dale_run_config c;
+    dale_config_defaults(&c);
+    int resume = 0, quiet = 0;
+    /* --config first, so that command-line flags override the file. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            train_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "dale train: --config needs a file\n");
+                return 2;
+            }
+            if (dale_config_load_json(&c, argv[i + 1])) {
+                fprintf(stderr, "dale train: %s\n", dale_last_error());
+                return 2;
+            }
+        }
+    }
+    int flags = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--config")) { i++; continue; }
+        if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "dale train: unexpected argument '%s' (options start with --)\n", a);
+            return 2;
+        }
+        const char *key = a + 2, *eq = strchr(key, '=');
+        char name[128];
+        const char *val;
+        if (eq) {
+            snprintf(name, sizeof name, "%.*s", (int)(eq - key), key);
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", key);
+            if (!dale_config_has(name)) {
+                fprintf(stderr, "dale train: unknown option '--%s' (see dale train --help)\n", name);
+                return 2;
+            }
+            if (i + 1 >= argc) {
+                fprintf(stderr, "dale train: option '--%s' needs a value\n", name);
+                return 2;
+            }
+            val = argv[++i];
+        }
+        if (dale_config_set(&c, name, val)) {
+            fprintf(stderr, "dale train: %s\n", dale_last_error());
+            return 2;
+        }
+        if (strcmp(name, "out")) flags++;
+    }
+    if (resume) {
+        /* The run's own resolved config defines it; only --out may be given. */
+        if (!c.out[0]) {
+            fprintf(stderr, "dale train: --resume needs --out RUN_DIR\n");
+            return 2;
+        }
+        if (flags) {
+            fprintf(stderr, "dale train: --resume takes only --out (the run's config.json defines the run)\n");
+            return 2;
+        }
+        char out[sizeof c.out], path[sizeof c.out + 16];
+        snprintf(out, sizeof out, "%s", c.out);
+        snprintf(path, sizeof path, "%s/config.json", out);
+        dale_config_defaults(&c);
+        if (dale_config_load_json(&c, path)) {
+            fprintf(stderr, "dale train: %s\nhint: is %s a run directory written by dale train?\n",
+                    dale_last_error(), out);
+            return 1;
+        }
+        snprintf(c.out, sizeof c.out, "%s", out);
+    }
+    if (dale_config_resolve(&c)) {
+        fprintf(stderr, "dale train: %s\n", dale_last_error());
+        return 2;
+    }
+    dale_set_blas_threads(1);
+    dale_train_options opt = {resume, quiet ? NULL : stderr, !quiet && isatty(2)};
+    if (!quiet)
+        fprintf(stderr, "dale train: task %s, model %s, %ld x %ld hidden, lr %g, clip %g (%s), seed %llu -> %s\n",
+                c.task, c.model, c.layers, c.hidden, c.lr, c.clip, c.clip_scope,
+                (unsigned long long)c.seed, c.out);
+    if (dale_train_run(&c, &opt)) {
+        fprintf(stderr, "dale train: %s\n", dale_last_error());
+        if (resume)
+            fprintf(stderr, "hint: the checkpoint may be damaged; start again without --resume\n");
+        return 1;
+    }
+    FILE *f;
+    char path[sizeof c.out + 16];
+    snprintf(path, sizeof path, "%s/result.json", c.out);
+    if (!quiet && (f = fopen(path, "r"))) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) fputs(line, stderr);
+        fclose(f);
+    }
+    return 0;
+}

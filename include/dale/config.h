@@ -1,0 +1,80 @@
+/* dale/config.h — the run configuration: one struct, one option table.
+ *
+ * Every option is a CLI flag (--clip-scope) and a JSON key of config.json
+ * (clip_scope); the table below drives parsing, --help (with defaults),
+ * JSON reading and writing, so they cannot drift apart.  "auto" values (or
+ * -1 for numbers) are filled by dale_config_resolve() from the task and the
+ * model (spec §6 defaults), and config.json always holds resolved values.
+ */
+#ifndef DALE_CONFIG_H
+#define DALE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "dale/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DALE_STR 64
+
+typedef struct dale_run_config {
+    /* what */
+    char task[DALE_STR];
+    char model[DALE_STR];
+    long layers, hidden;
+    char dense[DALE_STR];        /* comma-separated widths of ReLU dense layers, "" none */
+    double inhib;                /* fraction of inhibitory units; sets ei_ratio = 1/p - 1 */
+    double ei_ratio;             /* nE:nI */
+    long dann_ni_in, dann_ni_rec, dann_ni_out; /* 0: max(width/(ratio+1), 1) */
+    /* init */
+    double rho;
+    char zero_diag[DALE_STR];    /* on | off */
+    char colei_dist[DALE_STR];   /* exponential | gamma | uniform */
+    double gamma_shape;
+    double numerator;
+    char dann_wie[DALE_STR];     /* mean | random */
+    char rnn_input_init[DALE_STR]; /* uniform | he */
+    char bias_centering[DALE_STR]; /* on | off */
+    /* update */
+    double lr;
+    double clip;                 /* 0: none */
+    char clip_scope[DALE_STR];   /* auto | tensor | layer | global */
+    char inhib_grad_scale[DALE_STR]; /* auto | on | off */
+    char project[DALE_STR];      /* auto | on | off */
+    char sign_freeze[DALE_STR];  /* on | off */
+    double lr_decay;             /* -1 auto; multiply lr by this ... */
+    long lr_decay_every;         /* ... after within-epoch batches i with i % k == 0; 0 none */
+    /* budget and bookkeeping */
+    long batch, epochs, max_updates; /* max_updates -1: none; 0: write the init and stop */
+    long eval_every, eval_batch, checkpoint_every;
+    char spectra[DALE_STR];      /* on | off: NSE, σmax, ρ of each W at every evaluation */
+    uint64_t seed;
+    /* adding problem */
+    long adding_n, adding_len, adding_test;
+    uint64_t data_seed;
+    char split[DALE_STR];        /* reference | paper */
+    char out[512];
+} dale_run_config;
+
+DALE_API void dale_config_defaults(dale_run_config *c);
+/* Set option `key` (JSON spelling or CLI spelling without "--") from text.
+ * DALE_ERR_ARG names the key and what was expected. */
+DALE_API dale_status dale_config_set(dale_run_config *c, const char *key, const char *value);
+/* 1 if key names an option. */
+DALE_API int dale_config_has(const char *key);
+/* Read a JSON object of options (unknown keys are errors, naming the file). */
+DALE_API dale_status dale_config_load_json(dale_run_config *c, const char *path);
+/* Fill every auto value and check consistency (sizes > 0, ratio > 0, ...). */
+DALE_API dale_status dale_config_resolve(dale_run_config *c);
+/* Write all options as a JSON object (atomically). */
+DALE_API dale_status dale_config_write_json(const dale_run_config *c, const char *path);
+/* Print "  --key VALUE   help (default: ...)" for every option. */
+DALE_API void dale_config_print_help(FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

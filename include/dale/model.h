@@ -1,0 +1,145 @@
+/* dale/model.h — E/I recurrent networks: parameter table, init, forward, BPTT.
+ *
+ * A network is L recurrent cells, then optional ReLU dense layers, then a
+ * linear readout.  Each cell computes, for t = 1..T,
+ *     z_t = U x_t + W h_{t-1} + b,   h_t = relu(z_t),   h_0 = 0,
+ * where U (n, d) and W (n, n) are EFFECTIVE matrices built from the model's
+ * raw parameters:
+ *     rnn    U = U,                     W = W
+ *     colei  U = U_pos diag(s_in),      W = W_pos diag(s_h)     (s = ±1 per column)
+ *     dann   U = U_EE - U_EI U_IE,      W = W_EE - W_EI W_IE    (factors >= 0)
+ * Dense layers and the readout are the same maps without recurrence.  Layer
+ * l+1 receives h^l_t at the same step; dense layers and the readout read the
+ * last cell.  All matrices are "post x pre" (row = receiving unit).
+ *
+ * Memory: one contiguous float32 buffer `theta` holds every raw parameter,
+ * described by the table `params` (name, shape, offset, layer, flags); `grad`
+ * has the same layout.  Activations live in a plan sized by dale_net_plan()
+ * for at most (T, B); a forward with larger sizes fails with DALE_ERR_SHAPE.
+ * Batches are time-major: x is (T, B, d).
+ *
+ * Parameter names: "cellK.<p>", "denseK.<p>", "out.<p>" with <p> one of
+ *     rnn: U W b (cells), W b (dense/readout)
+ *     colei: U_pos W_pos b (cells), W_pos b (dense/readout)
+ *     dann: U_EE U_IE U_EI W_EE W_IE W_EI b (cells), W_EE W_IE W_EI b (dense/readout)
+ */
+#ifndef DALE_MODEL_H
+#define DALE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dale/rng.h"
+#include "dale/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dale_model_type { DALE_MODEL_RNN, DALE_MODEL_COLEI, DALE_MODEL_DANN, DALE_MODEL_COUNT } dale_model_type;
+DALE_API const char *dale_model_name(dale_model_type t);
+/* Parse "rnn" | "colei" | "dann" (also "song" for colei, "danns" for dann). */
+DALE_API dale_status dale_model_parse(const char *s, dale_model_type *out);
+
+/* Distribution family of ColEI weights at init (appendix Fig. 14). */
+typedef enum dale_colei_dist { DALE_DIST_EXPONENTIAL, DALE_DIST_GAMMA, DALE_DIST_UNIFORM } dale_colei_dist;
+
+#define DALE_MAX_DENSE 8
+
+typedef struct dale_net_config {
+    dale_model_type type;
+    size_t input;        /* d: input width                                      */
+    size_t layers;       /* L >= 1 recurrent cells                              */
+    size_t hidden;       /* n: width of every cell                              */
+    size_t output;       /* m: readout width                                    */
+    size_t ndense;       /* number of ReLU dense layers between cells and readout */
+    size_t dense[DALE_MAX_DENSE];
+    /* E/I structure */
+    double ei_ratio;     /* nE:nI, > 0 (9 = 10 % inhibitory); ColEI split and DANN auto counts */
+    size_t dann_ni_in;   /* DANN inhibitory units on the input side of a cell (0: auto)   */
+    size_t dann_ni_rec;  /* DANN inhibitory units on the recurrent side (0: auto)         */
+    size_t dann_ni_out;  /* DANN inhibitory units of the readout and dense layers (0: auto) */
+    /* initialisation */
+    double rho;          /* ColEI: spectral radius of W after rescaling (default 1.5)   */
+    int zero_diag;       /* ColEI: zero the diagonal of W before rescaling (ref: 1)     */
+    dale_colei_dist colei_dist; /* ColEI weight family (ref: exponential)            */
+    double gamma_shape;  /* ColEI gamma family shape k (default 2)                  */
+    double numerator;    /* RNN/DANN variance numerator ν (default 1/3)             */
+    int dann_wie_random; /* DANN recurrent W_IE: 0 mean row of W_EE (paper), 1 iid Exp */
+    int rnn_input_he;    /* RNN: first-layer U ~ N(0, 2/d) instead of U[-1/√n, 1/√n] */
+    int bias_centering;  /* ColEI first layer b = -√d·input_mean (ref: 0 = off)     */
+    double input_mean;   /* dataset mean for bias centering                         */
+} dale_net_config;
+
+/* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,
+ * zero diagonal, ν = 1/3, mean-row W_IE); sizes are left 0 for the caller. */
+DALE_API void dale_net_config_defaults(dale_net_config *cfg);
+
+/* E/I split of a population of N units for ratio r = nE:nI (spec §2.1):
+ * nI = ceil(N / (r + 1)) computed in double, nE = N - nI. */
+DALE_API void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI);
+
+/* Parameter flags. */
+enum {
+    DALE_P_NONNEG = 1u << 0, /* constrained >= 0 (ColEI *_pos, DANN factors): projected */
+    DALE_P_FREEZE = 1u << 1, /* recurrent W / dense W: subject to sign freezing        */
+    DALE_P_BIAS = 1u << 2,
+    DALE_P_INHIB = 1u << 3, /* DANN inhibitory factor (U_IE, U_EI, W_IE, W_EI)          */
+    DALE_P_REC = 1u << 4,   /* part of the recurrent matrix W                          */
+};
+
+typedef struct dale_param {
+    char name[32];
+    size_t rows, cols; /* bias: rows = n, cols = 1 */
+    size_t offset;     /* into theta / grad */
+    size_t layer;      /* clipping group: cells, then dense layers, then the readout */
+    unsigned flags;
+    float grad_scale;  /* DANN inhibitory gradient scaling (1 elsewhere)           */
+} dale_param;
+
+typedef struct dale_net dale_net;
+
+/* Create a network with zeroed parameters.  Validates the config (sizes > 0,
+ * ratio > 0, each ColEI split with nE >= 1 and nI >= 1, DANN widths >= 2...).
+ * Errors: DALE_ERR_ARG (message names the field), DALE_ERR_NOMEM. */
+DALE_API dale_status dale_net_create(const dale_net_config *cfg, dale_net **out);
+DALE_API void dale_net_free(dale_net *net); /* NULL-safe */
+
+DALE_API const dale_net_config *dale_net_config_of(const dale_net *net);
+DALE_API size_t dale_net_nparams(const dale_net *net);       /* table entries */
+DALE_API const dale_param *dale_net_param(const dale_net *net, size_t i);
+DALE_API int dale_net_find(const dale_net *net, const char *name); /* index or -1 */
+DALE_API size_t dale_net_size(const dale_net *net);          /* floats in theta */
+DALE_API float *dale_net_theta(dale_net *net);
+DALE_API float *dale_net_grad(dale_net *net);
+DALE_API size_t dale_net_ncells(const dale_net *net);
+DALE_API size_t dale_net_nlayers(const dale_net *net);       /* cells + dense + readout */
+
+/* Reference initialisation of every parameter (spec §2) drawing from rng.
+ * ColEI needs an eigen-solve per cell (DALE_ERR_LAPACK possible). */
+DALE_API dale_status dale_net_init(dale_net *net, dale_rng *rng);
+
+/* Effective matrices of cell k (its W (n, n) and U (n, d)) into caller
+ * buffers, or of the readout when k == ncells (W only, (m, n)).  Builds them
+ * from the current parameters. */
+DALE_API dale_status dale_net_effective(dale_net *net, size_t cell, float *W, float *U);
+
+/* Size the activation plan for sequences of at most T steps and B samples. */
+DALE_API dale_status dale_net_plan(dale_net *net, size_t T, size_t B);
+
+/* Forward pass over x (T, B, d).  all_steps = 0 evaluates dense layers and the
+ * readout at the last step only (output (B, m)); 1 at every step (output
+ * (T, B, m)).  Overwrites the activations; returns a view of the output in
+ * *out (owned by net, valid until the next forward). */
+DALE_API dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B,
+                                      int all_steps, const float **out);
+
+/* BPTT for the last forward: dout has the output's layout.  ACCUMULATES the
+ * raw-parameter gradients into grad (call dale_net_zero_grad first).
+ * DALE_ERR_STATE unless a forward has run since the last backward. */
+DALE_API dale_status dale_net_backward(dale_net *net, const float *dout);
+DALE_API void dale_net_zero_grad(dale_net *net);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/* dale/train.h — losses and update policies (spec §3).
+ *
+ * Losses take the network output and return the mean loss in double; with a
+ * non-NULL `dout` they also write dL/dout (same layout as out), already
+ * divided by the number of predictions, ready for dale_net_backward.
+ *
+ * An update is: (1) DANN inhibitory gradient scaling (param grad_scale),
+ * (2) norm clipping at the chosen scope, (3) SGD step p -= lr g,
+ * (4) projection of non-negative parameters (max(p, 0)) and/or sign freezing
+ * of the recurrent/dense W (W = S max(S W, 1e-9), S the sign at the first
+ * update).  Each step is switched by the policy; the order is fixed.
+ */
+#ifndef DALE_TRAIN_H
+#define DALE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dale/model.h"
+#include "dale/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dale_loss_kind { DALE_LOSS_MSE_LAST, DALE_LOSS_CE_LAST, DALE_LOSS_CE_EVERY } dale_loss_kind;
+
+/* Mean squared error over the N rows and m outputs: mean((out - y)^2). */
+DALE_API double dale_loss_mse(const float *out, const float *y, size_t N, size_t m, float *dout);
+/* Softmax cross-entropy, mean over N rows of logits (N, m) with labels in
+ * [0, m).  *correct (optional) counts argmax hits (first index on ties).
+ * Uses the max-shifted log-sum-exp so large logits do not overflow. */
+DALE_API double dale_loss_ce(const float *logits, const int32_t *labels, size_t N, size_t m,
+                             float *dout, size_t *correct);
+
+typedef enum dale_clip_scope { DALE_CLIP_TENSOR, DALE_CLIP_LAYER, DALE_CLIP_GLOBAL } dale_clip_scope;
+DALE_API const char *dale_clip_scope_name(dale_clip_scope s);
+
+typedef struct dale_update_policy {
+    double clip;           /* max gradient norm; 0 = no clipping                  */
+    dale_clip_scope scope; /* tensor: each tensor alone, ‖g‖ > c -> g c/‖g‖;
+                              layer / global: f = c/(‖g‖ + 1e-12), scale if f < 1 */
+    int inhib_scale;       /* multiply each gradient by its param's grad_scale    */
+    int project;           /* clamp DALE_P_NONNEG parameters at 0 after the step  */
+    int sign_freeze;       /* freeze the sign of DALE_P_FREEZE parameters         */
+} dale_update_policy;
+
+/* The reference policy of a model type (spec §3): colei: per-tensor clipping
+ * + projection; dann: scaling + per-layer clipping + projection; rnn: plain
+ * SGD with per-layer clipping if clip > 0 (no freezing). */
+DALE_API void dale_update_policy_default(dale_model_type t, double clip, dale_update_policy *p);
+
+typedef struct dale_update_stats {
+    double grad_norm;  /* global norm of the (scaled) gradient before clipping */
+    int clipped;       /* number of clip groups that were rescaled            */
+    size_t projected;  /* entries clamped to 0 or frozen at ±1e-9             */
+} dale_update_stats;
+
+/* Sign memory for sign freezing: one float per theta entry (+1, -1, 0). */
+typedef struct dale_signs {
+    float *s;     /* owned; NULL until recorded */
+    size_t size;
+} dale_signs;
+DALE_API dale_status dale_signs_record(dale_signs *sg, dale_net *net);
+DALE_API void dale_signs_free(dale_signs *sg);
+
+/* Apply one update to net with learning rate lr.  Modifies the gradients
+ * (scaling, clipping).  `signs` is needed (recorded) when sign_freeze is on.
+ * Returns DALE_ERR_NUMERIC if the gradient norm is not finite (nothing is
+ * changed then). */
+DALE_API dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
+                                       dale_signs *signs, dale_update_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,44 @@
+/* status.c — result-code texts and the thread-local last-error message. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+static const char *const status_text[DALE_STATUS_COUNT] = {
+    [DALE_OK] = "ok",
+    [DALE_ERR_NOMEM] = "out of memory",
+    [DALE_ERR_ARG] = "invalid argument",
+    [DALE_ERR_SHAPE] = "shape mismatch",
+    [DALE_ERR_IO] = "input/output error",
+    [DALE_ERR_FORMAT] = "bad file format",
+    [DALE_ERR_LAPACK] = "LAPACK failure",
+    [DALE_ERR_NUMERIC] = "non-finite value",
+    [DALE_ERR_STATE] = "call out of order",
+};
+
+static _Thread_local char last_error[1024];
+
+const char *dale_status_str(dale_status code)
+{
+    if ((int)code < 0 || code >= DALE_STATUS_COUNT) return "unknown status";
+    return status_text[code];
+}
+
+const char *dale_last_error(void) { return last_error; }
+
+void dale_clear_error(void) { last_error[0] = '\0'; }
+
+/* Record "message (file:line)".  The message is what users see; the location
+ * tells developers which check fired. */
+dale_status dalei_set_error(dale_status code, const char *file, int line,
+                            const char *fmt, ...)
+{
+    char msg[896];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *base = strrchr(file, '/');
+    snprintf(last_error, sizeof last_error, "%s (%s:%d)", msg, base ? base + 1 : file, line);
+    return code;
+}

@@ -1,0 +1,58 @@
+/* internal.h — cross-file internals of libdale (never installed).
+ *
+ * Naming: dalei_* functions are shared between library files only.
+ * Errors: DALE_FAIL(code, fmt, ...) records a message with file:line and
+ * evaluates to the code, so `return DALE_FAIL(DALE_ERR_ARG, "...")` works.
+ * Allocation: every heap allocation goes through dalei_alloc/dalei_calloc/
+ * dalei_free.  They check n*size for overflow and can be told to fail on the
+ * Nth call (dalei_alloc_fail_at) so tests can walk every failure path.
+ */
+#ifndef DALE_INTERNAL_H
+#define DALE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "dale/status.h"
+
+#if defined(__GNUC__)
+#define DALEI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DALEI_PRINTF(a, b)
+#endif
+
+
+dale_status dalei_set_error(dale_status code, const char *file, int line,
+                            const char *fmt, ...) DALEI_PRINTF(4, 5);
+#define DALE_FAIL(code, ...) dalei_set_error((code), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Always-on assertion for programmer errors inside kernels. */
+#define DALE_ASSERT(cond)                                                        \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                      \
+            abort();                                                             \
+        }                                                                        \
+    } while (0)
+
+/* Checked allocation.  Return NULL (and record DALE_ERR_NOMEM) on overflow,
+ * on failure, or when failure injection says so.  dalei_free(NULL) is a no-op. */
+void *dalei_alloc(size_t n, size_t size);
+void *dalei_calloc(size_t n, size_t size);
+void *dalei_realloc(void *p, size_t n, size_t size);
+char *dalei_strdup(const char *s);
+void dalei_free(void *p);
+
+/* Failure injection (tests): the nth allocation from now (1-based) and every
+ * later one fails; 0 turns injection off.  Thread-local. */
+DALE_API void dalei_alloc_fail_at(long n);
+/* Number of live allocations made through dalei_alloc (for leak checks). */
+DALE_API long dalei_alloc_live(void);
+
+
+
+/* Write `len` bytes to path atomically: "<path>.tmp.<pid>", fsync, rename.
+ * A crash leaves either the old file or the new one, never a torn one. */
+dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len);
+#endif

@@ -1,0 +1,572 @@
+/* net.c — network construction, the parameter table, forward and BPTT.
+ *
+ * Layout: see model_internal.h.  Forward processes one layer at a time over
+ * all T steps (layer l at step t depends only on layer l-1 at step t and on
+ * itself at t-1), so every input projection is a single GEMM over (T*B) rows;
+ * only the recurrent product runs step by step.  Backward mirrors it: per
+ * cell a reverse sweep over t computes dZ_t, then dW, dU, db and the input
+ * gradient are single GEMMs over all steps.
+ *
+ * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; since h = relu(z),
+ * relu'(z_t) = [h_t > 0], so pre-activations are not stored.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "dale/linalg.h"
+#include "internal.h"
+#include "model_internal.h"
+
+static const char *const model_names[DALE_MODEL_COUNT] = {"rnn", "colei", "dann"};
+
+const char *dale_model_name(dale_model_type t)
+{
+    return (unsigned)t < DALE_MODEL_COUNT ? model_names[t] : "?";
+}
+
+dale_status dale_model_parse(const char *s, dale_model_type *out)
+{
+    for (int i = 0; i < DALE_MODEL_COUNT; i++)
+        if (strcmp(s, model_names[i]) == 0) { *out = (dale_model_type)i; return DALE_OK; }
+    if (strcmp(s, "song") == 0) { *out = DALE_MODEL_COLEI; return DALE_OK; }
+    if (strcmp(s, "danns") == 0) { *out = DALE_MODEL_DANN; return DALE_OK; }
+    return DALE_FAIL(DALE_ERR_ARG, "unknown model '%s' (expected rnn, colei or dann)", s);
+}
+
+void dale_net_config_defaults(dale_net_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->type = DALE_MODEL_RNN;
+    cfg->layers = 1;
+    cfg->ei_ratio = 9.0;
+    cfg->rho = 1.5;
+    cfg->zero_diag = 1;
+    cfg->colei_dist = DALE_DIST_EXPONENTIAL;
+    cfg->gamma_shape = 2.0;
+    cfg->numerator = 1.0 / 3.0;
+}
+
+void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI)
+{
+    /* nI = ceil(f), nE = floor(f r) with f = N/(r+1); for integer N these sum to N. */
+    double f = (double)N / (ratio + 1.0);
+    size_t ni = (size_t)ceil(f);
+    if (ni > N) ni = N;
+    *nI = ni;
+    *nE = N - ni;
+}
+
+/* Inhibitory counts of DANN layers: explicit, or max(floor(width/(r+1)), 1). */
+static size_t dann_auto(size_t width, double ratio)
+{
+    size_t k = (size_t)floor((double)width / (ratio + 1.0));
+    return k ? k : 1;
+}
+
+/* ---------------------------------------------------------------- table */
+
+typedef struct table_builder {
+    dale_param *p;
+    size_t n, cap, size;
+} table_builder;
+
+static int add_param(table_builder *tb, const char *prefix, const char *name, size_t rows,
+                     size_t cols, size_t layer, unsigned flags, float scale)
+{
+    DALE_ASSERT(tb->n < tb->cap);
+    dale_param *p = &tb->p[tb->n];
+    snprintf(p->name, sizeof p->name, "%s.%s", prefix, name);
+    p->rows = rows;
+    p->cols = cols;
+    p->offset = tb->size;
+    p->layer = layer;
+    p->flags = flags;
+    p->grad_scale = scale;
+    tb->size += rows * cols;
+    return (int)tb->n++;
+}
+
+/* Describe a map M (rows x cols) of the given model type under `prefix`.
+ * `wname` is "U" or "W"; rec marks the recurrent matrix; first_input marks
+ * the first cell's U (ColEI: all columns positive).  grad scales follow
+ * spec §3.3: cells W_IE/U_IE /= sqrt(n), W_EI /= n, U_EI /= d; dense
+ * W_IE /= sqrt(m), W_EI /= n_in. */
+static void describe_map(table_builder *tb, dale_map *m, const dale_net_config *cfg,
+                         const char *prefix, const char *wname, size_t rows, size_t cols,
+                         size_t ni, size_t layer, int rec, int cell, int first_input)
+{
+    char nm[16];
+    unsigned recf = rec ? DALE_P_REC : 0;
+    memset(m, 0, sizeof *m);
+    m->rows = rows;
+    m->cols = cols;
+    m->p_ie = m->p_ei = -1;
+    switch (cfg->type) {
+    case DALE_MODEL_RNN:
+        m->kind = MAP_PLAIN;
+        /* Sign freezing applies to the recurrent W and to dense/readout W, not U. */
+        m->p_main = add_param(tb, prefix, wname, rows, cols, layer,
+                              recf | ((rec || !cell) ? DALE_P_FREEZE : 0), 1.0f);
+        break;
+    case DALE_MODEL_COLEI:
+        m->kind = MAP_COLSIGN;
+        snprintf(nm, sizeof nm, "%s_pos", wname);
+        m->p_main = add_param(tb, prefix, nm, rows, cols, layer, recf | DALE_P_NONNEG, 1.0f);
+        if (!first_input) {
+            size_t ne;
+            dale_ei_split(cols, cfg->ei_ratio, &ne, &m->ni);
+        }
+        break;
+    case DALE_MODEL_DANN: {
+        m->kind = MAP_DANN;
+        m->ni = ni;
+        /* cell: inputs of width cols, n = rows outputs; dense: same letters. */
+        float s_ie = (float)(1.0 / sqrt((double)rows));
+        float s_ei = (float)(1.0 / (double)cols);
+        snprintf(nm, sizeof nm, "%s_EE", wname);
+        m->p_main = add_param(tb, prefix, nm, rows, cols, layer, recf | DALE_P_NONNEG, 1.0f);
+        snprintf(nm, sizeof nm, "%s_IE", wname);
+        m->p_ie = add_param(tb, prefix, nm, ni, cols, layer,
+                            recf | DALE_P_NONNEG | DALE_P_INHIB, s_ie);
+        snprintf(nm, sizeof nm, "%s_EI", wname);
+        m->p_ei = add_param(tb, prefix, nm, rows, ni, layer,
+                            recf | DALE_P_NONNEG | DALE_P_INHIB, s_ei);
+        break;
+    }
+    default:
+        DALE_ASSERT(0);
+    }
+}
+
+static dale_status check_config(const dale_net_config *c)
+{
+    if ((unsigned)c->type >= DALE_MODEL_COUNT)
+        return DALE_FAIL(DALE_ERR_ARG, "model type %d is not rnn, colei or dann", (int)c->type);
+    if (c->input == 0) return DALE_FAIL(DALE_ERR_ARG, "input width must be > 0 (got 0)");
+    if (c->hidden == 0) return DALE_FAIL(DALE_ERR_ARG, "hidden size must be > 0 (got 0)");
+    if (c->output == 0) return DALE_FAIL(DALE_ERR_ARG, "output width must be > 0 (got 0)");
+    if (c->layers == 0) return DALE_FAIL(DALE_ERR_ARG, "layers must be >= 1 (got 0)");
+    if (c->layers > 64) return DALE_FAIL(DALE_ERR_ARG, "layers must be <= 64 (got %zu)", c->layers);
+    if (c->ndense > DALE_MAX_DENSE)
+        return DALE_FAIL(DALE_ERR_ARG, "at most %d dense layers (got %zu)", DALE_MAX_DENSE, c->ndense);
+    for (size_t k = 0; k < c->ndense; k++)
+        if (c->dense[k] == 0) return DALE_FAIL(DALE_ERR_ARG, "dense layer %zu has width 0", k);
+    /* Refuse absurd sizes before any allocation: 2^31 floats per matrix. */
+    const size_t lim = (size_t)1 << 20;
+    if (c->hidden > lim || c->input > lim || c->output > lim)
+        return DALE_FAIL(DALE_ERR_ARG, "layer widths must be <= %zu (hidden %zu, input %zu, output %zu)",
+                         lim, c->hidden, c->input, c->output);
+    if (!(c->ei_ratio > 0) || !isfinite(c->ei_ratio))
+        return DALE_FAIL(DALE_ERR_ARG, "E/I ratio must be a finite number > 0 (got %g)", c->ei_ratio);
+    if (c->type == DALE_MODEL_COLEI) {
+        size_t widths[2 + DALE_MAX_DENSE], nw = 0, ne, ni;
+        widths[nw++] = c->hidden;
+        for (size_t k = 0; k < c->ndense; k++) widths[nw++] = c->dense[k];
+        for (size_t k = 0; k < nw; k++) {
+            dale_ei_split(widths[k], c->ei_ratio, &ne, &ni);
+            if (ne == 0 || ni == 0)
+                return DALE_FAIL(DALE_ERR_ARG,
+                                 "E/I ratio %g splits %zu units into %zu E / %zu I; both must be >= 1",
+                                 c->ei_ratio, widths[k], ne, ni);
+        }
+        if (!(c->rho > 0) || !isfinite(c->rho))
+            return DALE_FAIL(DALE_ERR_ARG, "rho must be > 0 (got %g)", c->rho);
+        if (c->colei_dist == DALE_DIST_GAMMA && !(c->gamma_shape > 0))
+            return DALE_FAIL(DALE_ERR_ARG, "gamma shape must be > 0 (got %g)", c->gamma_shape);
+    }
+    if (c->type == DALE_MODEL_DANN && c->hidden < 2)
+        return DALE_FAIL(DALE_ERR_ARG, "DANN needs hidden >= 2 (its init divides by n-1)");
+    if (c->type != DALE_MODEL_COLEI && !(c->numerator > 0))
+        return DALE_FAIL(DALE_ERR_ARG, "numerator must be > 0 (got %g)", c->numerator);
+    return DALE_OK;
+}
+
+/* Allocate the owned parts of a map (COLSIGN signs, scratch for M and dM). */
+static dale_status map_alloc(dale_net *net, dale_map *m, int first_input)
+{
+    if (m->kind == MAP_PLAIN) {
+        m->eff = net->theta + net->params[m->p_main].offset;
+        m->geff = net->grad + net->params[m->p_main].offset;
+        return DALE_OK;
+    }
+    m->eff = dalei_alloc(m->rows * m->cols, sizeof(float));
+    m->geff = dalei_alloc(m->rows * m->cols, sizeof(float));
+    if (!m->eff || !m->geff) return DALE_ERR_NOMEM;
+    if (m->kind == MAP_COLSIGN) {
+        m->sign = dalei_alloc(m->cols, sizeof(float));
+        if (!m->sign) return DALE_ERR_NOMEM;
+        size_t ne = first_input ? m->cols : m->cols - m->ni;
+        for (size_t j = 0; j < m->cols; j++) m->sign[j] = j < ne ? 1.0f : -1.0f;
+    }
+    return DALE_OK;
+}
+
+static void map_free(dale_map *m)
+{
+    if (m->kind != MAP_PLAIN) {
+        dalei_free(m->eff);
+        dalei_free(m->geff);
+    }
+    dalei_free(m->sign);
+}
+
+static void free_activations(dale_net *net)
+{
+    for (size_t l = 0; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        dalei_free(L->H);
+        dalei_free(L->dH);
+        dalei_free(L->A);
+        dalei_free(L->dA);
+        L->H = L->dH = L->A = L->dA = NULL;
+    }
+    net->plan_T = net->plan_B = 0;
+}
+
+void dale_net_free(dale_net *net)
+{
+    if (!net) return;
+    if (net->layers) {
+        free_activations(net);
+        for (size_t l = 0; l < net->nlayers; l++) {
+            map_free(&net->layers[l].U);
+            map_free(&net->layers[l].W);
+        }
+    }
+    dalei_free(net->layers);
+    dalei_free(net->params);
+    dalei_free(net->theta);
+    dalei_free(net->grad);
+    dalei_free(net);
+}
+
+dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
+{
+    *out = NULL;
+    dale_status st = check_config(cfg);
+    if (st) return st;
+    dale_net *net = dalei_calloc(1, sizeof *net);
+    if (!net) return DALE_ERR_NOMEM;
+    net->cfg = *cfg;
+    net->ncells = cfg->layers;
+    net->nlayers = cfg->layers + cfg->ndense + 1;
+    net->layers = dalei_calloc(net->nlayers, sizeof *net->layers);
+    /* at most 7 parameters per layer */
+    table_builder tb = {dalei_calloc(net->nlayers * 7, sizeof(dale_param)), 0, net->nlayers * 7, 0};
+    if (!net->layers || !tb.p) {
+        dalei_free(tb.p);
+        st = DALE_ERR_NOMEM;
+        goto fail;
+    }
+    size_t n = cfg->hidden;
+    size_t ni_in = cfg->dann_ni_in ? cfg->dann_ni_in : dann_auto(n, cfg->ei_ratio);
+    size_t ni_rec = cfg->dann_ni_rec ? cfg->dann_ni_rec : dann_auto(n, cfg->ei_ratio);
+    char prefix[32];
+    size_t width = cfg->input;
+    for (size_t l = 0; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        if (l < net->ncells) {
+            L->kind = LAYER_CELL;
+            L->in = width;
+            L->out = n;
+            snprintf(prefix, sizeof prefix, "cell%zu", l);
+            describe_map(&tb, &L->U, cfg, prefix, "U", n, width, ni_in, l, 0, 1, l == 0);
+            describe_map(&tb, &L->W, cfg, prefix, "W", n, n, ni_rec, l, 1, 1, 0);
+        } else {
+            size_t k = l - net->ncells;
+            int readout = k == cfg->ndense;
+            L->kind = readout ? LAYER_READOUT : LAYER_DENSE;
+            L->in = width;
+            L->out = readout ? cfg->output : cfg->dense[k];
+            size_t ni_out = cfg->dann_ni_out ? cfg->dann_ni_out : dann_auto(L->out, cfg->ei_ratio);
+            if (readout) snprintf(prefix, sizeof prefix, "out");
+            else snprintf(prefix, sizeof prefix, "dense%zu", k);
+            describe_map(&tb, &L->U, cfg, prefix, "W", L->out, width, ni_out, l, 0, 0, 0);
+            L->W.kind = MAP_PLAIN;
+            L->W.p_main = L->W.p_ie = L->W.p_ei = -1;
+        }
+        L->p_b = add_param(&tb, prefix, "b", L->out, 1, l, DALE_P_BIAS, 1.0f);
+        width = L->out;
+    }
+    net->params = tb.p;
+    net->nparams = tb.n;
+    net->size = tb.size;
+    net->theta = dalei_calloc(net->size, sizeof(float));
+    net->grad = dalei_calloc(net->size, sizeof(float));
+    if (!net->theta || !net->grad) { st = DALE_ERR_NOMEM; goto fail; }
+    for (size_t l = 0; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        if ((st = map_alloc(net, &L->U, l == 0))) goto fail;
+        if (L->kind == LAYER_CELL && (st = map_alloc(net, &L->W, 0))) goto fail;
+    }
+    *out = net;
+    return DALE_OK;
+fail:
+    dale_net_free(net);
+    return st;
+}
+
+const dale_net_config *dale_net_config_of(const dale_net *net) { return &net->cfg; }
+size_t dale_net_nparams(const dale_net *net) { return net->nparams; }
+const dale_param *dale_net_param(const dale_net *net, size_t i)
+{
+    return i < net->nparams ? &net->params[i] : NULL;
+}
+int dale_net_find(const dale_net *net, const char *name)
+{
+    for (size_t i = 0; i < net->nparams; i++)
+        if (strcmp(net->params[i].name, name) == 0) return (int)i;
+    return -1;
+}
+size_t dale_net_size(const dale_net *net) { return net->size; }
+float *dale_net_theta(dale_net *net) { return net->theta; }
+float *dale_net_grad(dale_net *net) { return net->grad; }
+size_t dale_net_ncells(const dale_net *net) { return net->ncells; }
+size_t dale_net_nlayers(const dale_net *net) { return net->nlayers; }
+
+void dale_net_zero_grad(dale_net *net) { memset(net->grad, 0, net->size * sizeof(float)); }
+
+/* ------------------------------------------------------- effective maps */
+
+/* eff_forward: M from the raw parameters. */
+static void map_build(dale_net *net, dale_map *m)
+{
+    const float *P = net->theta + net->params[m->p_main].offset;
+    size_t R = m->rows, C = m->cols;
+    switch (m->kind) {
+    case MAP_PLAIN:
+        break; /* eff aliases theta */
+    case MAP_COLSIGN:
+        /* M[i][j] = P[i][j] * sign[j] */
+        for (size_t i = 0; i < R; i++)
+            for (size_t j = 0; j < C; j++) m->eff[i * C + j] = P[i * C + j] * m->sign[j];
+        break;
+    case MAP_DANN: {
+        /* M = EE - EI (R, ni) * IE (ni, C) */
+        const float *IE = net->theta + net->params[m->p_ie].offset;
+        const float *EI = net->theta + net->params[m->p_ei].offset;
+        memcpy(m->eff, P, R * C * sizeof(float));
+        dale_sgemm(0, 0, R, C, m->ni, -1.0f, EI, m->ni, IE, C, 1.0f, m->eff, C);
+        break;
+    }
+    }
+}
+
+/* eff_backward: given G = dL/dM in geff, accumulate the raw gradients:
+ *   COLSIGN  dP += G diag(sign)
+ *   DANN     dEE += G,  dIE += -EI^T G,  dEI += -G IE^T            */
+static void map_chain(dale_net *net, dale_map *m)
+{
+    size_t R = m->rows, C = m->cols;
+    float *dP = net->grad + net->params[m->p_main].offset;
+    const float *G = m->geff;
+    switch (m->kind) {
+    case MAP_PLAIN:
+        break; /* geff aliases grad */
+    case MAP_COLSIGN:
+        for (size_t i = 0; i < R; i++)
+            for (size_t j = 0; j < C; j++) dP[i * C + j] += G[i * C + j] * m->sign[j];
+        break;
+    case MAP_DANN: {
+        const float *IE = net->theta + net->params[m->p_ie].offset;
+        const float *EI = net->theta + net->params[m->p_ei].offset;
+        float *dIE = net->grad + net->params[m->p_ie].offset;
+        float *dEI = net->grad + net->params[m->p_ei].offset;
+        for (size_t k = 0; k < R * C; k++) dP[k] += G[k];
+        dale_sgemm(1, 0, m->ni, C, R, -1.0f, EI, m->ni, G, C, 1.0f, dIE, C);
+        dale_sgemm(0, 1, R, m->ni, C, -1.0f, G, C, IE, C, 1.0f, dEI, m->ni);
+        break;
+    }
+    }
+}
+
+void dalei_net_build_effective(dale_net *net)
+{
+    for (size_t l = 0; l < net->nlayers; l++) {
+        map_build(net, &net->layers[l].U);
+        if (net->layers[l].kind == LAYER_CELL) map_build(net, &net->layers[l].W);
+    }
+}
+
+dale_status dale_net_effective(dale_net *net, size_t cell, float *W, float *U)
+{
+    if (cell > net->ncells)
+        return DALE_FAIL(DALE_ERR_ARG, "dale_net_effective: layer %zu out of range (%zu cells)",
+                         cell, net->ncells);
+    dalei_net_build_effective(net);
+    if (cell == net->ncells) {
+        const dale_map *m = &net->layers[net->nlayers - 1].U;
+        if (W) memcpy(W, m->eff, m->rows * m->cols * sizeof(float));
+        return DALE_OK;
+    }
+    const dale_layer *L = &net->layers[cell];
+    if (W) memcpy(W, L->W.eff, L->W.rows * L->W.cols * sizeof(float));
+    if (U) memcpy(U, L->U.eff, L->U.rows * L->U.cols * sizeof(float));
+    return DALE_OK;
+}
+
+/* ------------------------------------------------------------------ plan */
+
+dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
+{
+    if (T == 0 || B == 0)
+        return DALE_FAIL(DALE_ERR_ARG, "dale_net_plan: T and B must be > 0 (got T %zu, B %zu)", T, B);
+    if (T <= net->plan_T && B <= net->plan_B) return DALE_OK;
+    free_activations(net);
+    for (size_t l = 0; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        if (L->kind == LAYER_CELL) {
+            L->H = dalei_alloc((T + 1) * B, L->out * sizeof(float));
+            L->dH = dalei_alloc(T * B, L->out * sizeof(float));
+            if (!L->H || !L->dH) goto nomem;
+        } else {
+            L->A = dalei_alloc(T * B, L->out * sizeof(float));
+            L->dA = dalei_alloc(T * B, L->out * sizeof(float));
+            if (!L->A || !L->dA) goto nomem;
+        }
+    }
+    net->plan_T = T;
+    net->plan_B = B;
+    net->have_forward = 0;
+    return DALE_OK;
+nomem:
+    free_activations(net);
+    return DALE_ERR_NOMEM;
+}
+
+/* --------------------------------------------------------------- forward */
+
+/* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in). */
+static void dense_forward(float *y, const float *x, const float *M, const float *b, size_t R,
+                          size_t in, size_t out, int relu)
+{
+    for (size_t r = 0; r < R; r++) memcpy(y + r * out, b, out * sizeof(float));
+    dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
+    if (relu)
+        for (size_t k = 0; k < R * out; k++) y[k] = y[k] > 0.0f ? y[k] : 0.0f;
+}
+
+dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, int all_steps,
+                             const float **out)
+{
+    if (T == 0 || B == 0)
+        return DALE_FAIL(DALE_ERR_ARG, "dale_net_forward: T and B must be > 0 (got T %zu, B %zu)", T, B);
+    if (T > net->plan_T || B > net->plan_B)
+        return DALE_FAIL(DALE_ERR_SHAPE,
+                         "dale_net_forward: batch (T %zu, B %zu) exceeds the plan (T %zu, B %zu); "
+                         "call dale_net_plan first", T, B, net->plan_T, net->plan_B);
+    dalei_net_build_effective(net);
+    const float *in = x;
+    for (size_t l = 0; l < net->ncells; l++) {
+        dale_layer *L = &net->layers[l];
+        size_t n = L->out, d = L->in;
+        const float *b = net->theta + net->params[L->p_b].offset;
+        float *H = L->H; /* (T+1, B, n); row block t holds h_t */
+        memset(H, 0, B * n * sizeof(float));
+        /* Input projection of all steps at once: H[1..T] = X U^T + b. */
+        dense_forward(H + B * n, in, L->U.eff, b, T * B, d, n, 0);
+        for (size_t t = 1; t <= T; t++) {
+            float *h = H + t * B * n;
+            /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
+            if (t > 1) dale_sgemm(0, 1, B, n, n, 1.0f, H + (t - 1) * B * n, n, L->W.eff, n, 1.0f, h, n);
+            for (size_t k = 0; k < B * n; k++) h[k] = h[k] > 0.0f ? h[k] : 0.0f;
+        }
+        in = H + B * n; /* h_1..h_T feed the next layer */
+    }
+    /* Dense stack and readout on every step or on the last one only. */
+    size_t R = all_steps ? T * B : B;
+    const float *top = all_steps ? in : in + (T - 1) * B * net->layers[net->ncells - 1].out;
+    for (size_t l = net->ncells; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        const float *b = net->theta + net->params[L->p_b].offset;
+        dense_forward(L->A, top, L->U.eff, b, R, L->in, L->out, L->kind == LAYER_DENSE);
+        top = L->A;
+    }
+    net->have_forward = 1;
+    net->fwd_T = T;
+    net->fwd_B = B;
+    net->fwd_all = all_steps;
+    net->fwd_x = x;
+    if (out) *out = top;
+    return DALE_OK;
+}
+
+/* -------------------------------------------------------------- backward */
+
+/* Backward of y = act(x M^T + b) over R rows.  dy (R, out) is the gradient
+ * w.r.t. the layer output, already masked by the ReLU derivative if any.
+ * Accumulates dM += dy^T x, db += colsum(dy); writes dx = dy M (if dx). */
+static void dense_backward(float *dx, float *dM, float *db, const float *dy, const float *x,
+                           const float *M, size_t R, size_t in, size_t out)
+{
+    dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
+    for (size_t r = 0; r < R; r++)
+        for (size_t j = 0; j < out; j++) db[j] += dy[r * out + j];
+    if (dx) dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
+}
+
+dale_status dale_net_backward(dale_net *net, const float *dout)
+{
+    if (!net->have_forward)
+        return DALE_FAIL(DALE_ERR_STATE, "dale_net_backward: no forward pass to differentiate");
+    net->have_forward = 0;
+    size_t T = net->fwd_T, B = net->fwd_B, R = net->fwd_all ? T * B : B;
+    for (size_t l = 0; l < net->nlayers; l++) {
+        dale_layer *L = &net->layers[l];
+        if (L->U.kind != MAP_PLAIN) memset(L->U.geff, 0, L->U.rows * L->U.cols * sizeof(float));
+        if (L->kind == LAYER_CELL && L->W.kind != MAP_PLAIN)
+            memset(L->W.geff, 0, L->W.rows * L->W.cols * sizeof(float));
+    }
+    dale_layer *top = &net->layers[net->ncells - 1];
+    /* Gradient w.r.t. the readout output, then down the dense stack.  The
+     * gradient w.r.t. the last cell's h lands in its dH. */
+    memset(top->dH, 0, T * B * top->out * sizeof(float));
+    float *dtop = net->fwd_all ? top->dH : top->dH + (T - 1) * B * top->out;
+    const float *dy = dout;
+    for (size_t l = net->nlayers; l-- > net->ncells;) {
+        dale_layer *L = &net->layers[l];
+        const float *xin;
+        if (l == net->ncells)
+            xin = net->fwd_all ? top->H + B * top->out : top->H + T * B * top->out;
+        else
+            xin = net->layers[l - 1].A;
+        float *dx = l == net->ncells ? dtop : net->layers[l - 1].dA;
+        float *db = net->grad + net->params[L->p_b].offset;
+        dense_backward(dx, L->U.geff, db, dy, xin, L->U.eff, R, L->in, L->out);
+        if (l > net->ncells) {
+            /* mask by the ReLU derivative of the dense layer below: [a > 0] */
+            const float *A = net->layers[l - 1].A;
+            float *dA = net->layers[l - 1].dA;
+            for (size_t k = 0; k < R * net->layers[l - 1].out; k++)
+                if (!(A[k] > 0.0f)) dA[k] = 0.0f;
+            dy = dA;
+        }
+    }
+    /* BPTT through the cells, top to bottom. */
+    for (size_t l = net->ncells; l-- > 0;) {
+        dale_layer *L = &net->layers[l];
+        size_t n = L->out, d = L->in;
+        const float *H = L->H;
+        float *dH = L->dH; /* (T, B, n): block t-1 holds dL/dh_t, becomes dL/dz_t */
+        for (size_t t = T; t >= 1; t--) {
+            float *dz = dH + (t - 1) * B * n;
+            const float *h = H + t * B * n;
+            for (size_t k = 0; k < B * n; k++)
+                if (!(h[k] > 0.0f)) dz[k] = 0.0f; /* relu'(z_t) = [h_t > 0] */
+            /* dL/dh_{t-1} += dz_t W */
+            if (t > 1) dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
+        }
+        /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */
+        dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
+        const float *xin = l == 0 ? net->fwd_x : net->layers[l - 1].H + B * d;
+        float *dx = NULL;
+        if (l > 0) dx = net->layers[l - 1].dH;
+        float *db = net->grad + net->params[L->p_b].offset;
+        dense_backward(dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
+    }
+    for (size_t l = 0; l < net->nlayers; l++) {
+        map_chain(net, &net->layers[l].U);
+        if (net->layers[l].kind == LAYER_CELL) map_chain(net, &net->layers[l].W);
+    }
+    return DALE_OK;
+}

@@ -1,0 +1,328 @@
+/* config.c — the option table behind --help, CLI flags and config.json.
+ *
+ * Defaults are stored as text in the table and applied through the same
+ * setter as user input, so the printed default is exactly what is used.
+ */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dale/config.h"
+#include "internal.h"
+
+typedef enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_U64 } opt_type;
+
+typedef struct opt {
+    const char *key;
+    opt_type type;
+    size_t offset;
+    const char *def;
+    const char *help;
+} opt;
+
+#define O(k, t, d, h) {#k, t, offsetof(dale_run_config, k), d, h}
+static const opt opts[] = {
+    O(task, OPT_STR, "adding", "task: adding"),
+    O(model, OPT_STR, "rnn", "model: rnn | colei | dann"),
+    O(layers, OPT_LONG, "1", "number of recurrent layers"),
+    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default, adding 10)"),
+    O(dense, OPT_STR, "", "ReLU dense layers before the readout, e.g. 500,500"),
+    O(inhib, OPT_DOUBLE, "-1", "fraction p of inhibitory units; sets ei_ratio = 1/p - 1 (-1: unset)"),
+    O(ei_ratio, OPT_DOUBLE, "9", "E:I ratio r; nI = ceil(N/(r+1)) per ColEI population"),
+    O(dann_ni_in, OPT_LONG, "0", "DANN inhibitory units, input side (0: max(n/(r+1),1))"),
+    O(dann_ni_rec, OPT_LONG, "0", "DANN inhibitory units, recurrent side (0: max(n/(r+1),1))"),
+    O(dann_ni_out, OPT_LONG, "0", "DANN inhibitory units of readout/dense (0: max(m/(r+1),1))"),
+    O(rho, OPT_DOUBLE, "1.5", "ColEI spectral radius of W at init"),
+    O(zero_diag, OPT_STR, "on", "ColEI: zero W's diagonal before rescaling (reference: on)"),
+    O(colei_dist, OPT_STR, "exponential", "ColEI weight family: exponential | gamma | uniform"),
+    O(gamma_shape, OPT_DOUBLE, "2", "shape k of the ColEI gamma family"),
+    O(numerator, OPT_DOUBLE, "0.33333333333333331", "RNN/DANN variance numerator nu (Var W = nu/n)"),
+    O(dann_wie, OPT_STR, "mean", "DANN recurrent W_IE init: mean (row = column mean of W_EE) | random"),
+    O(rnn_input_init, OPT_STR, "uniform", "RNN first-layer U: uniform U[-1/sqrt(n),1/sqrt(n)] | he N(0,2/d)"),
+    O(bias_centering, OPT_STR, "off", "ColEI first-layer bias -sqrt(d)*mean(x) (reference: off)"),
+    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default, adding 0.1)"),
+    O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference value of task+model)"),
+    O(clip_scope, OPT_STR, "auto", "clipping scope: auto (colei tensor, others layer) | tensor | layer | global"),
+    O(inhib_grad_scale, OPT_STR, "auto", "DANN inhibitory gradient scaling: auto (on for dann) | on | off"),
+    O(project, OPT_STR, "auto", "clamp sign-constrained weights at 0: auto (on for colei/dann) | on | off"),
+    O(sign_freeze, OPT_STR, "off", "freeze signs of recurrent and dense W (reference SGD_Clip)"),
+    O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default, adding 0.99)"),
+    O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20)"),
+    O(batch, OPT_LONG, "-1", "minibatch size (-1: task default, adding 64)"),
+    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default, adding 100)"),
+    O(max_updates, OPT_LONG, "-1", "stop after this many updates (-1: none; 0: write the init and stop)"),
+    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default, adding 20)"),
+    O(eval_batch, OPT_LONG, "1000", "evaluation chunk size"),
+    O(checkpoint_every, OPT_LONG, "-1", "checkpoint every k updates (-1: at every evaluation)"),
+    O(spectra, OPT_STR, "on", "NSE, sigma_max and rho of each recurrent W at every evaluation"),
+    O(seed, OPT_U64, "0", "run seed (initialisation and batch order)"),
+    O(adding_n, OPT_LONG, "10000", "adding: number of sequences"),
+    O(adding_len, OPT_LONG, "20", "adding: sequence length T"),
+    O(adding_test, OPT_LONG, "1000", "adding: test (and paper-split validation) size"),
+    O(data_seed, OPT_U64, "0", "seed of generated data sets (adding)"),
+    O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
+    O(out, OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
+};
+#undef O
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const opt *find_opt(const char *key)
+{
+    char k[64];
+    size_t n = strlen(key);
+    if (n >= sizeof k) return NULL;
+    for (size_t i = 0; i <= n; i++) k[i] = key[i] == '-' ? '_' : key[i];
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strcmp(opts[i].key, k) == 0) return &opts[i];
+    return NULL;
+}
+
+int dale_config_has(const char *key) { return find_opt(key) != NULL; }
+
+static void cli_name(const char *key, char *buf, size_t n)
+{
+    size_t i = 0;
+    for (; key[i] && i + 1 < n; i++) buf[i] = key[i] == '_' ? '-' : key[i];
+    buf[i] = '\0';
+}
+
+dale_status dale_config_set(dale_run_config *c, const char *key, const char *value)
+{
+    const opt *o = find_opt(key);
+    if (!o) return DALE_FAIL(DALE_ERR_ARG, "unknown option '%s'", key);
+    char *dst = (char *)c + o->offset, *end = NULL;
+    char nm[64];
+    cli_name(o->key, nm, sizeof nm);
+    errno = 0;
+    switch (o->type) {
+    case OPT_STR: {
+        size_t cap = o->offset == offsetof(dale_run_config, out) ? sizeof c->out : DALE_STR;
+        if (strlen(value) >= cap)
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: value too long (max %zu characters)", nm, cap - 1);
+        memcpy(dst, value, strlen(value) + 1);
+        return DALE_OK;
+    }
+    case OPT_LONG: {
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end)
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected an integer, got '%s'", nm, value);
+        memcpy(dst, &v, sizeof v);
+        return DALE_OK;
+    }
+    case OPT_DOUBLE: {
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v))
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected a finite number, got '%s'", nm, value);
+        memcpy(dst, &v, sizeof v);
+        return DALE_OK;
+    }
+    case OPT_U64: {
+        if (value[0] == '-')
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected a non-negative integer, got '%s'", nm, value);
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end)
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected a non-negative integer, got '%s'", nm, value);
+        uint64_t u = (uint64_t)v;
+        memcpy(dst, &u, sizeof u);
+        return DALE_OK;
+    }
+    }
+    return DALE_OK;
+}
+
+void dale_config_defaults(dale_run_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NOPTS; i++) {
+        dale_status st = dale_config_set(c, opts[i].key, opts[i].def);
+        DALE_ASSERT(st == DALE_OK);
+    }
+}
+
+void dale_config_print_help(FILE *f)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        char nm[64];
+        cli_name(opts[i].key, nm, sizeof nm);
+        fprintf(f, "  --%-18s %s (default: %s)\n", nm, opts[i].help,
+                opts[i].def[0] ? opts[i].def : "\"\"");
+    }
+}
+
+dale_status dale_config_load_json(dale_run_config *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
+    char *buf = NULL;
+    dale_status st = DALE_OK;
+    cJSON *root = NULL;
+    if (fseek(f, 0, SEEK_END) != 0) { st = DALE_FAIL(DALE_ERR_IO, "%s: cannot seek", path); goto done; }
+    long len = ftell(f);
+    if (len < 0 || len > (1L << 24)) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: config must be a JSON file under 16 MiB", path);
+        goto done;
+    }
+    rewind(f);
+    buf = dalei_alloc((size_t)len + 1, 1);
+    if (!buf) { st = DALE_ERR_NOMEM; goto done; }
+    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        st = DALE_FAIL(DALE_ERR_IO, "%s: read failed", path);
+        goto done;
+    }
+    buf[len] = '\0';
+    root = cJSON_ParseWithLength(buf, (size_t)len);
+    if (!root || !cJSON_IsObject(root)) {
+        /* Report the line of the parse error. */
+        const char *at = cJSON_GetErrorPtr();
+        size_t line = 1;
+        if (at && at >= buf && at <= buf + len)
+            for (const char *p = buf; p < at; p++) line += *p == '\n';
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: not a valid JSON object", path, root ? (size_t)1 : line);
+        goto done;
+    }
+    for (cJSON *it = root->child; it; it = it->next) {
+        char val[600];
+        if (!find_opt(it->string)) {
+            st = DALE_FAIL(DALE_ERR_ARG, "%s: unknown option \"%s\"", path, it->string);
+            goto done;
+        }
+        if (cJSON_IsString(it)) snprintf(val, sizeof val, "%s", it->valuestring);
+        else if (cJSON_IsNumber(it)) snprintf(val, sizeof val, "%.17g", it->valuedouble);
+        else if (cJSON_IsBool(it)) snprintf(val, sizeof val, "%s", cJSON_IsTrue(it) ? "on" : "off");
+        else {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: \"%s\" must be a string or a number", path, it->string);
+            goto done;
+        }
+        /* Integers arrive as doubles: print them without a fraction. */
+        const opt *o = find_opt(it->string);
+        if (cJSON_IsNumber(it) && (o->type == OPT_LONG || o->type == OPT_U64)) {
+            double v = it->valuedouble;
+            if (v != floor(v) || fabs(v) > 9.007199254740992e15) {
+                st = DALE_FAIL(DALE_ERR_ARG, "%s: \"%s\" must be an integer (got %g)", path, it->string, v);
+                goto done;
+            }
+            snprintf(val, sizeof val, "%.0f", v);
+        }
+        if ((st = dale_config_set(c, it->string, val))) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", dale_last_error());
+            st = DALE_FAIL(st, "%s: %s", path, msg);
+            goto done;
+        }
+    }
+done:
+    cJSON_Delete(root);
+    dalei_free(buf);
+    fclose(f);
+    return st;
+}
+
+static int is_onoff(const char *s) { return !strcmp(s, "on") || !strcmp(s, "off"); }
+static int is_auto_onoff(const char *s) { return is_onoff(s) || !strcmp(s, "auto"); }
+
+dale_status dale_config_resolve(dale_run_config *c)
+{
+    int adding = strcmp(c->task, "adding") == 0;
+    if (!adding) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected adding)", c->task);
+    if (strcmp(c->model, "rnn") && strcmp(c->model, "colei") && strcmp(c->model, "dann"))
+        return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected rnn, colei or dann)", c->model);
+    int colei = !strcmp(c->model, "colei"), dann = !strcmp(c->model, "dann");
+    if (c->hidden == -1) c->hidden = 10;
+    if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
+    if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
+    if (c->inhib != -1) {
+        if (!(c->inhib > 0 && c->inhib < 1))
+            return DALE_FAIL(DALE_ERR_ARG, "--inhib must be a fraction in (0, 1) (got %g)", c->inhib);
+        c->ei_ratio = 1.0 / c->inhib - 1.0;
+        c->inhib = -1; /* folded into ei_ratio, so config.json has one source of truth */
+    }
+    if (!(c->ei_ratio > 0)) return DALE_FAIL(DALE_ERR_ARG, "--ei-ratio must be > 0 (got %g)", c->ei_ratio);
+    if (c->dann_ni_in < 0 || c->dann_ni_rec < 0 || c->dann_ni_out < 0)
+        return DALE_FAIL(DALE_ERR_ARG, "--dann-ni-* must be >= 0");
+    if (!(c->rho > 0)) return DALE_FAIL(DALE_ERR_ARG, "--rho must be > 0 (got %g)", c->rho);
+    if (strcmp(c->colei_dist, "exponential") && strcmp(c->colei_dist, "gamma") && strcmp(c->colei_dist, "uniform"))
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-dist: expected exponential, gamma or uniform (got '%s')", c->colei_dist);
+    if (strcmp(c->dann_wie, "mean") && strcmp(c->dann_wie, "random"))
+        return DALE_FAIL(DALE_ERR_ARG, "--dann-wie: expected mean or random (got '%s')", c->dann_wie);
+    if (strcmp(c->rnn_input_init, "uniform") && strcmp(c->rnn_input_init, "he"))
+        return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s')", c->rnn_input_init);
+    const struct { const char *name, *val; int allow_auto; } sw[] = {
+        {"zero-diag", c->zero_diag, 0},       {"bias-centering", c->bias_centering, 0},
+        {"sign-freeze", c->sign_freeze, 0},   {"spectra", c->spectra, 0},
+        {"project", c->project, 1},           {"inhib-grad-scale", c->inhib_grad_scale, 1},
+    };
+    for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
+        if (!(sw[i].allow_auto ? is_auto_onoff(sw[i].val) : is_onoff(sw[i].val)))
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected on%s or off (got '%s')", sw[i].name,
+                             sw[i].allow_auto ? ", auto" : "", sw[i].val);
+    if (!strcmp(c->project, "auto")) strcpy(c->project, colei || dann ? "on" : "off");
+    if (!strcmp(c->inhib_grad_scale, "auto")) strcpy(c->inhib_grad_scale, dann ? "on" : "off");
+    if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, colei ? "tensor" : "layer");
+    if (strcmp(c->clip_scope, "tensor") && strcmp(c->clip_scope, "layer") && strcmp(c->clip_scope, "global"))
+        return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s')", c->clip_scope);
+    /* Task defaults: the reference protocol of spec §6.1 for adding. */
+    if (c->lr == -1) c->lr = 0.1;
+    if (c->clip == -1) c->clip = colei ? 7.0 : dann ? 3.0 : 0.0;
+    if (c->lr_decay == -1) c->lr_decay = 0.99;
+    if (c->lr_decay_every == -1) c->lr_decay_every = 20;
+    if (c->batch == -1) c->batch = 64;
+    if (c->epochs == -1) c->epochs = 100;
+    if (c->eval_every == -1) c->eval_every = 20;
+    if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
+    if (!(c->lr > 0)) return DALE_FAIL(DALE_ERR_ARG, "--lr must be > 0 (got %g)", c->lr);
+    if (c->clip < 0) return DALE_FAIL(DALE_ERR_ARG, "--clip must be >= 0 (0: none; got %g)", c->clip);
+    if (!(c->lr_decay > 0 && c->lr_decay <= 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--lr-decay must be in (0, 1] (got %g)", c->lr_decay);
+    if (c->lr_decay_every < 0) return DALE_FAIL(DALE_ERR_ARG, "--lr-decay-every must be >= 0");
+    if (c->batch < 1) return DALE_FAIL(DALE_ERR_ARG, "--batch must be >= 1 (got %ld)", c->batch);
+    if (c->epochs < 0) return DALE_FAIL(DALE_ERR_ARG, "--epochs must be >= 0 (got %ld)", c->epochs);
+    if (c->max_updates < -1) return DALE_FAIL(DALE_ERR_ARG, "--max-updates must be >= 0 or -1 (got %ld)", c->max_updates);
+    if (c->eval_every < 1) return DALE_FAIL(DALE_ERR_ARG, "--eval-every must be >= 1 (got %ld)", c->eval_every);
+    if (c->eval_batch < 1) return DALE_FAIL(DALE_ERR_ARG, "--eval-batch must be >= 1 (got %ld)", c->eval_batch);
+    if (c->checkpoint_every < 1) return DALE_FAIL(DALE_ERR_ARG, "--checkpoint-every must be >= 1");
+    if (c->adding_n < 2 || c->adding_len < 2 || c->adding_test < 1)
+        return DALE_FAIL(DALE_ERR_ARG, "--adding-n, --adding-len must be >= 2 and --adding-test >= 1");
+    if (strcmp(c->split, "reference") && strcmp(c->split, "paper"))
+        return DALE_FAIL(DALE_ERR_ARG, "--split: expected reference or paper (got '%s')", c->split);
+    /* dense widths */
+    const char *p = c->dense;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long w = strtol(p, &end, 10);
+        if (errno || end == p || w < 1 || (*end && *end != ','))
+            return DALE_FAIL(DALE_ERR_ARG, "--dense: expected comma-separated positive widths (got '%s')", c->dense);
+        p = *end ? end + 1 : end;
+    }
+    if (!c->out[0])
+        snprintf(c->out, sizeof c->out, "runs/%s-%s-seed%llu", c->task, c->model, (unsigned long long)c->seed);
+    return DALE_OK;
+}
+
+dale_status dale_config_write_json(const dale_run_config *c, const char *path)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *src = (const char *)c + opts[i].offset;
+        cJSON *v = NULL;
+        switch (opts[i].type) {
+        case OPT_STR: v = cJSON_CreateString(src); break;
+        case OPT_LONG: { long x; memcpy(&x, src, sizeof x); v = cJSON_CreateNumber((double)x); break; }
+        case OPT_DOUBLE: { double x; memcpy(&x, src, sizeof x); v = cJSON_CreateNumber(x); break; }
+        case OPT_U64: { uint64_t x; memcpy(&x, src, sizeof x); v = cJSON_CreateNumber((double)x); break; }
+        }
+        if (!v) { cJSON_Delete(root); return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON"); }
+        cJSON_AddItemToObject(root, opts[i].key, v);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return DALE_FAIL(DALE_ERR_NOMEM, "cannot print config JSON");
+    dale_status st = dalei_write_file_atomic(path, text, strlen(text));
+    cJSON_free(text);
+    return st;
+}

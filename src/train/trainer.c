@@ -1,0 +1,619 @@
+/* trainer.c — the training loop, evaluation, checkpoints and resume.
+ *
+ * Loop (spec §3.5, §4.1):  per epoch a fresh permutation of the training set
+ * from the run's batch-order RNG; ceil(N/B) minibatches (the last holds the
+ * remainder); per minibatch: forward, loss, BPTT, update policy, then the
+ * learning-rate decay (after batch i of the epoch when i % k == 0, i from 0),
+ * then evaluation / checkpoint when the global update count is a multiple of
+ * eval_every / checkpoint_every.
+ *
+ * Determinism: the network init draws from rng(seed); the batch order from
+ * an independent fork of it.  Everything the loop carries between updates
+ * (RNG state, permutation, position, lr, loss ring, sign memory) goes into
+ * the checkpoint, so a resumed run repeats the uninterrupted one bit for bit
+ * (BLAS is pinned to one thread by the CLI so sums are ordered the same).
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "dale/linalg.h"
+#include "dale/model.h"
+#include "dale/npy.h"
+#include "dale/spectral.h"
+#include "dale/task.h"
+#include "dale/trainer.h"
+#include "internal.h"
+
+#define RING 10
+#define DNAN ((double)NAN)
+
+typedef struct metrics_row {
+    double train_loss, train_err, val_loss, val_err, test_loss, test_err;
+} metrics_row;
+
+typedef struct trainer {
+    const dale_run_config *c;
+    const dale_train_options *opt;
+    dale_task *task;
+    dale_net *net;
+    dale_update_policy pol;
+    dale_signs signs;
+    dale_rng order;         /* batch-order stream */
+    size_t ntrain, nbatch;  /* training samples, minibatches per epoch */
+    size_t *perm;
+    long epoch, bi, updates, total_updates;
+    double lr;
+    double ring_loss[RING], ring_err[RING];
+    float *x, *yf, *dout;
+    int32_t *yi;
+    size_t B;               /* max rows of a plan: max(batch, eval_batch) */
+    double wall_before;     /* seconds spent before a resume */
+    struct timespec t0;
+    double last_progress;
+    long start_updates;     /* update count when this process started */
+    metrics_row last;
+    char path[4096];
+} trainer;
+
+static double now_s(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static const char *run_file(trainer *tr, const char *name)
+{
+    snprintf(tr->path, sizeof tr->path, "%s/%s", tr->c->out, name);
+    return tr->path;
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static dale_status make_task(const dale_run_config *c, dale_task **out)
+{
+    dale_adding_config ac = {(size_t)c->adding_n, (size_t)c->adding_len, (size_t)c->adding_test,
+                             c->data_seed, strcmp(c->split, "paper") == 0};
+    return dale_task_adding_create(&ac, out);
+}
+
+static dale_status make_net(const dale_run_config *c, const dale_task *task, dale_net **out)
+{
+    dale_net_config nc;
+    dale_net_config_defaults(&nc);
+    dale_status st = dale_model_parse(c->model, &nc.type);
+    if (st) return st;
+    nc.input = task->input;
+    nc.output = task->output;
+    nc.layers = (size_t)c->layers;
+    nc.hidden = (size_t)c->hidden;
+    for (const char *p = c->dense; *p;) {
+        char *end;
+        long w = strtol(p, &end, 10);
+        if (nc.ndense == DALE_MAX_DENSE)
+            return DALE_FAIL(DALE_ERR_ARG, "--dense: at most %d layers", DALE_MAX_DENSE);
+        nc.dense[nc.ndense++] = (size_t)w;
+        p = *end ? end + 1 : end;
+    }
+    nc.ei_ratio = c->ei_ratio;
+    nc.dann_ni_in = (size_t)c->dann_ni_in;
+    nc.dann_ni_rec = (size_t)c->dann_ni_rec;
+    nc.dann_ni_out = (size_t)c->dann_ni_out;
+    nc.rho = c->rho;
+    nc.zero_diag = strcmp(c->zero_diag, "on") == 0;
+    nc.colei_dist = !strcmp(c->colei_dist, "gamma")     ? DALE_DIST_GAMMA
+                    : !strcmp(c->colei_dist, "uniform") ? DALE_DIST_UNIFORM
+                                                        : DALE_DIST_EXPONENTIAL;
+    nc.gamma_shape = c->gamma_shape;
+    nc.numerator = c->numerator;
+    nc.dann_wie_random = strcmp(c->dann_wie, "random") == 0;
+    nc.rnn_input_he = strcmp(c->rnn_input_init, "he") == 0;
+    nc.bias_centering = strcmp(c->bias_centering, "on") == 0;
+    nc.input_mean = task->input_mean;
+    return dale_net_create(&nc, out);
+}
+
+static void make_policy(const dale_run_config *c, dale_update_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->clip = c->clip;
+    p->scope = !strcmp(c->clip_scope, "tensor") ? DALE_CLIP_TENSOR
+               : !strcmp(c->clip_scope, "global") ? DALE_CLIP_GLOBAL
+                                                  : DALE_CLIP_LAYER;
+    p->inhib_scale = strcmp(c->inhib_grad_scale, "on") == 0;
+    p->project = strcmp(c->project, "on") == 0;
+    p->sign_freeze = strcmp(c->sign_freeze, "on") == 0;
+}
+
+/* -------------------------------------------------------- evaluation */
+
+/* Loss (and error in percent for classification) of the split on one batch
+ * described by idx.  Returns the loss; *nerr counts wrong predictions. */
+static dale_status run_batch(trainer *tr, dale_split split, const size_t *idx, size_t B, int backward,
+                             double *loss, size_t *ncorrect)
+{
+    dale_task *t = tr->task;
+    dale_status st = t->batch(t, split, idx, B, tr->x, tr->yf, tr->yi);
+    if (st) return st;
+    int every = t->loss == DALE_LOSS_CE_EVERY;
+    const float *out;
+    if ((st = dale_net_forward(tr->net, tr->x, t->T, B, every, &out))) return st;
+    size_t rows = every ? t->T * B : B;
+    float *dout = backward ? tr->dout : NULL;
+    *ncorrect = 0;
+    if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, tr->yf, rows, t->output, dout);
+    else *loss = dale_loss_ce(out, tr->yi, rows, t->output, dout, ncorrect);
+    if (backward && isfinite(*loss)) {
+        dale_net_zero_grad(tr->net);
+        if ((st = dale_net_backward(tr->net, tr->dout))) return st;
+    }
+    return DALE_OK;
+}
+
+static dale_status evaluate(trainer *tr, dale_split split, double *loss, double *err)
+{
+    size_t n = tr->task->count[split], chunk = (size_t)tr->c->eval_batch;
+    int cls = tr->task->loss != DALE_LOSS_MSE_LAST;
+    size_t per = tr->task->loss == DALE_LOSS_CE_EVERY ? tr->task->T : 1;
+    size_t idx[chunk];
+    double sum = 0;
+    size_t correct = 0;
+    for (size_t s = 0; s < n; s += chunk) {
+        size_t B = n - s < chunk ? n - s : chunk;
+        for (size_t b = 0; b < B; b++) idx[b] = s + b;
+        double l;
+        size_t k;
+        dale_status st = run_batch(tr, split, idx, B, 0, &l, &k);
+        if (st) return st;
+        sum += l * (double)B; /* chunk means weighted by size: the mean over all */
+        correct += k;
+    }
+    *loss = sum / (double)n;
+    *err = cls ? 100.0 * (1.0 - (double)correct / (double)(n * per)) : DNAN;
+    return DALE_OK;
+}
+
+static double ring_mean(const double *r)
+{
+    double s = 0;
+    int k = 0;
+    for (int i = 0; i < RING; i++)
+        if (!isnan(r[i])) { s += r[i]; k++; }
+    return k ? s / k : DNAN;
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isnan(v)) fputs(",nan", f);
+    else fprintf(f, ",%.9g", v);
+}
+
+static dale_status write_metrics(trainer *tr, int header)
+{
+    FILE *f = fopen(run_file(tr, "metrics.csv"), header ? "w" : "a");
+    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", tr->path, strerror(errno));
+    size_t nc = dale_net_ncells(tr->net);
+    if (header) {
+        fputs("update,epoch,lr,train_loss,train_err,val_loss,val_err,test_loss,test_err", f);
+        for (size_t l = 0; l < nc; l++) fprintf(f, ",nse_cell%zu,smax_cell%zu,rho_cell%zu", l, l, l);
+        fputc('\n', f);
+    } else {
+        metrics_row m;
+        m.train_loss = ring_mean(tr->ring_loss);
+        m.train_err = ring_mean(tr->ring_err);
+        m.val_loss = m.val_err = DNAN;
+        dale_status st;
+        if (tr->task->count[DALE_SPLIT_VAL] &&
+            (st = evaluate(tr, DALE_SPLIT_VAL, &m.val_loss, &m.val_err))) { fclose(f); return st; }
+        if ((st = evaluate(tr, DALE_SPLIT_TEST, &m.test_loss, &m.test_err))) { fclose(f); return st; }
+        tr->last = m;
+        fprintf(f, "%ld,%ld", tr->updates, tr->epoch);
+        csv_num(f, tr->lr);
+        csv_num(f, m.train_loss); csv_num(f, m.train_err);
+        csv_num(f, m.val_loss); csv_num(f, m.val_err);
+        csv_num(f, m.test_loss); csv_num(f, m.test_err);
+        size_t n = (size_t)tr->c->hidden;
+        float *W = NULL;
+        int spectra = strcmp(tr->c->spectra, "on") == 0;
+        if (spectra && !(W = dalei_alloc(n * n, sizeof(float)))) { fclose(f); return DALE_ERR_NOMEM; }
+        for (size_t l = 0; l < nc; l++) {
+            dale_spectrum_summary s = {0, DNAN, DNAN, DNAN, 0, 0, 0};
+            if (spectra) {
+                dale_net_effective(tr->net, l, W, NULL);
+                /* A non-finite W has no spectrum; the row says nan. */
+                if (dale_spectrum_summarize_f32(W, n, &s) != DALE_OK) s.nse = s.sigma_max = s.rho = DNAN;
+            }
+            csv_num(f, s.nse); csv_num(f, s.sigma_max); csv_num(f, s.rho);
+        }
+        dalei_free(W);
+        fputc('\n', f);
+    }
+    if (fflush(f) != 0 || ferror(f)) {
+        fclose(f);
+        return DALE_FAIL(DALE_ERR_IO, "%s: write failed", tr->path);
+    }
+    fclose(f);
+    return DALE_OK;
+}
+
+/* Keep the header and the rows with update <= upto (resume). */
+static dale_status truncate_metrics(trainer *tr, long upto)
+{
+    const char *p = run_file(tr, "metrics.csv");
+    FILE *f = fopen(p, "r");
+    if (!f) return write_metrics(tr, 1);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = dalei_alloc(cap, 1), line[8192];
+    if (!buf) { fclose(f); return DALE_ERR_NOMEM; }
+    int first = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (!first && strtol(line, NULL, 10) > upto) break;
+        first = 0;
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) {
+            char *nb = dalei_realloc(buf, cap * 2, 1);
+            if (!nb) { dalei_free(buf); fclose(f); return DALE_ERR_NOMEM; }
+            buf = nb;
+            cap *= 2;
+        }
+        memcpy(buf + len, line, l);
+        len += l;
+    }
+    fclose(f);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", p);
+    dale_status st = dalei_write_file_atomic(path, buf, len);
+    dalei_free(buf);
+    return st;
+}
+
+/* -------------------------------------------------------- checkpoints */
+
+static dale_status add_params(trainer *tr, dale_npz_writer *w)
+{
+    dale_net *net = tr->net;
+    float *th = dale_net_theta(net);
+    dale_status st = DALE_OK;
+    for (size_t i = 0; i < dale_net_nparams(net) && !st; i++) {
+        const dale_param *q = dale_net_param(net, i);
+        size_t shape[2] = {q->rows, q->cols};
+        st = dale_npz_add(w, q->name, DALE_F32, q->cols == 1 && (q->flags & DALE_P_BIAS) ? 1 : 2,
+                          shape, th + q->offset);
+    }
+    /* Effective matrices, so users need not rebuild them. */
+    size_t nc = dale_net_ncells(net), n = (size_t)tr->c->hidden;
+    size_t d = tr->task->input, maxw = n > d ? n : d;
+    float *buf = dalei_alloc(n * maxw * 2, sizeof(float));
+    if (!buf) return DALE_ERR_NOMEM;
+    for (size_t l = 0; l < nc && !st; l++) {
+        char key[64];
+        size_t din = l == 0 ? d : n;
+        dale_net_effective(net, l, buf, buf + n * n);
+        size_t sw[2] = {n, n}, su[2] = {n, din};
+        snprintf(key, sizeof key, "cell%zu.W_eff", l);
+        if (!(st = dale_npz_add(w, key, DALE_F32, 2, sw, buf))) {
+            snprintf(key, sizeof key, "cell%zu.U_eff", l);
+            st = dale_npz_add(w, key, DALE_F32, 2, su, buf + n * n);
+        }
+    }
+    dalei_free(buf);
+    return st;
+}
+
+static dale_status save_npz(trainer *tr, const char *name, int with_state)
+{
+    dale_npz_writer *w;
+    dale_status st = dale_npz_writer_create(run_file(tr, name), &w);
+    if (st) return st;
+    if ((st = add_params(tr, w))) goto fail;
+    if (with_state) {
+        size_t one = 1, four = 4, two = 2, ring = 2 * RING, nperm = tr->ntrain;
+        int64_t counters[3] = {tr->epoch, tr->bi, tr->updates};
+        size_t three = 3;
+        double lr = tr->lr, wall = tr->wall_before + now_s(&tr->t0);
+        double cache[2] = {tr->order.has_cached, tr->order.cached_normal};
+        double rb[2 * RING];
+        memcpy(rb, tr->ring_loss, sizeof tr->ring_loss);
+        memcpy(rb + RING, tr->ring_err, sizeof tr->ring_err);
+        uint64_t *perm = dalei_alloc(nperm, sizeof(uint64_t));
+        if (!perm) { st = DALE_ERR_NOMEM; goto fail; }
+        for (size_t k = 0; k < nperm; k++) perm[k] = tr->perm[k];
+        if (!(st = dale_npz_add(w, "state.rng", DALE_U64, 1, &four, tr->order.s)) &&
+            !(st = dale_npz_add(w, "state.rng_cache", DALE_F64, 1, &two, cache)) &&
+            !(st = dale_npz_add(w, "state.counters", DALE_I64, 1, &three, counters)) &&
+            !(st = dale_npz_add(w, "state.lr", DALE_F64, 1, &one, &lr)) &&
+            !(st = dale_npz_add(w, "state.wall", DALE_F64, 1, &one, &wall)) &&
+            !(st = dale_npz_add(w, "state.ring", DALE_F64, 1, &ring, rb)) &&
+            !(st = dale_npz_add(w, "state.perm", DALE_U64, 1, &nperm, perm)) && tr->signs.s) {
+            size_t ns = tr->signs.size;
+            st = dale_npz_add(w, "state.signs", DALE_F32, 1, &ns, tr->signs.s);
+        }
+        dalei_free(perm);
+        if (st) goto fail;
+    }
+    return dale_npz_writer_commit(w);
+fail:
+    dale_npz_writer_free(w);
+    return st;
+}
+
+/* Read member `key` of z, requiring dtype and element count. */
+static dale_status read_exact(dale_npz *z, const char *path, const char *key, dale_dtype t,
+                              size_t count, void *dst)
+{
+    dale_array a;
+    dale_status st = dale_npz_read(z, key, &a);
+    if (st) return st;
+    if (a.dtype != t || a.count != count) {
+        dale_array_free(&a);
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: member '%s' has the wrong dtype or size (want %zu %s)",
+                         path, key, count, dale_dtype_descr(t));
+    }
+    memcpy(dst, a.data, count * dale_dtype_size(t));
+    dale_array_free(&a);
+    return DALE_OK;
+}
+
+static dale_status load_checkpoint(trainer *tr)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", run_file(tr, "checkpoint.npz"));
+    dale_npz *z;
+    dale_status st = dale_npz_open(path, &z);
+    if (st) return st;
+    dale_net *net = tr->net;
+    float *th = dale_net_theta(net);
+    for (size_t i = 0; i < dale_net_nparams(net) && !st; i++) {
+        const dale_param *q = dale_net_param(net, i);
+        st = read_exact(z, path, q->name, DALE_F32, q->rows * q->cols, th + q->offset);
+    }
+    int64_t counters[3];
+    double lr, wall, cache[2], rb[2 * RING];
+    uint64_t *perm = dalei_alloc(tr->ntrain, sizeof(uint64_t));
+    if (!perm && !st) st = DALE_ERR_NOMEM;
+    if (!st) st = read_exact(z, path, "state.rng", DALE_U64, 4, tr->order.s);
+    if (!st) st = read_exact(z, path, "state.rng_cache", DALE_F64, 2, cache);
+    if (!st) st = read_exact(z, path, "state.counters", DALE_I64, 3, counters);
+    if (!st) st = read_exact(z, path, "state.lr", DALE_F64, 1, &lr);
+    if (!st) st = read_exact(z, path, "state.wall", DALE_F64, 1, &wall);
+    if (!st) st = read_exact(z, path, "state.ring", DALE_F64, 2 * RING, rb);
+    if (!st) st = read_exact(z, path, "state.perm", DALE_U64, tr->ntrain, perm);
+    if (!st && dale_npz_has(z, "state.signs")) {
+        if (!(st = dale_signs_record(&tr->signs, net)))
+            st = read_exact(z, path, "state.signs", DALE_F32, tr->signs.size, tr->signs.s);
+    }
+    if (!st) {
+        tr->order.has_cached = cache[0] != 0;
+        tr->order.cached_normal = cache[1];
+        tr->epoch = counters[0];
+        tr->bi = counters[1];
+        tr->updates = counters[2];
+        tr->lr = lr;
+        tr->wall_before = wall;
+        memcpy(tr->ring_loss, rb, sizeof tr->ring_loss);
+        memcpy(tr->ring_err, rb + RING, sizeof tr->ring_err);
+        for (size_t k = 0; k < tr->ntrain; k++) {
+            if (perm[k] >= tr->ntrain) {
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s: batch order holds index %llu beyond %zu samples",
+                               path, (unsigned long long)perm[k], tr->ntrain);
+                break;
+            }
+            tr->perm[k] = (size_t)perm[k];
+        }
+        if (!st && (tr->epoch < 0 || tr->bi < 0 || (size_t)tr->bi > tr->nbatch || tr->updates < 0))
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: trainer counters out of range", path);
+    }
+    dalei_free(perm);
+    dale_npz_close(z);
+    return st;
+}
+
+/* ------------------------------------------------------------- result */
+
+static dale_status write_result(trainer *tr, const char *status, const char *reason)
+{
+    char text[2048];
+    double wall = tr->wall_before + now_s(&tr->t0);
+    char num[6][32];
+    const double v[6] = {tr->last.train_loss, tr->last.train_err, tr->last.val_loss,
+                         tr->last.val_err, tr->last.test_loss, tr->last.test_err};
+    for (int i = 0; i < 6; i++) {
+        if (isfinite(v[i])) snprintf(num[i], sizeof num[i], "%.9g", v[i]);
+        else snprintf(num[i], sizeof num[i], "null");
+    }
+    char esc[600];
+    size_t k = 0;
+    for (const char *p = reason; *p && k + 2 < sizeof esc; p++) {
+        if (*p == '"' || *p == '\\') esc[k++] = '\\';
+        esc[k++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
+    }
+    esc[k] = '\0';
+    int n = snprintf(text, sizeof text,
+                     "{\n  \"status\": \"%s\",\n  \"reason\": \"%s\",\n  \"updates\": %ld,\n"
+                     "  \"epochs_done\": %ld,\n  \"lr\": %.9g,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
+                     "  \"val_loss\": %s,\n  \"val_err\": %s,\n  \"test_loss\": %s,\n  \"test_err\": %s,\n"
+                     "  \"wall_s\": %.3f\n}\n",
+                     status, esc, tr->updates, tr->epoch, tr->lr, num[0], num[1], num[2], num[3],
+                     num[4], num[5], wall);
+    return dalei_write_file_atomic(run_file(tr, "result.json"), text, (size_t)n);
+}
+
+/* ----------------------------------------------------------- progress */
+
+static void progress(trainer *tr, int force)
+{
+    if (!tr->opt->log) return;
+    double t = now_s(&tr->t0);
+    if (!force && t - tr->last_progress < (tr->opt->tty ? 0.5 : 10.0)) return;
+    tr->last_progress = t;
+    long done = tr->updates, total = tr->total_updates;
+    double rate = t > 0 ? (double)(done - tr->start_updates) / t : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(tr->opt->log, "%sepoch %ld update %ld/%ld  %.0f upd/s  ETA %dm%02ds  train loss %.5g  test loss %.5g%s",
+            tr->opt->tty ? "\r" : "", tr->epoch + 1 > tr->c->epochs ? tr->c->epochs : tr->epoch + 1,
+            done, total, rate, (int)(eta / 60), (int)eta % 60, ring_mean(tr->ring_loss),
+            tr->last.test_loss, tr->opt->tty ? "   " : "\n");
+    fflush(tr->opt->log);
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void trainer_free(trainer *tr)
+{
+    dale_task_free(tr->task);
+    dale_net_free(tr->net);
+    dale_signs_free(&tr->signs);
+    dalei_free(tr->perm);
+    dalei_free(tr->x);
+    dalei_free(tr->yf);
+    dalei_free(tr->yi);
+    dalei_free(tr->dout);
+}
+
+static dale_status setup(trainer *tr)
+{
+    const dale_run_config *c = tr->c;
+    dale_status st;
+    if ((st = make_task(c, &tr->task))) return st;
+    if ((st = make_net(c, tr->task, &tr->net))) return st;
+    make_policy(c, &tr->pol);
+    dale_task *t = tr->task;
+    tr->ntrain = t->count[DALE_SPLIT_TRAIN];
+    size_t B = (size_t)c->batch;
+    if (B > tr->ntrain)
+        return DALE_FAIL(DALE_ERR_ARG, "--batch %zu is larger than the training set (%zu samples)",
+                         B, tr->ntrain);
+    tr->nbatch = (tr->ntrain + B - 1) / B;
+    long max_epochs_updates = c->epochs * (long)tr->nbatch;
+    tr->total_updates = c->max_updates >= 0 && c->max_updates < max_epochs_updates ? c->max_updates
+                                                                                   : max_epochs_updates;
+    tr->B = B > (size_t)c->eval_batch ? B : (size_t)c->eval_batch;
+    size_t rows = t->T * tr->B;
+    tr->perm = dalei_alloc(tr->ntrain, sizeof(size_t));
+    tr->x = dalei_alloc(rows, t->input * sizeof(float));
+    tr->yf = dalei_alloc(rows, t->output * sizeof(float));
+    tr->yi = dalei_alloc(rows, sizeof(int32_t));
+    tr->dout = dalei_alloc(rows, t->output * sizeof(float));
+    if (!tr->perm || !tr->x || !tr->yf || !tr->yi || !tr->dout) return DALE_ERR_NOMEM;
+    if ((st = dale_net_plan(tr->net, t->T, tr->B))) return st;
+    /* Init from rng(seed); the batch order from an independent fork. */
+    dale_rng init;
+    dale_rng_seed(&init, c->seed);
+    dale_rng_fork(&init, 0x6f72646572ull /* "order" */, &tr->order);
+    if ((st = dale_net_init(tr->net, &init))) return st;
+    tr->lr = c->lr;
+    for (int i = 0; i < RING; i++) tr->ring_loss[i] = tr->ring_err[i] = DNAN;
+    tr->last.train_loss = tr->last.train_err = tr->last.val_loss = DNAN;
+    tr->last.val_err = tr->last.test_loss = tr->last.test_err = DNAN;
+    return DALE_OK;
+}
+
+static dale_status make_dir(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
+    if (access(tmp, W_OK) != 0)
+        return DALE_FAIL(DALE_ERR_IO, "run directory %s is not writable: %s", tmp, strerror(errno));
+    return DALE_OK;
+}
+
+/* One epoch's worth of minibatches from position tr->bi; returns 1 in
+ * *stop when the budget is reached or the run diverged. */
+static dale_status train_loop(trainer *tr, char *diverged, size_t dlen)
+{
+    const dale_run_config *c = tr->c;
+    size_t B = (size_t)c->batch;
+    dale_status st;
+    while (tr->epoch < c->epochs && tr->updates < tr->total_updates) {
+        if (tr->bi == 0) {
+            for (size_t k = 0; k < tr->ntrain; k++) tr->perm[k] = k;
+            dale_rng_shuffle(&tr->order, tr->perm, tr->ntrain);
+        }
+        while ((size_t)tr->bi < tr->nbatch && tr->updates < tr->total_updates) {
+            size_t s = (size_t)tr->bi * B, nb = tr->ntrain - s < B ? tr->ntrain - s : B;
+            double loss;
+            size_t correct;
+            if ((st = run_batch(tr, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct))) return st;
+            if (!isfinite(loss)) {
+                snprintf(diverged, dlen, "non-finite training loss at update %ld", tr->updates + 1);
+                return DALE_OK;
+            }
+            if (tr->pol.sign_freeze && !tr->signs.s && (st = dale_signs_record(&tr->signs, tr->net)))
+                return st;
+            st = dale_update_apply(tr->net, &tr->pol, tr->lr, &tr->signs, NULL);
+            if (st == DALE_ERR_NUMERIC) {
+                snprintf(diverged, dlen, "non-finite gradient at update %ld", tr->updates + 1);
+                return DALE_OK;
+            }
+            if (st) return st;
+            size_t per = tr->task->loss == DALE_LOSS_CE_EVERY ? tr->task->T : 1;
+            tr->ring_loss[tr->bi % RING] = loss;
+            tr->ring_err[tr->bi % RING] = tr->task->loss == DALE_LOSS_MSE_LAST
+                                              ? DNAN
+                                              : 100.0 * (1.0 - (double)correct / (double)(nb * per));
+            if (c->lr_decay_every > 0 && tr->bi % c->lr_decay_every == 0) tr->lr *= c->lr_decay;
+            tr->bi++;
+            tr->updates++;
+            if ((size_t)tr->bi == tr->nbatch) { tr->bi = 0; tr->epoch++; }
+            if (tr->updates % c->eval_every == 0 && (st = write_metrics(tr, 0))) return st;
+            if (tr->updates % c->checkpoint_every == 0 && (st = save_npz(tr, "checkpoint.npz", 1))) return st;
+            progress(tr, 0);
+            if (tr->bi == 0) break; /* new epoch: reshuffle */
+        }
+    }
+    return DALE_OK;
+}
+
+dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt)
+{
+    trainer tr;
+    memset(&tr, 0, sizeof tr);
+    tr.c = c;
+    tr.opt = opt;
+    clock_gettime(CLOCK_MONOTONIC, &tr.t0);
+    char diverged[256] = "";
+    dale_status st = make_dir(c->out);
+    if (st) return st;
+    if ((st = dale_config_write_json(c, run_file(&tr, "config.json")))) return st;
+    if ((st = setup(&tr))) goto fail;
+    if (opt->resume) {
+        if ((st = load_checkpoint(&tr))) goto fail;
+        if ((st = truncate_metrics(&tr, tr.updates))) goto fail;
+        if (opt->log)
+            fprintf(opt->log, "resumed %s at update %ld (epoch %ld)\n", c->out, tr.updates, tr.epoch);
+    } else {
+        if ((st = write_metrics(&tr, 1))) goto fail;
+        if ((st = write_metrics(&tr, 0))) goto fail; /* the initial network */
+        if ((st = save_npz(&tr, "checkpoint.npz", 1))) goto fail;
+    }
+    tr.start_updates = tr.updates;
+    if ((st = train_loop(&tr, diverged, sizeof diverged))) goto fail;
+    if (!diverged[0] && tr.updates % c->eval_every != 0 && (st = write_metrics(&tr, 0))) goto fail;
+    if (!diverged[0] && (st = save_npz(&tr, "checkpoint.npz", 1))) goto fail;
+    if (!diverged[0] && (st = save_npz(&tr, "final.npz", 0))) goto fail;
+    progress(&tr, 1);
+    if (opt->log && opt->tty) fputc('\n', opt->log);
+    if (diverged[0] && opt->log) fprintf(opt->log, "run diverged: %s\n", diverged);
+    st = write_result(&tr, diverged[0] ? "diverged" : "ok", diverged);
+    trainer_free(&tr);
+    return st;
+fail: {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", dale_last_error());
+    write_result(&tr, "failed", msg[0] ? msg : dale_status_str(st));
+    trainer_free(&tr);
+    return st;
+}
+}

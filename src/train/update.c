@@ -1,0 +1,149 @@
+/* update.c — the reference update policies on the parameter table (spec §3).
+ *
+ * Works on the flat theta/grad buffers and the table only; it never sees a
+ * model's internals.  Order (fixed): inhibitory scaling -> clipping -> SGD
+ * step -> projection / sign freezing.  Norms are accumulated in double.
+ */
+#include <math.h>
+#include <string.h>
+#include "dale/train.h"
+#include "internal.h"
+
+static const char *const scope_names[] = {"tensor", "layer", "global"};
+
+const char *dale_clip_scope_name(dale_clip_scope s)
+{
+    return (unsigned)s < 3 ? scope_names[s] : "?";
+}
+
+void dale_update_policy_default(dale_model_type t, double clip, dale_update_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->clip = clip;
+    p->scope = t == DALE_MODEL_COLEI ? DALE_CLIP_TENSOR : DALE_CLIP_LAYER;
+    p->inhib_scale = t == DALE_MODEL_DANN;
+    p->project = t != DALE_MODEL_RNN;
+}
+
+dale_status dale_signs_record(dale_signs *sg, dale_net *net)
+{
+    size_t n = dale_net_size(net);
+    if (!sg->s) {
+        sg->s = dalei_alloc(n, sizeof(float));
+        if (!sg->s) return DALE_ERR_NOMEM;
+    }
+    sg->size = n;
+    const float *th = dale_net_theta(net);
+    for (size_t k = 0; k < n; k++) sg->s[k] = th[k] > 0.0f ? 1.0f : (th[k] < 0.0f ? -1.0f : 0.0f);
+    return DALE_OK;
+}
+
+void dale_signs_free(dale_signs *sg)
+{
+    dalei_free(sg->s);
+    sg->s = NULL;
+    sg->size = 0;
+}
+
+static double sumsq(const float *g, size_t n)
+{
+    double s = 0;
+    for (size_t k = 0; k < n; k++) s += (double)g[k] * (double)g[k];
+    return s;
+}
+
+static void scale(float *g, size_t n, double f)
+{
+    for (size_t k = 0; k < n; k++) g[k] = (float)((double)g[k] * f);
+}
+
+dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
+                              dale_signs *signs, dale_update_stats *stats)
+{
+    size_t np = dale_net_nparams(net), nl = dale_net_nlayers(net);
+    float *th = dale_net_theta(net), *g = dale_net_grad(net);
+    dale_update_stats st = {0, 0, 0};
+    if (p->sign_freeze && (!signs || !signs->s || signs->size != dale_net_size(net)))
+        return DALE_FAIL(DALE_ERR_STATE, "sign freezing needs signs recorded at the first update");
+
+    /* (1) DANN inhibitory gradient scaling. */
+    if (p->inhib_scale)
+        for (size_t i = 0; i < np; i++) {
+            const dale_param *q = dale_net_param(net, i);
+            if (q->grad_scale != 1.0f) scale(g + q->offset, q->rows * q->cols, (double)q->grad_scale);
+        }
+
+    /* (2) clipping.  Group norms first (also gives the global norm). */
+    double total = 0;
+    double layer_ss[nl > 0 ? nl : 1];
+    memset(layer_ss, 0, sizeof layer_ss);
+    for (size_t i = 0; i < np; i++) {
+        const dale_param *q = dale_net_param(net, i);
+        double s = sumsq(g + q->offset, q->rows * q->cols);
+        layer_ss[q->layer] += s;
+        total += s;
+    }
+    st.grad_norm = sqrt(total);
+    if (!isfinite(st.grad_norm))
+        return DALE_FAIL(DALE_ERR_NUMERIC, "gradient norm is not finite (%g)", st.grad_norm);
+    if (p->clip > 0) {
+        if (p->scope == DALE_CLIP_TENSOR) {
+            for (size_t i = 0; i < np; i++) {
+                const dale_param *q = dale_net_param(net, i);
+                size_t cnt = q->rows * q->cols;
+                double nrm = sqrt(sumsq(g + q->offset, cnt));
+                if (nrm > p->clip) {
+                    scale(g + q->offset, cnt, p->clip / nrm);
+                    st.clipped++;
+                }
+            }
+        } else if (p->scope == DALE_CLIP_LAYER) {
+            for (size_t l = 0; l < nl; l++) {
+                double f = p->clip / (sqrt(layer_ss[l]) + 1e-12);
+                if (f >= 1.0) continue;
+                st.clipped++;
+                for (size_t i = 0; i < np; i++) {
+                    const dale_param *q = dale_net_param(net, i);
+                    if (q->layer == l) scale(g + q->offset, q->rows * q->cols, f);
+                }
+            }
+        } else {
+            double f = p->clip / (st.grad_norm + 1e-12);
+            if (f < 1.0) {
+                st.clipped++;
+                scale(g, dale_net_size(net), f);
+            }
+        }
+    }
+
+    /* (3) SGD step. */
+    float flr = (float)lr;
+    size_t n = dale_net_size(net);
+    for (size_t k = 0; k < n; k++) th[k] -= flr * g[k];
+
+    /* (4) projection onto the constraint set / sign freezing. */
+    for (size_t i = 0; i < np; i++) {
+        const dale_param *q = dale_net_param(net, i);
+        float *w = th + q->offset;
+        size_t cnt = q->rows * q->cols;
+        if (p->project && (q->flags & DALE_P_NONNEG)) {
+            for (size_t k = 0; k < cnt; k++)
+                if (w[k] < 0.0f) { w[k] = 0.0f; st.projected++; }
+        }
+        if (p->sign_freeze && (q->flags & DALE_P_FREEZE)) {
+            /* W = S max(S W, 1e-9): a weight that crossed zero stays at ±1e-9
+             * with its original sign; one that started at 0 stays 0. */
+            const float *S = signs->s + q->offset;
+            for (size_t k = 0; k < cnt; k++) {
+                float sw = S[k] * w[k];
+                if (sw < 1e-9f) {
+                    float nw = S[k] * 1e-9f;
+                    if (nw != w[k]) st.projected++;
+                    w[k] = nw;
+                }
+            }
+        }
+    }
+    if (stats) *stats = st;
+    return DALE_OK;
+}
