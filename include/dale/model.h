@@ -118,6 +118,13 @@ DALE_API size_t dale_net_nlayers(const dale_net *net);       /* cells + dense + 
  * ColEI needs an eigen-solve per cell (DALE_ERR_LAPACK possible). */
 DALE_API dale_status dale_net_init(dale_net *net, dale_rng *rng);
 
+/* Eigenvalues of cell k's W as initialised (ColEI only: they come free with
+ * the init's eigen-solve, scaled by ρ/ρ0), sorted by descending modulus,
+ * into re[n], im[n].  DALE_ERR_STATE for other models or before an init.
+ * They describe the parameters as initialised: the net cannot tell when
+ * theta changes, so use them straight after dale_net_init. */
+DALE_API dale_status dale_net_init_eigvals(const dale_net *net, size_t cell, double *re, double *im);
+
 /* Effective matrices of cell k (its W (n, n) and U (n, d)) into caller
  * buffers, or of the readout when k == ncells (W only, (m, n)).  Builds them
  * from the current parameters. */

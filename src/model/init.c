@@ -1,8 +1,11 @@
 /* init.c — the reference initialisations (spec §2).
  *
- * Every draw comes from the caller's dale_rng, in a fixed order (layers in
- * order, within a layer U before W, row-major within a matrix), so a network
- * is a function of its config and seed.  The NumPy/torch streams of the
+ * Every matrix draws from its own stream, forked from the caller's dale_rng
+ * with a label (cell l: U = 2l, W = 2l + 1; dense/readout layer l: 1000 + l),
+ * row-major within a matrix.  So a network is a function of its config and
+ * seed, and cell 0's W of a seed does not depend on the input width or the
+ * readout: `dale spectrum --seed S` sees the same matrix `dale train --seed S`
+ * trains.  The NumPy/torch streams of the
  * reference are not reproduced (spec §2.5, §8.17); distributions, moments and
  * spectra are.
  */
@@ -54,8 +57,10 @@ static void colei_fill(dale_net *net, dale_map *m, dale_rng *rng)
 
 /* ColEI recurrent W (spec §2.2, in this order): sample signed A, zero the
  * diagonal (option), ρ0 = max|λ(A)| by a full eigen-solve, A *= ρ/ρ0, keep
- * |A| as W_pos (the sign lives in the column sign vector). */
-static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng)
+ * |A| as W_pos (the sign lives in the column sign vector).  The eigenvalues
+ * of the rescaled matrix are (ρ/ρ0) λ(A); they are kept in `eig` (re then im,
+ * 2n) so spectral tools need no second eigen-solve. */
+static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng, double *eig)
 {
     size_t n = m->rows;
     colei_fill(net, m, rng);
@@ -66,14 +71,15 @@ static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng)
     if (!A) return DALE_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) A[i * n + j] = (double)W[i * n + j] * (double)m->sign[j];
-    double rho0;
-    dale_status st = dale_spectral_radius(A, n, &rho0);
+    dale_status st = dale_eigvals(A, n, eig, eig + n);
     dalei_free(A);
     if (st) return st;
+    double rho0 = hypot(eig[0], eig[n]); /* sorted by descending modulus */
     if (!(rho0 > 0))
         return DALE_FAIL(DALE_ERR_NUMERIC, "ColEI init: recurrent matrix has spectral radius 0");
     double f = net->cfg.rho / rho0;
     for (size_t k = 0; k < n * n; k++) W[k] = (float)((double)W[k] * f);
+    for (size_t k = 0; k < 2 * n; k++) eig[k] *= f;
     return DALE_OK;
 }
 
@@ -129,8 +135,11 @@ static void fill_normal(float *M, size_t count, double sd, dale_rng *rng)
     for (size_t k = 0; k < count; k++) M[k] = (float)dale_rng_normal(rng, 0.0, sd);
 }
 
-static dale_status init_cell(dale_net *net, size_t l, dale_rng *rng)
+static dale_status init_cell(dale_net *net, size_t l, dale_rng *parent)
 {
+    dale_rng ru, rw; /* one stream per matrix */
+    dale_rng_fork(parent, 2 * (uint64_t)l, &ru);
+    dale_rng_fork(parent, 2 * (uint64_t)l + 1, &rw);
     const dale_net_config *cfg = &net->cfg;
     dale_layer *L = &net->layers[l];
     size_t n = L->out, d = L->in;
@@ -140,27 +149,27 @@ static dale_status init_cell(dale_net *net, size_t l, dale_rng *rng)
     case DALE_MODEL_RNN: {
         /* PyTorch's default: U, W ~ U[-1/√n, 1/√n] = U[-√(3ν/n), √(3ν/n)], ν = 1/3. */
         double bound = sqrt(3.0 * cfg->numerator / (double)n);
-        if (l == 0 && cfg->rnn_input_he) fill_normal(P(net, L->U.p_main), n * d, sqrt(2.0 / (double)d), rng);
-        else fill_uniform(P(net, L->U.p_main), n * d, 1.0 / sqrt((double)n), rng);
-        fill_uniform(P(net, L->W.p_main), n * n, bound, rng);
+        if (l == 0 && cfg->rnn_input_he) fill_normal(P(net, L->U.p_main), n * d, sqrt(2.0 / (double)d), &ru);
+        else fill_uniform(P(net, L->U.p_main), n * d, 1.0 / sqrt((double)n), &ru);
+        fill_uniform(P(net, L->W.p_main), n * n, bound, &rw);
         return DALE_OK;
     }
     case DALE_MODEL_COLEI:
         if (l == 0) {
             /* First layer: all-positive U ~ Exp(1/√d); centring bias optional
              * (the reference computes it and then overwrites it with 0). */
-            fill_exp(P(net, L->U.p_main), n * d, 1.0 / sqrt((double)d), rng);
+            fill_exp(P(net, L->U.p_main), n * d, 1.0 / sqrt((double)d), &ru);
             if (cfg->bias_centering)
                 for (size_t i = 0; i < n; i++) b[i] = (float)(-sqrt((double)d) * cfg->input_mean);
         } else {
-            colei_fill(net, &L->U, rng);
+            colei_fill(net, &L->U, &ru);
         }
-        return colei_recurrent(net, &L->W, rng);
+        return colei_recurrent(net, &L->W, &rw, net->init_eig + 2 * n * l);
     case DALE_MODEL_DANN: {
         /* s = sqrt(ν/(n-1)) for both U and W (uses the hidden width n). */
         double s = sqrt(cfg->numerator / (double)(n - 1));
-        dann_fill(net, &L->U, s, s * sqrt((double)n / (double)L->U.ni), 0, rng);
-        dann_fill(net, &L->W, s, s * sqrt((double)n / (double)L->W.ni), cfg->dann_wie_random, rng);
+        dann_fill(net, &L->U, s, s * sqrt((double)n / (double)L->U.ni), 0, &ru);
+        dann_fill(net, &L->W, s, s * sqrt((double)n / (double)L->W.ni), cfg->dann_wie_random, &rw);
         return DALE_OK;
     }
     default:
@@ -169,8 +178,11 @@ static dale_status init_cell(dale_net *net, size_t l, dale_rng *rng)
     return DALE_OK;
 }
 
-static void init_dense(dale_net *net, size_t l, dale_rng *rng)
+static void init_dense(dale_net *net, size_t l, dale_rng *parent)
 {
+    dale_rng r;
+    dale_rng_fork(parent, 1000 + (uint64_t)l, &r);
+    dale_rng *rng = &r;
     dale_layer *L = &net->layers[l];
     size_t m = L->out, nin = L->in;
     memset(P(net, L->p_b), 0, m * sizeof(float));
@@ -195,6 +207,11 @@ static void init_dense(dale_net *net, size_t l, dale_rng *rng)
 
 dale_status dale_net_init(dale_net *net, dale_rng *rng)
 {
+    net->have_init_eig = 0;
+    if (net->cfg.type == DALE_MODEL_COLEI && !net->init_eig) {
+        net->init_eig = dalei_alloc(2 * net->cfg.hidden * net->ncells, sizeof(double));
+        if (!net->init_eig) return DALE_ERR_NOMEM;
+    }
     for (size_t l = 0; l < net->nlayers; l++) {
         if (net->layers[l].kind == LAYER_CELL) {
             dale_status st = init_cell(net, l, rng);
@@ -205,5 +222,17 @@ dale_status dale_net_init(dale_net *net, dale_rng *rng)
     }
     dale_net_zero_grad(net);
     net->have_forward = 0;
+    net->have_init_eig = net->cfg.type == DALE_MODEL_COLEI;
+    return DALE_OK;
+}
+
+dale_status dale_net_init_eigvals(const dale_net *net, size_t cell, double *re, double *im)
+{
+    if (!net->have_init_eig || cell >= net->ncells)
+        return DALE_FAIL(DALE_ERR_STATE, "no eigenvalues kept from init for cell %zu", cell);
+    size_t n = net->cfg.hidden;
+    const double *e = net->init_eig + 2 * n * cell;
+    memcpy(re, e, n * sizeof(double));
+    memcpy(im, e + n, n * sizeof(double));
     return DALE_OK;
 }

@@ -57,6 +57,10 @@ struct dale_net {
     size_t fwd_T, fwd_B;
     int fwd_all;
     const float *fwd_x;
+    /* ColEI: eigenvalues of each cell's W from the init's eigen-solve,
+     * (ncells, 2, n) re then im; valid while have_init_eig */
+    double *init_eig;
+    int have_init_eig;
 };
 
 /* Build every layer's effective matrices from theta (net.c). */

@@ -234,6 +234,7 @@ void dale_net_free(dale_net *net)
         }
     }
     dalei_free(net->layers);
+    dalei_free(net->init_eig);
     dalei_free(net->params);
     dalei_free(net->theta);
     dalei_free(net->grad);
