@@ -52,6 +52,11 @@ typedef struct dale_run_config {
     long eval_every, eval_batch, checkpoint_every;
     char spectra[DALE_STR];      /* on | off: NSE, σmax, ρ of each W at every evaluation */
     uint64_t seed;
+    /* data sets (seqmnist) */
+    char data[512];              /* data directory ("" : $DALE_DATA or ./data)     */
+    char dataset[DALE_STR];      /* mnist | fashion-mnist                          */
+    char variant[DALE_STR];      /* row (28 x 28) | pixel (784 x 1) | permuted     */
+    uint64_t perm_seed;          /* pixel order of the permuted variant            */
     /* adding problem */
     long adding_n, adding_len, adding_test;
     uint64_t data_seed;

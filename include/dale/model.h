@@ -136,7 +136,9 @@ DALE_API dale_status dale_net_plan(dale_net *net, size_t T, size_t B);
 /* Forward pass over x (T, B, d).  all_steps = 0 evaluates dense layers and the
  * readout at the last step only (output (B, m)); 1 at every step (output
  * (T, B, m)).  Overwrites the activations; returns a view of the output in
- * *out (owned by net, valid until the next forward). */
+ * *out (owned by net, valid until the next forward).  The net keeps a
+ * pointer to x for the backward pass: x must stay alive and unchanged until
+ * dale_net_backward has run. */
 DALE_API dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B,
                                       int all_steps, const float **out);
 

@@ -51,6 +51,29 @@ typedef struct dale_adding_config {
 } dale_adding_config;
 DALE_API dale_status dale_task_adding_create(const dale_adding_config *cfg, dale_task **out);
 
+/* Sequential MNIST / Fashion-MNIST (spec §4.2).  Reads the four IDX files
+ * (plain or .gz) from `dir`: train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte.  Pixels stay uint8 in
+ * memory and are scaled to [0, 1] (/255, nothing else) per batch.
+ * variant: 0 row-wise (T = 28 steps of 28 pixels, top row first), 1 pixel-wise
+ * (T = 784 steps of 1, row-major), 2 permuted pixel-wise (a fixed permutation
+ * drawn from perm_seed).  Cross-entropy at the last step.
+ * Splits: paper_split = 0 (reference): train 60000, test 10000, no
+ * validation; 1: 10000 training images chosen by a shuffle seeded with
+ * val_seed are held out as validation (train 50000). */
+typedef struct dale_seqmnist_config {
+    const char *dir;
+    int variant;
+    uint64_t perm_seed;
+    int paper_split;
+    uint64_t val_seed;
+} dale_seqmnist_config;
+DALE_API dale_status dale_task_seqmnist_create(const dale_seqmnist_config *cfg, dale_task **out);
+
+/* The task a resolved run config names (adding | seqmnist). */
+struct dale_run_config;
+DALE_API dale_status dale_task_from_config(const struct dale_run_config *c, dale_task **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -137,7 +137,7 @@ static double gamma_ge1(dale_rng *r, double k)
  * Returns NAN for a non-positive or non-finite shape or scale. */
 double dale_rng_gamma(dale_rng *r, double shape, double scale)
 {
-    if (!(shape > 0.0) || !(scale > 0.0) || isinf(shape) || isinf(scale)) return NAN;
+    if (!(shape > 0.0) || !(scale > 0.0) || isinf(shape) || isinf(scale)) return (double)NAN;
     if (shape >= 1.0) return scale * gamma_ge1(r, shape);
     double g = gamma_ge1(r, shape + 1.0);
     double u = 1.0 - dale_rng_uniform01(r);

@@ -26,10 +26,10 @@ typedef struct opt {
 
 #define O(k, t, d, h) {#k, t, offsetof(dale_run_config, k), d, h}
 static const opt opts[] = {
-    O(task, OPT_STR, "adding", "task: adding"),
+    O(task, OPT_STR, "adding", "task: adding | seqmnist"),
     O(model, OPT_STR, "rnn", "model: rnn | colei | dann"),
     O(layers, OPT_LONG, "1", "number of recurrent layers"),
-    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default, adding 10)"),
+    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default: adding 10, seqmnist 100)"),
     O(dense, OPT_STR, "", "ReLU dense layers before the readout, e.g. 500,500"),
     O(inhib, OPT_DOUBLE, "-1", "fraction p of inhibitory units; sets ei_ratio = 1/p - 1 (-1: unset)"),
     O(ei_ratio, OPT_DOUBLE, "9", "E:I ratio r; nI = ceil(N/(r+1)) per ColEI population"),
@@ -44,26 +44,30 @@ static const opt opts[] = {
     O(dann_wie, OPT_STR, "mean", "DANN recurrent W_IE init: mean (row = column mean of W_EE) | random"),
     O(rnn_input_init, OPT_STR, "uniform", "RNN first-layer U: uniform U[-1/sqrt(n),1/sqrt(n)] | he N(0,2/d)"),
     O(bias_centering, OPT_STR, "off", "ColEI first-layer bias -sqrt(d)*mean(x) (reference: off)"),
-    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default, adding 0.1)"),
-    O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference value of task+model)"),
+    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default: adding 0.1, seqmnist 0.01)"),
+    O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference: adding colei 7 dann 3; seqmnist colei 10; else none)"),
     O(clip_scope, OPT_STR, "auto", "clipping scope: auto (colei tensor, others layer) | tensor | layer | global"),
     O(inhib_grad_scale, OPT_STR, "auto", "DANN inhibitory gradient scaling: auto (on for dann) | on | off"),
     O(project, OPT_STR, "auto", "clamp sign-constrained weights at 0: auto (on for colei/dann) | on | off"),
     O(sign_freeze, OPT_STR, "off", "freeze signs of recurrent and dense W (reference SGD_Clip)"),
-    O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default, adding 0.99)"),
-    O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20)"),
-    O(batch, OPT_LONG, "-1", "minibatch size (-1: task default, adding 64)"),
-    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default, adding 100)"),
+    O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default: adding 0.99, others 1)"),
+    O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20, others 0)"),
+    O(batch, OPT_LONG, "-1", "minibatch size (-1: task default: adding 64, seqmnist 32)"),
+    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default: adding 100, seqmnist 30)"),
     O(max_updates, OPT_LONG, "-1", "stop after this many updates (-1: none; 0: write the init and stop)"),
-    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default, adding 20)"),
+    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default: adding 20, seqmnist 100)"),
     O(eval_batch, OPT_LONG, "1000", "evaluation chunk size"),
     O(checkpoint_every, OPT_LONG, "-1", "checkpoint every k updates (-1: at every evaluation)"),
     O(spectra, OPT_STR, "on", "NSE, sigma_max and rho of each recurrent W at every evaluation"),
     O(seed, OPT_U64, "0", "run seed (initialisation and batch order)"),
+    O(data, OPT_STR, "", "data directory (default: $DALE_DATA, else ./data)"),
+    O(dataset, OPT_STR, "mnist", "seqmnist images: mnist | fashion-mnist"),
+    O(variant, OPT_STR, "row", "seqmnist sequence: row (28 steps x 28) | pixel (784 x 1) | permuted"),
+    O(perm_seed, OPT_U64, "0", "seqmnist: seed of the fixed pixel permutation (permuted variant)"),
     O(adding_n, OPT_LONG, "10000", "adding: number of sequences"),
     O(adding_len, OPT_LONG, "20", "adding: sequence length T"),
     O(adding_test, OPT_LONG, "1000", "adding: test (and paper-split validation) size"),
-    O(data_seed, OPT_U64, "0", "seed of generated data sets (adding)"),
+    O(data_seed, OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
     O(out, OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
 };
@@ -100,7 +104,9 @@ dale_status dale_config_set(dale_run_config *c, const char *key, const char *val
     errno = 0;
     switch (o->type) {
     case OPT_STR: {
-        size_t cap = o->offset == offsetof(dale_run_config, out) ? sizeof c->out : DALE_STR;
+        size_t cap = o->offset == offsetof(dale_run_config, out)    ? sizeof c->out
+                     : o->offset == offsetof(dale_run_config, data) ? sizeof c->data
+                                                                    : DALE_STR;
         if (strlen(value) >= cap)
             return DALE_FAIL(DALE_ERR_ARG, "--%s: value too long (max %zu characters)", nm, cap - 1);
         memcpy(dst, value, strlen(value) + 1);
@@ -221,17 +227,33 @@ done:
     return st;
 }
 
+/* Reference protocol per task (spec §6.1, §6.2): what "auto" resolves to. */
+typedef struct task_defaults {
+    const char *task;
+    long hidden, batch, epochs, eval_every, lr_decay_every;
+    double lr, lr_decay, clip_rnn, clip_colei, clip_dann;
+} task_defaults;
+
+static const task_defaults task_table[] = {
+    /* adding: batch 64, 100 epochs, lr 0.1 x 0.99 every 20 batches; clips 7 / 3 / none */
+    {"adding", 10, 64, 100, 20, 20, 0.1, 0.99, 0.0, 7.0, 3.0},
+    /* seqMNIST (Fig. 2B script): batch 32, 30 epochs, lr 0.01 constant; ColEI clip 10 */
+    {"seqmnist", 100, 32, 30, 100, 0, 0.01, 1.0, 0.0, 10.0, 0.0},
+};
+
 static int is_onoff(const char *s) { return !strcmp(s, "on") || !strcmp(s, "off"); }
 static int is_auto_onoff(const char *s) { return is_onoff(s) || !strcmp(s, "auto"); }
 
 dale_status dale_config_resolve(dale_run_config *c)
 {
-    int adding = strcmp(c->task, "adding") == 0;
-    if (!adding) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected adding)", c->task);
+    const task_defaults *td = NULL;
+    for (size_t i = 0; i < sizeof task_table / sizeof task_table[0]; i++)
+        if (!strcmp(c->task, task_table[i].task)) td = &task_table[i];
+    if (!td) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected adding or seqmnist)", c->task);
     if (strcmp(c->model, "rnn") && strcmp(c->model, "colei") && strcmp(c->model, "dann"))
         return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected rnn, colei or dann)", c->model);
     int colei = !strcmp(c->model, "colei"), dann = !strcmp(c->model, "dann");
-    if (c->hidden == -1) c->hidden = 10;
+    if (c->hidden == -1) c->hidden = td->hidden;
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
     if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
     if (c->inhib != -1) {
@@ -264,14 +286,13 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, colei ? "tensor" : "layer");
     if (strcmp(c->clip_scope, "tensor") && strcmp(c->clip_scope, "layer") && strcmp(c->clip_scope, "global"))
         return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s')", c->clip_scope);
-    /* Task defaults: the reference protocol of spec §6.1 for adding. */
-    if (c->lr == -1) c->lr = 0.1;
-    if (c->clip == -1) c->clip = colei ? 7.0 : dann ? 3.0 : 0.0;
-    if (c->lr_decay == -1) c->lr_decay = 0.99;
-    if (c->lr_decay_every == -1) c->lr_decay_every = 20;
-    if (c->batch == -1) c->batch = 64;
-    if (c->epochs == -1) c->epochs = 100;
-    if (c->eval_every == -1) c->eval_every = 20;
+    if (c->lr == -1) c->lr = td->lr;
+    if (c->clip == -1) c->clip = colei ? td->clip_colei : dann ? td->clip_dann : td->clip_rnn;
+    if (c->lr_decay == -1) c->lr_decay = td->lr_decay;
+    if (c->lr_decay_every == -1) c->lr_decay_every = td->lr_decay_every;
+    if (c->batch == -1) c->batch = td->batch;
+    if (c->epochs == -1) c->epochs = td->epochs;
+    if (c->eval_every == -1) c->eval_every = td->eval_every;
     if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
     if (!(c->lr > 0)) return DALE_FAIL(DALE_ERR_ARG, "--lr must be > 0 (got %g)", c->lr);
     if (c->clip < 0) return DALE_FAIL(DALE_ERR_ARG, "--clip must be >= 0 (0: none; got %g)", c->clip);
@@ -286,6 +307,14 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (c->checkpoint_every < 1) return DALE_FAIL(DALE_ERR_ARG, "--checkpoint-every must be >= 1");
     if (c->adding_n < 2 || c->adding_len < 2 || c->adding_test < 1)
         return DALE_FAIL(DALE_ERR_ARG, "--adding-n, --adding-len must be >= 2 and --adding-test >= 1");
+    if (strcmp(c->dataset, "mnist") && strcmp(c->dataset, "fashion-mnist"))
+        return DALE_FAIL(DALE_ERR_ARG, "--dataset: expected mnist or fashion-mnist (got '%s')", c->dataset);
+    if (strcmp(c->variant, "row") && strcmp(c->variant, "pixel") && strcmp(c->variant, "permuted"))
+        return DALE_FAIL(DALE_ERR_ARG, "--variant: expected row, pixel or permuted (got '%s')", c->variant);
+    if (!c->data[0]) {
+        const char *env = getenv("DALE_DATA");
+        snprintf(c->data, sizeof c->data, "%s", env && env[0] ? env : "data");
+    }
     if (strcmp(c->split, "reference") && strcmp(c->split, "paper"))
         return DALE_FAIL(DALE_ERR_ARG, "--split: expected reference or paper (got '%s')", c->split);
     /* dense widths */

@@ -73,13 +73,6 @@ static const char *run_file(trainer *tr, const char *name)
 
 /* ------------------------------------------------------------ set-up */
 
-static dale_status make_task(const dale_run_config *c, dale_task **out)
-{
-    dale_adding_config ac = {(size_t)c->adding_n, (size_t)c->adding_len, (size_t)c->adding_test,
-                             c->data_seed, strcmp(c->split, "paper") == 0};
-    return dale_task_adding_create(&ac, out);
-}
-
 static dale_status make_net(const dale_run_config *c, const dale_task *task, dale_net **out)
 {
     dale_net_config nc;
@@ -477,7 +470,7 @@ static dale_status setup(trainer *tr)
 {
     const dale_run_config *c = tr->c;
     dale_status st;
-    if ((st = make_task(c, &tr->task))) return st;
+    if ((st = dale_task_from_config(c, &tr->task))) return st;
     if ((st = make_net(c, tr->task, &tr->net))) return st;
     make_policy(c, &tr->pol);
     dale_task *t = tr->task;

@@ -1,0 +1,848 @@
+/* test_gradcheck.c — BPTT gradients of every model against finite differences.
+ *
+ * The library trains in float32; this test holds its own small, naive,
+ * double-precision forward pass + loss written straight from the math
+ * (spec §1, include/dale/model.h).  It reads the raw parameters by name from
+ * the network's table and builds the effective matrices itself:
+ *     rnn    U, W as stored
+ *     colei  M = M_pos diag(s), s = +1 for the first nE input columns and -1
+ *            for the last nI = ceil(N/(r+1)) of the input width N (all +1 for
+ *            the first cell's U)
+ *     dann   M = EE - EI IE
+ * then runs z_t = U x_t + W h_{t-1} + b, h_t = relu(z_t), h_0 = 0, the layer
+ * stack, the ReLU dense layers and the linear readout, and the loss
+ * (mse_last, ce_last, ce_every).
+ *
+ * 1. naive double forward/loss vs dale_net_forward + dale_loss_* (float32);
+ * 2. central differences of the naive loss w.r.t. every raw parameter entry of
+ *    tiny nets vs dale_net_backward: per tensor ‖g_lib − g_fd‖/‖g_fd‖ < 1e-3
+ *    and per element |diff| <= 1e-4 + 1e-2 |fd|;
+ * 3. the grid: every model × 1/2 cells × every loss, dense stacks, DANN with
+ *    one and several inhibitory units, ColEI with nI = 1, 2, 3;
+ * 4. a random directional check on bigger nets (n 30, T 10, B 4, 2 cells);
+ * 5. state and shape errors of dale_net_backward/forward, and accumulation.
+ *
+ * Parameters are drawn directly (not by dale_net_init, except for the bigger
+ * nets) and inputs are re-drawn until no pre-activation lies within a margin
+ * of 0, where relu is not differentiable and a finite difference could cross
+ * the kink.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "dale/model.h"
+#include "dale/rng.h"
+#include "dale/status.h"
+#include "dale/train.h"
+#include "check.h"
+
+static const char *const loss_names[] = {"mse_last", "ce_last", "ce_every"};
+
+/* Worst errors seen per model type, for the summary lines; group_grad is
+ * reset at the start of each case group. */
+static double worst_fwd[DALE_MODEL_COUNT], worst_grad[DALE_MODEL_COUNT], worst_elem[DALE_MODEL_COUNT],
+    worst_dir[DALE_MODEL_COUNT], group_grad[DALE_MODEL_COUNT];
+
+/* ------------------------------------------------------ naive reference */
+
+static const dale_param *find_param(const dale_net *net, const char *prefix, const char *name)
+{
+    char full[80];
+    snprintf(full, sizeof full, "%s.%s", prefix, name);
+    int i = dale_net_find(net, full);
+    return i < 0 ? NULL : dale_net_param(net, (size_t)i);
+}
+
+/* Effective matrix M (rows, cols) of map `w` ("U" or "W") of layer `prefix`,
+ * built in double from the raw parameters th.  first_input: the first cell's
+ * U, all-positive under ColEI.  Returns 0, or -1 if the table lacks a
+ * parameter or has a wrong shape. */
+static int naive_map(const dale_net *net, const double *th, const char *prefix, const char *w,
+                     size_t rows, size_t cols, int first_input, double *M)
+{
+    const dale_net_config *cfg = dale_net_config_of(net);
+    char nm[32];
+    switch (cfg->type) {
+    case DALE_MODEL_RNN: {
+        const dale_param *p = find_param(net, prefix, w);
+        if (!p || p->rows != rows || p->cols != cols) return -1;
+        for (size_t k = 0; k < rows * cols; k++) M[k] = th[p->offset + k];
+        return 0;
+    }
+    case DALE_MODEL_COLEI: {
+        snprintf(nm, sizeof nm, "%s_pos", w);
+        const dale_param *p = find_param(net, prefix, nm);
+        if (!p || p->rows != rows || p->cols != cols) return -1;
+        size_t ni = first_input ? 0 : (size_t)ceil((double)cols / (cfg->ei_ratio + 1.0));
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++)
+                M[i * cols + j] = th[p->offset + i * cols + j] * (j < cols - ni ? 1.0 : -1.0);
+        return 0;
+    }
+    case DALE_MODEL_DANN: {
+        snprintf(nm, sizeof nm, "%s_EE", w);
+        const dale_param *ee = find_param(net, prefix, nm);
+        snprintf(nm, sizeof nm, "%s_IE", w);
+        const dale_param *ie = find_param(net, prefix, nm);
+        snprintf(nm, sizeof nm, "%s_EI", w);
+        const dale_param *ei = find_param(net, prefix, nm);
+        if (!ee || !ie || !ei) return -1;
+        size_t ni = ie->rows;
+        if (ee->rows != rows || ee->cols != cols || ie->cols != cols || ei->rows != rows || ei->cols != ni)
+            return -1;
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) {
+                double s = th[ee->offset + i * cols + j];
+                for (size_t k = 0; k < ni; k++)
+                    s -= th[ei->offset + i * ni + k] * th[ie->offset + k * cols + j];
+                M[i * cols + j] = s;
+            }
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* y = act(M x + b) over R rows: x (R, in), M (out, in), y (R, out).  Tracks
+ * the smallest |pre-activation| of ReLU layers in *minz. */
+static void naive_dense(double *y, const double *x, const double *M, const double *b, size_t R,
+                        size_t in, size_t out, int relu, double *minz)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t i = 0; i < out; i++) {
+            double z = b[i];
+            for (size_t j = 0; j < in; j++) z += M[i * in + j] * x[r * in + j];
+            if (relu) {
+                if (fabs(z) < *minz) *minz = fabs(z);
+                z = z > 0 ? z : 0;
+            }
+            y[r * out + i] = z;
+        }
+}
+
+/* Loss of the network with raw parameters th (double, theta's layout) on x
+ * (T, B, d).  Output (B, m) for the last-step losses, (T, B, m) for
+ * ce_every, copied to yout if non-NULL; *minz gets the smallest |z| over
+ * every ReLU pre-activation.  Returns NAN if the table is malformed. */
+static double naive_loss(const dale_net *net, const double *th, const double *x, size_t T, size_t B,
+                         dale_loss_kind loss, const double *target, const int32_t *labels,
+                         double *yout, double *minz)
+{
+    const dale_net_config *cfg = dale_net_config_of(net);
+    size_t n = cfg->hidden, m = cfg->output, L = cfg->layers;
+    size_t wmax = cfg->input > n ? cfg->input : n;
+    for (size_t k = 0; k < cfg->ndense; k++)
+        if (cfg->dense[k] > wmax) wmax = cfg->dense[k];
+    if (m > wmax) wmax = m;
+    double *U = malloc(wmax * wmax * sizeof *U), *W = malloc(n * n * sizeof *W);
+    double *Ha = malloc(T * B * wmax * sizeof *Ha), *Hb = malloc(T * B * wmax * sizeof *Hb);
+    double mz = (double)INFINITY, result = (double)NAN;
+    char prefix[32];
+    const double *in = x;
+    size_t win = cfg->input;
+    double *H = Ha, *spare = Hb;
+    if (!U || !W || !Ha || !Hb) goto done;
+    for (size_t l = 0; l < L; l++) {
+        snprintf(prefix, sizeof prefix, "cell%zu", l);
+        const dale_param *pb = find_param(net, prefix, "b");
+        if (!pb || pb->rows != n || pb->cols != 1) goto done;
+        if (naive_map(net, th, prefix, "U", n, win, l == 0, U)) goto done;
+        if (naive_map(net, th, prefix, "W", n, n, 0, W)) goto done;
+        const double *b = th + pb->offset;
+        for (size_t t = 0; t < T; t++)
+            for (size_t s = 0; s < B; s++)
+                for (size_t i = 0; i < n; i++) {
+                    double z = b[i];
+                    for (size_t j = 0; j < win; j++) z += U[i * win + j] * in[(t * B + s) * win + j];
+                    if (t > 0)
+                        for (size_t k = 0; k < n; k++) z += W[i * n + k] * H[((t - 1) * B + s) * n + k];
+                    if (fabs(z) < mz) mz = fabs(z);
+                    H[(t * B + s) * n + i] = z > 0 ? z : 0;
+                }
+        in = H;
+        win = n;
+        double *tmp = H;
+        H = spare;
+        spare = tmp;
+    }
+    /* Dense layers and readout: every step for ce_every, else the last one. */
+    size_t R = loss == DALE_LOSS_CE_EVERY ? T * B : B;
+    const double *top = loss == DALE_LOSS_CE_EVERY ? in : in + (T - 1) * B * n;
+    for (size_t k = 0; k <= cfg->ndense; k++) {
+        int readout = k == cfg->ndense;
+        size_t wout = readout ? m : cfg->dense[k];
+        if (readout) snprintf(prefix, sizeof prefix, "out");
+        else snprintf(prefix, sizeof prefix, "dense%zu", k);
+        const dale_param *pb = find_param(net, prefix, "b");
+        if (!pb || pb->rows != wout || pb->cols != 1) goto done;
+        if (naive_map(net, th, prefix, "W", wout, win, 0, U)) goto done;
+        /* After the cells `top` lies in spare; outputs alternate H, spare, ... */
+        double *y = k % 2 == 0 ? H : spare;
+        naive_dense(y, top, U, th + pb->offset, R, win, wout, !readout, &mz);
+        top = y;
+        win = wout;
+    }
+    double sum = 0;
+    if (loss == DALE_LOSS_MSE_LAST) {
+        for (size_t k = 0; k < R * m; k++) sum += (top[k] - target[k]) * (top[k] - target[k]);
+        result = sum / (double)(R * m);
+    } else {
+        for (size_t r = 0; r < R; r++) {
+            const double *z = top + r * m;
+            double zmax = z[0], se = 0;
+            for (size_t j = 1; j < m; j++) zmax = z[j] > zmax ? z[j] : zmax;
+            for (size_t j = 0; j < m; j++) se += exp(z[j] - zmax);
+            sum += zmax + log(se) - z[labels[r]];
+        }
+        result = sum / (double)R;
+    }
+    if (yout) memcpy(yout, top, R * m * sizeof *yout);
+done:
+    if (minz) *minz = mz;
+    free(U);
+    free(W);
+    free(Ha);
+    free(Hb);
+    return result;
+}
+
+/* -------------------------------------------------------------- helpers */
+
+typedef struct gc_case {
+    dale_model_type type;
+    size_t d, L, n, m, ndense, dense[2];
+    double ratio;
+    size_t ni_in, ni_rec, ni_out; /* DANN, 0 = auto */
+    dale_loss_kind loss;
+    size_t T, B;
+} gc_case;
+
+static void case_label(const gc_case *c, char *buf, size_t cap)
+{
+    int k = snprintf(buf, cap, "%s L%zu n%zu %s", dale_model_name(c->type), c->L, c->n, loss_names[c->loss]);
+    if (k < 0 || (size_t)k >= cap) return;
+    if (c->ndense) {
+        int j = snprintf(buf + k, cap - (size_t)k, " dense%zu", c->ndense);
+        if (j > 0) k += j;
+    }
+    if (c->type != DALE_MODEL_RNN && (size_t)k < cap)
+        snprintf(buf + k, cap - (size_t)k, " r%g ni(%zu,%zu,%zu)", c->ratio, c->ni_in, c->ni_rec, c->ni_out);
+}
+
+static void case_config(const gc_case *c, dale_net_config *cfg)
+{
+    dale_net_config_defaults(cfg);
+    cfg->type = c->type;
+    cfg->input = c->d;
+    cfg->layers = c->L;
+    cfg->hidden = c->n;
+    cfg->output = c->m;
+    cfg->ndense = c->ndense;
+    for (size_t k = 0; k < c->ndense; k++) cfg->dense[k] = c->dense[k];
+    cfg->ei_ratio = c->ratio;
+    cfg->dann_ni_in = c->ni_in;
+    cfg->dann_ni_rec = c->ni_rec;
+    cfg->dann_ni_out = c->ni_out;
+}
+
+/* Expected shape of one table entry; CHECKs presence and shape. */
+static void expect_param(const dale_net *net, const char *label, const char *prefix, const char *name,
+                         size_t rows, size_t cols, size_t *total, size_t *count)
+{
+    const dale_param *p = find_param(net, prefix, name);
+    CHECK(p != NULL, "%s: no parameter %s.%s", label, prefix, name);
+    if (!p) return;
+    CHECK(p->rows == rows && p->cols == cols, "%s: %s is (%zu, %zu), expected (%zu, %zu)", label, p->name,
+          p->rows, p->cols, rows, cols);
+    *total += rows * cols;
+    (*count)++;
+}
+
+static size_t dann_auto(size_t w, double ratio)
+{
+    size_t k = (size_t)floor((double)w / (ratio + 1.0));
+    return k ? k : 1;
+}
+
+/* The table holds exactly the parameters spec §1 / model.h name. */
+static void check_table(const dale_net *net, const dale_net_config *cfg, const char *label)
+{
+    size_t total = 0, count = 0, win = cfg->input, n = cfg->hidden;
+    char prefix[32];
+    for (size_t l = 0; l <= cfg->layers + cfg->ndense; l++) {
+        size_t rows, cols = win;
+        int cell = l < cfg->layers;
+        if (cell) {
+            snprintf(prefix, sizeof prefix, "cell%zu", l);
+            rows = n;
+        } else if (l < cfg->layers + cfg->ndense) {
+            snprintf(prefix, sizeof prefix, "dense%zu", l - cfg->layers);
+            rows = cfg->dense[l - cfg->layers];
+        } else {
+            snprintf(prefix, sizeof prefix, "out");
+            rows = cfg->output;
+        }
+        switch (cfg->type) {
+        case DALE_MODEL_RNN:
+            if (cell) expect_param(net, label, prefix, "U", rows, cols, &total, &count);
+            expect_param(net, label, prefix, "W", rows, cell ? n : cols, &total, &count);
+            break;
+        case DALE_MODEL_COLEI:
+            if (cell) expect_param(net, label, prefix, "U_pos", rows, cols, &total, &count);
+            expect_param(net, label, prefix, "W_pos", rows, cell ? n : cols, &total, &count);
+            break;
+        case DALE_MODEL_DANN:
+            if (cell) {
+                size_t nu = cfg->dann_ni_in ? cfg->dann_ni_in : dann_auto(n, cfg->ei_ratio);
+                size_t nw = cfg->dann_ni_rec ? cfg->dann_ni_rec : dann_auto(n, cfg->ei_ratio);
+                expect_param(net, label, prefix, "U_EE", rows, cols, &total, &count);
+                expect_param(net, label, prefix, "U_IE", nu, cols, &total, &count);
+                expect_param(net, label, prefix, "U_EI", rows, nu, &total, &count);
+                expect_param(net, label, prefix, "W_EE", n, n, &total, &count);
+                expect_param(net, label, prefix, "W_IE", nw, n, &total, &count);
+                expect_param(net, label, prefix, "W_EI", n, nw, &total, &count);
+            } else {
+                size_t no = cfg->dann_ni_out ? cfg->dann_ni_out : dann_auto(rows, cfg->ei_ratio);
+                expect_param(net, label, prefix, "W_EE", rows, cols, &total, &count);
+                expect_param(net, label, prefix, "W_IE", no, cols, &total, &count);
+                expect_param(net, label, prefix, "W_EI", rows, no, &total, &count);
+            }
+            break;
+        default:
+            break;
+        }
+        expect_param(net, label, prefix, "b", rows, 1, &total, &count);
+        win = rows;
+    }
+    CHECK(count == dale_net_nparams(net), "%s: table has %zu entries, expected %zu", label,
+          dale_net_nparams(net), count);
+    CHECK(total == dale_net_size(net), "%s: theta has %zu floats, expected %zu", label, dale_net_size(net),
+          total);
+}
+
+/* Direct random parameters (not dale_net_init): non-negative factors
+ * U(0, 2)/sqrt(cols) (DANN EI U(0, 2)/ni, so EE - EI IE has mixed signs),
+ * unconstrained matrices N(0, 1/cols), biases U(-0.2, 0.5). */
+static void draw_params(dale_net *net, dale_rng *r)
+{
+    float *th = dale_net_theta(net);
+    for (size_t i = 0; i < dale_net_nparams(net); i++) {
+        const dale_param *p = dale_net_param(net, i);
+        double s = 1.0 / sqrt((double)p->cols);
+        int is_ei = strstr(p->name, "_EI") != NULL;
+        for (size_t k = 0; k < p->rows * p->cols; k++) {
+            double v;
+            if (p->flags & DALE_P_BIAS) v = dale_rng_uniform(r, -0.2, 0.5);
+            else if (p->flags & DALE_P_NONNEG) v = dale_rng_uniform(r, 0.0, 2.0) * (is_ei ? 1.0 / (double)p->cols : s);
+            else v = dale_rng_normal(r, 0.0, s);
+            th[p->offset + k] = (float)v;
+        }
+    }
+}
+
+typedef struct batch {
+    size_t T, B, d, m, R;
+    dale_loss_kind loss;
+    float *x, *yt;          /* x (T, B, d); MSE targets (R, m) */
+    double *xd, *ytd;
+    int32_t *labels;        /* CE labels (R) */
+} batch;
+
+static int batch_alloc(batch *b, size_t T, size_t B, size_t d, size_t m, dale_loss_kind loss)
+{
+    b->T = T;
+    b->B = B;
+    b->d = d;
+    b->m = m;
+    b->loss = loss;
+    b->R = loss == DALE_LOSS_CE_EVERY ? T * B : B;
+    b->x = malloc(T * B * d * sizeof *b->x);
+    b->xd = malloc(T * B * d * sizeof *b->xd);
+    b->yt = malloc(b->R * m * sizeof *b->yt);
+    b->ytd = malloc(b->R * m * sizeof *b->ytd);
+    b->labels = malloc(b->R * sizeof *b->labels);
+    return b->x && b->xd && b->yt && b->ytd && b->labels;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->x);
+    free(b->xd);
+    free(b->yt);
+    free(b->ytd);
+    free(b->labels);
+}
+
+static void batch_draw(batch *b, dale_rng *r)
+{
+    for (size_t k = 0; k < b->T * b->B * b->d; k++) {
+        b->x[k] = (float)dale_rng_normal(r, 0.0, 1.0);
+        b->xd[k] = (double)b->x[k];
+    }
+    for (size_t k = 0; k < b->R * b->m; k++) {
+        b->yt[k] = (float)dale_rng_normal(r, 0.0, 1.0);
+        b->ytd[k] = (double)b->yt[k];
+    }
+    for (size_t k = 0; k < b->R; k++) b->labels[k] = (int32_t)dale_rng_below(r, b->m);
+}
+
+static double lib_loss(const batch *b, const float *out, float *dout)
+{
+    if (b->loss == DALE_LOSS_MSE_LAST) return dale_loss_mse(out, b->yt, b->R, b->m, dout);
+    return dale_loss_ce(out, b->labels, b->R, b->m, dout, NULL);
+}
+
+/* Re-draw the batch until every ReLU pre-activation is at least `margin`
+ * away from 0 (in the naive forward).  Returns 1 on success. */
+static int draw_safe_batch(const dale_net *net, const double *th, batch *b, dale_rng *r, double margin)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        batch_draw(b, r);
+        double mz;
+        double L = naive_loss(net, th, b->xd, b->T, b->B, b->loss, b->ytd, b->labels, NULL, &mz);
+        if (isfinite(L) && mz >= margin) return 1;
+    }
+    return 0;
+}
+
+/* Library forward + loss + backward at the current theta: fills out (R, m)
+ * and grad (size); returns the loss. */
+static double lib_grad(dale_net *net, const batch *b, float *out, float *dout, float *grad)
+{
+    const float *y = NULL;
+    CHECK_OK(dale_net_forward(net, b->x, b->T, b->B, b->loss == DALE_LOSS_CE_EVERY, &y));
+    if (!y) return (double)NAN;
+    memcpy(out, y, b->R * b->m * sizeof *out);
+    double L = lib_loss(b, out, dout);
+    dale_net_zero_grad(net);
+    CHECK_OK(dale_net_backward(net, dout));
+    memcpy(grad, dale_net_grad(net), dale_net_size(net) * sizeof *grad);
+    return L;
+}
+
+/* Naive output/loss vs the library's. */
+static void compare_forward(const char *label, dale_model_type type, const float *out, double Llib,
+                            const double *yn, double Ln, size_t count, double rtol)
+{
+    double ymax = 0, worst = 0;
+    for (size_t k = 0; k < count; k++) ymax = fmax(ymax, fabs(yn[k]));
+    for (size_t k = 0; k < count; k++) {
+        double e = fabs((double)out[k] - yn[k]) / (ymax + 1e-30);
+        worst = fmax(worst, e);
+    }
+    double *got = malloc(count * sizeof *got);
+    if (!got) return;
+    for (size_t k = 0; k < count; k++) got[k] = (double)out[k];
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s forward output", label);
+    check_close_d(buf, got, yn, count, rtol * ymax, rtol);
+    free(got);
+    double le = fabs(Llib - Ln) / fmax(fabs(Ln), 1e-30);
+    CHECK(le <= rtol, "%s: loss lib %.9g naive %.9g rel err %.3g", label, Llib, Ln, le);
+    worst_fwd[type] = fmax(worst_fwd[type], fmax(worst, le));
+}
+
+/* ------------------------------------------------ 1–3: tiny-net FD check */
+
+static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
+{
+    char label[128];
+    case_label(c, label, sizeof label);
+    dale_net_config cfg;
+    case_config(c, &cfg);
+    dale_net *net = NULL;
+    CHECK_OK(dale_net_create(&cfg, &net));
+    if (!net) return;
+    check_table(net, &cfg, label);
+    dale_rng r;
+    dale_rng_seed(&r, seed);
+    draw_params(net, &r);
+    size_t P = dale_net_size(net);
+    /* Half the cases plan for more than they run, so strides must use (T, B). */
+    CHECK_OK(dale_net_plan(net, c->T + (plan_slack ? 2 : 0), c->B + (plan_slack ? 1 : 0)));
+    batch b;
+    double *th = malloc(P * sizeof *th), *gfd = malloc(P * sizeof *gfd), *yn = NULL;
+    float *out = NULL, *dout = NULL, *glib = malloc(P * sizeof *glib);
+    int ok = batch_alloc(&b, c->T, c->B, c->d, c->m, c->loss) && th && gfd && glib;
+    if (ok) {
+        yn = malloc(b.R * c->m * sizeof *yn);
+        out = malloc(b.R * c->m * sizeof *out);
+        dout = malloc(b.R * c->m * sizeof *dout);
+        ok = yn && out && dout;
+    }
+    CHECK(ok, "%s: out of memory", label);
+    if (!ok) goto done;
+    const float *theta = dale_net_theta(net);
+    for (size_t k = 0; k < P; k++) th[k] = (double)theta[k];
+    if (!draw_safe_batch(net, th, &b, &r, 1e-3)) {
+        CHECK(0, "%s: no batch keeps pre-activations 1e-3 away from 0", label);
+        goto done;
+    }
+
+    /* 1. forward */
+    double Llib = lib_grad(net, &b, out, dout, glib);
+    double mz;
+    double Ln = naive_loss(net, th, b.xd, b.T, b.B, b.loss, b.ytd, b.labels, yn, &mz);
+    compare_forward(label, c->type, out, Llib, yn, Ln, b.R * c->m, 1e-5);
+
+    /* 2. central differences of the naive double loss, every raw entry */
+    for (size_t k = 0; k < P; k++) {
+        double t0 = th[k], h = 1e-5 * fmax(fabs(t0), 0.1);
+        th[k] = t0 + h;
+        double Lp = naive_loss(net, th, b.xd, b.T, b.B, b.loss, b.ytd, b.labels, NULL, NULL);
+        th[k] = t0 - h;
+        double Lm = naive_loss(net, th, b.xd, b.T, b.B, b.loss, b.ytd, b.labels, NULL, NULL);
+        th[k] = t0;
+        gfd[k] = (Lp - Lm) / (2 * h);
+    }
+    for (size_t i = 0; i < dale_net_nparams(net); i++) {
+        const dale_param *p = dale_net_param(net, i);
+        size_t cnt = p->rows * p->cols;
+        double dn = 0, fn = 0, ew = 0;
+        double *gl = malloc(cnt * sizeof *gl);
+        if (!gl) continue;
+        for (size_t k = 0; k < cnt; k++) {
+            double g = (double)glib[p->offset + k], f = gfd[p->offset + k];
+            gl[k] = g;
+            dn += (g - f) * (g - f);
+            fn += f * f;
+            ew = fmax(ew, fabs(g - f) / (1e-4 + 1e-2 * fabs(f)));
+        }
+        dn = sqrt(dn);
+        fn = sqrt(fn);
+        double rel = dn / fmax(fn, 1e-12);
+        char buf[200];
+        snprintf(buf, sizeof buf, "%s grad %s", label, p->name);
+        check_close_d(buf, gl, gfd + p->offset, cnt, 1e-4, 1e-2);
+        CHECK(rel < 1e-3, "%s: ‖g_lib − g_fd‖/‖g_fd‖ = %.3g (‖g_fd‖ %.3g)", buf, rel, fn);
+        CHECK(fn > 1e-7, "%s: trivial gradient ‖g_fd‖ = %.3g", buf, fn);
+        worst_grad[c->type] = fmax(worst_grad[c->type], rel);
+        group_grad[c->type] = fmax(group_grad[c->type], rel);
+        worst_elem[c->type] = fmax(worst_elem[c->type], ew);
+        free(gl);
+    }
+done:
+    batch_free(&b);
+    free(th);
+    free(gfd);
+    free(glib);
+    free(yn);
+    free(out);
+    free(dout);
+    dale_net_free(net);
+}
+
+static const dale_model_type all_types[] = {DALE_MODEL_RNN, DALE_MODEL_COLEI, DALE_MODEL_DANN};
+
+static gc_case tiny_case(dale_model_type t, size_t L, dale_loss_kind loss)
+{
+    gc_case c = {0};
+    c.type = t;
+    c.d = 3;
+    c.L = L;
+    c.n = 5;
+    c.m = 3;
+    c.loss = loss;
+    c.T = 4;
+    c.B = 3;
+    c.ratio = 3.0; /* ColEI: nI = ceil(5/4) = 2 of 5 */
+    if (t == DALE_MODEL_DANN) {
+        c.ni_in = 2; /* distinct counts so an in/rec/out mix-up cannot pass */
+        c.ni_rec = 3;
+        c.ni_out = 2;
+    }
+    return c;
+}
+
+static void print_group(const char *group, int ncases, int fails_before)
+{
+    printf("gradcheck %-12s %2d cases, %s; worst ‖Δg‖/‖g‖ rnn %.2e colei %.2e dann %.2e\n", group, ncases,
+           check_fail_count == fails_before ? "ok" : "FAILURES", group_grad[0], group_grad[1], group_grad[2]);
+    memset(group_grad, 0, sizeof group_grad);
+}
+
+static void test_grid(void)
+{
+    int f0 = check_fail_count, n = 0;
+    uint64_t seed = 100;
+    for (size_t ti = 0; ti < 3; ti++)
+        for (size_t L = 1; L <= 2; L++)
+            for (int loss = 0; loss < 3; loss++) {
+                gc_case c = tiny_case(all_types[ti], L, (dale_loss_kind)loss);
+                run_case(&c, seed++, n % 2);
+                n++;
+            }
+    print_group("grid", n, f0);
+}
+
+static void test_dense(void)
+{
+    int f0 = check_fail_count, n = 0;
+    uint64_t seed = 200;
+    for (size_t ti = 0; ti < 3; ti++) {
+        /* one ReLU dense layer, every-step CE */
+        gc_case c = tiny_case(all_types[ti], 1, DALE_LOSS_CE_EVERY);
+        c.ndense = 1;
+        c.dense[0] = 4;
+        run_case(&c, seed++, 0);
+        n++;
+        /* two dense layers after two cells, last-step MSE and CE */
+        c = tiny_case(all_types[ti], 2, DALE_LOSS_MSE_LAST);
+        c.ndense = 2;
+        c.dense[0] = 6;
+        c.dense[1] = 4;
+        run_case(&c, seed++, 1);
+        n++;
+        c.loss = DALE_LOSS_CE_LAST;
+        run_case(&c, seed++, 0);
+        n++;
+    }
+    print_group("dense", n, f0);
+}
+
+static void test_variants(void)
+{
+    int f0 = check_fail_count, n = 0;
+    uint64_t seed = 300;
+    /* DANN with one inhibitory unit everywhere (auto counts at ratio 9). */
+    gc_case c = tiny_case(DALE_MODEL_DANN, 2, DALE_LOSS_CE_LAST);
+    c.ratio = 9.0;
+    c.ni_in = c.ni_rec = c.ni_out = 0;
+    run_case(&c, seed++, 0);
+    n++;
+    c.loss = DALE_LOSS_MSE_LAST;
+    c.ndense = 1;
+    c.dense[0] = 4;
+    run_case(&c, seed++, 1);
+    n++;
+    /* DANN with a wider readout and several inhibitory units on every side. */
+    c = tiny_case(DALE_MODEL_DANN, 2, DALE_LOSS_CE_EVERY);
+    c.m = 6;
+    c.ni_in = 3;
+    c.ni_rec = 2;
+    c.ni_out = 4;
+    run_case(&c, seed++, 0);
+    n++;
+    /* ColEI with nI = 1 (ratio 9 on 5 units) and nI = 3 (ratio 1: 2 E / 3 I). */
+    c = tiny_case(DALE_MODEL_COLEI, 2, DALE_LOSS_MSE_LAST);
+    c.ratio = 9.0;
+    run_case(&c, seed++, 1);
+    n++;
+    c = tiny_case(DALE_MODEL_COLEI, 2, DALE_LOSS_CE_EVERY);
+    c.ratio = 1.0;
+    c.ndense = 1;
+    c.dense[0] = 4;
+    run_case(&c, seed++, 0);
+    n++;
+    /* Wider input than hidden, longer sequence. */
+    for (size_t ti = 0; ti < 3; ti++) {
+        c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_LAST);
+        c.d = 7;
+        c.n = 4;
+        c.T = 6;
+        c.B = 2;
+        run_case(&c, seed++, 1);
+        n++;
+    }
+    print_group("variants", n, f0);
+}
+
+/* --------------------------------------- 4: directional check, bigger nets */
+
+static void test_directional(void)
+{
+    int f0 = check_fail_count, n = 0;
+    for (size_t ti = 0; ti < 3; ti++)
+        for (int li = 0; li < 2; li++) {
+            dale_loss_kind loss = li ? DALE_LOSS_CE_EVERY : DALE_LOSS_MSE_LAST;
+            gc_case c = {0};
+            c.type = all_types[ti];
+            c.d = 6;
+            c.L = 2;
+            c.n = 30;
+            c.m = 4;
+            c.loss = loss;
+            c.T = 10;
+            c.B = 4;
+            c.ratio = 9.0;
+            char label[128];
+            case_label(&c, label, sizeof label);
+            dale_net_config cfg;
+            case_config(&c, &cfg);
+            dale_net *net = NULL;
+            CHECK_OK(dale_net_create(&cfg, &net));
+            if (!net) continue;
+            dale_rng r;
+            dale_rng_seed(&r, 400 + (uint64_t)n);
+            n++;
+            /* The reference init, plus small random biases (init leaves them 0). */
+            CHECK_OK(dale_net_init(net, &r));
+            float *theta = dale_net_theta(net);
+            for (size_t i = 0; i < dale_net_nparams(net); i++) {
+                const dale_param *p = dale_net_param(net, i);
+                if (p->flags & DALE_P_BIAS)
+                    for (size_t k = 0; k < p->rows; k++)
+                        theta[p->offset + k] = (float)dale_rng_uniform(&r, -0.1, 0.1);
+            }
+            size_t P = dale_net_size(net);
+            CHECK_OK(dale_net_plan(net, c.T, c.B));
+            batch b;
+            double *th = malloc(P * sizeof *th), *tv = malloc(P * sizeof *tv), *v = malloc(P * sizeof *v);
+            float *glib = malloc(P * sizeof *glib);
+            double *yn = NULL;
+            float *out = NULL, *dout = NULL;
+            int ok = batch_alloc(&b, c.T, c.B, c.d, c.m, loss) && th && tv && v && glib;
+            if (ok) {
+                yn = malloc(b.R * c.m * sizeof *yn);
+                out = malloc(b.R * c.m * sizeof *out);
+                dout = malloc(b.R * c.m * sizeof *dout);
+                ok = yn && out && dout;
+            }
+            CHECK(ok, "%s: out of memory", label);
+            if (ok) {
+                for (size_t k = 0; k < P; k++) th[k] = (double)theta[k];
+                ok = draw_safe_batch(net, th, &b, &r, 1e-4);
+                CHECK(ok, "%s: no batch keeps pre-activations 1e-4 away from 0", label);
+            }
+            if (ok) {
+                double Llib = lib_grad(net, &b, out, dout, glib);
+                double Ln = naive_loss(net, th, b.xd, b.T, b.B, loss, b.ytd, b.labels, yn, NULL);
+                compare_forward(label, c.type, out, Llib, yn, Ln, b.R * c.m, 1e-5);
+                for (int dir = 0; dir < 3; dir++) {
+                    double vn = 0, gv = 0;
+                    for (size_t k = 0; k < P; k++) {
+                        v[k] = dale_rng_normal(&r, 0.0, 1.0);
+                        vn += v[k] * v[k];
+                    }
+                    vn = sqrt(vn);
+                    for (size_t k = 0; k < P; k++) {
+                        v[k] /= vn;
+                        gv += (double)glib[k] * v[k];
+                    }
+                    /* h 1e-6 on a unit v moves every pre-activation far less than the 1e-4 margin. */
+                    const double h = 1e-6;
+                    for (size_t k = 0; k < P; k++) tv[k] = th[k] + h * v[k];
+                    double Lp = naive_loss(net, tv, b.xd, b.T, b.B, loss, b.ytd, b.labels, NULL, NULL);
+                    for (size_t k = 0; k < P; k++) tv[k] = th[k] - h * v[k];
+                    double Lm = naive_loss(net, tv, b.xd, b.T, b.B, loss, b.ytd, b.labels, NULL, NULL);
+                    double fd = (Lp - Lm) / (2 * h);
+                    double rel = fabs(gv - fd) / fmax(fabs(fd), 1e-12);
+                    CHECK(rel < 1e-3, "%s: direction %d: g·v %.9g, FD %.9g, rel err %.3g", label, dir, gv, fd, rel);
+                    CHECK(fabs(fd) > 1e-9, "%s: direction %d: trivial derivative %.3g", label, dir, fd);
+                    worst_dir[c.type] = fmax(worst_dir[c.type], rel);
+                }
+            }
+            batch_free(&b);
+            free(th);
+            free(tv);
+            free(v);
+            free(glib);
+            free(yn);
+            free(out);
+            free(dout);
+            dale_net_free(net);
+        }
+    printf("gradcheck %-12s %2d cases, %s; worst |g·v − FD|/|FD| rnn %.2e colei %.2e dann %.2e\n",
+           "directional", n, check_fail_count == f0 ? "ok" : "FAILURES", worst_dir[0], worst_dir[1], worst_dir[2]);
+}
+
+/* ------------------------------------------- 5: state, shape, accumulation */
+
+static void test_state(void)
+{
+    int f0 = check_fail_count, n = 0;
+    for (size_t ti = 0; ti < 3; ti++) {
+        gc_case c = tiny_case(all_types[ti], 2, DALE_LOSS_MSE_LAST);
+        char label[128];
+        case_label(&c, label, sizeof label);
+        dale_net_config cfg;
+        case_config(&c, &cfg);
+        dale_net *net = NULL;
+        CHECK_OK(dale_net_create(&cfg, &net));
+        if (!net) continue;
+        n++;
+        dale_rng r;
+        dale_rng_seed(&r, 500 + ti);
+        draw_params(net, &r);
+        size_t P = dale_net_size(net);
+        batch b;
+        float *g1 = malloc(P * sizeof *g1), *out = malloc(c.B * c.m * sizeof *out);
+        float *dout = malloc(c.B * c.m * sizeof *dout), *big = NULL;
+        int ok = batch_alloc(&b, c.T, c.B, c.d, c.m, c.loss) && g1 && out && dout;
+        if (ok) big = calloc((c.T + 1) * (c.B + 1) * c.d, sizeof *big);
+        CHECK(ok && big, "%s: out of memory", label);
+        if (ok && big) {
+            batch_draw(&b, &r);
+            for (size_t k = 0; k < c.B * c.m; k++) dout[k] = 0.1f;
+            CHECK_OK(dale_net_plan(net, c.T, c.B));
+            dale_net_zero_grad(net);
+            /* backward with no forward */
+            dale_status st = dale_net_backward(net, dout);
+            CHECK(st == DALE_ERR_STATE, "%s: backward before any forward -> %d, expected DALE_ERR_STATE", label,
+                  (int)st);
+            const float *y = NULL;
+            /* forward larger than the plan */
+            st = dale_net_forward(net, big, c.T + 1, c.B, 0, &y);
+            CHECK(st == DALE_ERR_SHAPE, "%s: forward T %zu > plan %zu -> %d, expected DALE_ERR_SHAPE", label,
+                  c.T + 1, c.T, (int)st);
+            st = dale_net_forward(net, big, c.T, c.B + 1, 0, &y);
+            CHECK(st == DALE_ERR_SHAPE, "%s: forward B %zu > plan %zu -> %d, expected DALE_ERR_SHAPE", label,
+                  c.B + 1, c.B, (int)st);
+            st = dale_net_backward(net, dout);
+            CHECK(st == DALE_ERR_STATE, "%s: backward after failed forwards -> %d, expected DALE_ERR_STATE",
+                  label, (int)st);
+            /* one forward, two backwards */
+            CHECK_OK(dale_net_forward(net, b.x, c.T, c.B, 0, &y));
+            CHECK_OK(dale_net_backward(net, dout));
+            st = dale_net_backward(net, dout);
+            CHECK(st == DALE_ERR_STATE, "%s: second backward after one forward -> %d, expected DALE_ERR_STATE",
+                  label, (int)st);
+            /* accumulation: two forward+backward without zeroing = 2x one */
+            dale_net_zero_grad(net);
+            CHECK_OK(dale_net_forward(net, b.x, c.T, c.B, 0, &y));
+            if (y) dale_loss_mse(y, b.yt, c.B, c.m, dout);
+            CHECK_OK(dale_net_backward(net, dout));
+            memcpy(g1, dale_net_grad(net), P * sizeof *g1);
+            double gmax = 0;
+            for (size_t k = 0; k < P; k++) {
+                gmax = fmax(gmax, fabs((double)g1[k]));
+                g1[k] *= 2.0f;
+            }
+            CHECK(gmax > 1e-6, "%s: trivial gradient (max %.3g)", label, gmax);
+            CHECK_OK(dale_net_forward(net, b.x, c.T, c.B, 0, &y));
+            if (y) dale_loss_mse(y, b.yt, c.B, c.m, dout);
+            CHECK_OK(dale_net_backward(net, dout));
+            char buf[200];
+            snprintf(buf, sizeof buf, "%s accumulated gradient = 2 x single", label);
+            check_close(buf, dale_net_grad(net), g1, P, 1e-6 * gmax, 1e-5);
+        }
+        batch_free(&b);
+        free(g1);
+        free(out);
+        free(dout);
+        free(big);
+        dale_net_free(net);
+    }
+    printf("gradcheck %-12s %2d cases, %s\n", "state/shape", n, check_fail_count == f0 ? "ok" : "FAILURES");
+}
+
+int main(void)
+{
+    clock_t t0 = clock();
+    test_state();
+    test_grid();
+    test_dense();
+    test_variants();
+    test_directional();
+    printf("gradcheck worst naive-vs-lib forward rel err: rnn %.2e colei %.2e dann %.2e; "
+           "worst per-tensor ‖Δg‖/‖g‖: rnn %.2e colei %.2e dann %.2e; "
+           "worst per-element |Δ|/(1e-4+1e-2|fd|): rnn %.2e colei %.2e dann %.2e (%.2fs)\n",
+           worst_fwd[0], worst_fwd[1], worst_fwd[2], worst_grad[0], worst_grad[1], worst_grad[2],
+           worst_elem[0], worst_elem[1], worst_elem[2],
+           (double)(clock() - t0) / CLOCKS_PER_SEC);
+    return check_done("test_gradcheck");
+}
