@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 #include <zip.h>
 #include "dale/npy.h"
 #include "internal.h"
@@ -676,6 +677,14 @@ dale_status dale_npz_writer_commit(dale_npz_writer *w)
             /* Stored, like np.savez: members can be read without inflating. */
             if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0) {
                 st = DALE_FAIL(DALE_ERR_IO, "%s: cannot set compression of %s: %s", w->path,
+                               w->m[i].name, zip_strerror(za));
+                goto fail;
+            }
+            /* A fixed timestamp (1980-01-01, the zip epoch): the same
+             * content always gives the same bytes, so runs can be compared
+             * with cmp. */
+            if (zip_file_set_mtime(za, (zip_uint64_t)idx, (time_t)315532800, 0) != 0) {
+                st = DALE_FAIL(DALE_ERR_IO, "%s: cannot set the time of %s: %s", w->path,
                                w->m[i].name, zip_strerror(za));
                 goto fail;
             }

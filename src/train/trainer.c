@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dale/linalg.h"
+#include "dale/eval.h"
 #include "dale/model.h"
 #include "dale/npy.h"
 #include "dale/spectral.h"
@@ -47,9 +48,7 @@ typedef struct trainer {
     long epoch, bi, updates, total_updates;
     double lr;
     double ring_loss[RING], ring_err[RING];
-    float *x, *yf, *dout;
-    int32_t *yi;
-    size_t B;               /* max rows of a plan: max(batch, eval_batch) */
+    dale_batch batch;       /* buffers for max(batch, eval_batch) samples */
     double wall_before;     /* seconds spent before a resume */
     struct timespec t0;
     double last_progress;
@@ -123,52 +122,6 @@ static void make_policy(const dale_run_config *c, dale_update_policy *p)
 
 /* -------------------------------------------------------- evaluation */
 
-/* Loss (and error in percent for classification) of the split on one batch
- * described by idx.  Returns the loss; *nerr counts wrong predictions. */
-static dale_status run_batch(trainer *tr, dale_split split, const size_t *idx, size_t B, int backward,
-                             double *loss, size_t *ncorrect)
-{
-    dale_task *t = tr->task;
-    dale_status st = t->batch(t, split, idx, B, tr->x, tr->yf, tr->yi);
-    if (st) return st;
-    int every = t->loss == DALE_LOSS_CE_EVERY;
-    const float *out;
-    if ((st = dale_net_forward(tr->net, tr->x, t->T, B, every, &out))) return st;
-    size_t rows = every ? t->T * B : B;
-    float *dout = backward ? tr->dout : NULL;
-    *ncorrect = 0;
-    if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, tr->yf, rows, t->output, dout);
-    else *loss = dale_loss_ce(out, tr->yi, rows, t->output, dout, ncorrect);
-    if (backward && isfinite(*loss)) {
-        dale_net_zero_grad(tr->net);
-        if ((st = dale_net_backward(tr->net, tr->dout))) return st;
-    }
-    return DALE_OK;
-}
-
-static dale_status evaluate(trainer *tr, dale_split split, double *loss, double *err)
-{
-    size_t n = tr->task->count[split], chunk = (size_t)tr->c->eval_batch;
-    int cls = tr->task->loss != DALE_LOSS_MSE_LAST;
-    size_t per = tr->task->loss == DALE_LOSS_CE_EVERY ? tr->task->T : 1;
-    size_t idx[chunk];
-    double sum = 0;
-    size_t correct = 0;
-    for (size_t s = 0; s < n; s += chunk) {
-        size_t B = n - s < chunk ? n - s : chunk;
-        for (size_t b = 0; b < B; b++) idx[b] = s + b;
-        double l;
-        size_t k;
-        dale_status st = run_batch(tr, split, idx, B, 0, &l, &k);
-        if (st) return st;
-        sum += l * (double)B; /* chunk means weighted by size: the mean over all */
-        correct += k;
-    }
-    *loss = sum / (double)n;
-    *err = cls ? 100.0 * (1.0 - (double)correct / (double)(n * per)) : DNAN;
-    return DALE_OK;
-}
-
 static double ring_mean(const double *r)
 {
     double s = 0;
@@ -200,8 +153,8 @@ static dale_status write_metrics(trainer *tr, int header)
         m.val_loss = m.val_err = DNAN;
         dale_status st;
         if (tr->task->count[DALE_SPLIT_VAL] &&
-            (st = evaluate(tr, DALE_SPLIT_VAL, &m.val_loss, &m.val_err))) { fclose(f); return st; }
-        if ((st = evaluate(tr, DALE_SPLIT_TEST, &m.test_loss, &m.test_err))) { fclose(f); return st; }
+            (st = dale_evaluate(&tr->batch, DALE_SPLIT_VAL, (size_t)tr->c->eval_batch, &m.val_loss, &m.val_err))) { fclose(f); return st; }
+        if ((st = dale_evaluate(&tr->batch, DALE_SPLIT_TEST, (size_t)tr->c->eval_batch, &m.test_loss, &m.test_err))) { fclose(f); return st; }
         tr->last = m;
         fprintf(f, "%ld,%ld", tr->updates, tr->epoch);
         csv_num(f, tr->lr);
@@ -265,43 +218,12 @@ static dale_status truncate_metrics(trainer *tr, long upto)
 
 /* -------------------------------------------------------- checkpoints */
 
-static dale_status add_params(trainer *tr, dale_npz_writer *w)
-{
-    dale_net *net = tr->net;
-    float *th = dale_net_theta(net);
-    dale_status st = DALE_OK;
-    for (size_t i = 0; i < dale_net_nparams(net) && !st; i++) {
-        const dale_param *q = dale_net_param(net, i);
-        size_t shape[2] = {q->rows, q->cols};
-        st = dale_npz_add(w, q->name, DALE_F32, q->cols == 1 && (q->flags & DALE_P_BIAS) ? 1 : 2,
-                          shape, th + q->offset);
-    }
-    /* Effective matrices, so users need not rebuild them. */
-    size_t nc = dale_net_ncells(net), n = (size_t)tr->c->hidden;
-    size_t d = tr->task->input, maxw = n > d ? n : d;
-    float *buf = dalei_alloc(n * maxw * 2, sizeof(float));
-    if (!buf) return DALE_ERR_NOMEM;
-    for (size_t l = 0; l < nc && !st; l++) {
-        char key[64];
-        size_t din = l == 0 ? d : n;
-        dale_net_effective(net, l, buf, buf + n * n);
-        size_t sw[2] = {n, n}, su[2] = {n, din};
-        snprintf(key, sizeof key, "cell%zu.W_eff", l);
-        if (!(st = dale_npz_add(w, key, DALE_F32, 2, sw, buf))) {
-            snprintf(key, sizeof key, "cell%zu.U_eff", l);
-            st = dale_npz_add(w, key, DALE_F32, 2, su, buf + n * n);
-        }
-    }
-    dalei_free(buf);
-    return st;
-}
-
 static dale_status save_npz(trainer *tr, const char *name, int with_state)
 {
     dale_npz_writer *w;
     dale_status st = dale_npz_writer_create(run_file(tr, name), &w);
     if (st) return st;
-    if ((st = add_params(tr, w))) goto fail;
+    if ((st = dale_params_save(tr->net, w))) goto fail;
     if (with_state) {
         size_t one = 1, four = 4, two = 2, ring = 2 * RING, nperm = tr->ntrain;
         int64_t counters[3] = {tr->epoch, tr->bi, tr->updates};
@@ -358,11 +280,7 @@ static dale_status load_checkpoint(trainer *tr)
     dale_status st = dale_npz_open(path, &z);
     if (st) return st;
     dale_net *net = tr->net;
-    float *th = dale_net_theta(net);
-    for (size_t i = 0; i < dale_net_nparams(net) && !st; i++) {
-        const dale_param *q = dale_net_param(net, i);
-        st = read_exact(z, path, q->name, DALE_F32, q->rows * q->cols, th + q->offset);
-    }
+    st = dale_params_load(net, z, path);
     int64_t counters[3];
     double lr, wall, cache[2], rb[2 * RING];
     uint64_t *perm = dalei_alloc(tr->ntrain, sizeof(uint64_t));
@@ -460,10 +378,7 @@ static void trainer_free(trainer *tr)
     dale_net_free(tr->net);
     dale_signs_free(&tr->signs);
     dalei_free(tr->perm);
-    dalei_free(tr->x);
-    dalei_free(tr->yf);
-    dalei_free(tr->yi);
-    dalei_free(tr->dout);
+    dale_batch_free(&tr->batch);
 }
 
 static dale_status setup(trainer *tr)
@@ -483,15 +398,10 @@ static dale_status setup(trainer *tr)
     long max_epochs_updates = c->epochs * (long)tr->nbatch;
     tr->total_updates = c->max_updates >= 0 && c->max_updates < max_epochs_updates ? c->max_updates
                                                                                    : max_epochs_updates;
-    tr->B = B > (size_t)c->eval_batch ? B : (size_t)c->eval_batch;
-    size_t rows = t->T * tr->B;
     tr->perm = dalei_alloc(tr->ntrain, sizeof(size_t));
-    tr->x = dalei_alloc(rows, t->input * sizeof(float));
-    tr->yf = dalei_alloc(rows, t->output * sizeof(float));
-    tr->yi = dalei_alloc(rows, sizeof(int32_t));
-    tr->dout = dalei_alloc(rows, t->output * sizeof(float));
-    if (!tr->perm || !tr->x || !tr->yf || !tr->yi || !tr->dout) return DALE_ERR_NOMEM;
-    if ((st = dale_net_plan(tr->net, t->T, tr->B))) return st;
+    if (!tr->perm) return DALE_ERR_NOMEM;
+    size_t Bmax = B > (size_t)c->eval_batch ? B : (size_t)c->eval_batch;
+    if ((st = dale_batch_init(&tr->batch, tr->net, t, Bmax))) return st;
     /* Init from rng(seed); the batch order from an independent fork. */
     dale_rng init;
     dale_rng_seed(&init, c->seed);
@@ -538,7 +448,7 @@ static dale_status train_loop(trainer *tr, char *diverged, size_t dlen)
             size_t s = (size_t)tr->bi * B, nb = tr->ntrain - s < B ? tr->ntrain - s : B;
             double loss;
             size_t correct;
-            if ((st = run_batch(tr, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct))) return st;
+            if ((st = dale_batch_run(&tr->batch, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct))) return st;
             if (!isfinite(loss)) {
                 snprintf(diverged, dlen, "non-finite training loss at update %ld", tr->updates + 1);
                 return DALE_OK;

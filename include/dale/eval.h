@@ -1,0 +1,56 @@
+/* dale/eval.h — running a network on a task's batches; parameter files.
+ *
+ * A dale_batch binds a network to a task with the scratch buffers one batch
+ * needs (inputs, targets, dL/dout) for up to Bmax samples; the trainer, the
+ * evaluator and `dale eval` all run batches through it, so loss and error
+ * are computed in one place.  Evaluation goes over a split in chunks (there
+ * is no coupling between samples, so chunking does not change the result).
+ */
+#ifndef DALE_EVAL_H
+#define DALE_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dale/model.h"
+#include "dale/npy.h"
+#include "dale/task.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dale_batch {
+    dale_net *net;   /* not owned */
+    dale_task *task; /* not owned */
+    size_t Bmax;
+    float *x, *yf, *dout;
+    int32_t *yi;
+} dale_batch;
+
+/* Allocate buffers for up to Bmax samples and plan the net for (T, Bmax). */
+DALE_API dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_t Bmax);
+DALE_API void dale_batch_free(dale_batch *b); /* NULL-safe, idempotent */
+
+/* Forward (and with backward = 1: zero the gradients, then BPTT) on samples
+ * idx[0..B) of split.  *loss is the mean loss; *ncorrect counts correct
+ * argmax predictions (classification; 0 for MSE).  A non-finite loss is
+ * returned as is, without a backward pass. */
+DALE_API dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, size_t B,
+                                    int backward, double *loss, size_t *ncorrect);
+
+/* Mean loss over a whole split and error in percent (NaN for MSE tasks),
+ * in chunks of at most `chunk` (<= Bmax) samples. */
+DALE_API dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double *loss,
+                                   double *err);
+
+/* Add every parameter (by table name) and each cell's effective W and U
+ * ("cellK.W_eff", "cellK.U_eff") to an NPZ being written. */
+DALE_API dale_status dale_params_save(dale_net *net, dale_npz_writer *w);
+/* Load every parameter of the table from z (dtype float32, exact sizes);
+ * `path` names the file in messages. */
+DALE_API dale_status dale_params_load(dale_net *net, dale_npz *z, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

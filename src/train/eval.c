@@ -1,0 +1,137 @@
+/* eval.c — batches through a network, split evaluation, parameter files. */
+#include <math.h>
+#include <string.h>
+#include "dale/eval.h"
+#include "dale/train.h"
+#include "internal.h"
+
+void dale_batch_free(dale_batch *b)
+{
+    if (!b) return;
+    dalei_free(b->x);
+    dalei_free(b->yf);
+    dalei_free(b->yi);
+    dalei_free(b->dout);
+    b->x = b->yf = b->dout = NULL;
+    b->yi = NULL;
+}
+
+dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_t Bmax)
+{
+    memset(b, 0, sizeof *b);
+    b->net = net;
+    b->task = task;
+    b->Bmax = Bmax;
+    size_t rows = task->T * Bmax;
+    b->x = dalei_alloc(rows, task->input * sizeof(float));
+    b->yf = dalei_alloc(rows, task->output * sizeof(float));
+    b->yi = dalei_alloc(rows, sizeof(int32_t));
+    b->dout = dalei_alloc(rows, task->output * sizeof(float));
+    if (!b->x || !b->yf || !b->yi || !b->dout) {
+        dale_batch_free(b);
+        return DALE_ERR_NOMEM;
+    }
+    dale_status st = dale_net_plan(net, task->T, Bmax);
+    if (st) dale_batch_free(b);
+    return st;
+}
+
+dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, size_t B, int backward,
+                           double *loss, size_t *ncorrect)
+{
+    dale_task *t = b->task;
+    if (B > b->Bmax)
+        return DALE_FAIL(DALE_ERR_SHAPE, "batch of %zu exceeds the workspace (%zu)", B, b->Bmax);
+    dale_status st = t->batch(t, split, idx, B, b->x, b->yf, b->yi);
+    if (st) return st;
+    int every = t->loss == DALE_LOSS_CE_EVERY;
+    const float *out;
+    if ((st = dale_net_forward(b->net, b->x, t->T, B, every, &out))) return st;
+    size_t rows = every ? t->T * B : B;
+    float *dout = backward ? b->dout : NULL;
+    *ncorrect = 0;
+    if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, b->yf, rows, t->output, dout);
+    else *loss = dale_loss_ce(out, b->yi, rows, t->output, dout, ncorrect);
+    if (backward && isfinite(*loss)) {
+        dale_net_zero_grad(b->net);
+        if ((st = dale_net_backward(b->net, b->dout))) return st;
+    }
+    return DALE_OK;
+}
+
+dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double *loss, double *err)
+{
+    size_t n = b->task->count[split];
+    if (n == 0) return DALE_FAIL(DALE_ERR_ARG, "task %s has no samples in this split", b->task->name);
+    if (chunk == 0 || chunk > b->Bmax) chunk = b->Bmax;
+    int cls = b->task->loss != DALE_LOSS_MSE_LAST;
+    size_t per = b->task->loss == DALE_LOSS_CE_EVERY ? b->task->T : 1;
+    size_t *idx = dalei_alloc(chunk, sizeof(size_t));
+    if (!idx) return DALE_ERR_NOMEM;
+    double sum = 0;
+    size_t correct = 0;
+    dale_status st = DALE_OK;
+    for (size_t s = 0; s < n; s += chunk) {
+        size_t B = n - s < chunk ? n - s : chunk;
+        for (size_t k = 0; k < B; k++) idx[k] = s + k;
+        double l;
+        size_t c;
+        if ((st = dale_batch_run(b, split, idx, B, 0, &l, &c))) break;
+        sum += l * (double)B; /* chunk means weighted by size: the mean over all */
+        correct += c;
+    }
+    dalei_free(idx);
+    if (st) return st;
+    *loss = sum / (double)n;
+    *err = cls ? 100.0 * (1.0 - (double)correct / (double)(n * per)) : (double)NAN;
+    return DALE_OK;
+}
+
+dale_status dale_params_save(dale_net *net, dale_npz_writer *w)
+{
+    float *th = dale_net_theta(net);
+    dale_status st = DALE_OK;
+    for (size_t i = 0; i < dale_net_nparams(net) && !st; i++) {
+        const dale_param *q = dale_net_param(net, i);
+        size_t shape[2] = {q->rows, q->cols};
+        st = dale_npz_add(w, q->name, DALE_F32, (q->flags & DALE_P_BIAS) ? 1 : 2, shape, th + q->offset);
+    }
+    /* Effective matrices, so users need not rebuild them. */
+    const dale_net_config *c = dale_net_config_of(net);
+    size_t nc = dale_net_ncells(net), n = c->hidden, d = c->input, maxw = n > d ? n : d;
+    float *buf = dalei_alloc(n * (n + maxw), sizeof(float));
+    if (!buf) return DALE_ERR_NOMEM;
+    for (size_t l = 0; l < nc && !st; l++) {
+        char key[64];
+        size_t sw[2] = {n, n}, su[2] = {n, l == 0 ? d : n};
+        if ((st = dale_net_effective(net, l, buf, buf + n * n))) break;
+        snprintf(key, sizeof key, "cell%zu.W_eff", l);
+        if ((st = dale_npz_add(w, key, DALE_F32, 2, sw, buf))) break;
+        snprintf(key, sizeof key, "cell%zu.U_eff", l);
+        st = dale_npz_add(w, key, DALE_F32, 2, su, buf + n * n);
+    }
+    dalei_free(buf);
+    return st;
+}
+
+dale_status dale_params_load(dale_net *net, dale_npz *z, const char *path)
+{
+    float *th = dale_net_theta(net);
+    for (size_t i = 0; i < dale_net_nparams(net); i++) {
+        const dale_param *q = dale_net_param(net, i);
+        if (!dale_npz_has(z, q->name))
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' is missing (a file of another model?)",
+                             path, q->name);
+        dale_array a;
+        dale_status st = dale_npz_read(z, q->name, &a);
+        if (st) return st;
+        if (a.dtype != DALE_F32 || a.count != q->rows * q->cols) {
+            dale_array_free(&a);
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' has the wrong dtype or size (want %zu float32)",
+                             path, q->name, q->rows * q->cols);
+        }
+        memcpy(th + q->offset, a.data, a.count * sizeof(float));
+        dale_array_free(&a);
+    }
+    return DALE_OK;
+}
