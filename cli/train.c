@@ -42,10 +42,10 @@ int cmd_train(int argc, char **argv)
             }
         }
     }
-    int flags = 0;
+    int flags = 0, have_config = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--config")) { i++; continue; }
+        if (!strcmp(a, "--config")) { i++; have_config = 1; continue; }
         if (!strcmp(a, "--resume")) { resume = 1; continue; }
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (strncmp(a, "--", 2) != 0) {
@@ -82,7 +82,7 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "dale train: --resume needs --out RUN_DIR\n");
             return 2;
         }
-        if (flags) {
+        if (flags || have_config) {
             fprintf(stderr, "dale train: --resume takes only --out (the run's config.json defines the run)\n");
             return 2;
         }

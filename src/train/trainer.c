@@ -185,7 +185,10 @@ static dale_status write_metrics(trainer *tr, int header)
     return DALE_OK;
 }
 
-/* Keep the header and the rows with update <= upto (resume). */
+/* Resume: keep the header and the regular rows (update a multiple of
+ * eval_every) up to the checkpoint's update.  A row written at the end of an
+ * interrupted budget (--max-updates) is dropped; the resumed run writes its
+ * own rows from there, exactly as the uninterrupted run did. */
 static dale_status truncate_metrics(trainer *tr, long upto)
 {
     const char *p = run_file(tr, "metrics.csv");
@@ -196,7 +199,9 @@ static dale_status truncate_metrics(trainer *tr, long upto)
     if (!buf) { fclose(f); return DALE_ERR_NOMEM; }
     int first = 1;
     while (fgets(line, sizeof line, f)) {
-        if (!first && strtol(line, NULL, 10) > upto) break;
+        long u = strtol(line, NULL, 10);
+        if (!first && u > upto) break;
+        if (!first && u % tr->c->eval_every != 0) continue;
         first = 0;
         size_t l = strlen(line);
         if (len + l + 1 > cap) {
