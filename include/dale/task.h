@@ -28,7 +28,8 @@ struct dale_task {
     dale_loss_kind loss;
     size_t count[3]; /* samples per split (0: split absent) */
     double input_mean; /* dataset mean of the inputs (ColEI bias centering) */
-    /* Fill x (T, B, d) and targets for samples idx[0..B) of `split`. */
+    /* Fill x (T, B, d) and targets for samples idx[0..B) of `split`.  On an
+     * error (an index out of range) x and the targets may be partly written. */
     dale_status (*batch)(dale_task *t, dale_split split, const size_t *idx, size_t B, float *x,
                          float *yf, int32_t *yi);
     void (*destroy)(dale_task *t);

@@ -23,6 +23,8 @@ static dale_status adding_batch(dale_task *t, dale_split split, const size_t *id
     (void)yi;
     adding *a = t->impl;
     size_t T = a->T;
+    if ((unsigned)split > DALE_SPLIT_TEST)
+        return DALE_FAIL(DALE_ERR_ARG, "adding: split %d does not exist", (int)split);
     for (size_t b = 0; b < B; b++) {
         if (idx[b] >= t->count[split])
             return DALE_FAIL(DALE_ERR_ARG, "adding: sample %zu out of range (split has %zu)",
