@@ -323,7 +323,7 @@ dale_status dale_config_resolve(dale_run_config *c)
         char *end;
         errno = 0;
         long w = strtol(p, &end, 10);
-        if (errno || end == p || w < 1 || (*end && *end != ','))
+        if (errno || end == p || w < 1 || (*end && *end != ',') || (*end == ',' && !end[1]))
             return DALE_FAIL(DALE_ERR_ARG, "--dense: expected comma-separated positive widths (got '%s')", c->dense);
         p = *end ? end + 1 : end;
     }

@@ -53,7 +53,8 @@ typedef struct trainer {
     struct timespec t0;
     double last_progress;
     long start_updates;     /* update count when this process started */
-    metrics_row last;
+    metrics_row last;       /* metrics of the last evaluation ...     */
+    int have_last;          /* ... made by this process               */
     char path[4096];
 } trainer;
 
@@ -137,6 +138,24 @@ static void csv_num(FILE *f, double v)
     else fprintf(f, ",%.9g", v);
 }
 
+/* Evaluate the current network into tr->last (train metrics from the ring). */
+static dale_status compute_metrics(trainer *tr)
+{
+    metrics_row m;
+    m.train_loss = ring_mean(tr->ring_loss);
+    m.train_err = ring_mean(tr->ring_err);
+    m.val_loss = m.val_err = DNAN;
+    size_t chunk = (size_t)tr->c->eval_batch;
+    dale_status st;
+    if (tr->task->count[DALE_SPLIT_VAL] &&
+        (st = dale_evaluate(&tr->batch, DALE_SPLIT_VAL, chunk, &m.val_loss, &m.val_err)))
+        return st;
+    if ((st = dale_evaluate(&tr->batch, DALE_SPLIT_TEST, chunk, &m.test_loss, &m.test_err))) return st;
+    tr->last = m;
+    tr->have_last = 1;
+    return DALE_OK;
+}
+
 static dale_status write_metrics(trainer *tr, int header)
 {
     FILE *f = fopen(run_file(tr, "metrics.csv"), header ? "w" : "a");
@@ -147,15 +166,9 @@ static dale_status write_metrics(trainer *tr, int header)
         for (size_t l = 0; l < nc; l++) fprintf(f, ",nse_cell%zu,smax_cell%zu,rho_cell%zu", l, l, l);
         fputc('\n', f);
     } else {
-        metrics_row m;
-        m.train_loss = ring_mean(tr->ring_loss);
-        m.train_err = ring_mean(tr->ring_err);
-        m.val_loss = m.val_err = DNAN;
-        dale_status st;
-        if (tr->task->count[DALE_SPLIT_VAL] &&
-            (st = dale_evaluate(&tr->batch, DALE_SPLIT_VAL, (size_t)tr->c->eval_batch, &m.val_loss, &m.val_err))) { fclose(f); return st; }
-        if ((st = dale_evaluate(&tr->batch, DALE_SPLIT_TEST, (size_t)tr->c->eval_batch, &m.test_loss, &m.test_err))) { fclose(f); return st; }
-        tr->last = m;
+        dale_status st = compute_metrics(tr);
+        if (st) { fclose(f); return st; }
+        const metrics_row m = tr->last;
         fprintf(f, "%ld,%ld", tr->updates, tr->epoch);
         csv_num(f, tr->lr);
         csv_num(f, m.train_loss); csv_num(f, m.train_err);
@@ -509,6 +522,8 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     tr.start_updates = tr.updates;
     if ((st = train_loop(&tr, diverged, sizeof diverged))) goto fail;
     if (!diverged[0] && tr.updates % c->eval_every != 0 && (st = write_metrics(&tr, 0))) goto fail;
+    /* A resume that had nothing left to do still reports the final metrics. */
+    if (!diverged[0] && !tr.have_last && (st = compute_metrics(&tr))) goto fail;
     if (!diverged[0] && (st = save_npz(&tr, "checkpoint.npz", 1))) goto fail;
     if (!diverged[0] && (st = save_npz(&tr, "final.npz", 0))) goto fail;
     progress(&tr, 1);
