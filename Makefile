@@ -29,7 +29,9 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS = $(sort $(wildcard tests/test_*.sh))
 HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) tests/check.h
 
-.PHONY: all test demo bench asan debug install clean deps check-deps
+.PHONY: all test demo bench asan debug install clean deps
+# keep object files of tests (make would delete them as intermediates)
+.SECONDARY:
 
 all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN)
 
