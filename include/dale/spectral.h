@@ -32,6 +32,14 @@ typedef struct dale_spectrum_summary {
 DALE_API dale_status dale_spectrum_summarize(const double *A, size_t n,
                                              dale_spectrum_summary *out, double *s,
                                              double *re, double *im);
+/* Fills *out for the (n, n) A from spectra the caller already has:
+ * s[n] its singular values (descending) and re/im[n] its eigenvalues (any
+ * order; both NULL: rho = NaN).  Computes NSE, σmax, ρ, Frobenius norm and
+ * row-sum statistics; no LAPACK call, no allocation.  Errors: DALE_ERR_ARG
+ * (NULL A/s/out, n = 0, only one of re/im). */
+DALE_API dale_status dale_spectrum_summary_from(const double *A, size_t n, const double *s,
+                                                const double *re, const double *im,
+                                                dale_spectrum_summary *out);
 /* Same for a float32 matrix (converted to float64 internally). */
 DALE_API dale_status dale_spectrum_summarize_f32(const float *A, size_t n,
                                                  dale_spectrum_summary *out);

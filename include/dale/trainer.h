@@ -34,6 +34,15 @@ typedef struct dale_train_options {
  * "failed" where the run directory exists. */
 DALE_API dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt);
 
+/* Create (not initialise) the network a resolved config describes for
+ * `task` (input and output widths, input mean), exactly as a training run
+ * does; `dale eval` uses it before loading parameters.  *out is owned by
+ * the caller (dale_net_free).  Errors: as dale_net_create, DALE_ERR_ARG. */
+struct dale_task;
+struct dale_net;
+DALE_API dale_status dale_net_from_config(const dale_run_config *c, const struct dale_task *task,
+                                          struct dale_net **out);
+
 /* Pin BLAS to n threads (dale's policy: 1 per run; parallelism comes from
  * running several runs). */
 DALE_API void dale_set_blas_threads(int n);

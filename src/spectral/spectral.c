@@ -134,6 +134,27 @@ fail:
     return st;
 }
 
+dale_status dale_spectrum_summary_from(const double *A, size_t n, const double *s,
+                                       const double *re, const double *im,
+                                       dale_spectrum_summary *out)
+{
+    if (!A || !s || !out || n == 0 || (!re) != (!im))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_summary_from: A, s, out must not be NULL, "
+                                       "n > 0, and re/im both given or both NULL");
+    dale_spectrum_summary sum = {.n = n};
+    sum.nse = dale_nse(s, n);
+    sum.sigma_max = s[0];
+    sum.rho = (double)NAN;
+    if (re) {
+        sum.rho = 0.0;
+        for (size_t i = 0; i < n; i++) sum.rho = fmax(sum.rho, hypot(re[i], im[i]));
+    }
+    sum.frob = frobenius(A, n * n);
+    rowsum_stats(A, n, &sum.rowsum_mean, &sum.rowsum_sd);
+    *out = sum;
+    return DALE_OK;
+}
+
 /* Converts the float32 A to a float64 copy (one scratch block of n² doubles)
  * and summarises it; errors as dale_spectrum_summarize. */
 dale_status dale_spectrum_summarize_f32(const float *A, size_t n, dale_spectrum_summary *out)

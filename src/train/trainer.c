@@ -73,7 +73,7 @@ static const char *run_file(trainer *tr, const char *name)
 
 /* ------------------------------------------------------------ set-up */
 
-static dale_status make_net(const dale_run_config *c, const dale_task *task, dale_net **out)
+dale_status dale_net_from_config(const dale_run_config *c, const dale_task *task, dale_net **out)
 {
     dale_net_config nc;
     dale_net_config_defaults(&nc);
@@ -404,7 +404,7 @@ static dale_status setup(trainer *tr)
     const dale_run_config *c = tr->c;
     dale_status st;
     if ((st = dale_task_from_config(c, &tr->task))) return st;
-    if ((st = make_net(c, tr->task, &tr->net))) return st;
+    if ((st = dale_net_from_config(c, tr->task, &tr->net))) return st;
     make_policy(c, &tr->pol);
     dale_task *t = tr->task;
     tr->ntrain = t->count[DALE_SPLIT_TRAIN];

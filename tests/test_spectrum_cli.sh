@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# test_spectrum_cli.sh BUILD_DIR — CLI tests of dale spectrum, diagnose and transplant.
+#
+# Help and usage errors (exit 2); a small spectrum run and its files; the
+# output does not depend on --threads; draw k of `dale spectrum --seed S` is
+# the matrix `dale train --seed S --max-updates 0` writes (same NSE and
+# sigma_max to the last digit); the tables on small sizes; figures with and
+# without gnuplot; transplant; every bad input of `dale diagnose` (exit 1 and
+# a message naming the file).  Needs only bash and coreutils.
+set -u
+build=${1:-}
+if [ -z "$build" ]; then echo "usage: $0 BUILD_DIR" >&2; exit 2; fi
+DALE=$build/dale
+case $DALE in /*) ;; *) DALE=$PWD/$DALE ;; esac
+PASS=0; FAILS=0
+ok() { PASS=$((PASS + 1)); echo "ok $1"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL $1: $2"; }
+if [ ! -x "$DALE" ]; then echo "FAIL setup: $DALE missing"; echo "0 passed, 1 failed"; exit 1; fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/dale-spec.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+run() { "$DALE" "$@" >"$T/out" 2>"$T/err"; RC=$?; }
+err1() { head -c 300 "$T/err" | tr '\n' ' '; }
+# expect WANT_RC WHAT PATTERN ARGS... — exit code and a stderr pattern (fixed string)
+expect() {
+    local want=$1 what=$2 pat=$3; shift 3
+    run "$@"
+    if [ "$RC" -ne "$want" ]; then fail "$what" "exit $RC, want $want (stderr: $(err1))"
+    elif [ -n "$pat" ] && ! grep -q -F -e "$pat" "$T/err"; then fail "$what" "stderr lacks '$pat' (stderr: $(err1))"
+    else ok "$what"; fi
+}
+# jnum FILE KEY — first number after "KEY": (cJSON prints one key per line)
+jnum() { grep -A1 "\"$2\":" "$1" | grep -o -E -- '-?[0-9][0-9.e+-]*' | head -n 1; }
+
+# ---- help and usage
+for c in spectrum diagnose transplant; do
+    run $c --help
+    if [ "$RC" -eq 0 ] && grep -q -- "default" "$T/out"; then ok "$c --help"; else fail "$c --help" "rc $RC"; fi
+done
+run spectrum --help
+for o in --model --hidden --inhib --ei-ratio --rho --zero-diag --colei-dist --gamma-shape --numerator \
+         --dann-wie --dann-ni-rec --inits --seed --threads --out --bins --log-y --no-plot --json --table \
+         --seeds --sizes --no-eig --eig-draws; do
+    grep -q -- "$o" "$T/out" || fail "spectrum --help lists $o" "missing"
+done
+ok "spectrum --help lists every option"
+expect 2 "unknown option" "unknown option" spectrum --bogus 1
+expect 2 "bad --table" "--table" spectrum --table foo
+expect 2 "bad --inits" "--inits" spectrum --inits 0
+expect 2 "bad model" "model" spectrum --model lstm --inits 2
+expect 2 "diagnose without file" "no FILE" diagnose
+expect 2 "transplant missing args" "required" transplant --vectors x
+
+# ---- a small run, its files, JSON
+expect 0 "spectrum colei n=30" "" spectrum --model colei --hidden 30 --inhib 0.1 --inits 12 --threads 1 --out a1 --no-plot
+for f in spectrum.npz summary.json svals_hist.csv eig.csv eig.gp svals_hist.gp; do
+    [ -s "a1/$f" ] || fail "spectrum writes $f" "missing"
+done
+ok "spectrum writes npz, json, csv and scripts"
+[ "$(jnum a1/summary.json nI)" = 3 ] && ok "summary: nI = 3" || fail "summary nI" "$(jnum a1/summary.json nI)"
+[ "$(wc -l < a1/eig.csv)" -eq $((12 * 30 + 1)) ] && ok "eig.csv rows" || fail "eig.csv rows" "$(wc -l < a1/eig.csv)"
+expect 0 "same run on 3 threads" "" spectrum --model colei --hidden 30 --inhib 0.1 --inits 12 --threads 3 --out a3 --no-plot
+if cmp -s a1/svals_hist.csv a3/svals_hist.csv && cmp -s a1/eig.csv a3/eig.csv &&
+   diff <(grep -v seconds a1/summary.json) <(grep -v seconds a3/summary.json) >/dev/null; then
+    ok "output independent of --threads"
+else fail "thread independence" "files differ"; fi
+run spectrum --model dann --hidden 20 --inits 4 --json --no-plot --out a4
+if [ "$RC" -eq 0 ] && grep -q '"nse"' "$T/out" && grep -q '"sigma_max"' "$T/out"; then ok "--json summary on stdout"
+else fail "--json" "rc $RC"; fi
+
+# ---- draw k is the matrix dale train starts from
+for m in colei dann rnn; do
+    run train --model $m --hidden 20 --seed 5 --max-updates 0 --quiet --out tr-$m
+    if [ "$RC" -ne 0 ]; then fail "train $m --max-updates 0" "$(err1)"; continue; fi
+    "$DALE" diagnose --json tr-$m/final.npz >d.json 2>/dev/null
+    "$DALE" spectrum --model $m --hidden 20 --seed 3 --inits 3 --no-plot --out sp-$m >/dev/null 2>&1
+    "$DALE" spectrum --model $m --hidden 20 --seed 5 --inits 1 --no-plot --json --out sp1-$m >s.json 2>/dev/null
+    a=$(jnum d.json nse); b=$(jnum s.json nse); c=$(jnum d.json sigma_max); d=$(jnum s.json sigma_max)
+    if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$c" = "$d" ]; then ok "$m: spectrum --seed 5 = train --seed 5 init (NSE $a)"
+    else fail "$m draw = train init" "diagnose nse $a smax $c, spectrum nse $b smax $d"; fi
+done
+
+# ---- tables on small sizes
+expect 0 "table nse (small)" "" spectrum --table nse --sizes 30,40 --seeds 3 --out t3
+[ "$(wc -l < t3/table3.csv)" -eq 15 ] && ok "table3.csv has 14 rows" || fail "table3.csv" "$(wc -l < t3/table3.csv) lines"
+grep -q "ColEI 10 %" "$T/out" && ok "table printed" || fail "table printed" "no ColEI row"
+expect 0 "table grid (small)" "" spectrum --table grid --sizes 40,60 --out g
+[ "$(wc -l < g/grid.csv)" -eq 21 ] && ok "grid.csv has 20 cells" || fail "grid.csv" "$(wc -l < g/grid.csv)"
+
+# ---- figures
+if command -v gnuplot >/dev/null; then
+    expect 0 "spectrum with figures" "" spectrum --model rnn --hidden 20 --inits 5 --log-y --out f1
+    [ -s f1/eig.png ] && [ -s f1/eig.svg ] && [ -s f1/svals_hist.png ] && [ -s f1/svals_hist.svg ] &&
+        ok "PNG and SVG written" || fail "figures" "$(ls f1)"
+    [ -s g/nse_grid.png ] && ok "grid heat map" || fail "grid heat map" "missing"
+fi
+mkdir -p nobin
+PATH="$T/nobin" "$DALE" spectrum --model rnn --hidden 20 --inits 3 --out f2 >"$T/out" 2>"$T/err"; RC=$?
+if [ "$RC" -eq 0 ] && grep -q "gnuplot not found" "$T/err" && [ -s f2/eig.gp ] && [ ! -e f2/eig.png ]; then
+    ok "no gnuplot: data and scripts, a note, exit 0"
+else fail "no gnuplot" "rc $RC $(err1)"; fi
+
+# ---- transplant
+printf '1,2,3\n4,5,6\n' > a.csv; printf '0 1 0\n2 0 0\n' > b.csv
+expect 0 "transplant rectangular CSV" "" transplant --vectors a.csv --values b.csv --out c.npy
+[ -s c.npy ] && ok "transplant output" || fail "transplant output" "missing"
+expect 0 "transplant model specs" "" transplant --vectors rnn:1 --values colei:2 --hidden 16 --out m.npy
+expect 0 "diagnose a transplanted matrix" "" diagnose m.npy
+expect 1 "transplant shape mismatch" "shapes differ" transplant --vectors a.csv --values m.npy --out x.npy
+
+# ---- diagnose: good inputs
+expect 0 "diagnose run file" "" diagnose tr-colei/final.npz
+grep -q "cell0.W_eff" "$T/out" && ok "run file: cell0.W_eff" || fail "run file" "no cell0.W_eff"
+expect 0 "diagnose npz:key" "" diagnose tr-dann/final.npz:cell0.W_eff
+printf '# a comment\n1 0.5\n\n-0.25, 2\n' > good.csv
+expect 0 "diagnose csv" "" diagnose good.csv
+
+# ---- diagnose: bad inputs (exit 1, message names the file)
+# npy HEADER_DICT DATA_BYTES FILE — write an NPY 1.0 file
+npy() {
+    local dict=$1 nbytes=$2 out=$3 hl
+    hl=$(( (${#dict} + 11 + 63) / 64 * 64 - 10 ))
+    { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $((hl % 256)))\\x$(printf %02x $((hl / 256)))";
+      printf '%-*s\n' $((hl - 1)) "$dict"; head -c "$nbytes" /dev/zero; } > "$out"
+}
+npy "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }" 48 nonsq.npy
+npy "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }" 32 oned.npy
+npy "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }" 16 int.npy
+npy "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3), }" 40 trunc.npy
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }" 16 zero.npy
+cp zero.npy inf.npy; printf '\x00\x00\x80\x7f' | dd of=inf.npy bs=1 seek=$(( $(wc -c < zero.npy) - 16 + 4 )) conv=notrunc 2>/dev/null
+printf 'GARBAGE-not-npy-at-all-xxxxxxxxxxxxxx' > corrupt.npy
+printf '1,2\n3,nan\n' > nan.csv
+printf '1,2,3\n4,5\n6,7,8\n' > ragged.csv
+printf '1,2,3\n4,5,6\n' > rect.csv
+printf 'a,b\n1,2\n' > header.csv
+expect 1 "diagnose non-square npy" "nonsq.npy: matrix is 2 x 3, not square" diagnose nonsq.npy
+expect 1 "diagnose 1-D npy" "oned.npy: need a 2-D matrix" diagnose oned.npy
+expect 1 "diagnose wrong dtype" "int.npy: wrong dtype '<i4'" diagnose int.npy
+expect 1 "diagnose truncated npy" "trunc.npy" diagnose trunc.npy
+grep -q -i "trunc\|needs\|holds" "$T/err" && ok "truncated: says so" || fail "truncated message" "$(err1)"
+expect 1 "diagnose corrupt npy" "corrupt.npy: bad magic" diagnose corrupt.npy
+expect 1 "diagnose Inf entry" "inf.npy: entry [0, 1] is infinite" diagnose inf.npy
+expect 1 "diagnose NaN entry" "nan.csv: entry [1, 1] is NaN" diagnose nan.csv
+expect 1 "diagnose ragged csv" "ragged.csv:2: ragged rows" diagnose ragged.csv
+expect 1 "diagnose non-square csv" "rect.csv: matrix is 2 x 3, not square" diagnose rect.csv
+expect 1 "diagnose csv header" "header.csv:1: 'a' is not a number" diagnose header.csv
+expect 1 "diagnose missing file" "missing.npy: cannot open" diagnose missing.npy
+expect 1 "diagnose missing npz member" "no member 'nope'" diagnose tr-rnn/final.npz:nope
+printf 'PK\x03\x04junk' > bad.npz
+expect 1 "diagnose corrupt npz" "bad.npz" diagnose bad.npz
+expect 1 "diagnose all-zero matrix" "zero.npy: the matrix is all zeros" diagnose zero.npy
+expect 1 "one bad file among good ones still exit 1" "nonsq.npy" diagnose good.csv nonsq.npy
+grep -q "good.csv" "$T/out" && ok "good file still reported" || fail "good file reported" "missing"
+
+echo "$PASS passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
