@@ -128,7 +128,7 @@ static dale_status load_npz(const char *path, const char *key, int square, cli_m
             st = DALE_FAIL(DALE_ERR_FORMAT, "%s: no member '%s' in the archive", path, key);
             goto done;
         }
-        snprintf(label, sizeof label, "%s:%s", path, key);
+        snprintf(label, sizeof label, "%.500s:%.130s", path, key);
         if ((st = dale_npz_read(z, key, &a))) goto done;
         cli_matrix *m = push(mats, count);
         st = m ? from_array(&a, label, square, m) : DALE_ERR_NOMEM;
@@ -143,7 +143,7 @@ static dale_status load_npz(const char *path, const char *key, int square, cli_m
         int fits = (a.dtype == DALE_F32 || a.dtype == DALE_F64) && a.ndim == 2 && a.shape[0] > 0 &&
                    (!square || a.shape[0] == a.shape[1]);
         if (fits || weff) {
-            snprintf(label, sizeof label, "%s:%s", path, k);
+            snprintf(label, sizeof label, "%.500s:%.130s", path, k);
             cli_matrix *m = push(mats, count);
             if (!m) { st = DALE_ERR_NOMEM; goto done; }
             if ((st = from_array(&a, label, square, m))) goto done;
@@ -226,7 +226,7 @@ static dale_status load_text(const char *path, int square, cli_matrix **mats, si
     }
     cli_matrix *m = push(mats, count);
     if (!m) { st = DALE_ERR_NOMEM; goto done; }
-    snprintf(m->label, sizeof m->label, "%s", path);
+    snprintf(m->label, sizeof m->label, "%.630s", path);
     m->rows = rows;
     m->cols = cols;
     m->data = data;
