@@ -4,6 +4,8 @@
 #define DALE_CLI_H
 
 int cmd_train(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_transplant(int argc, char **argv);

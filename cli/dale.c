@@ -8,6 +8,8 @@ static void usage(FILE *f)
     fputs("usage: dale <command> [options]\n\n"
           "commands:\n"
           "  train     train a network (rnn | colei | dann) on a task; `dale train --help`\n"
+          "  eval      loss and error of a trained run on a split; `dale eval --help`\n"
+          "  data      get, list and verify data sets (mnist, fashion-mnist); `dale data --help`\n"
           "  spectrum  spectra of many initialisations, the NSE tables; `dale spectrum --help`\n"
           "  diagnose  NSE, sigma_max, rho and a verdict for matrices in NPY/NPZ/CSV files\n"
           "  transplant  singular vectors of one matrix with the singular values of another\n"
@@ -24,6 +26,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "data")) return cmd_data(argc - 1, argv + 1);
     if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc - 1, argv + 1);
     if (!strcmp(cmd, "diagnose")) return cmd_diagnose(argc - 1, argv + 1);
     if (!strcmp(cmd, "transplant")) return cmd_transplant(argc - 1, argv + 1);
