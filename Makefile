@@ -29,7 +29,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS = $(sort $(wildcard tests/test_*.sh))
 HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) tests/check.h
 
-.PHONY: all test demo bench asan debug install clean deps
+.PHONY: all test demo bench asan debug install clean deps fuzz
 # keep object files of tests (make would delete them as intermediates)
 .SECONDARY:
 
@@ -81,6 +81,16 @@ asan: deps
 debug:
 	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0" all
 
+# libFuzzer harnesses fuzz/fuzz_*.c against a clang build of the library with
+# fuzzer instrumentation and ASan+UBSan (build-fuzz/); each target runs for
+# FUZZ_SECONDS (default 60), one after the other (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	  build-fuzz/libdale.a build-fuzz/cli/matio.o
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh build-fuzz
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/dale
 	install -m 755 $(BUILD)/dale $(DESTDIR)$(PREFIX)/bin/dale
@@ -89,4 +99,4 @@ install: all
 	install -m 644 include/dale/*.h $(DESTDIR)$(PREFIX)/include/dale/
 
 clean:
-	rm -rf build build-asan build-debug
+	rm -rf build build-asan build-debug build-fuzz
