@@ -180,6 +180,16 @@ dale_status dale_config_load_json(dale_run_config *c, const char *path)
         goto done;
     }
     buf[len] = '\0';
+    /* A NUL byte, raw or as the escape \u0000, would silently cut a value
+     * short ("rnn\u0000colei" read as "rnn"): refuse it. */
+    for (long i = 0; i < len; i++) {
+        if (buf[i] == '\0' || (buf[i] == '\\' && len - i >= 6 && (buf[i + 1] == 'u' || buf[i + 1] == 'U') &&
+                               !memcmp(buf + i + 2, "0000", 4))) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: a NUL character in the JSON text is not allowed", path);
+            goto done;
+        }
+        if (buf[i] == '\\') i++; /* skip the escaped character ("\\u0000" is no NUL) */
+    }
     root = cJSON_ParseWithLength(buf, (size_t)len);
     if (!root || !cJSON_IsObject(root)) {
         /* Report the line of the parse error. */
