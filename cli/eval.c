@@ -103,6 +103,7 @@ int cmd_eval(int argc, char **argv)
         goto cleanup;
     }
     size_t chunk = (size_t)c.eval_batch;
+    if (chunk > task->count[split]) chunk = task->count[split]; /* buffers no larger than the split */
     if (dale_batch_init(&b, net, task, chunk) || dale_evaluate(&b, split, chunk, &loss, &err)) goto fail;
     if (json) {
         char errs[32] = "null"; /* error is undefined for MSE tasks */

@@ -25,6 +25,7 @@ int cmd_train(int argc, char **argv)
     dale_run_config c;
     dale_config_defaults(&c);
     int resume = 0, quiet = 0;
+    const char *config_file = NULL;
     /* --config first, so that command-line flags override the file. */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -36,6 +37,7 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "dale train: --config needs a file\n");
                 return 2;
             }
+            config_file = argv[i + 1];
             if (dale_config_load_json(&c, argv[i + 1])) {
                 fprintf(stderr, "dale train: %s\n", dale_last_error());
                 return 2;
@@ -97,8 +99,9 @@ int cmd_train(int argc, char **argv)
         }
         snprintf(c.out, sizeof c.out, "%s", out);
     }
-    if (dale_config_resolve(&c)) {
+    if (dale_config_resolve(&c) || dale_config_check_memory(&c)) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());
+        if (config_file) fprintf(stderr, "hint: the options came from %s and the command line\n", config_file);
         return 2;
     }
     dale_set_blas_threads(1);

@@ -62,6 +62,7 @@ typedef struct dale_run_config {
     uint64_t data_seed;
     char split[DALE_STR];        /* reference | paper */
     char out[512];
+    double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);
@@ -74,6 +75,18 @@ DALE_API int dale_config_has(const char *key);
 DALE_API dale_status dale_config_load_json(dale_run_config *c, const char *path);
 /* Fill every auto value and check consistency (sizes > 0, ratio > 0, ...). */
 DALE_API dale_status dale_config_resolve(dale_run_config *c);
+/* Rough peak memory in bytes of the training run a resolved config
+ * describes, in three parts: parameters (with gradients and effective
+ * matrices), activations for BPTT at max(batch, evaluation chunk), task
+ * data.  Computed in double from the config alone (no allocation), so it
+ * can be checked before anything is built. */
+DALE_API dale_status dale_config_memory_estimate(const dale_run_config *c, double *params, double *acts,
+                                                 double *data);
+/* Refuse (DALE_ERR_ARG, saying how many GB the run needs and where they
+ * go) a resolved config whose estimate exceeds max_memory_gb (0: this
+ * machine's physical RAM).  dale_train_run calls it before building
+ * anything; `dale train` calls it after resolving (a usage error). */
+DALE_API dale_status dale_config_check_memory(const dale_run_config *c);
 /* Write all options as a JSON object (atomically). */
 DALE_API dale_status dale_config_write_json(const dale_run_config *c, const char *path);
 /* Print "  --key VALUE   help (default: ...)" for every option. */

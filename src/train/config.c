@@ -70,6 +70,7 @@ static const opt opts[] = {
     O(data_seed, OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
     O(out, OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
+    O(max_memory_gb, OPT_DOUBLE, "0", "refuse a run whose estimated memory exceeds this many GB (0: the machine's RAM)"),
 };
 #undef O
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -339,6 +340,73 @@ dale_status dale_config_resolve(dale_run_config *c)
     }
     if (!c->out[0])
         snprintf(c->out, sizeof c->out, "runs/%s-%s-seed%llu", c->task, c->model, (unsigned long long)c->seed);
+    return DALE_OK;
+}
+
+/* Physical memory of this machine in bytes (0 if unknown). */
+static double machine_ram(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+}
+
+/* The estimate counts, in doubles so absurd sizes cannot overflow:
+ *   parameters: theta and grad, plus each layer's effective matrix and its
+ *     gradient: 4 floats per weight (DANN factors add at most one more);
+ *   activations: per layer the planned H (T+1, B, w), dH, A and dA (T, B, w):
+ *     about 4 (T+1) B w floats, with B = max(batch, evaluation chunk);
+ *   batch buffers x (T, B, d) and the outputs; the spectra of each
+ *     recurrent W (an SVD and an eigen-solve in double: ~10 n^2);
+ *   task data: adding N T floats + marks, seqMNIST 70000 images of 784
+ *     bytes, plus the batch order (2 words per training sample).
+ * It is meant to be within a factor of ~2 of the peak, which is enough to
+ * refuse a typo (--hidden 100000) before any large allocation. */
+dale_status dale_config_memory_estimate(const dale_run_config *c, double *params, double *acts, double *data)
+{
+    int seq = !strcmp(c->task, "seqmnist");
+    int pixel = seq && strcmp(c->variant, "row") != 0;
+    double T = seq ? (pixel ? 784 : 28) : (double)c->adding_len;
+    double in = seq ? (pixel ? 1 : 28) : 2, out = seq ? 10 : 1;
+    double N = seq ? 70000 : (double)c->adding_n, ntest = seq ? 10000 : (double)c->adding_test;
+    /* a batch larger than the data set is refused by the trainer with its own message */
+    double bt = (double)c->batch < N ? (double)c->batch : N;
+    double H = (double)c->hidden, L = (double)c->layers, dann = !strcmp(c->model, "dann");
+    double w = 0, widths = L * H, prev = H;
+    w += H * in + H + (L - 1) * (H * H + H) + L * H * H; /* U, b, W of every cell */
+    for (const char *p = c->dense; *p;) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p) break;
+        w += d * prev + d;
+        widths += d;
+        prev = d;
+        p = *end ? end + 1 : end;
+    }
+    w += out * prev + out;
+    widths += out;
+    double eb = (double)c->eval_batch < ntest ? (double)c->eval_batch : ntest;
+    double B = bt > eb ? bt : eb;
+    *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
+    *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
+    *data = seq ? N * 785 + 16 * N : 4.0 * N * (T + 2) + 16 * N;
+    return DALE_OK;
+}
+
+dale_status dale_config_check_memory(const dale_run_config *c)
+{
+    double p, a, d;
+    if (!(c->max_memory_gb >= 0))
+        return DALE_FAIL(DALE_ERR_ARG, "--max-memory-gb must be >= 0 (0: the machine's RAM; got %g)",
+                         c->max_memory_gb);
+    dale_config_memory_estimate(c, &p, &a, &d);
+    double limit = c->max_memory_gb > 0 ? c->max_memory_gb * 1e9 : machine_ram();
+    if (limit > 0 && p + a + d > limit)
+        return DALE_FAIL(DALE_ERR_ARG,
+                         "this run needs about %.3g GB (parameters %.3g GB, activations %.3g GB, data %.3g GB), "
+                         "more than %s %.3g GB; reduce --hidden, --layers, --batch or --eval-batch, or raise "
+                         "--max-memory-gb",
+                         (p + a + d) / 1e9, p / 1e9, a / 1e9, d / 1e9,
+                         c->max_memory_gb > 0 ? "--max-memory-gb" : "this machine's RAM,", limit / 1e9);
     return DALE_OK;
 }
 

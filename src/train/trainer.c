@@ -418,7 +418,13 @@ static dale_status setup(trainer *tr)
                                                                                    : max_epochs_updates;
     tr->perm = dalei_alloc(tr->ntrain, sizeof(size_t));
     if (!tr->perm) return DALE_ERR_NOMEM;
-    size_t Bmax = B > (size_t)c->eval_batch ? B : (size_t)c->eval_batch;
+    /* Evaluation never needs a chunk larger than its largest split, so an
+     * absurd --eval-batch cannot size the buffers (results are unchanged:
+     * dale_evaluate clamps its chunk to Bmax). */
+    size_t neval = t->count[DALE_SPLIT_VAL] > t->count[DALE_SPLIT_TEST] ? t->count[DALE_SPLIT_VAL]
+                                                                         : t->count[DALE_SPLIT_TEST];
+    size_t EB = (size_t)c->eval_batch < neval ? (size_t)c->eval_batch : neval;
+    size_t Bmax = B > EB ? B : EB;
     if ((st = dale_batch_init(&tr->batch, tr->net, t, Bmax))) return st;
     /* Init from rng(seed); the batch order from an independent fork. */
     dale_rng init;
@@ -505,7 +511,9 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     tr.opt = opt;
     clock_gettime(CLOCK_MONOTONIC, &tr.t0);
     char diverged[256] = "";
-    dale_status st = make_dir(c->out);
+    dale_status st = dale_config_check_memory(c); /* before any large allocation */
+    if (st) return st;
+    if ((st = make_dir(c->out))) return st;
     if (st) return st;
     if ((st = dale_config_write_json(c, run_file(&tr, "config.json")))) return st;
     if ((st = setup(&tr))) goto fail;
