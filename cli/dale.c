@@ -1,4 +1,5 @@
 /* dale.c — entry point of the `dale` tool: git-style subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -24,6 +25,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Past a file-size limit (ulimit -f, batch schedulers) the kernel would
+     * kill us with SIGXFSZ and no message; ignored, write() fails with
+     * EFBIG instead, and the writers report which file could not be
+     * written while the atomic renames keep the previous files intact. */
+    signal(SIGXFSZ, SIG_IGN);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 1, argv + 1);

@@ -13,6 +13,7 @@
  * the checkpoint, so a resumed run repeats the uninterrupted one bit for bit
  * (BLAS is pinned to one thread by the CLI so sums are ordered the same).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -456,6 +457,32 @@ static dale_status make_dir(const char *dir)
     return DALE_OK;
 }
 
+/* Remove temp files that a killed writer left in the run directory:
+ * "<file>.tmp.<pid>" of the atomic writers (and libzip's "<that>.XXXXXX"),
+ * for the run's own files only.  They are never read, but a run preempted
+ * many times would otherwise collect one per kill that hit a write.  One
+ * process per run directory is assumed, as everywhere in the trainer. */
+static void remove_stale_temps(const char *dir)
+{
+    static const char *const own[] = {"checkpoint.npz", "final.npz", "metrics.csv", "result.json",
+                                      "config.json"};
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4200];
+    while ((e = readdir(d))) {
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+            size_t n = strlen(own[i]);
+            if (strncmp(e->d_name, own[i], n) == 0 && strncmp(e->d_name + n, ".tmp.", 5) == 0) {
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+                break;
+            }
+        }
+    }
+    closedir(d);
+}
+
 /* One epoch's worth of minibatches from position tr->bi; returns 1 in
  * *stop when the budget is reached or the run diverged. */
 static dale_status train_loop(trainer *tr, char *diverged, size_t dlen)
@@ -514,6 +541,7 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     dale_status st = dale_config_check_memory(c); /* before any large allocation */
     if (st) return st;
     if ((st = make_dir(c->out))) return st;
+    remove_stale_temps(c->out);
     if (st) return st;
     if ((st = dale_config_write_json(c, run_file(&tr, "config.json")))) return st;
     if ((st = setup(&tr))) goto fail;
