@@ -95,6 +95,17 @@ if [ "$stale" -eq 0 ]; then ok "SIGKILL: no temp files left in completed run dir
 else fail "SIGKILL: temp files" "$stale stale temp file(s) left in completed run dirs"; fi
 echo "kills survived: $killed"
 
+# The update-0 checkpoint (written before the first shuffle) is the same
+# bytes every time and resumes: its batch order once came from
+# uninitialised memory (found by valgrind).
+dale train "${RUN[@]}" --max-updates 0 --out "$T/zero1"
+dale train "${RUN[@]}" --max-updates 0 --out "$T/zero2"
+expect_same_file "update-0 checkpoint.npz is reproducible" "$T/zero1/checkpoint.npz" "$T/zero2/checkpoint.npz"
+lift_max_updates "$T/zero1"
+dale train --quiet --resume --out "$T/zero1"
+if [ "$RC" -eq 0 ] && cmp -s "$A/final.npz" "$T/zero1/final.npz"; then ok "resume from the update-0 checkpoint"
+else fail "resume from the update-0 checkpoint" "exit $RC: $(err1)"; fi
+
 # ---------------------------------------------------------- (b) disk full
 # A run stopped at 12 updates, then resumed with too little room for the
 # next checkpoint.

@@ -417,7 +417,10 @@ static dale_status setup(trainer *tr)
     long max_epochs_updates = c->epochs * (long)tr->nbatch;
     tr->total_updates = c->max_updates >= 0 && c->max_updates < max_epochs_updates ? c->max_updates
                                                                                    : max_epochs_updates;
-    tr->perm = dalei_alloc(tr->ntrain, sizeof(size_t));
+    /* Zeroed: the update-0 checkpoint is written before the first shuffle
+     * fills it, and its state.perm must be valid indices and the same bytes
+     * every time (valgrind found it uninitialised). */
+    tr->perm = dalei_calloc(tr->ntrain, sizeof(size_t));
     if (!tr->perm) return DALE_ERR_NOMEM;
     /* Evaluation never needs a chunk larger than its largest split, so an
      * absurd --eval-batch cannot size the buffers (results are unchanged:
