@@ -100,7 +100,10 @@ echo "kills survived: $killed"
 # uninitialised memory (found by valgrind).
 dale train "${RUN[@]}" --max-updates 0 --out "$T/zero1"
 dale train "${RUN[@]}" --max-updates 0 --out "$T/zero2"
-expect_same_file "update-0 checkpoint.npz is reproducible" "$T/zero1/checkpoint.npz" "$T/zero2/checkpoint.npz"
+# (state.wall, the wall time so far, differs between any two runs)
+diffm=$(npz_diff_members "$T/zero1/checkpoint.npz" "$T/zero2/checkpoint.npz")
+if [ "$diffm" = "state.wall " ]; then ok "update-0 checkpoint.npz is reproducible (all members but state.wall)"
+else fail "update-0 checkpoint.npz is reproducible" "members differ: '$diffm'"; fi
 lift_max_updates "$T/zero1"
 dale train --quiet --resume --out "$T/zero1"
 if [ "$RC" -eq 0 ] && cmp -s "$A/final.npz" "$T/zero1/final.npz"; then ok "resume from the update-0 checkpoint"

@@ -46,7 +46,7 @@ SMALL=(--quiet --adding-n 300 --adding-test 100 --epochs 1 --eval-every 2 --batc
 for m in rnn colei dann; do
     vg "train $m" 0 train "${SMALL[@]}" --model "$m" --hidden 12 --dense 6 --out "$T/$m"
 done
-vg "train seqmnist-like split paper, sign freeze" 0 train "${SMALL[@]}" --model dann --split paper \
+vg "train dann --split paper --sign-freeze on" 0 train "${SMALL[@]}" --model dann --split paper \
     --adding-n 400 --sign-freeze on --out "$T/paper"
 vg "train --max-updates 3" 0 train "${SMALL[@]}" --model colei --max-updates 3 --out "$T/resume"
 lift_max_updates "$T/resume"
