@@ -45,6 +45,7 @@ typedef struct dale_run_config {
     char inhib_grad_scale[DALE_STR]; /* auto | on | off */
     char project[DALE_STR];      /* auto | on | off */
     char sign_freeze[DALE_STR];  /* on | off */
+    char transplant[DALE_STR];   /* off | rnn-vectors+colei-values | colei-vectors+rnn-values */
     double lr_decay;             /* -1 auto; multiply lr by this ... */
     long lr_decay_every;         /* ... after within-epoch batches i with i % k == 0; 0 none */
     /* budget and bookkeeping */
@@ -89,6 +90,11 @@ DALE_API dale_status dale_config_memory_estimate(const dale_run_config *c, doubl
 DALE_API dale_status dale_config_check_memory(const dale_run_config *c);
 /* Write all options as a JSON object (atomically). */
 DALE_API dale_status dale_config_write_json(const dale_run_config *c, const char *path);
+/* All options as one line of JSON (the keys and values of config.json, in
+ * table order) into *text, allocated with the library's allocator: free it
+ * with dale_config_free_text.  Errors: DALE_ERR_NOMEM. */
+DALE_API dale_status dale_config_to_json(const dale_run_config *c, char **text);
+DALE_API void dale_config_free_text(char *text); /* NULL-safe */
 /* Print "  --key VALUE   help (default: ...)" for every option. */
 DALE_API void dale_config_print_help(FILE *f);
 

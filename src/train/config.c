@@ -50,6 +50,7 @@ static const opt opts[] = {
     O(inhib_grad_scale, OPT_STR, "auto", "DANN inhibitory gradient scaling: auto (on for dann) | on | off"),
     O(project, OPT_STR, "auto", "clamp sign-constrained weights at 0: auto (on for colei/dann) | on | off"),
     O(sign_freeze, OPT_STR, "off", "freeze signs of recurrent and dense W (reference SGD_Clip)"),
+    O(transplant, OPT_STR, "off", "spectrum transplant at init (rnn, 1 layer): off | rnn-vectors+colei-values | colei-vectors+rnn-values"),
     O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default: adding 0.99, others 1)"),
     O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20, others 0)"),
     O(batch, OPT_LONG, "-1", "minibatch size (-1: task default: adding 64, seqmnist 32)"),
@@ -292,6 +293,13 @@ dale_status dale_config_resolve(dale_run_config *c)
         if (!(sw[i].allow_auto ? is_auto_onoff(sw[i].val) : is_onoff(sw[i].val)))
             return DALE_FAIL(DALE_ERR_ARG, "--%s: expected on%s or off (got '%s')", sw[i].name,
                              sw[i].allow_auto ? ", auto" : "", sw[i].val);
+    if (strcmp(c->transplant, "off") && strcmp(c->transplant, "rnn-vectors+colei-values") &&
+        strcmp(c->transplant, "colei-vectors+rnn-values"))
+        return DALE_FAIL(DALE_ERR_ARG, "--transplant: expected off, rnn-vectors+colei-values or "
+                         "colei-vectors+rnn-values (got '%s')", c->transplant);
+    if (strcmp(c->transplant, "off") && (strcmp(c->model, "rnn") || c->layers != 1 || c->dense[0]))
+        return DALE_FAIL(DALE_ERR_ARG, "--transplant needs --model rnn, --layers 1 and no --dense "
+                         "(spec 5.4: a 1-layer standard RNN)");
     if (!strcmp(c->project, "auto")) strcpy(c->project, colei || dann ? "on" : "off");
     if (!strcmp(c->inhib_grad_scale, "auto")) strcpy(c->inhib_grad_scale, dann ? "on" : "off");
     if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, colei ? "tensor" : "layer");
@@ -410,10 +418,10 @@ dale_status dale_config_check_memory(const dale_run_config *c)
     return DALE_OK;
 }
 
-dale_status dale_config_write_json(const dale_run_config *c, const char *path)
+static cJSON *config_cjson(const dale_run_config *c)
 {
     cJSON *root = cJSON_CreateObject();
-    if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    if (!root) return NULL;
     for (size_t i = 0; i < NOPTS; i++) {
         const char *src = (const char *)c + opts[i].offset;
         cJSON *v = NULL;
@@ -423,9 +431,29 @@ dale_status dale_config_write_json(const dale_run_config *c, const char *path)
         case OPT_DOUBLE: { double x; memcpy(&x, src, sizeof x); v = cJSON_CreateNumber(x); break; }
         case OPT_U64: { uint64_t x; memcpy(&x, src, sizeof x); v = cJSON_CreateNumber((double)x); break; }
         }
-        if (!v) { cJSON_Delete(root); return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON"); }
+        if (!v) { cJSON_Delete(root); return NULL; }
         cJSON_AddItemToObject(root, opts[i].key, v);
     }
+    return root;
+}
+
+dale_status dale_config_to_json(const dale_run_config *c, char **text)
+{
+    *text = NULL;
+    cJSON *root = config_cjson(c);
+    if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    char *t = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!t) return DALE_FAIL(DALE_ERR_NOMEM, "cannot print config JSON");
+    *text = dalei_strdup(t);
+    cJSON_free(t);
+    return *text ? DALE_OK : DALE_ERR_NOMEM;
+}
+
+dale_status dale_config_write_json(const dale_run_config *c, const char *path)
+{
+    cJSON *root = config_cjson(c);
+    if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return DALE_FAIL(DALE_ERR_NOMEM, "cannot print config JSON");
@@ -433,3 +461,5 @@ dale_status dale_config_write_json(const dale_run_config *c, const char *path)
     cJSON_free(text);
     return st;
 }
+
+void dale_config_free_text(char *text) { dalei_free(text); }

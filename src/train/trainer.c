@@ -25,6 +25,7 @@
 #include "dale/model.h"
 #include "dale/npy.h"
 #include "dale/spectral.h"
+#include "dale/spectrum.h"
 #include "dale/task.h"
 #include "dale/trainer.h"
 #include "internal.h"
@@ -400,6 +401,73 @@ static void trainer_free(trainer *tr)
     dale_batch_free(&tr->batch);
 }
 
+/* Spectrum transplant at init (spec §5.4, Table 1): the three matrices of
+ * the 1-layer standard RNN (input U (n, d), recurrent W (n, n), readout
+ * (m, n)) are replaced by U_vec diag(σ_val) V_vecᵀ, where one of the pair is
+ * the RNN's own init and the other the same matrix of an independent ColEI
+ * network (ratio 9, ρ 1.5, no diagonal zeroing: the transplant helpers'
+ * donors; its first-layer U is all-positive Exp(1/√d), its readout the
+ * ColEI dense recipe), initialised from a fork of the run's init stream.
+ * The result is an unconstrained RNN (biases stay 0); sign freezing, if
+ * asked for, records the transplanted signs at the first update. */
+static dale_status apply_transplant(trainer *tr, dale_rng *init)
+{
+    const dale_run_config *c = tr->c;
+    if (!strcmp(c->transplant, "off")) return DALE_OK;
+    int colei_vectors = !strcmp(c->transplant, "colei-vectors+rnn-values");
+    dale_net_config dc = *dale_net_config_of(tr->net);
+    dc.type = DALE_MODEL_COLEI;
+    dc.ei_ratio = 9;
+    dc.rho = 1.5;
+    dc.zero_diag = 0;
+    dc.colei_dist = DALE_DIST_EXPONENTIAL;
+    dc.bias_centering = 0;
+    dale_net *donor = NULL;
+    float *bufr = NULL, *bufc = NULL;
+    double *a = NULL, *b = NULL, *o = NULL;
+    size_t n = dc.hidden, d = dc.input, m = dc.output;
+    size_t cap = n * n > n * d ? n * n : n * d;
+    if (m * n > cap) cap = m * n;
+    dale_rng drng;
+    dale_rng_fork(init, 0x646f6e6f72ull /* "donor" */, &drng);
+    dale_status st = dale_net_create(&dc, &donor);
+    if (!st) st = dale_net_init(donor, &drng);
+    if (st) goto done;
+    bufr = dalei_alloc(2 * cap, sizeof(float));
+    bufc = dalei_alloc(2 * cap, sizeof(float));
+    a = dalei_alloc(cap, sizeof(double));
+    b = dalei_alloc(cap, sizeof(double));
+    o = dalei_alloc(cap, sizeof(double));
+    if (!bufr || !bufc || !a || !b || !o) { st = DALE_ERR_NOMEM; goto done; }
+    /* effective matrices: cell 0 W into buf, U into buf + cap; readout W */
+    static const char *const names[3] = {"cell0.U", "cell0.W", "out.W"};
+    for (int k = 0; k < 3; k++) {
+        size_t rows = k == 2 ? m : n, cols = k == 0 ? d : k == 1 ? n : n;
+        size_t cell = k == 2 ? 1 : 0, off = k == 0 ? cap : 0;
+        if ((st = dale_net_effective(tr->net, cell, bufr, k == 2 ? NULL : bufr + cap))) goto done;
+        if ((st = dale_net_effective(donor, cell, bufc, k == 2 ? NULL : bufc + cap))) goto done;
+        const float *rv = bufr + off, *cv = bufc + off;
+        for (size_t i = 0; i < rows * cols; i++) {
+            a[i] = colei_vectors ? cv[i] : rv[i];
+            b[i] = colei_vectors ? rv[i] : cv[i];
+        }
+        if ((st = dale_transplant(a, b, rows, cols, o))) goto done;
+        int pi = dale_net_find(tr->net, names[k]);
+        if (pi < 0) { st = DALE_FAIL(DALE_ERR_STATE, "transplant: no parameter %s", names[k]); goto done; }
+        const dale_param *p = dale_net_param(tr->net, (size_t)pi);
+        float *theta = dale_net_theta(tr->net) + p->offset;
+        for (size_t i = 0; i < rows * cols; i++) theta[i] = (float)o[i];
+    }
+done:
+    dale_net_free(donor);
+    dalei_free(bufr);
+    dalei_free(bufc);
+    dalei_free(a);
+    dalei_free(b);
+    dalei_free(o);
+    return st;
+}
+
 static dale_status setup(trainer *tr)
 {
     const dale_run_config *c = tr->c;
@@ -435,6 +503,7 @@ static dale_status setup(trainer *tr)
     dale_rng_seed(&init, c->seed);
     dale_rng_fork(&init, 0x6f72646572ull /* "order" */, &tr->order);
     if ((st = dale_net_init(tr->net, &init))) return st;
+    if ((st = apply_transplant(tr, &init))) return st;
     tr->lr = c->lr;
     for (int i = 0; i < RING; i++) tr->ring_loss[i] = tr->ring_err[i] = DNAN;
     tr->last.train_loss = tr->last.train_err = tr->last.val_loss = DNAN;
