@@ -15,7 +15,7 @@ WARN    = -Wall -Wextra -Wshadow -Wconversion -Wdouble-promotion -Wstrict-protot
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN) \
              -Iinclude -Isrc -I/usr/include/x86_64-linux-gnu $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  = -lopenblas -llapacke -lzip -lz -lcjson -lm -lpthread
+LDLIBS  = -lopenblas -llapacke -lzip -lz -lcjson -lsqlite3 -lm -lpthread
 BLASDIR = $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-pthread /usr/lib/$(shell uname -m)-linux-gnu/openblas-pthread))
 LDFLAGS ?=
 ALL_LDFLAGS = $(if $(BLASDIR),-L$(BLASDIR)) $(LDFLAGS) $(EXTRA_LDFLAGS)

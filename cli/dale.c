@@ -14,6 +14,9 @@ static void usage(FILE *f)
           "  spectrum  spectra of many initialisations, the NSE tables; `dale spectrum --help`\n"
           "  diagnose  NSE, sigma_max, rho and a verdict for matrices in NPY/NPZ/CSV files\n"
           "  transplant  singular vectors of one matrix with the singular values of another\n"
+          "  sweep     run a grid of training runs from a JSON spec; `dale sweep --help`\n"
+          "  results   tables, hyper-parameter selection and statistics of a sweep\n"
+          "  reproduce run a paper experiment (fig2a, table1, ...); `dale reproduce --list`\n"
           "  help      this text\n\n"
           "Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
           f);
@@ -37,6 +40,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc - 1, argv + 1);
     if (!strcmp(cmd, "diagnose")) return cmd_diagnose(argc - 1, argv + 1);
     if (!strcmp(cmd, "transplant")) return cmd_transplant(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "results")) return cmd_results(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reproduce")) return cmd_reproduce(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -1,0 +1,136 @@
+/* dale/sweep.h — experiment sweeps: spec expansion, run ids, cost
+ * estimates, and the SQLite results store.
+ *
+ * A sweep spec is a JSON object (docs/experiments.md):
+ *   {"name": "...", "description": "...",
+ *    "base": {run options, the keys of config.json},
+ *    "runs": [{"label": "ColEI", options...}, ...],     per-run overrides (default [{}])
+ *    "zip":  [{"lr": [..], "clip": [..]}, ...],          each group's lists advance together
+ *    "axes": {"lr": [..] | {"geomspace": [a, b, k]} | {"linspace": [a, b, k]}, "seed": [..]},
+ *    "scales": {"quick": {"base": {..}, "axes": {..}, "runs": [..], "zip": [..]}, ...},
+ *    "analysis": {"select": "val_err", "group": "label", "hp": "lr,clip", "at": "last",
+ *                 "test": "welch,mannwhitney", "vs": "label=ColEI", "corr": "nse0"}}
+ * Runs are the product runs × zip groups × axes (the last axis varies
+ * fastest); each run's config is defaults ← base ← run ← zip ← axes, then
+ * dale_config_resolve.  A range axis gives k values from a to b (geometric
+ * or linear), rounded to 6 decimals like the reference's η grid (spec §5.5:
+ * geomspace(5e-2, 5e-4, 7) = 0.05, 0.023208, ..., 0.0005); "decimals": D or
+ * "digits": S (significant) inside the range object change the rounding.
+ *
+ * Run id: 16 hex digits of FNV-1a 64 over "key=value;" for every option of
+ * the resolved config whose JSON value differs from the option's default,
+ * keys sorted, excluding out, data and max_memory_gb (where files live is
+ * not what a run is).  Options added to dale later, left at their
+ * defaults, therefore do not change the ids of old sweeps.  A run's
+ * directory is SWEEP_DIR/runs/<id>.
+ */
+#ifndef DALE_SWEEP_H
+#define DALE_SWEEP_H
+
+#include <stddef.h>
+#include "dale/config.h"
+#include "dale/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dale_sweep_run {
+    char id[17];
+    char label[64];
+    dale_run_config cfg;   /* resolved; cfg.out = <dir>/runs/<id> */
+    int invalid;           /* the options did not resolve: reason says why */
+    char reason[256];
+} dale_sweep_run;
+
+typedef struct dale_sweep {
+    char name[64];
+    char description[256];
+    char *analysis;        /* the "analysis" object as JSON text, or NULL */
+    size_t n;              /* runs (duplicate ids are merged) */
+    dale_sweep_run *runs;
+} dale_sweep;
+
+/* Expand the spec at `path` for sweep directory `dir` with scale overlay
+ * `scale` (NULL or "paper": the spec as written; another name must be a
+ * key of "scales").  Runs whose options fail to set or resolve are kept
+ * with invalid = 1 and the message in reason (a sweep records them and goes
+ * on).  Errors: DALE_ERR_IO, DALE_ERR_FORMAT (bad JSON, unknown top-level
+ * key, bad axis: the message names the file and the key), DALE_ERR_ARG
+ * (unknown scale), DALE_ERR_NOMEM.  *out is owned by the caller
+ * (dale_sweep_free). */
+DALE_API dale_status dale_sweep_load(const char *path, const char *dir, const char *scale,
+                                     dale_sweep **out);
+/* The same from JSON text; `origin` names it in messages. */
+DALE_API dale_status dale_sweep_parse(const char *text, const char *origin, const char *dir,
+                                      const char *scale, dale_sweep **out);
+DALE_API void dale_sweep_free(dale_sweep *s); /* NULL-safe */
+
+/* The id of a resolved config (see the file comment) into id[17]. */
+DALE_API dale_status dale_run_id(const dale_run_config *c, char id[17]);
+
+/* Updates a resolved config will run: min(max_updates, epochs · batches per
+ * epoch), and a wall-time estimate in seconds on one core of this class of
+ * machine: updates · (6 · T · B · Σ_layers (n² + n·d_in) flop / R) plus
+ * evaluations (every eval_every updates, 2·T·N_eval·Σ(...) flop / R) with
+ * R = 2.5e10 flop/s, measured once for a 1 × 100 seqMNIST run on this
+ * project's machine (docs/experiments.md).  Rough: within ~2x. */
+DALE_API double dale_run_updates(const dale_run_config *c);
+DALE_API double dale_run_seconds(const dale_run_config *c);
+
+/* Finished = <run>/result.json says ok or diverged.  Reads the file; any
+ * problem reading it counts as not finished.  status (may be NULL) gets the
+ * recorded status ("" when there is no result). */
+DALE_API int dale_run_finished(const char *run_dir, char *status, size_t cap);
+
+/* ---------------------------------------------------------- results store
+ *
+ * <dir>/results.sqlite, WAL mode with a 60 s busy timeout, so workers and
+ * array tasks finishing at once can all write.  Tables:
+ *   runs(id PRIMARY KEY, label, status, reason, updates, wall_s,
+ *        train_loss, train_err, val_loss, val_err, test_loss, test_err   final,
+ *        best_val_err, best_val_loss, best_test_err, best_test_loss,
+ *        nse0, smax0, rho0   (cell 0 at init: metrics.csv row 0),
+ *        config (JSON text), then one column per config key)
+ *   curves(id, "update", then one column per metrics.csv column)
+ * The store is derived data: every row can be rebuilt from the run
+ * directories (dale_store_put_run on each), so nothing is lost when a
+ * process dies between a run's end and its insert. */
+typedef struct dale_store dale_store;
+
+DALE_API dale_status dale_store_open(const char *sweep_dir, dale_store **out);
+DALE_API void dale_store_close(dale_store *s); /* NULL-safe */
+/* (Re)insert the run in run_dir (config.json, result.json, metrics.csv; a
+ * missing metrics.csv gives no curves) under `id` with `label`; status and
+ * reason override result.json's when non-NULL (a crash the run could not
+ * record).  One transaction. */
+DALE_API dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *id,
+                                        const char *label, const char *status, const char *reason);
+/* Insert every run directory under <sweep_dir>/runs that has a result.json
+ * or a sweep.json; *count gets how many. */
+DALE_API dale_status dale_store_rebuild(dale_store *s, const char *sweep_dir, size_t *count);
+/* 1 if the store has a row for id with status ok or diverged. */
+DALE_API int dale_store_has_finished(dale_store *s, const char *id);
+
+/* One run as read back for analysis. */
+typedef struct dale_store_row {
+    char id[17];
+    char label[64];
+    char status[16];
+    char *config;          /* JSON text (owned) */
+    double m[6];           /* train_loss, train_err, val_loss, val_err, test_loss, test_err
+                              at the requested update (NaN where absent) */
+    long update;           /* the update those metrics come from (-1: none) */
+    double nse0, smax0, rho0, wall_s;
+} dale_store_row;
+
+/* Every run, with metrics from the curves row at the largest update <= at
+ * (at < 0: the last row).  *rows is owned by the caller:
+ * dale_store_rows_free(rows, n). */
+DALE_API dale_status dale_store_load(dale_store *s, long at, dale_store_row **rows, size_t *n);
+DALE_API void dale_store_rows_free(dale_store_row *rows, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,494 @@
+/* sweep.c — sweep specs: parse, overlay a scale, expand into resolved run
+ * configs with stable ids; cost estimates; finished-run detection.
+ *
+ * Expansion order (dale/sweep.h): runs × zip groups × axes, the last axis
+ * fastest.  Values reach dale_config_set as text exactly as a config.json
+ * value would (numbers %.17g, integers without a fraction, booleans on/off),
+ * so a sweep run and `dale train --config` agree on every option.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dale/sweep.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------- ids */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+dale_status dale_run_id(const dale_run_config *c, char id[17])
+{
+    dale_run_config d, k = *c;
+    dale_config_defaults(&d);
+    k.out[0] = k.data[0] = '\0';
+    k.max_memory_gb = d.max_memory_gb;
+    char *tk = NULL, *td = NULL;
+    cJSON *jk = NULL, *jd = NULL;
+    const char **keys = NULL;
+    dale_status st = dale_config_to_json(&k, &tk);
+    if (!st) st = dale_config_to_json(&d, &td);
+    if (st) goto done;
+    jk = cJSON_Parse(tk);
+    jd = cJSON_Parse(td);
+    if (!jk || !jd) { st = DALE_FAIL(DALE_ERR_NOMEM, "dale_run_id: cannot parse config JSON"); goto done; }
+    size_t n = (size_t)cJSON_GetArraySize(jk), m = 0;
+    keys = dalei_alloc(n ? n : 1, sizeof *keys);
+    if (!keys) { st = DALE_ERR_NOMEM; goto done; }
+    for (cJSON *it = jk->child; it; it = it->next) {
+        if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
+            continue;
+        cJSON *dv = cJSON_GetObjectItemCaseSensitive(jd, it->string);
+        if (dv && cJSON_Compare(it, dv, 1)) continue;
+        keys[m++] = it->string;
+    }
+    qsort(keys, m, sizeof *keys, cmp_str);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < m; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(jk, keys[i]);
+        char *vt = cJSON_PrintUnformatted(v);
+        if (!vt) { st = DALE_ERR_NOMEM; goto done; }
+        for (const char *p = keys[i]; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ '=') * 1099511628211ull;
+        for (const char *p = vt; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ ';') * 1099511628211ull;
+        cJSON_free(vt);
+    }
+    snprintf(id, 17, "%016llx", (unsigned long long)h);
+done:
+    cJSON_Delete(jk);
+    cJSON_Delete(jd);
+    dale_config_free_text(tk);
+    dale_config_free_text(td);
+    dalei_free(keys);
+    return st;
+}
+
+/* ------------------------------------------------------------ values */
+
+/* A JSON scalar as the text dale_config_set takes. */
+static int value_text(const cJSON *v, char *buf, size_t cap)
+{
+    if (cJSON_IsString(v)) snprintf(buf, cap, "%s", v->valuestring);
+    else if (cJSON_IsBool(v)) snprintf(buf, cap, "%s", cJSON_IsTrue(v) ? "on" : "off");
+    else if (cJSON_IsNumber(v)) {
+        double x = v->valuedouble;
+        if (x == floor(x) && fabs(x) < 9e15) snprintf(buf, cap, "%.0f", x);
+        else snprintf(buf, cap, "%.17g", x);
+    } else return -1;
+    return 0;
+}
+
+static double round_to(double x, int decimals, int digits)
+{
+    if (x == 0 || !isfinite(x)) return x;
+    int d = decimals;
+    if (digits > 0) d = digits - 1 - (int)floor(log10(fabs(x)));
+    double s = pow(10.0, d);
+    return round(x * s) / s;
+}
+
+/* Expand an axis value (a list of scalars or a range object) into a fresh
+ * cJSON array. */
+static dale_status axis_values(const cJSON *v, const char *origin, const char *key, cJSON **out)
+{
+    *out = NULL;
+    if (cJSON_IsArray(v)) {
+        if (cJSON_GetArraySize(v) == 0)
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\" is an empty list", origin, key);
+        for (cJSON *it = v->child; it; it = it->next)
+            if (!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it))
+                return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\": values must be strings or numbers", origin, key);
+        *out = cJSON_Duplicate(v, 1);
+        return *out ? DALE_OK : DALE_ERR_NOMEM;
+    }
+    if (cJSON_IsObject(v)) {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(v, "geomspace");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(v, "linspace");
+        const cJSON *r = g ? g : l;
+        const cJSON *dec = cJSON_GetObjectItemCaseSensitive(v, "decimals");
+        const cJSON *dig = cJSON_GetObjectItemCaseSensitive(v, "digits");
+        if (!r || (g && l) || !cJSON_IsArray(r) || cJSON_GetArraySize(r) != 3)
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\": a range is {\"geomspace\": [a, b, k]} or "
+                             "{\"linspace\": [a, b, k]}", origin, key);
+        double a = cJSON_GetArrayItem(r, 0)->valuedouble, b = cJSON_GetArrayItem(r, 1)->valuedouble;
+        double kd = cJSON_GetArrayItem(r, 2)->valuedouble;
+        if (!(kd >= 1 && kd <= 100000 && kd == floor(kd)) || (g && !(a > 0 && b > 0)))
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\": need k >= 1 (and a, b > 0 for geomspace)", origin, key);
+        int decimals = dec && cJSON_IsNumber(dec) ? dec->valueint : 6;
+        int digits = dig && cJSON_IsNumber(dig) ? dig->valueint : 0;
+        size_t k = (size_t)kd;
+        cJSON *arr = cJSON_CreateArray();
+        if (!arr) return DALE_ERR_NOMEM;
+        for (size_t i = 0; i < k; i++) {
+            double t = k == 1 ? 0 : (double)i / (double)(k - 1), x;
+            if (g) x = exp(log(a) + t * (log(b) - log(a)));
+            else x = a + t * (b - a);
+            cJSON *num = cJSON_CreateNumber(round_to(x, decimals, digits));
+            if (!num) { cJSON_Delete(arr); return DALE_ERR_NOMEM; }
+            cJSON_AddItemToArray(arr, num);
+        }
+        *out = arr;
+        return DALE_OK;
+    }
+    return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\" must be a list or a range object", origin, key);
+}
+
+/* ------------------------------------------------------------ expand */
+
+typedef struct expander {
+    const char *origin, *dir;
+    const cJSON *base;
+    dale_sweep *s;
+    size_t cap;
+} expander;
+
+/* Apply one object of options (skipping "label"); on a bad option record
+ * the message in *reason and return non-zero. */
+static int apply_obj(dale_run_config *c, const cJSON *o, char *label, char *reason, size_t rcap)
+{
+    for (const cJSON *it = o ? o->child : NULL; it; it = it->next) {
+        char val[600];
+        if (!strcmp(it->string, "label")) {
+            if (label && cJSON_IsString(it)) snprintf(label, 64, "%s", it->valuestring);
+            continue;
+        }
+        if (value_text(it, val, sizeof val)) {
+            snprintf(reason, rcap, "option \"%s\" must be a string or a number", it->string);
+            return 1;
+        }
+        if (dale_config_set(c, it->string, val)) {
+            snprintf(reason, rcap, "%s", dale_last_error());
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static dale_status add_run(expander *e, const cJSON *run, const cJSON *assign)
+{
+    dale_sweep *s = e->s;
+    if (s->n == e->cap) {
+        size_t nc = e->cap ? 2 * e->cap : 16;
+        dale_sweep_run *nr = dalei_realloc(s->runs, nc, sizeof *nr);
+        if (!nr) return DALE_ERR_NOMEM;
+        s->runs = nr;
+        e->cap = nc;
+    }
+    dale_sweep_run *r = &s->runs[s->n];
+    memset(r, 0, sizeof *r);
+    dale_config_defaults(&r->cfg);
+    int bad = apply_obj(&r->cfg, e->base, r->label, r->reason, sizeof r->reason) ||
+              apply_obj(&r->cfg, run, r->label, r->reason, sizeof r->reason) ||
+              apply_obj(&r->cfg, assign, r->label, r->reason, sizeof r->reason);
+    if (!bad && dale_config_resolve(&r->cfg)) {
+        snprintf(r->reason, sizeof r->reason, "%s", dale_last_error());
+        bad = 1;
+    }
+    if (!bad) {
+        dale_status st = dale_run_id(&r->cfg, r->id);
+        if (st) return st;
+    } else {
+        /* An invalid run still needs a stable id: hash its option text. */
+        r->invalid = 1;
+        char *t1 = cJSON_PrintUnformatted(run), *t2 = cJSON_PrintUnformatted(assign);
+        uint64_t h = 0xcbf29ce484222325ull ^ 0x1badull;
+        for (const char *p = t1 ? t1 : ""; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        for (const char *p = t2 ? t2 : ""; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        cJSON_free(t1);
+        cJSON_free(t2);
+        snprintf(r->id, sizeof r->id, "%016llx", (unsigned long long)h);
+    }
+    snprintf(r->cfg.out, sizeof r->cfg.out, "%s/runs/%s", e->dir, r->id);
+    if (!r->label[0]) {
+        /* default label: the run override's options, else the model */
+        snprintf(r->label, sizeof r->label, "%s", r->cfg.model);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->runs[i].id, r->id)) return DALE_OK; /* duplicate: merged */
+    s->n++;
+    return DALE_OK;
+}
+
+/* Recursive product over the axes (index ai) with assignments in `assign`. */
+static dale_status expand_axes(expander *e, const cJSON *run, cJSON **vals, const char **keys, size_t nax,
+                               size_t ai, cJSON *assign)
+{
+    if (ai == nax) return add_run(e, run, assign);
+    for (cJSON *v = vals[ai]->child; v; v = v->next) {
+        cJSON *dup = cJSON_Duplicate(v, 1);
+        if (!dup) return DALE_ERR_NOMEM;
+        cJSON_DeleteItemFromObjectCaseSensitive(assign, keys[ai]);
+        cJSON_AddItemToObject(assign, keys[ai], dup);
+        dale_status st = expand_axes(e, run, vals, keys, nax, ai + 1, assign);
+        if (st) return st;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(assign, keys[ai]);
+    return DALE_OK;
+}
+
+/* Zip groups: group gi takes index t in 0..len-1 for all its keys at once. */
+static dale_status expand_zip(expander *e, const cJSON *run, const cJSON *zip, size_t gi, cJSON **vals,
+                              const char **keys, size_t nax, cJSON *assign)
+{
+    if (!zip || gi == (size_t)cJSON_GetArraySize(zip)) return expand_axes(e, run, vals, keys, nax, 0, assign);
+    const cJSON *g = cJSON_GetArrayItem(zip, (int)gi);
+    int len = -1;
+    for (const cJSON *it = g->child; it; it = it->next) {
+        if (!cJSON_IsArray(it) || (len >= 0 && cJSON_GetArraySize(it) != len) || cJSON_GetArraySize(it) == 0)
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: zip group %zu: every key needs a list, all of one length",
+                             e->origin, gi);
+        len = cJSON_GetArraySize(it);
+    }
+    for (int t = 0; t < len; t++) {
+        for (const cJSON *it = g->child; it; it = it->next) {
+            cJSON *dup = cJSON_Duplicate(cJSON_GetArrayItem(it, t), 1);
+            if (!dup) return DALE_ERR_NOMEM;
+            cJSON_DeleteItemFromObjectCaseSensitive(assign, it->string);
+            cJSON_AddItemToObject(assign, it->string, dup);
+        }
+        dale_status st = expand_zip(e, run, zip, gi + 1, vals, keys, nax, assign);
+        if (st) return st;
+    }
+    return DALE_OK;
+}
+
+/* Overlay `over` onto `dst` for key k: objects merge key by key, anything
+ * else replaces. */
+static dale_status overlay(cJSON *dst, const cJSON *over, const char *k)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(over, k);
+    if (!o) return DALE_OK;
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, k);
+    if (cJSON_IsObject(o) && cJSON_IsObject(d)) {
+        for (const cJSON *it = o->child; it; it = it->next) {
+            cJSON *dup = cJSON_Duplicate(it, 1);
+            if (!dup) return DALE_ERR_NOMEM;
+            cJSON_DeleteItemFromObjectCaseSensitive(d, it->string);
+            cJSON_AddItemToObject(d, it->string, dup);
+        }
+        return DALE_OK;
+    }
+    cJSON *dup = cJSON_Duplicate(o, 1);
+    if (!dup) return DALE_ERR_NOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(dst, k);
+    cJSON_AddItemToObject(dst, k, dup);
+    return DALE_OK;
+}
+
+dale_status dale_sweep_parse(const char *text, const char *origin, const char *dir, const char *scale,
+                             dale_sweep **out)
+{
+    *out = NULL;
+    static const char *const top[] = {"name", "description", "base", "runs", "zip", "axes", "scales", "analysis"};
+    dale_status st = DALE_OK;
+    cJSON *root = cJSON_Parse(text), *assign = NULL, **vals = NULL;
+    const char **keys = NULL;
+    size_t nax = 0;
+    dale_sweep *s = NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: not a valid JSON object", origin);
+        goto done;
+    }
+    for (const cJSON *it = root->child; it; it = it->next) {
+        size_t i = 0;
+        while (i < sizeof top / sizeof top[0] && strcmp(top[i], it->string)) i++;
+        if (i == sizeof top / sizeof top[0]) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: unknown key \"%s\" (expected name, description, base, runs, "
+                           "zip, axes, scales, analysis)", origin, it->string);
+            goto done;
+        }
+    }
+    if (scale && scale[0] && strcmp(scale, "paper")) {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "scales"), scale);
+        if (!sc) { st = DALE_FAIL(DALE_ERR_ARG, "%s: no scale \"%s\" in \"scales\"", origin, scale); goto done; }
+        static const char *const ok[] = {"base", "axes", "runs", "zip"};
+        for (const cJSON *it = sc->child; it; it = it->next) {
+            size_t i = 0;
+            while (i < 4 && strcmp(ok[i], it->string)) i++;
+            if (i == 4) {
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s: scale \"%s\": unknown key \"%s\"", origin, scale, it->string);
+                goto done;
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            if (!cJSON_GetObjectItemCaseSensitive(root, ok[k]) && cJSON_GetObjectItemCaseSensitive(sc, ok[k]))
+                cJSON_AddItemToObject(root, ok[k], k == 0 || k == 1 ? cJSON_CreateObject() : cJSON_CreateArray());
+            if ((st = overlay(root, sc, ok[k]))) goto done;
+        }
+    }
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(root, "base");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(root, "runs");
+    const cJSON *zip = cJSON_GetObjectItemCaseSensitive(root, "zip");
+    const cJSON *axes = cJSON_GetObjectItemCaseSensitive(root, "axes");
+    if ((base && !cJSON_IsObject(base)) || (runs && !cJSON_IsArray(runs)) || (zip && !cJSON_IsArray(zip)) ||
+        (axes && !cJSON_IsObject(axes))) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: base and axes must be objects, runs and zip lists", origin);
+        goto done;
+    }
+    for (const cJSON *it = base ? base->child : NULL; it; it = it->next)
+        if (strcmp(it->string, "label") && !dale_config_has(it->string)) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: base: unknown option \"%s\"", origin, it->string);
+            goto done;
+        }
+    for (const cJSON *it = axes ? axes->child : NULL; it; it = it->next)
+        if (!dale_config_has(it->string)) {
+            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: axes: unknown option \"%s\"", origin, it->string);
+            goto done;
+        }
+    s = dalei_calloc(1, sizeof *s);
+    if (!s) { st = DALE_ERR_NOMEM; goto done; }
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(root, "name");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(root, "description");
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(root, "analysis");
+    snprintf(s->name, sizeof s->name, "%s", cJSON_IsString(nm) ? nm->valuestring : "sweep");
+    snprintf(s->description, sizeof s->description, "%s", cJSON_IsString(ds) ? ds->valuestring : "");
+    if (an) {
+        char *t = cJSON_PrintUnformatted(an);
+        s->analysis = t ? dalei_strdup(t) : NULL;
+        cJSON_free(t);
+    }
+    nax = axes ? (size_t)cJSON_GetArraySize(axes) : 0;
+    vals = dalei_calloc(nax ? nax : 1, sizeof *vals);
+    keys = dalei_calloc(nax ? nax : 1, sizeof *keys);
+    assign = cJSON_CreateObject();
+    if (!vals || !keys || !assign) { st = DALE_ERR_NOMEM; goto done; }
+    size_t a = 0;
+    for (const cJSON *it = axes ? axes->child : NULL; it; it = it->next, a++) {
+        keys[a] = it->string;
+        if ((st = axis_values(it, origin, it->string, &vals[a]))) goto done;
+    }
+    expander e = {origin, dir, base, s, 0};
+    if (runs && cJSON_GetArraySize(runs) > 0) {
+        for (const cJSON *r = runs->child; r; r = r->next) {
+            if (!cJSON_IsObject(r)) {
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s: every element of \"runs\" must be an object", origin);
+                goto done;
+            }
+            if ((st = expand_zip(&e, r, zip, 0, vals, keys, nax, assign))) goto done;
+        }
+    } else {
+        cJSON *empty = cJSON_CreateObject();
+        if (!empty) { st = DALE_ERR_NOMEM; goto done; }
+        st = expand_zip(&e, empty, zip, 0, vals, keys, nax, assign);
+        cJSON_Delete(empty);
+        if (st) goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    for (size_t i = 0; i < nax && vals; i++) cJSON_Delete(vals[i]);
+    dalei_free(vals);
+    dalei_free(keys);
+    cJSON_Delete(assign);
+    cJSON_Delete(root);
+    dale_sweep_free(s);
+    return st;
+}
+
+dale_status dale_sweep_load(const char *path, const char *dir, const char *scale, dale_sweep **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open sweep spec: %s", path, strerror(errno));
+    char *buf = NULL;
+    dale_status st = DALE_OK;
+    if (fseek(f, 0, SEEK_END) != 0) { st = DALE_FAIL(DALE_ERR_IO, "%s: cannot seek", path); goto done; }
+    long len = ftell(f);
+    if (len < 0 || len > (1L << 24)) { st = DALE_FAIL(DALE_ERR_FORMAT, "%s: spec must be under 16 MiB", path); goto done; }
+    rewind(f);
+    buf = dalei_alloc((size_t)len + 1, 1);
+    if (!buf) { st = DALE_ERR_NOMEM; goto done; }
+    if (fread(buf, 1, (size_t)len, f) != (size_t)len) { st = DALE_FAIL(DALE_ERR_IO, "%s: read failed", path); goto done; }
+    buf[len] = '\0';
+    if (strlen(buf) != (size_t)len) { st = DALE_FAIL(DALE_ERR_FORMAT, "%s: NUL byte in the spec", path); goto done; }
+    st = dale_sweep_parse(buf, path, dir, scale, out);
+done:
+    dalei_free(buf);
+    fclose(f);
+    return st;
+}
+
+void dale_sweep_free(dale_sweep *s)
+{
+    if (!s) return;
+    dalei_free(s->runs);
+    dalei_free(s->analysis);
+    dalei_free(s);
+}
+
+/* ------------------------------------------------------------- cost */
+
+typedef struct shape {
+    double T, in, out, ntrain, neval;
+} shape;
+
+static shape task_shape(const dale_run_config *c)
+{
+    shape s = {20, 2, 1, 9000, 1000};
+    if (!strcmp(c->task, "seqmnist")) {
+        int pixel = strcmp(c->variant, "row") != 0;
+        s.T = pixel ? 784 : 28;
+        s.in = pixel ? 1 : 28;
+        s.out = 10;
+        int paper = !strcmp(c->split, "paper");
+        s.ntrain = paper ? 50000 : 60000;
+        s.neval = paper ? 20000 : 10000;
+    } else if (!strcmp(c->task, "adding")) {
+        s.T = (double)c->adding_len;
+        int paper = !strcmp(c->split, "paper");
+        s.ntrain = (double)c->adding_n - (paper ? 2.0 : 1.0) * (double)c->adding_test;
+        s.neval = (paper ? 2.0 : 1.0) * (double)c->adding_test;
+    }
+    return s;
+}
+
+double dale_run_updates(const dale_run_config *c)
+{
+    shape s = task_shape(c);
+    double per_epoch = ceil(s.ntrain / (double)(c->batch > 0 ? c->batch : 1));
+    double u = (double)c->epochs * per_epoch;
+    if (c->max_updates >= 0 && (double)c->max_updates < u) u = (double)c->max_updates;
+    return u;
+}
+
+double dale_run_seconds(const dale_run_config *c)
+{
+    const double R = 2.5e10; /* flop/s, one core (docs/experiments.md) */
+    const double overhead = 2e-4; /* s per update: launch, policy, bookkeeping */
+    shape s = task_shape(c);
+    double H = (double)c->hidden, L = (double)c->layers;
+    double per_sample = H * H * L + H * s.in + (L - 1) * H * H + H * s.out;
+    double upd = dale_run_updates(c);
+    double train = upd * (6 * s.T * (double)c->batch * per_sample / R + overhead);
+    double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
+    double eval = evals * 2 * s.T * s.neval * per_sample / R;
+    return train + eval + 1.0;
+}
+
+int dale_run_finished(const char *run_dir, char *status, size_t cap)
+{
+    char path[4200];
+    if (status && cap) status[0] = '\0';
+    snprintf(path, sizeof path, "%s/result.json", run_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "status");
+    int fin = 0;
+    if (cJSON_IsString(s)) {
+        if (status && cap) snprintf(status, cap, "%s", s->valuestring);
+        fin = !strcmp(s->valuestring, "ok") || !strcmp(s->valuestring, "diverged");
+    }
+    cJSON_Delete(j);
+    return fin;
+}
