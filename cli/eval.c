@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/eval.h"
+#include "dale/lm.h"
 #include "dale/model.h"
 #include "dale/npy.h"
 #include "dale/task.h"
@@ -104,14 +105,25 @@ int cmd_eval(int argc, char **argv)
     }
     size_t chunk = (size_t)c.eval_batch;
     if (chunk > task->count[split]) chunk = task->count[split]; /* buffers no larger than the split */
+    size_t sr = task->sample_rows[split] ? task->sample_rows[split] : 1;
+    if (chunk < sr) chunk = sr; /* lm training windows fill `streams` rows each */
+    /* Every-step cross-entropy (lm): also the perplexity exp(CE) (NaN above CE 20). */
+    int lm = task->loss == DALE_LOSS_CE_EVERY;
+    double ppl;
     if (dale_batch_init(&b, net, task, chunk) || dale_evaluate(&b, split, chunk, &loss, &err)) goto fail;
+    ppl = dale_lm_perplexity(loss);
     if (json) {
-        char errs[32] = "null"; /* error is undefined for MSE tasks */
+        char errs[32] = "null", ppls[48] = ""; /* error is undefined for MSE tasks */
         if (err == err) snprintf(errs, sizeof errs, "%.9g", err);
+        if (lm && ppl == ppl) snprintf(ppls, sizeof ppls, ", \"perplexity\": %.9g", ppl);
+        else if (lm) snprintf(ppls, sizeof ppls, ", \"perplexity\": null");
         printf("{\"run\": \"%s\", \"checkpoint\": \"%s\", \"split\": \"%s\", \"samples\": %zu, "
-               "\"loss\": %.9g, \"error\": %s}\n",
-               run, which, split_name, task->count[split], loss, errs);
-    } else if (err == err)
+               "\"loss\": %.9g, \"error\": %s%s}\n",
+               run, which, split_name, task->count[split], loss, errs, ppls);
+    } else if (lm)
+        printf("%s (%s.npz): %s split, %zu samples: loss %.6f, perplexity %.3f, error %.2f %%\n",
+               run, which, split_name, task->count[split], loss, ppl, err);
+    else if (err == err)
         printf("%s (%s.npz): %s split, %zu samples: loss %.6f, error %.2f %%\n", run, which, split_name,
                task->count[split], loss, err);
     else

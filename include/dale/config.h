@@ -62,6 +62,12 @@ typedef struct dale_run_config {
     long adding_n, adding_len, adding_test;
     uint64_t data_seed;
     char split[DALE_STR];        /* reference | paper */
+    /* language modelling (lm) */
+    char corpus[512];            /* PTB-format directory ("" : DATA/kjv)            */
+    char vectors[512];           /* GloVe text file ("" : DATA/glove100/vectors.txt) */
+    long window;                 /* BPTT window (-1: 50)                            */
+    char oov[DALE_STR];          /* words without a vector: zero | random           */
+    long vocab_limit;            /* refuse a larger vocabulary (0: no limit)        */
     char out[512];
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
 } dale_run_config;

@@ -25,21 +25,24 @@ typedef struct dale_batch {
     size_t Bmax;
     float *x, *yf, *dout;
     int32_t *yi;
+    size_t npred;    /* predictions the last dale_batch_run scored (rows x steps for every-step losses) */
 } dale_batch;
 
-/* Allocate buffers for up to Bmax samples and plan the net for (T, Bmax). */
+/* Allocate buffers for up to Bmax batch rows (samples, or samples times the
+ * task's sample_rows) and plan the net for (T, Bmax). */
 DALE_API dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_t Bmax);
 DALE_API void dale_batch_free(dale_batch *b); /* NULL-safe, idempotent */
 
 /* Forward (and with backward = 1: zero the gradients, then BPTT) on samples
- * idx[0..B) of split.  *loss is the mean loss; *ncorrect counts correct
- * argmax predictions (classification; 0 for MSE).  A non-finite loss is
- * returned as is, without a backward pass. */
+ * idx[0..B) of split (B times the split's sample_rows batch rows, over the
+ * task's steps() or T steps).  *loss is the mean loss over the b->npred
+ * predictions; *ncorrect counts correct argmax predictions (classification;
+ * 0 for MSE).  A non-finite loss is returned as is, without a backward pass. */
 DALE_API dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, size_t B,
                                     int backward, double *loss, size_t *ncorrect);
 
-/* Mean loss over a whole split and error in percent (NaN for MSE tasks),
- * in chunks of at most `chunk` (<= Bmax) samples. */
+/* Mean loss over every prediction of a whole split and error in percent
+ * (NaN for MSE tasks), in chunks of at most `chunk` (<= Bmax) batch rows. */
 DALE_API dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double *loss,
                                    double *err);
 

@@ -34,6 +34,15 @@ struct dale_task {
                          float *yf, int32_t *yi);
     void (*destroy)(dale_task *t);
     void *impl;
+    /* Optional, for tasks whose samples are not single fixed-length
+     * sequences (lm): sample_rows[s] is the number of batch rows one sample
+     * of split s fills (0 means 1; when the training value is > 1 an update
+     * takes exactly one sample); steps, when set, gives the time steps
+     * (1..T) of the batch of samples idx[0..B), and `batch` then fills x and
+     * the targets for that many steps (rows packed as for a T of that size). */
+    size_t sample_rows[3];
+    size_t (*steps)(const dale_task *t, dale_split split, const size_t *idx, size_t B);
+    const char *summary; /* one line about the loaded data for logs (NULL: none) */
 };
 
 DALE_API void dale_task_free(dale_task *t); /* NULL-safe */
@@ -71,7 +80,7 @@ typedef struct dale_seqmnist_config {
 } dale_seqmnist_config;
 DALE_API dale_status dale_task_seqmnist_create(const dale_seqmnist_config *cfg, dale_task **out);
 
-/* The task a resolved run config names (adding | seqmnist). */
+/* The task a resolved run config names (adding | seqmnist | lm). */
 struct dale_run_config;
 DALE_API dale_status dale_task_from_config(const struct dale_run_config *c, dale_task **out);
 

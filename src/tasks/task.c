@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dale/config.h"
+#include "dale/lm.h"
 #include "dale/task.h"
 #include "internal.h"
 
@@ -28,6 +29,11 @@ dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
                                                                      : 0,
                                    c->perm_seed, paper, c->data_seed};
         return dale_task_seqmnist_create(&mc, out);
+    }
+    if (!strcmp(c->task, "lm")) {
+        dale_lm_config lc = {c->corpus, c->vectors, (size_t)c->vocab_limit, (size_t)c->batch,
+                             (size_t)c->window, !strcmp(c->oov, "random"), c->data_seed};
+        return dale_task_lm_create(&lc, out);
     }
     return DALE_FAIL(DALE_ERR_ARG, "unknown task '%s'", c->task);
 }

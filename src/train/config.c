@@ -26,11 +26,11 @@ typedef struct opt {
 
 #define O(k, t, d, h) {#k, t, offsetof(dale_run_config, k), d, h}
 static const opt opts[] = {
-    O(task, OPT_STR, "adding", "task: adding | seqmnist"),
+    O(task, OPT_STR, "adding", "task: adding | seqmnist | lm"),
     O(model, OPT_STR, "rnn", "model: rnn | colei | dann"),
-    O(layers, OPT_LONG, "1", "number of recurrent layers"),
-    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default: adding 10, seqmnist 100)"),
-    O(dense, OPT_STR, "", "ReLU dense layers before the readout, e.g. 500,500"),
+    O(layers, OPT_LONG, "-1", "number of recurrent layers (-1: task default: lm 3, others 1)"),
+    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default: adding 10, seqmnist 100, lm 500)"),
+    O(dense, OPT_STR, "auto", "ReLU dense layers before the readout, e.g. 500,500; \"\" none (auto: lm 500,500, others none)"),
     O(inhib, OPT_DOUBLE, "-1", "fraction p of inhibitory units; sets ei_ratio = 1/p - 1 (-1: unset)"),
     O(ei_ratio, OPT_DOUBLE, "9", "E:I ratio r; nI = ceil(N/(r+1)) per ColEI population"),
     O(dann_ni_in, OPT_LONG, "0", "DANN inhibitory units, input side (0: max(n/(r+1),1))"),
@@ -41,23 +41,23 @@ static const opt opts[] = {
     O(colei_dist, OPT_STR, "exponential", "ColEI weight family: exponential | gamma | uniform"),
     O(gamma_shape, OPT_DOUBLE, "2", "shape k of the ColEI gamma family"),
     O(numerator, OPT_DOUBLE, "0.33333333333333331", "RNN/DANN variance numerator nu (Var W = nu/n)"),
-    O(dann_wie, OPT_STR, "mean", "DANN recurrent W_IE init: mean (row = column mean of W_EE) | random"),
+    O(dann_wie, OPT_STR, "auto", "DANN recurrent W_IE init: mean (row = column mean of W_EE) | random (auto: lm random, others mean)"),
     O(rnn_input_init, OPT_STR, "uniform", "RNN first-layer U: uniform U[-1/sqrt(n),1/sqrt(n)] | he N(0,2/d)"),
     O(bias_centering, OPT_STR, "off", "ColEI first-layer bias -sqrt(d)*mean(x) (reference: off)"),
-    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default: adding 0.1, seqmnist 0.01)"),
-    O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference: adding colei 7 dann 3; seqmnist colei 10; else none)"),
+    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default: adding 0.1, seqmnist 0.01, lm 0.805 (colei 1.554))"),
+    O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference: adding colei 7 dann 3; seqmnist colei 10; lm 1; else none)"),
     O(clip_scope, OPT_STR, "auto", "clipping scope: auto (colei tensor, others layer) | tensor | layer | global"),
     O(inhib_grad_scale, OPT_STR, "auto", "DANN inhibitory gradient scaling: auto (on for dann) | on | off"),
     O(project, OPT_STR, "auto", "clamp sign-constrained weights at 0: auto (on for colei/dann) | on | off"),
-    O(sign_freeze, OPT_STR, "off", "freeze signs of recurrent and dense W (reference SGD_Clip)"),
+    O(sign_freeze, OPT_STR, "auto", "freeze signs of recurrent and dense W (reference SGD_Clip; auto: on for lm rnn)"),
     O(transplant, OPT_STR, "off", "spectrum transplant at init (rnn, 1 layer): off | rnn-vectors+colei-values | colei-vectors+rnn-values"),
-    O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default: adding 0.99, others 1)"),
-    O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20, others 0)"),
-    O(batch, OPT_LONG, "-1", "minibatch size (-1: task default: adding 64, seqmnist 32)"),
-    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default: adding 100, seqmnist 30)"),
+    O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default: adding, lm 0.99, others 1)"),
+    O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20, lm 50, others 0)"),
+    O(batch, OPT_LONG, "-1", "minibatch size; lm: parallel streams (-1: task default: adding 64, seqmnist 32, lm 64)"),
+    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default: adding 100, seqmnist 30, lm 3)"),
     O(max_updates, OPT_LONG, "-1", "stop after this many updates (-1: none; 0: write the init and stop)"),
-    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default: adding 20, seqmnist 100)"),
-    O(eval_batch, OPT_LONG, "1000", "evaluation chunk size"),
+    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default: adding 20, seqmnist 100, lm 50)"),
+    O(eval_batch, OPT_LONG, "-1", "evaluation chunk size (-1: task default: lm 64 rows, others 1000)"),
     O(checkpoint_every, OPT_LONG, "-1", "checkpoint every k updates (-1: at every evaluation)"),
     O(spectra, OPT_STR, "on", "NSE, sigma_max and rho of each recurrent W at every evaluation"),
     O(seed, OPT_U64, "0", "run seed (initialisation and batch order)"),
@@ -70,6 +70,11 @@ static const opt opts[] = {
     O(adding_test, OPT_LONG, "1000", "adding: test (and paper-split validation) size"),
     O(data_seed, OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
+    O(corpus, OPT_STR, "", "lm: PTB-format directory (ptb.{train,valid,test}.txt) (default: DATA/kjv)"),
+    O(vectors, OPT_STR, "", "lm: frozen word vectors, GloVe text format (default: DATA/glove100/vectors.txt)"),
+    O(window, OPT_LONG, "-1", "lm: BPTT window; evaluation rows are window+1 tokens (-1: 50)"),
+    O(oov, OPT_STR, "zero", "lm: words without a vector get zero (reference) | random (N(0, rms^2), seed data_seed)"),
+    O(vocab_limit, OPT_LONG, "10000", "lm: refuse a corpus with more word types (0: no limit)"),
     O(out, OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
     O(max_memory_gb, OPT_DOUBLE, "0", "refuse a run whose estimated memory exceeds this many GB (0: the machine's RAM)"),
 };
@@ -106,9 +111,11 @@ dale_status dale_config_set(dale_run_config *c, const char *key, const char *val
     errno = 0;
     switch (o->type) {
     case OPT_STR: {
-        size_t cap = o->offset == offsetof(dale_run_config, out)    ? sizeof c->out
-                     : o->offset == offsetof(dale_run_config, data) ? sizeof c->data
-                                                                    : DALE_STR;
+        size_t cap = o->offset == offsetof(dale_run_config, out)       ? sizeof c->out
+                     : o->offset == offsetof(dale_run_config, data)    ? sizeof c->data
+                     : o->offset == offsetof(dale_run_config, corpus)  ? sizeof c->corpus
+                     : o->offset == offsetof(dale_run_config, vectors) ? sizeof c->vectors
+                                                                       : DALE_STR;
         if (strlen(value) >= cap)
             return DALE_FAIL(DALE_ERR_ARG, "--%s: value too long (max %zu characters)", nm, cap - 1);
         memcpy(dst, value, strlen(value) + 1);
@@ -244,13 +251,24 @@ typedef struct task_defaults {
     const char *task;
     long hidden, batch, epochs, eval_every, lr_decay_every;
     double lr, lr_decay, clip_rnn, clip_colei, clip_dann;
+    /* optional (0 / NULL: layers 1, no dense, eval chunk 1000, colei lr = lr,
+     * rnn sign freezing off, DANN W_IE mean row) */
+    long layers;
+    const char *dense;
+    long eval_batch;
+    double lr_colei;
+    int freeze_rnn, dann_wie_random;
 } task_defaults;
 
 static const task_defaults task_table[] = {
     /* adding: batch 64, 100 epochs, lr 0.1 x 0.99 every 20 batches; clips 7 / 3 / none */
-    {"adding", 10, 64, 100, 20, 20, 0.1, 0.99, 0.0, 7.0, 3.0},
+    {"adding", 10, 64, 100, 20, 20, 0.1, 0.99, 0.0, 7.0, 3.0, 1, NULL, 1000, 0, 0, 0},
     /* seqMNIST (Fig. 2B script): batch 32, 30 epochs, lr 0.01 constant; ColEI clip 10 */
-    {"seqmnist", 100, 32, 30, 100, 0, 0.01, 1.0, 0.0, 10.0, 0.0},
+    {"seqmnist", 100, 32, 30, 100, 0, 0.01, 1.0, 0.0, 10.0, 0.0, 1, NULL, 1000, 0, 0, 0},
+    /* PTB (spec §4.3, §6.8): 64 streams, 3 epochs, lr 0.805 (colei 1.554) x 0.99 every 50
+     * windows, clip 1 everywhere, 3 x 500 + dense 500,500, rnn W signs frozen,
+     * DANN random W_IE; evaluation in chunks of 64 rows of 51 tokens */
+    {"lm", 500, 64, 3, 50, 50, 0.805, 0.99, 1.0, 1.0, 1.0, 3, "500,500", 64, 1.554, 1, 1},
 };
 
 static int is_onoff(const char *s) { return !strcmp(s, "on") || !strcmp(s, "off"); }
@@ -261,11 +279,21 @@ dale_status dale_config_resolve(dale_run_config *c)
     const task_defaults *td = NULL;
     for (size_t i = 0; i < sizeof task_table / sizeof task_table[0]; i++)
         if (!strcmp(c->task, task_table[i].task)) td = &task_table[i];
-    if (!td) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected adding or seqmnist)", c->task);
+    if (!td) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected adding, seqmnist or lm)", c->task);
     if (strcmp(c->model, "rnn") && strcmp(c->model, "colei") && strcmp(c->model, "dann"))
         return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected rnn, colei or dann)", c->model);
     int colei = !strcmp(c->model, "colei"), dann = !strcmp(c->model, "dann");
     if (c->hidden == -1) c->hidden = td->hidden;
+    if (c->layers == -1) c->layers = td->layers ? td->layers : 1;
+    if (!strcmp(c->dense, "auto")) snprintf(c->dense, sizeof c->dense, "%s", td->dense ? td->dense : "");
+    if (!strcmp(c->dann_wie, "auto")) strcpy(c->dann_wie, td->dann_wie_random ? "random" : "mean");
+    if (!strcmp(c->sign_freeze, "auto")) strcpy(c->sign_freeze, td->freeze_rnn && !colei && !dann ? "on" : "off");
+    if (c->eval_batch == -1) c->eval_batch = td->eval_batch ? td->eval_batch : 1000;
+    if (c->window == -1) c->window = 50;
+    if (c->window < 1) return DALE_FAIL(DALE_ERR_ARG, "--window must be >= 1 (got %ld)", c->window);
+    if (c->vocab_limit < 0) return DALE_FAIL(DALE_ERR_ARG, "--vocab-limit must be >= 0 (got %ld)", c->vocab_limit);
+    if (strcmp(c->oov, "zero") && strcmp(c->oov, "random"))
+        return DALE_FAIL(DALE_ERR_ARG, "--oov: expected zero or random (got '%s')", c->oov);
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
     if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
     if (c->inhib != -1) {
@@ -305,7 +333,7 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, colei ? "tensor" : "layer");
     if (strcmp(c->clip_scope, "tensor") && strcmp(c->clip_scope, "layer") && strcmp(c->clip_scope, "global"))
         return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s')", c->clip_scope);
-    if (c->lr == -1) c->lr = td->lr;
+    if (c->lr == -1) c->lr = colei && td->lr_colei > 0 ? td->lr_colei : td->lr;
     if (c->clip == -1) c->clip = colei ? td->clip_colei : dann ? td->clip_dann : td->clip_rnn;
     if (c->lr_decay == -1) c->lr_decay = td->lr_decay;
     if (c->lr_decay_every == -1) c->lr_decay_every = td->lr_decay_every;
@@ -334,6 +362,9 @@ dale_status dale_config_resolve(dale_run_config *c)
         const char *env = getenv("DALE_DATA");
         snprintf(c->data, sizeof c->data, "%s", env && env[0] ? env : "data");
     }
+    if (!strcmp(c->task, "lm") && !c->corpus[0]) snprintf(c->corpus, sizeof c->corpus, "%.500s/kjv", c->data);
+    if (!strcmp(c->task, "lm") && !c->vectors[0])
+        snprintf(c->vectors, sizeof c->vectors, "%.480s/glove100/vectors.txt", c->data);
     if (strcmp(c->split, "reference") && strcmp(c->split, "paper"))
         return DALE_FAIL(DALE_ERR_ARG, "--split: expected reference or paper (got '%s')", c->split);
     /* dense widths */
@@ -371,11 +402,21 @@ static double machine_ram(void)
  * refuse a typo (--hidden 100000) before any large allocation. */
 dale_status dale_config_memory_estimate(const dale_run_config *c, double *params, double *acts, double *data)
 {
-    int seq = !strcmp(c->task, "seqmnist");
+    int seq = !strcmp(c->task, "seqmnist"), lm = !strcmp(c->task, "lm");
     int pixel = seq && strcmp(c->variant, "row") != 0;
     double T = seq ? (pixel ? 784 : 28) : (double)c->adding_len;
     double in = seq ? (pixel ? 1 : 28) : 2, out = seq ? 10 : 1;
     double N = seq ? 70000 : (double)c->adding_n, ntest = seq ? 10000 : (double)c->adding_test;
+    if (lm) {
+        /* lm before reading the corpus: 300-d vectors, a vocabulary at the
+         * limit (10000 if none), a PTB-sized corpus (1.1M tokens, 1616 test
+         * rows); the batch is `batch` streams, the evaluation chunk rows. */
+        T = (double)c->window;
+        in = 300;
+        out = c->vocab_limit > 0 ? (double)c->vocab_limit : 10000;
+        N = (double)c->batch;
+        ntest = 1616;
+    }
     /* a batch larger than the data set is refused by the trainer with its own message */
     double bt = (double)c->batch < N ? (double)c->batch : N;
     double H = (double)c->hidden, L = (double)c->layers, dann = !strcmp(c->model, "dann");
@@ -396,7 +437,8 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     double B = bt > eb ? bt : eb;
     *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
-    *data = seq ? N * 785 + 16 * N : 4.0 * N * (T + 2) + 16 * N;
+    *data = lm ? 4.0 * 1.1e6 + 4.0 * in * out + 16.0 * 1.1e6 / (double)c->batch
+           : seq ? N * 785 + 16 * N : 4.0 * N * (T + 2) + 16 * N;
     return DALE_OK;
 }
 

@@ -40,14 +40,21 @@ dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, s
                            double *loss, size_t *ncorrect)
 {
     dale_task *t = b->task;
-    if (B > b->Bmax)
-        return DALE_FAIL(DALE_ERR_SHAPE, "batch of %zu exceeds the workspace (%zu)", B, b->Bmax);
+    size_t sr = t->sample_rows[split] ? t->sample_rows[split] : 1, R = B * sr;
+    if (B > b->Bmax / sr)
+        return DALE_FAIL(DALE_ERR_SHAPE, "batch of %zu rows exceeds the workspace (%zu)", R, b->Bmax);
+    /* Variable-length windows (lm): the task says how many steps this batch has. */
+    size_t T = t->steps ? t->steps(t, split, idx, B) : t->T;
+    if (T == 0 || T > t->T)
+        return DALE_FAIL(DALE_ERR_SHAPE, "task %s: batch of %zu steps (sample index out of range?); at most %zu",
+                         t->name, T, t->T);
     dale_status st = t->batch(t, split, idx, B, b->x, b->yf, b->yi);
     if (st) return st;
     int every = t->loss == DALE_LOSS_CE_EVERY;
     const float *out;
-    if ((st = dale_net_forward(b->net, b->x, t->T, B, every, &out))) return st;
-    size_t rows = every ? t->T * B : B;
+    if ((st = dale_net_forward(b->net, b->x, T, R, every, &out))) return st;
+    size_t rows = every ? T * R : R;
+    b->npred = rows;
     float *dout = backward ? b->dout : NULL;
     *ncorrect = 0;
     if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, b->yf, rows, t->output, dout);
@@ -64,12 +71,13 @@ dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double 
     size_t n = b->task->count[split];
     if (n == 0) return DALE_FAIL(DALE_ERR_ARG, "task %s has no samples in this split", b->task->name);
     if (chunk == 0 || chunk > b->Bmax) chunk = b->Bmax;
+    size_t sr = b->task->sample_rows[split] ? b->task->sample_rows[split] : 1;
+    if (sr > 1) chunk = 1; /* a multi-row sample (lm window) goes alone: windows differ in length */
     int cls = b->task->loss != DALE_LOSS_MSE_LAST;
-    size_t per = b->task->loss == DALE_LOSS_CE_EVERY ? b->task->T : 1;
     size_t *idx = dalei_alloc(chunk, sizeof(size_t));
     if (!idx) return DALE_ERR_NOMEM;
     double sum = 0;
-    size_t correct = 0;
+    size_t correct = 0, npred = 0;
     dale_status st = DALE_OK;
     for (size_t s = 0; s < n; s += chunk) {
         size_t B = n - s < chunk ? n - s : chunk;
@@ -77,13 +85,15 @@ dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double 
         double l;
         size_t c;
         if ((st = dale_batch_run(b, split, idx, B, 0, &l, &c))) break;
-        sum += l * (double)B; /* chunk means weighted by size: the mean over all */
+        /* chunk means weighted by their predictions: the mean over all */
+        sum += l * (double)b->npred;
+        npred += b->npred;
         correct += c;
     }
     dalei_free(idx);
     if (st) return st;
-    *loss = sum / (double)n;
-    *err = cls ? 100.0 * (1.0 - (double)correct / (double)(n * per)) : (double)NAN;
+    *loss = sum / (double)npred;
+    *err = cls ? 100.0 * (1.0 - (double)correct / (double)npred) : (double)NAN;
     return DALE_OK;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "dale/linalg.h"
 #include "dale/eval.h"
+#include "dale/lm.h"
 #include "dale/model.h"
 #include "dale/npy.h"
 #include "dale/spectral.h"
@@ -46,6 +47,7 @@ typedef struct trainer {
     dale_signs signs;
     dale_rng order;         /* batch-order stream */
     size_t ntrain, nbatch;  /* training samples, minibatches per epoch */
+    size_t spu;             /* samples per update: --batch, or 1 for multi-row samples (lm) */
     size_t *perm;
     long epoch, bi, updates, total_updates;
     double lr;
@@ -348,10 +350,12 @@ static dale_status write_result(trainer *tr, const char *status, const char *rea
 {
     char text[2048];
     double wall = tr->wall_before + now_s(&tr->t0);
-    char num[6][32];
-    const double v[6] = {tr->last.train_loss, tr->last.train_err, tr->last.val_loss,
-                         tr->last.val_err, tr->last.test_loss, tr->last.test_err};
-    for (int i = 0; i < 6; i++) {
+    char num[9][32];
+    const double v[9] = {tr->last.train_loss, tr->last.train_err, tr->last.val_loss,
+                         tr->last.val_err, tr->last.test_loss, tr->last.test_err,
+                         dale_lm_perplexity(tr->last.train_loss), dale_lm_perplexity(tr->last.val_loss),
+                         dale_lm_perplexity(tr->last.test_loss)};
+    for (int i = 0; i < 9; i++) {
         if (isfinite(v[i])) snprintf(num[i], sizeof num[i], "%.9g", v[i]);
         else snprintf(num[i], sizeof num[i], "null");
     }
@@ -362,13 +366,18 @@ static dale_status write_result(trainer *tr, const char *status, const char *rea
         esc[k++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
     }
     esc[k] = '\0';
+    /* Every-step cross-entropy (lm): perplexities exp(CE) too (null above CE 20). */
+    int ppl = tr->task && tr->task->loss == DALE_LOSS_CE_EVERY;
     int n = snprintf(text, sizeof text,
                      "{\n  \"status\": \"%s\",\n  \"reason\": \"%s\",\n  \"updates\": %ld,\n"
                      "  \"epochs_done\": %ld,\n  \"lr\": %.9g,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
                      "  \"val_loss\": %s,\n  \"val_err\": %s,\n  \"test_loss\": %s,\n  \"test_err\": %s,\n"
+                     "%s%s%s%s%s%s%s"
                      "  \"wall_s\": %.3f\n}\n",
                      status, esc, tr->updates, tr->epoch, tr->lr, num[0], num[1], num[2], num[3],
-                     num[4], num[5], wall);
+                     num[4], num[5], ppl ? "  \"train_ppl\": " : "", ppl ? num[6] : "",
+                     ppl ? ",\n  \"val_ppl\": " : "", ppl ? num[7] : "", ppl ? ",\n  \"test_ppl\": " : "",
+                     ppl ? num[8] : "", ppl ? ",\n" : "", wall);
     return dalei_write_file_atomic(run_file(tr, "result.json"), text, (size_t)n);
 }
 
@@ -477,7 +486,12 @@ static dale_status setup(trainer *tr)
     make_policy(c, &tr->pol);
     dale_task *t = tr->task;
     tr->ntrain = t->count[DALE_SPLIT_TRAIN];
-    size_t B = (size_t)c->batch;
+    if (tr->opt->log && t->summary) fprintf(tr->opt->log, "%s\n", t->summary);
+    /* A task whose training sample fills several batch rows (lm: a window
+     * over all streams) takes one sample per update. */
+    size_t srt = t->sample_rows[DALE_SPLIT_TRAIN] ? t->sample_rows[DALE_SPLIT_TRAIN] : 1;
+    size_t B = srt > 1 ? 1 : (size_t)c->batch;
+    tr->spu = B;
     if (B > tr->ntrain)
         return DALE_FAIL(DALE_ERR_ARG, "--batch %zu is larger than the training set (%zu samples)",
                          B, tr->ntrain);
@@ -496,7 +510,10 @@ static dale_status setup(trainer *tr)
     size_t neval = t->count[DALE_SPLIT_VAL] > t->count[DALE_SPLIT_TEST] ? t->count[DALE_SPLIT_VAL]
                                                                          : t->count[DALE_SPLIT_TEST];
     size_t EB = (size_t)c->eval_batch < neval ? (size_t)c->eval_batch : neval;
-    size_t Bmax = B > EB ? B : EB;
+    size_t sre = t->sample_rows[DALE_SPLIT_VAL] > t->sample_rows[DALE_SPLIT_TEST] ? t->sample_rows[DALE_SPLIT_VAL]
+                                                                                 : t->sample_rows[DALE_SPLIT_TEST];
+    if (sre > 1) EB *= sre;
+    size_t Bmax = B * srt > EB ? B * srt : EB;
     if ((st = dale_batch_init(&tr->batch, tr->net, t, Bmax))) return st;
     /* Init from rng(seed); the batch order from an independent fork. */
     dale_rng init;
@@ -560,7 +577,7 @@ static void remove_stale_temps(const char *dir)
 static dale_status train_loop(trainer *tr, char *diverged, size_t dlen)
 {
     const dale_run_config *c = tr->c;
-    size_t B = (size_t)c->batch;
+    size_t B = tr->spu;
     dale_status st;
     while (tr->epoch < c->epochs && tr->updates < tr->total_updates) {
         if (tr->bi == 0) {
@@ -584,11 +601,10 @@ static dale_status train_loop(trainer *tr, char *diverged, size_t dlen)
                 return DALE_OK;
             }
             if (st) return st;
-            size_t per = tr->task->loss == DALE_LOSS_CE_EVERY ? tr->task->T : 1;
             tr->ring_loss[tr->bi % RING] = loss;
             tr->ring_err[tr->bi % RING] = tr->task->loss == DALE_LOSS_MSE_LAST
                                               ? DNAN
-                                              : 100.0 * (1.0 - (double)correct / (double)(nb * per));
+                                              : 100.0 * (1.0 - (double)correct / (double)tr->batch.npred);
             if (c->lr_decay_every > 0 && tr->bi % c->lr_decay_every == 0) tr->lr *= c->lr_decay;
             tr->bi++;
             tr->updates++;
