@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# test_sweep.sh — dale sweep / results / reproduce: expansion and stable ids,
+# range axes, skip and resume, failures recorded, SIGKILL of the runner,
+# the results store and its rebuild, statistics lines, Slurm script.
+set -u
+. "$(dirname "$0")/lib.sh"
+lib_init "${1:-}"
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$T" || exit 1
+
+cat >tiny.json <<'J'
+{"name": "tiny", "base": {"task": "adding", "adding_n": 300, "adding_test": 100, "max_updates": 20, "eval_every": 10},
+ "runs": [{"label": "RNN", "model": "rnn"}, {"label": "ColEI", "model": "colei"}],
+ "axes": {"lr": [0.1, 0.05], "seed": [0, 1, 2]},
+ "analysis": {"select": "val_loss", "test": "welch,mannwhitney", "vs": "label=ColEI", "corr": "nse0"}}
+J
+
+# --- expansion, stable ids -------------------------------------------------
+dale sweep tiny.json --out s --dry-run
+ids1=$(awk 'NR > 1 {print $1}' "$T/out" | sort)
+n=$(echo "$ids1" | grep -c .)
+[ "$RC" -eq 0 ] && [ "$n" -eq 12 ] && ok "dry run lists 12 runs" || fail "dry run" "rc $RC, $n runs"
+[ ! -e s ] && ok "dry run writes nothing" || fail "dry run writes nothing" "s exists"
+grep -q 'estimate' "$T/err" && ok "dry run prints a cost estimate" || fail "estimate" "$(err1)"
+dale sweep tiny.json --out other --dry-run
+ids2=$(awk 'NR > 1 {print $1}' "$T/out" | sort)
+[ "$ids1" = "$ids2" ] && ok "ids do not depend on the sweep directory" || fail "ids stable" "differ"
+# The id of adding/rnn/lr 0.1/seed 0 with this base, pinned: a change means
+# every existing sweep would re-run.
+echo "$ids1" | grep -q '^71816e1a9c30cfb5$' && ok "pinned id unchanged" || fail "pinned id" "$(echo $ids1 | head -c 80)"
+sed 's/"lr": \[0.1, 0.05\]/"lr": [0.05, 0.1]/' tiny.json >reordered.json
+dale sweep reordered.json --out s --dry-run
+[ "$(awk 'NR > 1 {print $1}' "$T/out" | sort)" = "$ids1" ] && ok "axis order does not change ids" || fail "axis order" "ids differ"
+
+# --- range axes -------------------------------------------------------------
+cat >range.json <<'J'
+{"base": {"task": "adding", "adding_n": 200, "adding_test": 50, "max_updates": 0},
+ "axes": {"lr": {"geomspace": [5e-2, 5e-4, 7]}, "rho": {"linspace": [1, 2, 3]}}}
+J
+dale sweep range.json --out r --jobs 2 --quiet
+lrs=$(for f in r/runs/*/config.json; do json_get "$f" lr; done | sort -g | uniq | tr '\n' ' ')
+[ "$lrs" = "0.0005 0.001077 0.002321 0.005 0.010772 0.023208 0.05 " ] && ok "geomspace = the reference eta grid (6 decimals)" \
+    || fail "geomspace" "got $lrs"
+[ "$(ls r/runs | wc -l)" -eq 21 ] && ok "7 x 3 range runs" || fail "range runs" "$(ls r/runs | wc -l)"
+
+# --- a tiny sweep, re-run, a new seed ----------------------------------------
+t0=$(now_ms)
+dale sweep tiny.json --out s --jobs 2
+[ "$RC" -eq 0 ] && ok "tiny sweep runs (--jobs 2, $(($(now_ms) - t0)) ms)" || fail "tiny sweep" "rc $RC $(err1)"
+nres=$(ls s/runs/*/result.json 2>/dev/null | wc -l)
+[ "$nres" -eq 12 ] && ok "12 run directories with result.json" || fail "run dirs" "$nres"
+grep -q '\[12/12\]' "$T/err" && ok "progress lines done/total" || fail "progress" "$(tail -n 2 "$T/err")"
+stat -c '%n %Y.%y' s/runs/*/result.json >mtimes1
+sleep 1
+dale sweep tiny.json --out s --jobs 2
+grep -q '12 finished, 0 invalid, 0 to run' "$T/err" && ok "re-run skips every finished run" || fail "re-run" "$(err1)"
+stat -c '%n %Y.%y' s/runs/*/result.json >mtimes2
+cmp -s mtimes1 mtimes2 && ok "re-run touches no result.json" || fail "re-run mtimes" "changed"
+sed 's/"seed": \[0, 1, 2\]/"seed": [0, 1, 2, 3]/' tiny.json >tiny4.json
+dale sweep tiny4.json --out s --jobs 2
+grep -q '12 finished, 0 invalid, 4 to run' "$T/err" && ok "a new seed runs only the 4 new runs" || fail "new seed" "$(err1)"
+[ "$(ls s/runs/*/result.json | wc -l)" -eq 16 ] && ok "16 runs now" || fail "16 runs" "$(ls s/runs | wc -l)"
+
+# --- the store and dale results ----------------------------------------------
+cnt=$(sqlite3 s/results.sqlite "select count(*) from runs where status = 'ok';" 2>/dev/null || echo skip)
+if [ "$cnt" = skip ]; then skip "store count" "no sqlite3 shell"
+elif [ "$cnt" -eq 16 ]; then ok "store has 16 ok runs"
+else fail "store count" "$cnt"; fi
+dale results s
+[ "$RC" -eq 0 ] && ok "dale results" || fail "dale results" "rc $RC $(err1)"
+grep -q 'welch' "$T/out" && grep -q 'mann-whitney' "$T/out" && ok "results print Welch and Mann-Whitney lines" \
+    || fail "test lines" "$(head -c 400 "$T/out")"
+grep -q 'selected on the TEST metric' "$T/out" && ok "results say selection fell back to test (no validation split)" \
+    || fail "test fallback note" "missing"
+grep -q 'pearson r' "$T/out" && ok "results print the NSE correlation" || fail "corr" "missing"
+grep -E '^(RNN|ColEI) ' "$T/out" | grep -q ' 4 ' && ok "cells have 4 seeds" || fail "cells" "$(cat "$T/out")"
+cp "$T/out" table1.txt
+dale results s --rebuild
+sed 1d "$T/out" >table2.txt
+sed 1d table1.txt >table1b.txt
+cmp -s table1b.txt table2.txt && ok "--rebuild from the run directories gives the same table" \
+    || fail "rebuild" "$(diff table1b.txt table2.txt | head -n 4)"
+dale results s --csv --group label,lr --hp seed
+[ "$RC" -eq 0 ] && [ "$(grep -c '^RNN,' "$T/out")" -eq 2 ] && ok "--csv --group label,lr" || fail "csv" "$(head -c 300 "$T/out")"
+dale results s --json
+[ "$RC" -eq 0 ] && grep -q '"cells"' "$T/out" && ok "--json" || fail "json" "$(head -c 200 "$T/out")"
+expect_exit 2 "results: bad --select is a usage error" "--select" results s --select nope
+
+# --- failures are recorded, the sweep goes on ---------------------------------
+cat >bad.json <<'J'
+{"name": "bad", "base": {"task": "adding", "adding_n": 300, "adding_test": 100, "max_updates": 20},
+ "runs": [{"label": "good", "model": "rnn"}, {"label": "typo", "modle": "rnn"},
+          {"label": "nodata", "task": "seqmnist", "data": "/nonexistent-dale-data"}],
+ "axes": {"seed": [0, 1]}}
+J
+dale sweep bad.json --out b --jobs 2
+[ "$RC" -eq 1 ] && ok "a sweep with failures exits 1" || fail "failure exit" "rc $RC"
+[ "$(ls b/runs/*/final.npz 2>/dev/null | wc -l)" -eq 2 ] && ok "the good runs finished" || fail "good runs" "$(ls b/runs)"
+grep -q "unknown option 'modle'" "$T/err" && ok "invalid run reported with its reason" || fail "invalid reason" "$(err1)"
+if [ "$cnt" != skip ]; then
+    st=$(sqlite3 b/results.sqlite "select status, count(*) from runs group by status order by status;" | tr '\n' ' ')
+    [ "$st" = "failed|2 invalid|2 ok|2 " ] && ok "store: 2 ok, 2 failed, 2 invalid" || fail "store statuses" "$st"
+    sqlite3 b/results.sqlite "select reason from runs where status = 'failed';" | grep -q 'exit status 1' \
+        && ok "failed runs carry the exit status and message" || fail "failed reason" "$(sqlite3 b/results.sqlite 'select reason from runs')"
+fi
+
+# --- SIGKILL of the runner: nothing finished is lost or repeated -----------------
+cat >long.json <<'J'
+{"name": "long", "base": {"task": "adding", "adding_n": 2000, "adding_test": 200, "max_updates": 1500, "eval_every": 100},
+ "runs": [{"model": "rnn"}, {"model": "dann"}], "axes": {"seed": [0, 1, 2, 3, 4]}}
+J
+"$DALE" sweep long.json --out k --jobs 2 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+    [ "$(ls k/runs/*/result.json 2>/dev/null | wc -l)" -ge 3 ] && break
+    sleep 0.05
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+sleep 0.3
+done_before=$(ls k/runs/*/result.json 2>/dev/null | wc -l)
+stat -c '%n %Y.%y' k/runs/*/result.json >kt1 2>/dev/null
+if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 10 ]; then ok "runner killed with $done_before of 10 runs finished"
+else skip "kill in the middle" "$done_before runs had finished at the kill"; fi
+sleep 0.5
+left=$(ps -eo args | grep "[d]ale train.*k/runs" | grep -c "$T" || true)
+[ "$left" -eq 0 ] && ok "no orphaned dale train after the runner died" || fail "orphans" "$left still running"
+dale sweep long.json --out k --jobs 2
+[ "$RC" -eq 0 ] && ok "re-run after SIGKILL completes" || fail "re-run after kill" "rc $RC $(err1)"
+grep -q "$done_before finished" "$T/err" && ok "re-run starts from the $done_before finished runs" || fail "finished count" "$(err1)"
+stat -c '%n %Y.%y' $(awk '{print $1}' kt1) >kt2 2>/dev/null
+cmp -s kt1 kt2 && ok "no finished run was repeated (result.json mtimes)" || fail "repeated" "$(diff kt1 kt2 | head -n 2)"
+[ "$(ls k/runs/*/result.json | wc -l)" -eq 10 ] && ok "all 10 runs finished" || fail "all finished" "$(ls k/runs/*/result.json | wc -l)"
+if [ "$cnt" != skip ]; then
+    nk=$(sqlite3 k/results.sqlite "select count(*) from runs where status = 'ok';")
+    [ "$nk" -eq 10 ] && ok "store: 10 ok runs after the kill" || fail "store after kill" "$nk"
+    dup=$(sqlite3 k/results.sqlite "select count(*) from (select id, \"update\" from curves group by id, \"update\" having count(*) > 1);")
+    [ "$dup" -eq 0 ] && ok "no duplicated curve rows" || fail "curve rows" "$dup duplicated"
+    nrows=$(sqlite3 k/results.sqlite "select count(*) from curves;")
+    [ "$nrows" -eq 160 ] && ok "every run has its 16 metric rows" || fail "curve rows" "$nrows, want 160"
+fi
+
+# --- Slurm script, MPI share ----------------------------------------------------------
+dale sweep tiny4.json --out sl --slurm
+[ "$RC" -eq 0 ] && grep -q -- '--array=0-15' sl/slurm/sweep.sbatch && [ "$(wc -l <sl/slurm/pending.txt)" -eq 16 ] \
+    && ok "--slurm writes an array script with one task per pending run" || fail "slurm" "rc $RC $(err1)"
+dale sweep tiny4.json --out sl --rank 1 --size 3 --dry-run
+grep -q '5 to run' "$T/err" && ok "--rank 1 --size 3 takes every third pending run" || fail "mpi share" "$(err1)"
+expect_exit 2 "sweep: rank >= size refused" "rank" sweep tiny.json --rank 3 --size 3 --dry-run
+echo '{"axis": {}}' >typo.json
+expect_exit 2 "sweep: unknown key in the spec" "unknown key" sweep typo.json --dry-run
+
+# --- reproduce --list ----------------------------------------------------------------
+DALE_EXPERIMENTS=$here/experiments "$DALE" reproduce --list >list.txt 2>&1
+grep -q '^table1 ' list.txt && grep -q '^fig2a ' list.txt && ok "reproduce --list shows the presets with costs" \
+    || fail "reproduce --list" "$(head -c 300 list.txt)"
+
+lib_finish
