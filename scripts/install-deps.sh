@@ -15,6 +15,7 @@ PKGS=(
   libopenblas-dev liblapacke-dev
   zlib1g-dev libzip-dev
   libcjson-dev
+  libstb-dev
   libsqlite3-dev sqlite3
   gnuplot-nox
   openmpi-bin libopenmpi-dev

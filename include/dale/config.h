@@ -62,6 +62,8 @@ typedef struct dale_run_config {
     long adding_n, adding_len, adding_test;
     uint64_t data_seed;
     char split[DALE_STR];        /* reference | paper */
+    /* object recognition (objrec) */
+    long objrec_steps;           /* time steps: the image at step 1, zeros after  */
     /* language modelling (lm) */
     char corpus[512];            /* PTB-format directory ("" : DATA/kjv)            */
     char vectors[512];           /* GloVe text file ("" : DATA/glove100/vectors.txt) */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dale/config.h"
+#include "dale/objrec.h"
 #include "dale/lm.h"
 #include "dale/task.h"
 #include "internal.h"
@@ -34,6 +35,10 @@ dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
         dale_lm_config lc = {c->corpus, c->vectors, (size_t)c->vocab_limit, (size_t)c->batch,
                              (size_t)c->window, !strcmp(c->oov, "random"), c->data_seed};
         return dale_task_lm_create(&lc, out);
+    }
+    if (!strcmp(c->task, "objrec")) {
+        dale_objrec_task_config oc = {c->data, (size_t)c->objrec_steps};
+        return dale_task_objrec_create(&oc, out);
     }
     return DALE_FAIL(DALE_ERR_ARG, "unknown task '%s'", c->task);
 }

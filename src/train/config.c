@@ -26,10 +26,10 @@ typedef struct opt {
 
 #define O(k, t, d, h) {#k, t, offsetof(dale_run_config, k), d, h}
 static const opt opts[] = {
-    O(task, OPT_STR, "adding", "task: adding | seqmnist | lm"),
+    O(task, OPT_STR, "adding", "task: adding | seqmnist | lm | objrec"),
     O(model, OPT_STR, "rnn", "model: rnn | colei | dann"),
     O(layers, OPT_LONG, "-1", "number of recurrent layers (-1: task default: lm 3, others 1)"),
-    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default: adding 10, seqmnist 100, lm 500)"),
+    O(hidden, OPT_LONG, "-1", "units per recurrent layer (-1: task default: adding 10, seqmnist 100, lm 500, objrec 1000)"),
     O(dense, OPT_STR, "auto", "ReLU dense layers before the readout, e.g. 500,500; \"\" none (auto: lm 500,500, others none)"),
     O(inhib, OPT_DOUBLE, "-1", "fraction p of inhibitory units; sets ei_ratio = 1/p - 1 (-1: unset)"),
     O(ei_ratio, OPT_DOUBLE, "9", "E:I ratio r; nI = ceil(N/(r+1)) per ColEI population"),
@@ -44,7 +44,7 @@ static const opt opts[] = {
     O(dann_wie, OPT_STR, "auto", "DANN recurrent W_IE init: mean (row = column mean of W_EE) | random (auto: lm random, others mean)"),
     O(rnn_input_init, OPT_STR, "uniform", "RNN first-layer U: uniform U[-1/sqrt(n),1/sqrt(n)] | he N(0,2/d)"),
     O(bias_centering, OPT_STR, "off", "ColEI first-layer bias -sqrt(d)*mean(x) (reference: off)"),
-    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default: adding 0.1, seqmnist 0.01, lm 0.805 (colei 1.554))"),
+    O(lr, OPT_DOUBLE, "-1", "learning rate (-1: task default: adding 0.1, seqmnist 0.01, lm 0.805 (colei 1.554), objrec 0.01)"),
     O(clip, OPT_DOUBLE, "-1", "max gradient norm, 0 none (-1: reference: adding colei 7 dann 3; seqmnist colei 10; lm 1; else none)"),
     O(clip_scope, OPT_STR, "auto", "clipping scope: auto (colei tensor, others layer) | tensor | layer | global"),
     O(inhib_grad_scale, OPT_STR, "auto", "DANN inhibitory gradient scaling: auto (on for dann) | on | off"),
@@ -53,10 +53,10 @@ static const opt opts[] = {
     O(transplant, OPT_STR, "off", "spectrum transplant at init (rnn, 1 layer): off | rnn-vectors+colei-values | colei-vectors+rnn-values"),
     O(lr_decay, OPT_DOUBLE, "-1", "lr factor per decay (-1: task default: adding, lm 0.99, others 1)"),
     O(lr_decay_every, OPT_LONG, "-1", "decay after within-epoch batch i with i%k==0; 0 none (-1: adding 20, lm 50, others 0)"),
-    O(batch, OPT_LONG, "-1", "minibatch size; lm: parallel streams (-1: task default: adding 64, seqmnist 32, lm 64)"),
-    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default: adding 100, seqmnist 30, lm 3)"),
+    O(batch, OPT_LONG, "-1", "minibatch size; lm: parallel streams (-1: task default: adding 64, seqmnist 32, lm 64, objrec 16)"),
+    O(epochs, OPT_LONG, "-1", "training epochs (-1: task default: adding 100, seqmnist 30, lm 3, objrec 50)"),
     O(max_updates, OPT_LONG, "-1", "stop after this many updates (-1: none; 0: write the init and stop)"),
-    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default: adding 20, seqmnist 100, lm 50)"),
+    O(eval_every, OPT_LONG, "-1", "evaluate every k updates (-1: task default: adding 20, seqmnist 100, lm 50, objrec 32)"),
     O(eval_batch, OPT_LONG, "-1", "evaluation chunk size (-1: task default: lm 64 rows, others 1000)"),
     O(checkpoint_every, OPT_LONG, "-1", "checkpoint every k updates (-1: at every evaluation)"),
     O(spectra, OPT_STR, "on", "NSE, sigma_max and rho of each recurrent W at every evaluation"),
@@ -70,6 +70,7 @@ static const opt opts[] = {
     O(adding_test, OPT_LONG, "1000", "adding: test (and paper-split validation) size"),
     O(data_seed, OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
+    O(objrec_steps, OPT_LONG, "5", "objrec: time steps (the image at step 1, zero input after, loss at the last)"),
     O(corpus, OPT_STR, "", "lm: PTB-format directory (ptb.{train,valid,test}.txt) (default: DATA/kjv)"),
     O(vectors, OPT_STR, "", "lm: frozen word vectors, GloVe text format (default: DATA/glove100/vectors.txt)"),
     O(window, OPT_LONG, "-1", "lm: BPTT window; evaluation rows are window+1 tokens (-1: 50)"),
@@ -265,6 +266,11 @@ static const task_defaults task_table[] = {
     {"adding", 10, 64, 100, 20, 20, 0.1, 0.99, 0.0, 7.0, 3.0, 1, NULL, 1000, 0, 0, 0},
     /* seqMNIST (Fig. 2B script): batch 32, 30 epochs, lr 0.01 constant; ColEI clip 10 */
     {"seqmnist", 100, 32, 30, 100, 0, 0.01, 1.0, 0.0, 10.0, 0.0, 1, NULL, 1000, 0, 0, 0},
+    /* objrec (paper 6.2.4; no released script): batch 16, 1 x 1000, lr 0.01 constant
+     * (from the paper grid 1e-1..1e-5), ColEI clip 10 per tensor, others none (as
+     * seqMNIST); 50 epochs of 32 updates, evaluated once per epoch */
+    {.task = "objrec", .hidden = 1000, .batch = 16, .epochs = 50, .eval_every = 32, .lr_decay_every = 0,
+     .lr = 0.01, .lr_decay = 1.0, .clip_rnn = 0.0, .clip_colei = 10.0, .clip_dann = 0.0},
     /* PTB (spec §4.3, §6.8): 64 streams, 3 epochs, lr 0.805 (colei 1.554) x 0.99 every 50
      * windows, clip 1 everywhere, 3 x 500 + dense 500,500, rnn W signs frozen,
      * DANN random W_IE; evaluation in chunks of 64 rows of 51 tokens */
@@ -358,6 +364,7 @@ dale_status dale_config_resolve(dale_run_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "--dataset: expected mnist or fashion-mnist (got '%s')", c->dataset);
     if (strcmp(c->variant, "row") && strcmp(c->variant, "pixel") && strcmp(c->variant, "permuted"))
         return DALE_FAIL(DALE_ERR_ARG, "--variant: expected row, pixel or permuted (got '%s')", c->variant);
+    if (c->objrec_steps < 1) return DALE_FAIL(DALE_ERR_ARG, "--objrec-steps must be >= 1 (got %ld)", c->objrec_steps);
     if (!c->data[0]) {
         const char *env = getenv("DALE_DATA");
         snprintf(c->data, sizeof c->data, "%s", env && env[0] ? env : "data");
@@ -407,6 +414,13 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     double T = seq ? (pixel ? 784 : 28) : (double)c->adding_len;
     double in = seq ? (pixel ? 1 : 28) : 2, out = seq ? 10 : 1;
     double N = seq ? 70000 : (double)c->adding_n, ntest = seq ? 10000 : (double)c->adding_test;
+    if (!strcmp(c->task, "objrec")) { /* the default build: 85 x 85 images, 8 classes, 640 images */
+        T = (double)c->objrec_steps;
+        in = 85.0 * 85.0;
+        out = 8;
+        N = 640;
+        ntest = 64;
+    }
     if (lm) {
         /* lm before reading the corpus: 300-d vectors, a vocabulary at the
          * limit (10000 if none), a PTB-sized corpus (1.1M tokens, 1616 test
@@ -439,6 +453,7 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
     *data = lm ? 4.0 * 1.1e6 + 4.0 * in * out + 16.0 * 1.1e6 / (double)c->batch
            : seq ? N * 785 + 16 * N : 4.0 * N * (T + 2) + 16 * N;
+    if (!strcmp(c->task, "objrec")) *data = N * (85.0 * 85.0 + 1) + 16 * N;
     return DALE_OK;
 }
 
