@@ -9,12 +9,20 @@
  *
  * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; since h = relu(z),
  * relu'(z_t) = [h_t > 0], so pre-activations are not stored.
+ *
+ * The per-step products of cells up to DALEI_SMM_MAX_N wide run through
+ * dalei_smm (linalg/kernels.c) on copies of W packed once per forward
+ * (W^T for the forward, W for BPTT), with the ReLU fused into the forward
+ * product and the ReLU mask into the backward one.  Wider cells use
+ * dale_sgemm and separate ReLU/mask passes; both give the same values up
+ * to float round-off (the summation order differs).
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "dale/linalg.h"
 #include "internal.h"
+#include "linalg/kernels.h"
 #include "model_internal.h"
 
 static const char *const model_names[DALE_MODEL_COUNT] = {"rnn", "colei", "dann"};
@@ -231,6 +239,7 @@ void dale_net_free(dale_net *net)
         for (size_t l = 0; l < net->nlayers; l++) {
             map_free(&net->layers[l].U);
             map_free(&net->layers[l].W);
+            dalei_free(net->layers[l].Wt); /* Wp shares the block */
         }
     }
     dalei_free(net->layers);
@@ -299,6 +308,13 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
         dale_layer *L = &net->layers[l];
         if ((st = map_alloc(net, &L->U, l == 0))) goto fail;
         if (L->kind == LAYER_CELL && (st = map_alloc(net, &L->W, 0))) goto fail;
+        if (L->kind == LAYER_CELL && L->out <= DALEI_SMM_MAX_N) {
+            /* zeroed, so the padding columns the kernels read stay 0 */
+            L->ldp = dalei_smm_ld(L->out);
+            L->Wt = dalei_calloc(2 * L->out, L->ldp * sizeof(float));
+            if (!L->Wt) { st = DALE_ERR_NOMEM; goto fail; }
+            L->Wp = L->Wt + L->out * L->ldp;
+        }
     }
     *out = net;
     return DALE_OK;
@@ -437,18 +453,23 @@ nomem:
 
 /* --------------------------------------------------------------- forward */
 
-/* In-place ReLU.  Written as a select without branches so it vectorises
- * (a branch would mispredict on ~half the units); NaN stays NaN, so a
- * diverging run is seen as such. */
-static void relu_inplace(float *y, size_t n)
-{
-    for (size_t k = 0; k < n; k++) y[k] = y[k] < 0.0f ? 0.0f : y[k];
-}
+/* In-place ReLU and the mask by its derivative: branch-free selects
+ * (linalg/kernels.c); NaN stays NaN, so a diverging run is seen as such. */
+static void relu_inplace(float *y, size_t n) { dalei_relu(y, n); }
 
-/* dy *= relu'(z) = [y > 0] with y = relu(z), branch-free. */
-static void relu_mask(float *dy, const float *y, size_t n)
+/* dy *= relu'(z) = [y > 0] with y = relu(z). */
+static void relu_mask(float *dy, const float *y, size_t n) { dalei_relu_mask(dy, y, n); }
+
+/* Pack a cell's effective W (n, n) for dalei_smm: Wt = W^T and Wp = W,
+ * rows of ldp floats (the padding stays zero from the allocation). */
+static void pack_recurrent(dale_layer *L)
 {
-    for (size_t k = 0; k < n; k++) dy[k] = y[k] > 0.0f ? dy[k] : 0.0f;
+    const size_t n = L->out, ld = L->ldp;
+    const float *W = L->W.eff;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(L->Wp + i * ld, W + i * n, n * sizeof(float));
+        for (size_t j = 0; j < n; j++) L->Wt[j * ld + i] = W[i * n + j];
+    }
 }
 
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in). */
@@ -480,11 +501,18 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         memset(H, 0, B * n * sizeof(float));
         /* Input projection of all steps at once: H[1..T] = X U^T + b. */
         dense_forward(H + B * n, in, L->U.eff, b, T * B, d, n, 0);
+        if (L->Wt) pack_recurrent(L);
         for (size_t t = 1; t <= T; t++) {
             float *h = H + t * B * n;
             /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
-            if (t > 1) dale_sgemm(0, 1, B, n, n, 1.0f, H + (t - 1) * B * n, n, L->W.eff, n, 1.0f, h, n);
-            relu_inplace(h, B * n);
+            if (t == 1) relu_inplace(h, B * n);
+            else if (L->Wt)
+                dalei_smm(B, n, n, H + (t - 1) * B * n, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU,
+                          NULL, 0);
+            else {
+                dale_sgemm(0, 1, B, n, n, 1.0f, H + (t - 1) * B * n, n, L->W.eff, n, 1.0f, h, n);
+                relu_inplace(h, B * n);
+            }
         }
         in = H + B * n; /* h_1..h_T feed the next layer */
     }
@@ -515,8 +543,7 @@ static void dense_backward(float *dx, float *dM, float *db, const float *dy, con
                            const float *M, size_t R, size_t in, size_t out)
 {
     dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
-    for (size_t r = 0; r < R; r++)
-        for (size_t j = 0; j < out; j++) db[j] += dy[r * out + j];
+    dalei_add_rows(db, dy, R, out);
     if (dx) dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
 }
 
@@ -562,12 +589,23 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         size_t n = L->out, d = L->in;
         const float *H = L->H;
         float *dH = L->dH; /* (T, B, n): block t-1 holds dL/dh_t, becomes dL/dz_t */
-        for (size_t t = T; t >= 1; t--) {
-            float *dz = dH + (t - 1) * B * n;
-            const float *h = H + t * B * n;
-            relu_mask(dz, h, B * n); /* relu'(z_t) = [h_t > 0] */
-            /* dL/dh_{t-1} += dz_t W */
-            if (t > 1) dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
+        if (L->Wp) {
+            /* Fused: dz_{t-1} = [h_{t-1} > 0] (dh_{t-1} + dz_t W) in one call;
+             * only the last step needs its own mask. */
+            relu_mask(dH + (T - 1) * B * n, H + T * B * n, B * n);
+            for (size_t t = T; t > 1; t--) {
+                const float *dz = dH + (t - 1) * B * n;
+                dalei_smm(B, n, n, dz, n, L->Wp, L->ldp, dH + (t - 2) * B * n, n, DALEI_EPI_MASK,
+                          H + (t - 1) * B * n, n);
+            }
+        } else {
+            for (size_t t = T; t >= 1; t--) {
+                float *dz = dH + (t - 1) * B * n;
+                const float *h = H + t * B * n;
+                relu_mask(dz, h, B * n); /* relu'(z_t) = [h_t > 0] */
+                /* dL/dh_{t-1} += dz_t W */
+                if (t > 1) dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
+            }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */
         dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);

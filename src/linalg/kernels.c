@@ -1,0 +1,330 @@
+/* kernels.c — the small-matrix product of BPTT: C = epi(C + A P).
+ *
+ * Shapes.  A is (M, K), P is (K, N), C is (M, N), all row-major; in the
+ * network M = B (batch, ~32) and K = N = n (hidden, <= DALEI_SMM_MAX_N):
+ *   forward   h_t    = relu(h_t + h_{t-1} W^T)    P = W^T packed, epi RELU
+ *   backward  dz_{t-1} = [h_{t-1} > 0] (dh_{t-1} + dz_t W)  P = W, epi MASK
+ * (h_t enters holding x_t U^T + b, dh_{t-1} the gradient from above).
+ *
+ * Why not sgemm.  A 32 x 100 x 100 product is 0.64 MFLOP, about 5 us; a
+ * general GEMM spends a noticeable part of that packing A and P into its
+ * panel layout and choosing a kernel, and dale calls it 2(T-1) times per
+ * training step.  Here P is packed once per forward (net.c), A is read in
+ * place, and bias/ReLU/mask ride along in the epilogue instead of taking
+ * their own pass over C.
+ *
+ * Algorithm ("axpy form").  For a tile of MR rows of C and NV vectors of W
+ * floats each, the accumulators stay in registers while k runs 0..K-1:
+ *     acc[r][:] += A[r][k] * P[k][j0 : j0 + NV W]
+ * i.e. each step broadcasts one A element and multiplies it into a row of P
+ * (contiguous, so plain vector loads).  The sum over k is never split or
+ * reordered, so every output is C + A[i][0] P[0][j] + A[i][1] P[1][j] + ...
+ * evaluated left to right with IEEE single rounding after each multiply and
+ * each add: the same arithmetic as the three-loop reference
+ * dalei_smm_naive, bit for bit, whatever the vector width.  No FMA is used
+ * for that reason (an FMA rounds once, so results would depend on the CPU);
+ * on AMD Zen the separate multiply and add pipes give the same peak rate.
+ * The C standard mode (-std=c11) keeps GCC from contracting a*b+c.
+ *
+ * Tiles.  Column blocks are the outer loop so one (K, NV W) panel of P stays
+ * in L1 while all row tiles pass over it.  Full tiles are MR x NV vectors;
+ * the last rows use 1-row tiles, the last columns 1-vector tiles whose
+ * out-of-range lanes read P's zero padding (ldp is N rounded up to 16) and
+ * are never stored.
+ *
+ * Paths.  The same source is compiled three times: portable (16-byte
+ * vectors, SSE2 on x86-64 or scalar code elsewhere), AVX2 (32-byte vectors)
+ * and AVX-512 (64-byte vectors) through __attribute__((target)), and the
+ * widest the CPU supports is chosen at run time (__builtin_cpu_supports).
+ * The kernels use GCC/Clang vector types rather than intrinsics: the code
+ * stays one readable C body, and the tile shape is a macro argument.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "linalg/kernels.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SMM_X86 1
+#define ATTR_AVX2 __attribute__((target("avx2")))
+#define ATTR_AVX512 __attribute__((target("avx512f")))
+#else
+#define SMM_X86 0
+#endif
+#define ATTR_PORTABLE
+
+#define SMM_PAD 16
+
+size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
+
+/* One tile: rows r = 0..MR-1 of C, NV vectors of W floats starting at
+ * column 0 of the pointers given; `ncols` (<= NV W) columns are valid.
+ * Vectors move through memcpy (unaligned loads/stores after optimisation).
+ * The unroll pragmas make the register tiles explicit to GCC: with the
+ * loops over r and v unrolled, acc is scalarised into MR * NV registers.
+ *
+ * The epilogue runs on the registers before the store, as a bit mask
+ * (a comparison of vector types gives all-ones / all-zeros lanes), never
+ * as a branch: a per-element branch on the sign of c mispredicts about
+ * half the time on ReLU networks and cost more than the product itself
+ * (measured, docs/performance.md).  RELU keeps lanes where !(c < 0), so
+ * NaN passes; MASK keeps lanes where y > 0. */
+#define SMM_TILE(FN, ATTR, VT, VI, W, MR, NV)                                               \
+    ATTR static void FN(size_t K, const float *A, size_t lda, const float *P, size_t ldp,    \
+                        float *C, size_t ldc, size_t ncols, int epi, const float *Y,        \
+                        size_t ldy)                                                         \
+    {                                                                                       \
+        VT acc[MR][NV];                                                                     \
+        _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                          \
+            _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                      \
+        {                                                                                   \
+            size_t j = v * (W);                                                             \
+            if (j + (W) <= ncols) {                                                         \
+                memcpy(&acc[r][v], C + r * ldc + j, sizeof(VT));                            \
+            } else {                                                                        \
+                float t[W] = {0};                                                           \
+                if (j < ncols) memcpy(t, C + r * ldc + j, (ncols - j) * sizeof(float));     \
+                memcpy(&acc[r][v], t, sizeof(VT));                                          \
+            }                                                                               \
+        }                                                                                   \
+        for (size_t k = 0; k < K; k++) {                                                    \
+            const float *p = P + k * ldp;                                                   \
+            VT b[NV];                                                                       \
+            _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                      \
+                memcpy(&b[v], p + v * (W), sizeof(VT));                                     \
+            _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                      \
+            {                                                                               \
+                const float a = A[r * lda + k];                                             \
+                _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                  \
+                    acc[r][v] = acc[r][v] + b[v] * a;                                       \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                          \
+            _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                      \
+        {                                                                                   \
+            size_t j = v * (W);                                                             \
+            if (epi == DALEI_EPI_RELU) {                                                    \
+                const VT zero = {0};                                                        \
+                VI keep = ~(acc[r][v] < zero);                                              \
+                acc[r][v] = (VT)((VI)acc[r][v] & keep);                                     \
+            } else if (epi == DALEI_EPI_MASK) {                                             \
+                VT y, zero = {0};                                                           \
+                if (j + (W) <= ncols) {                                                     \
+                    memcpy(&y, Y + r * ldy + j, sizeof(VT));                                \
+                } else {                                                                    \
+                    float t[W] = {0};                                                       \
+                    if (j < ncols) memcpy(t, Y + r * ldy + j, (ncols - j) * sizeof(float)); \
+                    memcpy(&y, t, sizeof(VT));                                              \
+                }                                                                           \
+                acc[r][v] = (VT)((VI)acc[r][v] & (VI)(y > zero));                           \
+            }                                                                               \
+            if (j + (W) <= ncols) {                                                         \
+                memcpy(C + r * ldc + j, &acc[r][v], sizeof(VT));                            \
+            } else if (j < ncols) {                                                         \
+                float t[W];                                                                 \
+                memcpy(t, &acc[r][v], sizeof(VT));                                          \
+                memcpy(C + r * ldc + j, t, (ncols - j) * sizeof(float));                    \
+            }                                                                               \
+        }                                                                                   \
+    }
+
+/* The driver of one path: column blocks of NV W floats (then 1-vector
+ * blocks for the rest), row tiles of MR (then single rows). */
+#define SMM_PATH(NAME, ATTR, VT, VI, W, MR, NV)                                             \
+    SMM_TILE(NAME##_full, ATTR, VT, VI, W, MR, NV)                                          \
+    SMM_TILE(NAME##_row1, ATTR, VT, VI, W, 1, NV)                                           \
+    SMM_TILE(NAME##_col1, ATTR, VT, VI, W, MR, 1)                                           \
+    SMM_TILE(NAME##_one, ATTR, VT, VI, W, 1, 1)                                             \
+    ATTR static void NAME(size_t M, size_t N, size_t K, const float *A, size_t lda,         \
+                          const float *P, size_t ldp, float *C, size_t ldc, int epi,        \
+                          const float *Y, size_t ldy)                                       \
+    {                                                                                       \
+        size_t j0 = 0;                                                                      \
+        while (j0 < N) {                                                                    \
+            const int wide = N - j0 >= (NV) * (W);                                          \
+            const size_t bw = wide ? (NV) * (W) : (N - j0 < (W) ? N - j0 : (W));            \
+            size_t i0 = 0;                                                                  \
+            for (; i0 < M; i0 += (MR)) {                                                    \
+                const float *a = A + i0 * lda, *p = P + j0, *y = Y ? Y + i0 * ldy + j0 : NULL; \
+                float *c = C + i0 * ldc + j0;                                               \
+                if (i0 + (MR) <= M) {                                                       \
+                    if (wide) NAME##_full(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
+                    else NAME##_col1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);           \
+                    continue;                                                               \
+                }                                                                           \
+                for (size_t i = i0; i < M; i++, a += lda, c += ldc, y = y ? y + ldy : NULL) { \
+                    if (wide) NAME##_row1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
+                    else NAME##_one(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);            \
+                }                                                                           \
+            }                                                                               \
+            j0 += bw;                                                                       \
+        }                                                                                   \
+    }
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+/* 4 x 2 tiles of 4-float vectors: 8 accumulators + 2 of P + 1 broadcast fit
+ * the 16 SSE registers. */
+SMM_PATH(smm_portable, ATTR_PORTABLE, v4f, v4i, 4, 4, 2)
+
+#if SMM_X86
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+/* AVX2: 4 x 2 tiles of 8 floats (8 accumulators of 16 ymm registers). */
+SMM_PATH(smm_avx2, ATTR_AVX2, v8f, v8i, 8, 4, 2)
+/* AVX-512: 8 x 2 tiles of 16 floats: 16 accumulators of 32 zmm registers,
+ * 2 loads of P per 16 multiply-adds. */
+SMM_PATH(smm_avx512, ATTR_AVX512, v16f, v16i, 16, 8, 2)
+#endif
+
+/* ------------------------------------------------------------ dispatch */
+
+static const char *const path_names[] = {"portable", "avx2", "avx512"};
+
+const char *dalei_smm_path_name(int path)
+{
+    return path >= 0 && path <= 2 ? path_names[path] : "?";
+}
+
+/* Widest path this CPU runs. */
+static int cpu_best(void)
+{
+#if SMM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return DALEI_SMM_AVX512;
+    if (__builtin_cpu_supports("avx2")) return DALEI_SMM_AVX2;
+#endif
+    return DALEI_SMM_PORTABLE;
+}
+
+/* -2: not resolved yet.  Atomic so a race between first callers is benign
+ * (they compute the same value). */
+static _Atomic int path_now = -2;
+
+static int resolve(int want)
+{
+    int best = cpu_best();
+    if (want == DALEI_SMM_AUTO) {
+        const char *e = getenv("DALE_SMM");
+        if (e && !strcmp(e, "portable")) want = DALEI_SMM_PORTABLE;
+        else if (e && !strcmp(e, "avx2")) want = DALEI_SMM_AVX2;
+        else if (e && !strcmp(e, "avx512")) want = DALEI_SMM_AVX512;
+    }
+    return want == DALEI_SMM_AUTO || want > best ? best : want;
+}
+
+int dalei_smm_path(void)
+{
+    int p = atomic_load_explicit(&path_now, memory_order_relaxed);
+    if (p < 0) {
+        p = resolve(DALEI_SMM_AUTO);
+        atomic_store_explicit(&path_now, p, memory_order_relaxed);
+    }
+    return p;
+}
+
+int dalei_smm_force(int path)
+{
+    int p = resolve(path);
+    atomic_store_explicit(&path_now, p, memory_order_relaxed);
+    return p;
+}
+
+void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+               size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy)
+{
+    DALE_ASSERT(ldp >= dalei_smm_ld(N) && lda >= K && ldc >= N);
+    DALE_ASSERT(epi != DALEI_EPI_MASK || (Y != NULL && ldy >= N));
+    if (M == 0 || N == 0) return;
+    switch (dalei_smm_path()) {
+#if SMM_X86
+    case DALEI_SMM_AVX512:
+        smm_avx512(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+    case DALEI_SMM_AVX2:
+        smm_avx2(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+#endif
+    default:
+        smm_portable(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+    }
+}
+
+/* Reference: c = C[i][j]; for k: c = c + A[i][k] * P[k][j]; then epi. */
+void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+                     size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy)
+{
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            float c = C[i * ldc + j];
+            for (size_t k = 0; k < K; k++) c = c + A[i * lda + k] * P[k * ldp + j];
+            if (epi == DALEI_EPI_RELU) c = c < 0.0f ? 0.0f : c;
+            else if (epi == DALEI_EPI_MASK) c = Y[i * ldy + j] > 0.0f ? c : 0.0f;
+            C[i * ldc + j] = c;
+        }
+}
+
+/* ------------------------------------------------- elementwise passes */
+
+/* The ReLU passes outside the per-step products (the first step, dense
+ * layers, the last step's mask, wide cells), as 4-lane bit-mask selects:
+ * at -O2 GCC 12 compiles the scalar `y < 0 ? 0 : y` loop to a compare and
+ * branch per element, and that branch mispredicts on ReLU data.  The tail
+ * goes through a zero-padded temporary vector. */
+#define V4_LOAD(dst, src, cnt)                                \
+    do {                                                      \
+        if ((cnt) == 4) {                                     \
+            memcpy(&(dst), (src), sizeof(v4f));               \
+        } else {                                              \
+            float t_[4] = {0};                                \
+            memcpy(t_, (src), (cnt) * sizeof(float));         \
+            memcpy(&(dst), t_, sizeof(v4f));                  \
+        }                                                     \
+    } while (0)
+
+void dalei_relu(float *y, size_t n)
+{
+    const v4f zero = {0};
+    for (size_t k = 0; k < n; k += 4) {
+        size_t cnt = n - k < 4 ? n - k : 4;
+        v4f v;
+        V4_LOAD(v, y + k, cnt);
+        v = (v4f)((v4i)v & ~(v < zero));
+        memcpy(y + k, &v, cnt * sizeof(float));
+    }
+}
+
+void dalei_relu_mask(float *dy, const float *y, size_t n)
+{
+    const v4f zero = {0};
+    for (size_t k = 0; k < n; k += 4) {
+        size_t cnt = n - k < 4 ? n - k : 4;
+        v4f d, v;
+        V4_LOAD(d, dy + k, cnt);
+        V4_LOAD(v, y + k, cnt);
+        d = (v4f)((v4i)d & (v > zero));
+        memcpy(dy + k, &d, cnt * sizeof(float));
+    }
+}
+
+/* db[j] += dy[0][j] + dy[1][j] + ... in row order (the bias gradient);
+ * vectorised over j, so each db[j] sees the same additions in the same
+ * order as the scalar loop. */
+void dalei_add_rows(float *db, const float *dy, size_t R, size_t n)
+{
+    for (size_t j = 0; j < n; j += 4) {
+        size_t cnt = n - j < 4 ? n - j : 4;
+        v4f s, v;
+        V4_LOAD(s, db + j, cnt);
+        for (size_t r = 0; r < R; r++) {
+            V4_LOAD(v, dy + r * n + j, cnt);
+            s = s + v;
+        }
+        memcpy(db + j, &s, cnt * sizeof(float));
+    }
+}

@@ -1,0 +1,67 @@
+/* kernels.h — hand-written small-matrix kernels for the per-step products of
+ * BPTT (internal; see kernels.c for the layout and the reasoning).
+ *
+ * The recurrent products of a cell are (B, n) x (n, n) per time step, with
+ * B ~ 32 and n ~ 100: too small for a general GEMM to amortise its packing
+ * and dispatch, so dale runs them through dalei_smm below when n is at most
+ * DALEI_SMM_MAX_N, and through dale_sgemm otherwise.
+ *
+ * Results do not depend on the instruction set chosen at run time: every
+ * path forms each output as C + a_0 b_0 + a_1 b_1 + ... in k order with a
+ * rounded multiply and a rounded add per term (no FMA, no reassociation), so
+ * the portable, AVX2 and AVX-512 paths give identical bits.
+ */
+#ifndef DALE_LINALG_KERNELS_H
+#define DALE_LINALG_KERNELS_H
+
+#include <stddef.h>
+
+/* Widest n for which the network uses dalei_smm (measured: above it the
+ * OpenBLAS kernels win; see docs/performance.md). */
+#define DALEI_SMM_MAX_N 384
+
+/* Epilogues applied to each finished output element c (after all K terms):
+ *   NONE  c
+ *   RELU  c < 0 ? 0 : c          (NaN stays NaN)
+ *   MASK  y > 0 ? c : 0          (y read from Y at the same (i, j))     */
+enum { DALEI_EPI_NONE, DALEI_EPI_RELU, DALEI_EPI_MASK };
+
+/* Row stride the packed right-hand operand must have for N columns: N
+ * rounded up to a multiple of 16 floats (the kernels read whole vectors;
+ * the padding columns are read but never stored). */
+size_t dalei_smm_ld(size_t N);
+
+/* C (M, N) = epi(C + A P), all row-major.
+ *   A (M, K) with row stride lda >= K;
+ *   P (K, N) with row stride ldp >= dalei_smm_ld(N): columns N..ldp-1 must
+ *     be readable (zero them when packing);
+ *   C (M, N) with row stride ldc >= N, accumulated into;
+ *   Y (M, N) with row stride ldy, read only by DALEI_EPI_MASK (else NULL).
+ * C must not overlap A, P or Y. */
+void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+               size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy);
+
+/* The same product as three plain loops: the reference the tests compare
+ * dalei_smm with (STYLE §6).  Same summation order, so equal bits. */
+void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
+                     size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy);
+
+/* Elementwise passes, branch-free (kernels.c says why):
+ *   dalei_relu       y = y < 0 ? 0 : y            (NaN stays NaN)
+ *   dalei_relu_mask  dy = y > 0 ? dy : 0
+ *   dalei_add_rows   db[j] += sum_r dy[r][j], r in order; dy is (R, n)  */
+void dalei_relu(float *y, size_t n);
+void dalei_relu_mask(float *dy, const float *y, size_t n);
+void dalei_add_rows(float *db, const float *dy, size_t R, size_t n);
+
+/* Instruction-set paths.  dalei_smm_path() is the one dalei_smm uses now:
+ * the widest the CPU supports, unless forced.  dalei_smm_force(p) makes
+ * dalei_smm use path p when the CPU supports it (tests, benchmarks) and
+ * returns the path now in use; DALEI_SMM_AUTO restores the default.  The
+ * environment variable DALE_SMM=portable|avx2|avx512 forces a path too. */
+enum { DALEI_SMM_AUTO = -1, DALEI_SMM_PORTABLE = 0, DALEI_SMM_AVX2 = 1, DALEI_SMM_AVX512 = 2 };
+int dalei_smm_path(void);
+int dalei_smm_force(int path);
+const char *dalei_smm_path_name(int path);
+
+#endif

@@ -1,0 +1,191 @@
+/* test_kernels.c — the hand-written kernels of linalg/kernels.c against
+ * their naive references (STYLE §6).
+ *
+ * dalei_smm (C = epi(C + A P)) is compared with the three-loop
+ * dalei_smm_naive on every instruction-set path this CPU runs (portable,
+ * AVX2, AVX-512), for many shapes: odd sizes around the tile widths, K = 0,
+ * padded row strides, each epilogue.  The kernels promise the naive
+ * summation order, so the comparison is bit for bit; a double-precision
+ * product checks the reference itself within a tolerance.  Guard values
+ * around C check that nothing outside the (M, N) block is written.  The
+ * elementwise passes (ReLU, mask, bias-gradient row sums) are compared
+ * with scalar loops, NaN included.  Finally a whole network's forward and
+ * BPTT give identical bits on every path.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "dale/model.h"
+#include "dale/rng.h"
+#include "internal.h"
+#include "linalg/kernels.h"
+
+#define GUARD 12345.0f
+
+static dale_rng rng;
+
+static float frand(void) { return (float)(dale_rng_uniform01(&rng) * 2.0 - 1.0); }
+
+/* One shape on one path: random A, P (padding zero), C (guards outside the
+ * block), Y with both signs; kernel vs naive bit for bit, naive vs double. */
+static void check_shape(int path, size_t M, size_t N, size_t K, size_t pad, int epi)
+{
+    size_t lda = K + pad, ldp = dalei_smm_ld(N) + 16 * (pad & 1), ldc = N + pad, ldy = N + 2 * pad;
+    float *A = malloc((M * lda + 1) * sizeof(float));
+    float *P = calloc(K * ldp + 1, sizeof(float));
+    float *C0 = malloc((M * ldc + 1) * sizeof(float)), *C1 = malloc((M * ldc + 1) * sizeof(float));
+    float *Y = malloc((M * ldy + 1) * sizeof(float));
+    double *D = malloc((M * N + 1) * sizeof(double));
+    for (size_t k = 0; k < M * lda; k++) A[k] = frand();
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < N; j++) P[k * ldp + j] = frand();
+    for (size_t k = 0; k < M * ldc; k++) C0[k] = (k % ldc) < N ? frand() : GUARD;
+    for (size_t k = 0; k < M * ldy; k++) Y[k] = frand();
+    memcpy(C1, C0, M * ldc * sizeof(float));
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            double s = C0[i * ldc + j];
+            for (size_t k = 0; k < K; k++) s += (double)A[i * lda + k] * (double)P[k * ldp + j];
+            if (epi == DALEI_EPI_RELU && s < 0) s = 0;
+            if (epi == DALEI_EPI_MASK && !(Y[i * ldy + j] > 0)) s = 0;
+            D[i * N + j] = s;
+        }
+    const float *Yp = epi == DALEI_EPI_MASK ? Y : NULL;
+    dalei_smm_force(path);
+    dalei_smm(M, N, K, A, lda, P, ldp, C0, ldc, epi, Yp, ldy);
+    dalei_smm_naive(M, N, K, A, lda, P, ldp, C1, ldc, epi, Yp, ldy);
+    int same = memcmp(C0, C1, M * ldc * sizeof(float)) == 0;
+    CHECK(same, "%s M %zu N %zu K %zu pad %zu epi %d: kernel differs from the naive loops",
+          dalei_smm_path_name(path), M, N, K, pad, epi);
+    double worst = 0;
+    int guards = 1;
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < ldc; j++) {
+            if (j >= N) { guards &= C0[i * ldc + j] == GUARD; continue; }
+            double e = fabs((double)C1[i * ldc + j] - D[i * N + j]);
+            if (e > worst) worst = e;
+        }
+    CHECK(guards, "%s M %zu N %zu: wrote outside the block", dalei_smm_path_name(path), M, N);
+    CHECK(worst <= 1e-5 * (double)(K + 1), "naive M %zu N %zu K %zu: off the double product by %g",
+          M, N, K, worst);
+    free(A); free(P); free(C0); free(C1); free(Y); free(D);
+}
+
+static void test_smm(void)
+{
+    static const size_t Ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 32, 33};
+    static const size_t Ns[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 47, 48, 49, 100, 129};
+    static const size_t Ks[] = {0, 1, 2, 7, 16, 100};
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++) {
+        for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+            for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+                for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
+                    size_t pad = (a + b + c) % 3;
+                    int epi = (int)((a + 2 * b + c) % 3);
+                    check_shape(path, Ms[a], Ns[b], Ks[c], pad, epi);
+                }
+        /* the network's shapes */
+        for (int epi = 0; epi < 3; epi++) check_shape(path, 32, 100, 100, 0, epi);
+        check_shape(path, 32, 256, 256, 1, DALEI_EPI_MASK);
+        printf("ok smm path %s\n", dalei_smm_path_name(path));
+    }
+    dalei_smm_force(DALEI_SMM_AUTO);
+    CHECK(dalei_smm_path() == best, "auto path %d, best %d", dalei_smm_path(), best);
+}
+
+/* ReLU keeps NaN and maps negatives (not -0) to 0; the mask keeps dy
+ * where y > 0; row sums add rows in order.  Scalar references. */
+static void test_elementwise(void)
+{
+    for (size_t n = 0; n < 40; n++) {
+        float y[40], r[40], dy[40], dr[40], v[40];
+        for (size_t k = 0; k < n; k++) {
+            y[k] = frand();
+            dy[k] = frand();
+            v[k] = frand();
+        }
+        if (n > 3) y[3] = NAN;
+        if (n > 5) y[5] = 0.0f;
+        for (size_t k = 0; k < n; k++) {
+            r[k] = y[k] < 0.0f ? 0.0f : y[k];
+            dr[k] = v[k] > 0.0f ? dy[k] : 0.0f;
+        }
+        dalei_relu(y, n);
+        dalei_relu_mask(dy, v, n);
+        CHECK(memcmp(y, r, n * sizeof(float)) == 0, "relu n %zu", n);
+        CHECK(memcmp(dy, dr, n * sizeof(float)) == 0, "relu_mask n %zu", n);
+        if (n > 3) CHECK(isnan(y[3]), "relu dropped a NaN");
+    }
+    for (size_t R = 1; R < 9; R += 3)
+        for (size_t n = 1; n < 23; n += 5) {
+            float dyv[9 * 23], db[23], want[23];
+            for (size_t k = 0; k < R * n; k++) dyv[k] = frand();
+            for (size_t j = 0; j < n; j++) db[j] = want[j] = frand();
+            for (size_t r = 0; r < R; r++)
+                for (size_t j = 0; j < n; j++) want[j] += dyv[r * n + j];
+            dalei_add_rows(db, dyv, R, n);
+            CHECK(memcmp(db, want, n * sizeof(float)) == 0, "add_rows R %zu n %zu", R, n);
+        }
+}
+
+/* Forward + BPTT of each model (2 cells, hidden 37: odd, crosses tile
+ * edges) on every path: the outputs and gradients must be equal bits. */
+static void test_net_paths(void)
+{
+    const size_t T = 6, B = 5, d = 3, m = 4;
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    for (int type = 0; type < DALE_MODEL_COUNT; type++) {
+        dale_net_config c;
+        dale_net_config_defaults(&c);
+        c.type = (dale_model_type)type;
+        c.input = d;
+        c.hidden = 37;
+        c.output = m;
+        c.layers = 2;
+        dale_net *net = NULL;
+        CHECK_OK(dale_net_create(&c, &net));
+        if (!net) return;
+        CHECK_OK(dale_net_plan(net, T, B));
+        dale_rng r;
+        dale_rng_seed(&r, 7);
+        CHECK_OK(dale_net_init(net, &r));
+        float x[6 * 5 * 3], dout[6 * 5 * 4];
+        for (size_t k = 0; k < T * B * d; k++) x[k] = (float)dale_rng_uniform01(&r);
+        for (size_t k = 0; k < T * B * m; k++) dout[k] = (float)dale_rng_normal(&r, 0, 1);
+        size_t n = dale_net_size(net);
+        float *ref = malloc(n * sizeof(float)), out0[6 * 5 * 4];
+        for (int path = DALEI_SMM_PORTABLE; path <= best; path++) {
+            dalei_smm_force(path);
+            const float *out;
+            CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+            dale_net_zero_grad(net);
+            CHECK_OK(dale_net_backward(net, dout));
+            if (path == DALEI_SMM_PORTABLE) {
+                memcpy(out0, out, sizeof out0);
+                memcpy(ref, dale_net_grad(net), n * sizeof(float));
+            } else {
+                CHECK(memcmp(out0, out, sizeof out0) == 0, "%s: output differs on path %s",
+                      dale_model_name(c.type), dalei_smm_path_name(path));
+                CHECK(memcmp(ref, dale_net_grad(net), n * sizeof(float)) == 0,
+                      "%s: gradient differs on path %s", dale_model_name(c.type),
+                      dalei_smm_path_name(path));
+            }
+        }
+        free(ref);
+        dale_net_free(net);
+    }
+    dalei_smm_force(DALEI_SMM_AUTO);
+}
+
+int main(void)
+{
+    dale_rng_seed(&rng, 2024);
+    test_smm();
+    test_elementwise();
+    test_net_paths();
+    return check_done("test_kernels");
+}
