@@ -377,7 +377,7 @@ int cmd_results(int argc, char **argv)
             double v = w[cells[ref].sel[q]].r->m[cells[ref].report];
             if (isfinite(v)) xr[nr++] = v;
         }
-        printf("%s tests of %s, each cell vs '%s':\n", csv ? "#" : "", rep_name, w[cells[ref].sel[0]].g[0]);
+        printf("%stests of %s, each cell vs '%s':\n", csv ? "# " : "", rep_name, w[cells[ref].sel[0]].g[0]);
         for (size_t c = 0; c < nc; c++) {
             if (c == ref) continue;
             size_t m = 0;

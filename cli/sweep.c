@@ -152,7 +152,7 @@ static void log_tail(const char *run_dir, char *buf, size_t cap)
     while (fgets(line, sizeof line, f)) {
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (n) snprintf(buf, cap, "%s", line);
+        if (n) snprintf(buf, cap, "%.300s", line);
     }
     fclose(f);
 }

@@ -72,9 +72,11 @@ DALE_API dale_status dale_run_id(const dale_run_config *c, char id[17]);
 /* Updates a resolved config will run: min(max_updates, epochs · batches per
  * epoch), and a wall-time estimate in seconds on one core of this class of
  * machine: updates · (6 · T · B · Σ_layers (n² + n·d_in) flop / R) plus
- * evaluations (every eval_every updates, 2·T·N_eval·Σ(...) flop / R) with
- * R = 2.5e10 flop/s, measured once for a 1 × 100 seqMNIST run on this
- * project's machine (docs/experiments.md).  Rough: within ~2x. */
+ * evaluations (every eval_every updates, 2·T·N_eval·Σ(...) flop / R) plus
+ * 0.15 ms per update of fixed cost, with R = 6e10 flop/s: measured once on
+ * an idle core of this project's machine (1 × 100 seqMNIST: 0.9 ms per
+ * update; 1 × 10 adding: 0.16 ms; docs/experiments.md).  Rough (within ~2x
+ * on an idle core; a shared, oversubscribed machine is slower). */
 DALE_API double dale_run_updates(const dale_run_config *c);
 DALE_API double dale_run_seconds(const dale_run_config *c);
 

@@ -302,7 +302,7 @@ dale_status dale_store_rebuild(dale_store *s, const char *sweep_dir, size_t *cou
     while (!st && (e = readdir(d))) {
         if (e->d_name[0] == '.' || strlen(e->d_name) != 16) continue;
         char run[4300], p1[4400], p2[4400], label[64];
-        snprintf(run, sizeof run, "%s/%s", dir, e->d_name);
+        snprintf(run, sizeof run, "%s/%.16s", dir, e->d_name);
         snprintf(p1, sizeof p1, "%s/result.json", run);
         snprintf(p2, sizeof p2, "%s/sweep.json", run);
         struct stat sb;
