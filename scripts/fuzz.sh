@@ -53,6 +53,7 @@ for t in "${targets[@]}"; do
     nice -n "$nice" "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
         -artifact_prefix="$art" "$work" "fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
+    rm -rf "${TMPDIR:-/tmp}"/dale-fuzz-* # the harnesses' temp files (one fuzzer at a time)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     after=$(ls "$art" 2>/dev/null | grep -c '^\(crash\|leak\|oom\|timeout\)-')
     crashes=$((after - before))
