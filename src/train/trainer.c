@@ -457,8 +457,8 @@ static dale_status apply_transplant(trainer *tr, dale_rng *init)
         if ((st = dale_net_effective(donor, cell, bufc, k == 2 ? NULL : bufc + cap))) goto done;
         const float *rv = bufr + off, *cv = bufc + off;
         for (size_t i = 0; i < rows * cols; i++) {
-            a[i] = colei_vectors ? cv[i] : rv[i];
-            b[i] = colei_vectors ? rv[i] : cv[i];
+            a[i] = (double)(colei_vectors ? cv[i] : rv[i]);
+            b[i] = (double)(colei_vectors ? rv[i] : cv[i]);
         }
         if ((st = dale_transplant(a, b, rows, cols, o))) goto done;
         int pi = dale_net_find(tr->net, names[k]);
