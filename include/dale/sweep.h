@@ -17,12 +17,13 @@
  * geomspace(5e-2, 5e-4, 7) = 0.05, 0.023208, ..., 0.0005); "decimals": D or
  * "digits": S (significant) inside the range object change the rounding.
  *
- * Run id: 16 hex digits of FNV-1a 64 over "key=value;" for every option of
- * the resolved config whose JSON value differs from the option's default,
- * keys sorted, excluding out, data and max_memory_gb (where files live is
- * not what a run is).  Options added to dale later, left at their
- * defaults, therefore do not change the ids of old sweeps.  A run's
- * directory is SWEEP_DIR/runs/<id>.
+ * Run id: 16 hex digits of FNV-1a 64 over "key=value;" for task, model and
+ * every option of the resolved config whose JSON value differs from the
+ * defaults resolved for the same task and model, keys sorted, excluding
+ * out, data and max_memory_gb (where files live is not what a run is).
+ * Options added to dale later, left at their defaults (or at an "auto"
+ * that resolves as before), therefore do not change the ids of old
+ * sweeps.  A run's directory is SWEEP_DIR/runs/<id>.
  */
 #ifndef DALE_SWEEP_H
 #define DALE_SWEEP_H

@@ -25,7 +25,14 @@ static int cmp_str(const void *a, const void *b)
 dale_status dale_run_id(const dale_run_config *c, char id[17])
 {
     dale_run_config d, k = *c;
+    /* The reference: the defaults resolved for the same task and model, so
+     * options whose "auto" resolves to what it resolved to before do not
+     * enter the hash either. */
     dale_config_defaults(&d);
+    if (dale_config_set(&d, "task", c->task) || dale_config_set(&d, "model", c->model) ||
+        dale_config_resolve(&d))
+        dale_config_defaults(&d);
+    d.out[0] = d.data[0] = '\0';
     k.out[0] = k.data[0] = '\0';
     k.max_memory_gb = d.max_memory_gb;
     char *tk = NULL, *td = NULL;
@@ -44,7 +51,8 @@ dale_status dale_run_id(const dale_run_config *c, char id[17])
         if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
             continue;
         cJSON *dv = cJSON_GetObjectItemCaseSensitive(jd, it->string);
-        if (dv && cJSON_Compare(it, dv, 1)) continue;
+        int always = !strcmp(it->string, "task") || !strcmp(it->string, "model");
+        if (!always && dv && cJSON_Compare(it, dv, 1)) continue;
         keys[m++] = it->string;
     }
     qsort(keys, m, sizeof *keys, cmp_str);

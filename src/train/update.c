@@ -72,6 +72,22 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
             const dale_param *q = dale_net_param(net, i);
             if (q->grad_scale != 1.0f) scale(g + q->offset, q->rows * q->cols, (double)q->grad_scale);
         }
+    /* (1b) ColEI with DANN-style scaling (paper Fig. 11, which does not say
+     * which tensors): the inhibitory columns of every sign-constrained
+     * matrix that reads an E/I population (W⁺, deeper U⁺, dense and readout
+     * W⁺: the last nI columns of the split of its input width) play the
+     * role of DANN's W_EI (I → E weights), so they get W_EI's factor 1/n_in.
+     * The first layer's U⁺ reads the data, not an E/I population: unscaled. */
+    const dale_net_config *ncfg = dale_net_config_of(net);
+    if (p->inhib_scale && ncfg->type == DALE_MODEL_COLEI)
+        for (size_t i = 0; i < np; i++) {
+            const dale_param *q = dale_net_param(net, i);
+            if (!(q->flags & DALE_P_NONNEG) || !strcmp(q->name, "cell0.U_pos")) continue;
+            size_t ne, ni;
+            dale_ei_split(q->cols, ncfg->ei_ratio, &ne, &ni);
+            for (size_t r = 0; r < q->rows; r++)
+                scale(g + q->offset + r * q->cols + ne, ni, 1.0 / (double)q->cols);
+        }
 
     /* (2) clipping.  Group norms first (also gives the global norm). */
     double total = 0;
