@@ -140,6 +140,22 @@ if [ "$cnt" != skip ]; then
     [ "$nrows" -eq 160 ] && ok "every run has its 16 metric rows" || fail "curve rows" "$nrows, want 160"
 fi
 
+# --- SIGINT: children stopped, exit 130, a re-run finishes ------------------------------
+"$DALE" sweep long.json --out i --jobs 2 >/dev/null 2>i.err &
+pid=$!
+for _ in $(seq 1 300); do
+    [ "$(ls i/runs/*/result.json 2>/dev/null | wc -l)" -ge 1 ] && break
+    sleep 0.05
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && grep -q 'a re-run resumes them' i.err && ok "SIGINT stops the sweep (exit 130)" || fail "SIGINT" "rc $rc $(head -c 200 i.err)"
+left=$(ps -eo args | grep "[d]ale train.*i/runs" | grep -c "$T" || true)
+[ "$left" -eq 0 ] && ok "no dale train left after SIGINT" || fail "SIGINT children" "$left running"
+dale sweep long.json --out i --jobs 2
+[ "$RC" -eq 0 ] && [ "$(ls i/runs/*/result.json | wc -l)" -eq 10 ] && ok "re-run after SIGINT completes" || fail "after SIGINT" "rc $RC"
+
 # --- Slurm script, MPI share ----------------------------------------------------------
 dale sweep tiny4.json --out sl --slurm
 [ "$RC" -eq 0 ] && grep -q -- '--array=0-15' sl/slurm/sweep.sbatch && [ "$(wc -l <sl/slurm/pending.txt)" -eq 16 ] \
