@@ -4,7 +4,10 @@
  * dalei_smm (C = epi(C + A P)) is compared with the three-loop
  * dalei_smm_naive on every instruction-set path this CPU runs (portable,
  * AVX2, AVX-512), for many shapes: odd sizes around the tile widths, K = 0,
- * padded row strides, each epilogue.  The kernels promise the naive
+ * padded row strides, each epilogue.  dalei_gemm_acc (C += op(A) P, no
+ * padding, A plain or transposed) likewise, with P allocated to the exact
+ * end of its last row (ASan catches a read past it) and K beyond the
+ * kernel's 256-row scratch chunks.  The kernels promise the naive
  * summation order, so the comparison is bit for bit; a double-precision
  * product checks the reference itself within a tolerance.  Guard values
  * around C check that nothing outside the (M, N) block is written.  The
@@ -97,6 +100,44 @@ static void test_smm(void)
     CHECK(dalei_smm_path() == best, "auto path %d, best %d", dalei_smm_path(), best);
 }
 
+/* dalei_gemm_acc vs its naive loops on one shape, P ending exactly at
+ * its last used element. */
+static void check_gemm(int path, int ta, size_t M, size_t N, size_t K, size_t pad)
+{
+    size_t lda = (ta ? M : K) + pad, ldp = N + pad, ldc = N + pad;
+    size_t na = (ta ? K : M) * lda, np = K ? (K - 1) * ldp + N : 0;
+    float *A = malloc((na + 1) * sizeof(float)), *P = malloc((np + 1) * sizeof(float));
+    float *C0 = malloc((M * ldc + 1) * sizeof(float)), *C1 = malloc((M * ldc + 1) * sizeof(float));
+    for (size_t k = 0; k < na; k++) A[k] = frand();
+    for (size_t k = 0; k < np; k++) P[k] = frand();
+    for (size_t k = 0; k < M * ldc; k++) C0[k] = (k % ldc) < N ? frand() : GUARD;
+    memcpy(C1, C0, M * ldc * sizeof(float));
+    dalei_smm_force(path);
+    dalei_gemm_acc(ta, M, N, K, A, lda, P, ldp, C0, ldc);
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, C1, ldc);
+    CHECK(memcmp(C0, C1, M * ldc * sizeof(float)) == 0,
+          "gemm_acc %s ta %d M %zu N %zu K %zu pad %zu differs from the naive loops",
+          dalei_smm_path_name(path), ta, M, N, K, pad);
+    free(A); free(P); free(C0); free(C1);
+}
+
+static void test_gemm_acc(void)
+{
+    static const size_t Ms[] = {1, 2, 3, 5, 8, 12, 13, 100};
+    static const size_t Ns[] = {1, 4, 7, 15, 16, 17, 28, 33, 100};
+    static const size_t Ks[] = {0, 1, 9, 255, 256, 257, 600};
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++) {
+        for (int ta = 0; ta < 2; ta++)
+            for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+                for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+                    for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++)
+                        check_gemm(path, ta, Ms[a], Ns[b], Ks[c], (a + b + c + (size_t)ta) % 3);
+        printf("ok gemm_acc path %s\n", dalei_smm_path_name(path));
+    }
+    dalei_smm_force(DALEI_SMM_AUTO);
+}
+
 /* ReLU keeps NaN and maps negatives (not -0) to 0; the mask keeps dy
  * where y > 0; row sums add rows in order.  Scalar references. */
 static void test_elementwise(void)
@@ -133,7 +174,8 @@ static void test_elementwise(void)
 }
 
 /* Forward + BPTT of each model (2 cells, hidden 37: odd, crosses tile
- * edges) on every path: the outputs and gradients must be equal bits. */
+ * edges; a dense layer of 11) on every path: the outputs and gradients
+ * must be equal bits. */
 static void test_net_paths(void)
 {
     const size_t T = 6, B = 5, d = 3, m = 4;
@@ -146,6 +188,8 @@ static void test_net_paths(void)
         c.hidden = 37;
         c.output = m;
         c.layers = 2;
+        c.ndense = 1;
+        c.dense[0] = 11;
         dale_net *net = NULL;
         CHECK_OK(dale_net_create(&c, &net));
         if (!net) return;
@@ -185,6 +229,7 @@ int main(void)
 {
     dale_rng_seed(&rng, 2024);
     test_smm();
+    test_gemm_acc();
     test_elementwise();
     test_net_paths();
     return check_done("test_kernels");

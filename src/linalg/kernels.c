@@ -27,10 +27,11 @@
  * The C standard mode (-std=c11) keeps GCC from contracting a*b+c.
  *
  * Tiles.  Column blocks are the outer loop so one (K, NV W) panel of P stays
- * in L1 while all row tiles pass over it.  Full tiles are MR x NV vectors;
- * the last rows use 1-row tiles, the last columns 1-vector tiles whose
- * out-of-range lanes read P's zero padding (ldp is N rounded up to 16) and
- * are never stored.
+ * in L1 (or L2 for long K) while all row tiles pass over it.  Full tiles
+ * are MR x NV vectors; the last rows use MR/2- and 1-row tiles, the last
+ * columns 1-vector tiles whose out-of-range lanes read P's zero padding
+ * (dalei_smm: ldp is N rounded up to 16) or a padded copy of the last
+ * columns (dalei_gemm_acc), and are never stored.
  *
  * Paths.  The same source is compiled three times: portable (16-byte
  * vectors, SSE2 on x86-64 or scalar code elsewhere), AVX2 (32-byte vectors)
@@ -71,7 +72,7 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
  * half the time on ReLU networks and cost more than the product itself
  * (measured, docs/performance.md).  RELU keeps lanes where !(c < 0), so
  * NaN passes; MASK keeps lanes where y > 0. */
-#define SMM_TILE(FN, ATTR, VT, VI, W, MR, NV)                                               \
+#define SMM_TILE(FN, ATTR, VT, VI, W, MR, NV, TA)                                           \
     ATTR static void FN(size_t K, const float *A, size_t lda, const float *P, size_t ldp,    \
                         float *C, size_t ldc, size_t ncols, int epi, const float *Y,        \
                         size_t ldy)                                                         \
@@ -96,7 +97,7 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
                 memcpy(&b[v], p + v * (W), sizeof(VT));                                     \
             _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                      \
             {                                                                               \
-                const float a = A[r * lda + k];                                             \
+                const float a = (TA) ? A[k * lda + r] : A[r * lda + k];                     \
                 _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                  \
                     acc[r][v] = acc[r][v] + b[v] * a;                                       \
             }                                                                               \
@@ -130,38 +131,52 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
         }                                                                                   \
     }
 
-/* The driver of one path: column blocks of NV W floats (then 1-vector
- * blocks for the rest), row tiles of MR (then single rows). */
-#define SMM_PATH(NAME, ATTR, VT, VI, W, MR, NV)                                             \
-    SMM_TILE(NAME##_full, ATTR, VT, VI, W, MR, NV)                                          \
-    SMM_TILE(NAME##_row1, ATTR, VT, VI, W, 1, NV)                                           \
-    SMM_TILE(NAME##_col1, ATTR, VT, VI, W, MR, 1)                                           \
-    SMM_TILE(NAME##_one, ATTR, VT, VI, W, 1, 1)                                             \
+/* The driver of one path and one layout of A (TA: A is stored transposed,
+ * (K, M), so a tile's MR values of one k are contiguous): column blocks of
+ * NV W floats (then 1-vector blocks for the rest); row tiles of MR, then
+ * at most one of MR/2, then single rows (a 1-row tile loads as much of P
+ * as it multiplies, so few rows should take that route). */
+#define SMM_DRIVER(NAME, ATTR, VT, VI, W, MR, NV, TA)                                       \
+    SMM_TILE(NAME##_full, ATTR, VT, VI, W, MR, NV, TA)                                      \
+    SMM_TILE(NAME##_half, ATTR, VT, VI, W, (MR) / 2, NV, TA)                                \
+    SMM_TILE(NAME##_row1, ATTR, VT, VI, W, 1, NV, TA)                                       \
+    SMM_TILE(NAME##_col1, ATTR, VT, VI, W, MR, 1, TA)                                       \
+    SMM_TILE(NAME##_halfcol1, ATTR, VT, VI, W, (MR) / 2, 1, TA)                             \
+    SMM_TILE(NAME##_one, ATTR, VT, VI, W, 1, 1, TA)                                         \
     ATTR static void NAME(size_t M, size_t N, size_t K, const float *A, size_t lda,         \
                           const float *P, size_t ldp, float *C, size_t ldc, int epi,        \
                           const float *Y, size_t ldy)                                       \
     {                                                                                       \
+        const size_t astep = (TA) ? 1 : lda; /* from one row of op(A) to the next */       \
         size_t j0 = 0;                                                                      \
         while (j0 < N) {                                                                    \
             const int wide = N - j0 >= (NV) * (W);                                          \
             const size_t bw = wide ? (NV) * (W) : (N - j0 < (W) ? N - j0 : (W));            \
             size_t i0 = 0;                                                                  \
-            for (; i0 < M; i0 += (MR)) {                                                    \
-                const float *a = A + i0 * lda, *p = P + j0, *y = Y ? Y + i0 * ldy + j0 : NULL; \
+            while (i0 < M) {                                                                \
+                const float *a = A + i0 * astep, *p = P + j0, *y = Y ? Y + i0 * ldy + j0 : NULL; \
                 float *c = C + i0 * ldc + j0;                                               \
                 if (i0 + (MR) <= M) {                                                       \
                     if (wide) NAME##_full(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
                     else NAME##_col1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);           \
-                    continue;                                                               \
-                }                                                                           \
-                for (size_t i = i0; i < M; i++, a += lda, c += ldc, y = y ? y + ldy : NULL) { \
+                    i0 += (MR);                                                             \
+                } else if (i0 + (MR) / 2 <= M) {                                            \
+                    if (wide) NAME##_half(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
+                    else NAME##_halfcol1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);       \
+                    i0 += (MR) / 2;                                                         \
+                } else {                                                                    \
                     if (wide) NAME##_row1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
                     else NAME##_one(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);            \
+                    i0 += 1;                                                                \
                 }                                                                           \
             }                                                                               \
             j0 += bw;                                                                       \
         }                                                                                   \
     }
+
+#define SMM_PATH(NAME, ATTR, VT, VI, W, MR, NV)                                             \
+    SMM_DRIVER(NAME, ATTR, VT, VI, W, MR, NV, 0)                                            \
+    SMM_DRIVER(NAME##_ta, ATTR, VT, VI, W, MR, NV, 1)
 
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
@@ -234,25 +249,84 @@ int dalei_smm_force(int path)
     return p;
 }
 
+/* Vector width (floats) of each path. */
+static const size_t path_width[] = {4, 8, 16};
+
+/* Run the path in use on a padded P (tail vectors load whole). */
+static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                       const float *P, size_t ldp, float *C, size_t ldc, int epi, const float *Y,
+                       size_t ldy)
+{
+    switch (path) {
+#if SMM_X86
+    case DALEI_SMM_AVX512:
+        (ta ? smm_avx512_ta : smm_avx512)(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+    case DALEI_SMM_AVX2:
+        (ta ? smm_avx2_ta : smm_avx2)(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+#endif
+    default:
+        (ta ? smm_portable_ta : smm_portable)(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+        return;
+    }
+}
+
+/* An unpadded P (rows may end right after column N): the columns up to the
+ * last multiple of the vector width run in place (they load whole vectors
+ * only); the last N mod W columns are copied, SCRATCH_K rows at a time,
+ * into a zero-padded stack buffer of W-float rows and run from there.
+ * Splitting K into chunks keeps each output's sum in k order: C holds the
+ * running sum between chunks, and storing and reloading a float does not
+ * change it.  No epilogue on this route (DALEI_EPI_NONE only). */
+#define SCRATCH_K 256
+static void run_unpadded(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                         const float *P, size_t ldp, float *C, size_t ldc)
+{
+    const int path = dalei_smm_path();
+    const size_t W = path_width[path], Nm = N - N % W, tail = N % W;
+    if (Nm) run_padded(path, ta, M, Nm, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE, NULL, 0);
+    if (!tail) return;
+    float buf[SCRATCH_K * 16];
+    for (size_t k0 = 0; k0 < K; k0 += SCRATCH_K) {
+        const size_t kc = K - k0 < SCRATCH_K ? K - k0 : SCRATCH_K;
+        for (size_t k = 0; k < kc; k++) {
+            memcpy(buf + k * W, P + (k0 + k) * ldp + Nm, tail * sizeof(float));
+            memset(buf + k * W + tail, 0, (W - tail) * sizeof(float));
+        }
+        run_padded(path, ta, M, tail, kc, ta ? A + k0 * lda : A + k0, lda, buf, W, C + Nm, ldc,
+                   DALEI_EPI_NONE, NULL, 0);
+    }
+}
+
 void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
                size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy)
 {
     DALE_ASSERT(ldp >= dalei_smm_ld(N) && lda >= K && ldc >= N);
     DALE_ASSERT(epi != DALEI_EPI_MASK || (Y != NULL && ldy >= N));
     if (M == 0 || N == 0) return;
-    switch (dalei_smm_path()) {
-#if SMM_X86
-    case DALEI_SMM_AVX512:
-        smm_avx512(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
-        return;
-    case DALEI_SMM_AVX2:
-        smm_avx2(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
-        return;
-#endif
-    default:
-        smm_portable(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
-        return;
-    }
+    run_padded(dalei_smm_path(), 0, M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+}
+
+void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                    const float *P, size_t ldp, float *C, size_t ldc)
+{
+    DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N);
+    if (M == 0 || N == 0) return;
+    run_unpadded(ta, M, N, K, A, lda, P, ldp, C, ldc);
+}
+
+/* Reference of dalei_gemm_acc: c = C[i][j]; for k: c = c + op(A)[i][k] P[k][j]. */
+void dalei_gemm_acc_naive(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                          const float *P, size_t ldp, float *C, size_t ldc)
+{
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            float c = C[i * ldc + j];
+            for (size_t k = 0; k < K; k++)
+                c = c + (ta ? A[k * lda + i] : A[i * lda + k]) * P[k * ldp + j];
+            C[i * ldc + j] = c;
+        }
 }
 
 /* Reference: c = C[i][j]; for k: c = c + A[i][k] * P[k][j]; then epi. */

@@ -4,7 +4,9 @@
  * The recurrent products of a cell are (B, n) x (n, n) per time step, with
  * B ~ 32 and n ~ 100: too small for a general GEMM to amortise its packing
  * and dispatch, so dale runs them through dalei_smm below when n is at most
- * DALEI_SMM_MAX_N, and through dale_sgemm otherwise.
+ * DALEI_SMM_MAX_N, and through dale_sgemm otherwise.  dalei_gemm_acc is the
+ * same kernel without the padding contract, for the products over all
+ * steps (dW = dZ^T H and friends).
  *
  * Results do not depend on the instruction set chosen at run time: every
  * path forms each output as C + a_0 b_0 + a_1 b_1 + ... in k order with a
@@ -16,9 +18,11 @@
 
 #include <stddef.h>
 
-/* Widest n for which the network uses dalei_smm (measured: above it the
- * OpenBLAS kernels win; see docs/performance.md). */
-#define DALEI_SMM_MAX_N 384
+/* Widest n for which the network uses dalei_smm.  Measured faster than
+ * OpenBLAS 0.3.21's AVX2 kernels up to n = 1000 (and on par with its
+ * AVX-512 ones; docs/performance.md); the bound keeps the packed copies of
+ * W (2 n^2 floats) small. */
+#define DALEI_SMM_MAX_N 2048
 
 /* Epilogues applied to each finished output element c (after all K terms):
  *   NONE  c
@@ -40,6 +44,15 @@ size_t dalei_smm_ld(size_t N);
  * C must not overlap A, P or Y. */
 void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
                size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy);
+
+/* C (M, N) += op(A) P without any padding contract: op(A) is (M, K), A
+ * stored (M, K) with row stride lda (ta = 0) or (K, M) (ta = 1, the
+ * transposed operand of dW = dZ^T H); P (K, N) with row stride ldp >= N.
+ * Same arithmetic and order as dalei_smm (bit-identical on every path). */
+void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                    const float *P, size_t ldp, float *C, size_t ldc);
+void dalei_gemm_acc_naive(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                          const float *P, size_t ldp, float *C, size_t ldc);
 
 /* The same product as three plain loops: the reference the tests compare
  * dalei_smm with (STYLE §6).  Same summation order, so equal bits. */

@@ -40,11 +40,12 @@ typedef struct dale_layer {
      *   dense:  A (R, out) post-ReLU, dA (R, out); R = T*B or B
      *   readout: A (R, out) linear output, dA unused */
     float *H, *dH, *A, *dA;
-    /* cells with out <= DALEI_SMM_MAX_N (owned, one block): W packed for the
-     * per-step kernel at each forward, rows padded to ldp floats:
-     *   Wt (out, ldp) = W^T for the forward,  Wp (out, ldp) = W for BPTT.
-     * NULL for wider cells, which use dale_sgemm on W.eff directly. */
-    float *Wt, *Wp;
+    /* cells with out <= DALEI_SMM_MAX_N (owned, one block): the maps packed
+     * for linalg/kernels.c at each forward, W's rows padded to ldp floats:
+     *   Wt (out, ldp) = W^T for the forward,  Wp (out, ldp) = W for BPTT,
+     *   Ut (in, out) = U^T for the input projection.
+     * NULL for wider cells, which use dale_sgemm on the maps directly. */
+    float *Wt, *Wp, *Ut;
     size_t ldp;
 } dale_layer;
 

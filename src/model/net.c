@@ -10,12 +10,16 @@
  * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; since h = relu(z),
  * relu'(z_t) = [h_t > 0], so pre-activations are not stored.
  *
- * The per-step products of cells up to DALEI_SMM_MAX_N wide run through
- * dalei_smm (linalg/kernels.c) on copies of W packed once per forward
- * (W^T for the forward, W for BPTT), with the ReLU fused into the forward
- * product and the ReLU mask into the backward one.  Wider cells use
- * dale_sgemm and separate ReLU/mask passes; both give the same values up
- * to float round-off (the summation order differs).
+ * Products.  The per-step products of cells up to DALEI_SMM_MAX_N wide run
+ * through dalei_smm (linalg/kernels.c) on copies of W packed once per
+ * forward (W^T for the forward, W for BPTT), with the ReLU fused into the
+ * forward product and the ReLU mask into the backward one.  The products
+ * over all steps (input projection, dW, dU, dx, dense and readout
+ * gradients) use dalei_gemm_acc when their sizes are at most SMALL_GEMM,
+ * where it beats the OpenBLAS AVX2 kernels (docs/performance.md); larger
+ * ones, and every product of wider cells, use dale_sgemm.  The choice
+ * depends on the shapes only, so a run is reproducible; the two routes
+ * agree to float round-off (their summation orders differ).
  */
 #include <math.h>
 #include <stdio.h>
@@ -311,9 +315,10 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
         if (L->kind == LAYER_CELL && L->out <= DALEI_SMM_MAX_N) {
             /* zeroed, so the padding columns the kernels read stay 0 */
             L->ldp = dalei_smm_ld(L->out);
-            L->Wt = dalei_calloc(2 * L->out, L->ldp * sizeof(float));
+            L->Wt = dalei_calloc(2 * L->out * L->ldp + L->in * L->out, sizeof(float));
             if (!L->Wt) { st = DALE_ERR_NOMEM; goto fail; }
             L->Wp = L->Wt + L->out * L->ldp;
+            L->Ut = L->Wp + L->out * L->ldp;
         }
     }
     *out = net;
@@ -460,15 +465,26 @@ static void relu_inplace(float *y, size_t n) { dalei_relu(y, n); }
 /* dy *= relu'(z) = [y > 0] with y = relu(z). */
 static void relu_mask(float *dy, const float *y, size_t n) { dalei_relu_mask(dy, y, n); }
 
-/* Pack a cell's effective W (n, n) for dalei_smm: Wt = W^T and Wp = W,
- * rows of ldp floats (the padding stays zero from the allocation). */
-static void pack_recurrent(dale_layer *L)
+/* Largest M, N and K of a product that goes through dalei_gemm_acc: its
+ * (K, 32)-float panels of P then stay within 512 KiB (L2), and its
+ * advantage over the OpenBLAS kernels was measured up to here. */
+#define SMALL_GEMM 4096
+static int small_gemm(size_t M, size_t N, size_t K)
 {
-    const size_t n = L->out, ld = L->ldp;
-    const float *W = L->W.eff;
+    return M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM;
+}
+
+/* Pack a cell's effective maps for the kernels: Wt = W^T and Wp = W (n, n)
+ * with rows of ldp floats (the padding stays zero from the allocation),
+ * Ut = U^T (d, n). */
+static void pack_cell(dale_layer *L)
+{
+    const size_t n = L->out, d = L->in, ld = L->ldp;
+    const float *W = L->W.eff, *U = L->U.eff;
     for (size_t i = 0; i < n; i++) {
         memcpy(L->Wp + i * ld, W + i * n, n * sizeof(float));
         for (size_t j = 0; j < n; j++) L->Wt[j * ld + i] = W[i * n + j];
+        for (size_t k = 0; k < d; k++) L->Ut[k * n + i] = U[i * d + k];
     }
 }
 
@@ -500,8 +516,13 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         float *H = L->H; /* (T+1, B, n); row block t holds h_t */
         memset(H, 0, B * n * sizeof(float));
         /* Input projection of all steps at once: H[1..T] = X U^T + b. */
-        dense_forward(H + B * n, in, L->U.eff, b, T * B, d, n, 0);
-        if (L->Wt) pack_recurrent(L);
+        if (L->Wt) pack_cell(L);
+        if (L->Wt && small_gemm(T * B, n, d)) {
+            for (size_t r = 0; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
+            dalei_gemm_acc(0, T * B, n, d, in, d, L->Ut, n, H + B * n, n);
+        } else {
+            dense_forward(H + B * n, in, L->U.eff, b, T * B, d, n, 0);
+        }
         for (size_t t = 1; t <= T; t++) {
             float *h = H + t * B * n;
             /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
@@ -542,9 +563,16 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
 static void dense_backward(float *dx, float *dM, float *db, const float *dy, const float *x,
                            const float *M, size_t R, size_t in, size_t out)
 {
-    dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
+    if (small_gemm(out, in, R)) dalei_gemm_acc(1, out, in, R, dy, out, x, in, dM, in);
+    else dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
     dalei_add_rows(db, dy, R, out);
-    if (dx) dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
+    if (!dx) return;
+    if (small_gemm(R, in, out)) {
+        memset(dx, 0, R * in * sizeof(float));
+        dalei_gemm_acc(0, R, in, out, dy, out, M, in, dx, in);
+    } else {
+        dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
+    }
 }
 
 dale_status dale_net_backward(dale_net *net, const float *dout)
@@ -608,7 +636,8 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */
-        dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
+        if (small_gemm(n, n, T * B)) dalei_gemm_acc(1, n, n, T * B, dH, n, H, n, L->W.geff, n);
+        else dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
         const float *xin = l == 0 ? net->fwd_x : net->layers[l - 1].H + B * d;
         float *dx = NULL;
         if (l > 0) dx = net->layers[l - 1].dH;
