@@ -104,7 +104,7 @@ int cmd_train(int argc, char **argv)
         if (config_file) fprintf(stderr, "hint: the options came from %s and the command line\n", config_file);
         return 2;
     }
-    dale_set_blas_threads(1);
+    dale_set_blas_threads((int)c.threads); /* default 1 (docs/performance.md) */
     dale_train_options opt = {resume, quiet ? NULL : stderr, !quiet && isatty(2)};
     if (!quiet)
         fprintf(stderr, "dale train: task %s, model %s, %ld x %ld hidden, lr %g, clip %g (%s), seed %llu -> %s\n",

@@ -72,6 +72,7 @@ typedef struct dale_run_config {
     long vocab_limit;            /* refuse a larger vocabulary (0: no limit)        */
     char out[512];
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
+    long threads;                /* BLAS threads of the run (default 1; docs/performance.md) */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

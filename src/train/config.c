@@ -78,6 +78,7 @@ static const opt opts[] = {
     O(vocab_limit, OPT_LONG, "10000", "lm: refuse a corpus with more word types (0: no limit)"),
     O(out, OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
     O(max_memory_gb, OPT_DOUBLE, "0", "refuse a run whose estimated memory exceeds this many GB (0: the machine's RAM)"),
+    O(threads, OPT_LONG, "1", "BLAS threads of the run, 1..64 (dale's own kernels are single-threaded: helps only larger products, e.g. an lm softmax)"),
 };
 #undef O
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -298,6 +299,8 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (c->window == -1) c->window = 50;
     if (c->window < 1) return DALE_FAIL(DALE_ERR_ARG, "--window must be >= 1 (got %ld)", c->window);
     if (c->vocab_limit < 0) return DALE_FAIL(DALE_ERR_ARG, "--vocab-limit must be >= 0 (got %ld)", c->vocab_limit);
+    if (c->threads < 1 || c->threads > 64)
+        return DALE_FAIL(DALE_ERR_ARG, "--threads must be in 1..64 (got %ld)", c->threads);
     if (strcmp(c->oov, "zero") && strcmp(c->oov, "random"))
         return DALE_FAIL(DALE_ERR_ARG, "--oov: expected zero or random (got '%s')", c->oov);
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
