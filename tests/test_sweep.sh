@@ -166,6 +166,19 @@ expect_exit 2 "sweep: rank >= size refused" "rank" sweep tiny.json --rank 3 --si
 echo '{"axis": {}}' >typo.json
 expect_exit 2 "sweep: unknown key in the spec" "unknown key" sweep typo.json --dry-run
 
+# --- spectrum transplant option (Table 1) ----------------------------------------------
+dale train --task adding --hidden 100 --adding-n 200 --adding-test 50 --max-updates 0 \
+    --transplant rnn-vectors+colei-values --out tp1 --quiet
+row=$(sed -n 2p tp1/metrics.csv)
+awk -F, '{exit !($11 > 8 && $12 > 1.3 && $12 < 2.5)}' <<<"$row" && ok "RNN vectors + ColEI values: sigma_max > 8, rho ~ 1.8" \
+    || fail "transplant colei values" "$row"
+dale train --task adding --hidden 100 --adding-n 200 --adding-test 50 --max-updates 0 \
+    --transplant colei-vectors+rnn-values --out tp2 --quiet
+row=$(sed -n 2p tp2/metrics.csv)
+awk -F, '{exit !($11 > 0.9 && $11 < 1.4 && $12 < 0.9 && $10 > 0.94)}' <<<"$row" \
+    && ok "ColEI vectors + RNN values: sigma_max ~ 1.1, rho < 0.9, NSE of an RNN" || fail "transplant rnn values" "$row"
+expect_exit 2 "transplant needs a 1-layer rnn" "--transplant needs" train --model colei --transplant colei-vectors+rnn-values --out tp3
+
 # --- reproduce --list ----------------------------------------------------------------
 DALE_EXPERIMENTS=$here/experiments "$DALE" reproduce --list >list.txt 2>&1
 grep -q '^table1 ' list.txt && grep -q '^fig2a ' list.txt && ok "reproduce --list shows the presets with costs" \
