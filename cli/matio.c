@@ -24,26 +24,6 @@ int cli_default_threads(void)
     return n > 0 && n < 4096 ? (int)n : 1;
 }
 
-dale_status cli_mkdirs(const char *path)
-{
-    char buf[1024];
-    if (strlen(path) >= sizeof buf) return DALE_FAIL(DALE_ERR_IO, "%s: path too long", path);
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return DALE_FAIL(DALE_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-            *p = c;
-            if (!c) break;
-        }
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return DALE_FAIL(DALE_ERR_IO, "%s: not a directory", path);
-    return DALE_OK;
-}
 
 void cli_matrices_free(cli_matrix *mats, size_t count)
 {

@@ -29,8 +29,6 @@ void cli_matrices_free(cli_matrix *mats, size_t count);
 
 /* "--threads" default: number of online CPUs (at least 1). */
 int cli_default_threads(void);
-/* mkdir -p; DALE_ERR_IO naming the path on failure. */
-dale_status cli_mkdirs(const char *path);
 
 /* Network config (type and init options, hidden width) from a resolved run
  * config, the same mapping dale train uses; input/output widths are 1. */

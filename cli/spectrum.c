@@ -25,6 +25,7 @@
 #include "dale/spectrum.h"
 #include "dale/trainer.h"
 #include "internal.h"
+#include "dale/fileio.h"
 #include "matio.h"
 
 /* Init options shared with dale train (parsed by dale_config_set). */
@@ -378,7 +379,7 @@ static int run_single(opts *o)
     }
     double secs = now_s() - t0;
     size_t n = set.n, k = set.inits;
-    if (cli_mkdirs(o->out)) goto fail;
+    if (dale_mkdirs(o->out)) goto fail;
 
     /* spectrum.npz */
     {
@@ -574,7 +575,7 @@ static int run_table_nse(opts *o)
             if (ri >= 0) sb_printf(&b, "%.3f,%.3f\n", rows3[r].ref[ri], rows3[r].paper[ri]);
             else sb_printf(&b, ",\n");
         }
-    if (cli_mkdirs(o->out)) goto fail;
+    if (dale_mkdirs(o->out)) goto fail;
     snprintf(path, sizeof path, "%s/table3.csv", o->out);
     if (sb_write(&b, path)) goto fail;
     snprintf(path, sizeof path, "%s/table3.json", o->out);
@@ -665,7 +666,7 @@ static int run_table_grid(opts *o)
     cJSON *arr = cJSON_CreateArray();
     char path[1200];
     if (!o->out[0]) snprintf(o->out, sizeof o->out, "spec/nse-grid");
-    if (cli_mkdirs(o->out)) goto fail;
+    if (dale_mkdirs(o->out)) goto fail;
     sb_printf(&b, "p_percent,n,p,nE,nI,seeds,nse_mean,nse_sd,smax_mean,rho_mean\n");
     for (size_t j = 0; j < nj; j++) {
         double m, sd, sm, ssd, rm, rsd;

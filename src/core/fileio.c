@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "dale/fileio.h"
 #include "internal.h"
 
 dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len)
@@ -37,5 +39,28 @@ dale_status dalei_write_file_atomic(const char *path, const void *data, size_t l
         unlink(tmp);
         return DALE_FAIL(DALE_ERR_IO, "%s: rename failed: %s", path, strerror(e));
     }
+    return DALE_OK;
+}
+
+dale_status dale_mkdirs(const char *dir)
+{
+    char tmp[4096];
+    if (!dir[0]) return DALE_FAIL(DALE_ERR_ARG, "empty directory name");
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
+        return DALE_FAIL(DALE_ERR_ARG, "directory name too long: %.64s...", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
+    struct stat sb;
+    if (stat(tmp, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return DALE_FAIL(DALE_ERR_IO, "%s exists and is not a directory", tmp);
+    if (access(tmp, W_OK) != 0)
+        return DALE_FAIL(DALE_ERR_IO, "directory %s is not writable: %s", tmp, strerror(errno));
     return DALE_OK;
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "dale/data.h"
+#include "dale/fileio.h"
 #include "internal.h"
 
 extern char **environ;
@@ -174,23 +175,6 @@ dale_status dale_data_verify_set(const dale_dataset *ds, const char *dir, FILE *
 
 /* ----------------------------------------------------------- helpers */
 
-static dale_status make_dirs(const char *dir)
-{
-    char tmp[4096];
-    sfmt(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-    if (access(tmp, W_OK) != 0)
-        return DALE_FAIL(DALE_ERR_IO, "data directory %s is not writable: %s", tmp, strerror(errno));
-    return DALE_OK;
-}
 
 /* Remove a directory tree we created (regular files and directories). */
 static void rm_tree(const char *path)
@@ -489,7 +473,7 @@ dale_status dale_data_get(const dale_dataset *ds, const char *data_dir, const da
     if (st) return st;
     char dir[4200];
     sfmt(dir, sizeof dir, "%s/%s", data_dir, ds->name);
-    if ((st = make_dirs(dir))) return st;
+    if ((st = dale_mkdirs(dir))) return st;
     FILE *log = opt->log;
     int mask = 0;
     if (log) fprintf(log, "%s: checking %s\n", ds->name, dir);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "dale/data.h"
 #include "dale/lm.h"
+#include "dale/fileio.h"
 #include "internal.h"
 
 extern char **environ;
@@ -93,21 +94,6 @@ static void last_line(const char *path, char *out, size_t cap)
     fclose(f);
 }
 
-static dale_status make_dirs(const char *dir)
-{
-    char tmp[4096];
-    sfmt(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-    return DALE_OK;
-}
 
 /* Append "SHA  name\n" of dir/name to the manifest text. */
 static dale_status add_sum(char *man, size_t cap, const char *dir, const char *name)
@@ -327,7 +313,7 @@ dale_status dale_lmdata_get(const char *name, const char *data_dir, const dale_l
     if (!dale_lmdata_known(name)) return DALE_FAIL(DALE_ERR_ARG, "unknown data set '%s' (kjv or glove100)", name);
     char dir[4200];
     sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
-    dale_status st = make_dirs(dir);
+    dale_status st = dale_mkdirs(dir);
     if (st) return st;
     return !strcmp(name, "kjv") ? get_kjv(dir, opt->log) : get_glove(data_dir, dir, opt);
 }

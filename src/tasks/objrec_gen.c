@@ -19,6 +19,7 @@
 #include "dale/image.h"
 #include "dale/objrec.h"
 #include "dale/rng.h"
+#include "dale/fileio.h"
 #include "internal.h"
 
 #define BG_SIDE 512        /* backgrounds are pre-scaled to this shorter side (if larger) */
@@ -398,21 +399,6 @@ static void tb_csv(textbuf *b, const char *s)
     tb_add(b, "\"");
 }
 
-static dale_status make_dirs(const char *dir)
-{
-    char tmp[4096];
-    sfmt(tmp, sizeof tmp, "%s", dir);
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-        *q = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-    return DALE_OK;
-}
 
 /* The contact sheet: one row per category (its name, then up to 8 of its
  * training images at twice their size), grey on white. */
@@ -659,7 +645,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
         if (log && (k + 1) % 128 == 0) logf_(log, "objrec: rendered %zu/%zu\n", k + 1, N);
     }
     /* ---- write */
-    if ((st = make_dirs(o->out_dir))) goto cleanup;
+    if ((st = dale_mkdirs(o->out_dir))) goto cleanup;
     at = 0;
     for (size_t sp = 0; sp < 3; sp++) {
         char path[4200];

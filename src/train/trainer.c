@@ -29,6 +29,7 @@
 #include "dale/spectrum.h"
 #include "dale/task.h"
 #include "dale/trainer.h"
+#include "dale/fileio.h"
 #include "internal.h"
 
 #define RING 10
@@ -528,23 +529,6 @@ static dale_status setup(trainer *tr)
     return DALE_OK;
 }
 
-static dale_status make_dir(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return DALE_FAIL(DALE_ERR_IO, "cannot create directory %s: %s", tmp, strerror(errno));
-    if (access(tmp, W_OK) != 0)
-        return DALE_FAIL(DALE_ERR_IO, "run directory %s is not writable: %s", tmp, strerror(errno));
-    return DALE_OK;
-}
 
 /* Remove temp files that a killed writer left in the run directory:
  * "<file>.tmp.<pid>" of the atomic writers (and libzip's "<that>.XXXXXX"),
@@ -628,7 +612,7 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     char diverged[256] = "";
     dale_status st = dale_config_check_memory(c); /* before any large allocation */
     if (st) return st;
-    if ((st = make_dir(c->out))) return st;
+    if ((st = dale_mkdirs(c->out))) return st;
     remove_stale_temps(c->out);
     if (st) return st;
     if ((st = dale_config_write_json(c, run_file(&tr, "config.json")))) return st;

@@ -1,0 +1,19 @@
+/* dale/fileio.h — small file-system helpers shared by the library and the CLI. */
+#ifndef DALE_FILEIO_H
+#define DALE_FILEIO_H
+
+#include "dale/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* mkdir -p: create `dir` and every missing parent (mode 0755), then check
+ * that it is a writable directory.  DALE_ERR_IO names the component that
+ * could not be created, or says why `dir` is unusable. */
+DALE_API dale_status dale_mkdirs(const char *dir);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
