@@ -308,12 +308,21 @@ int cmd_results(int argc, char **argv)
             printf("note: no validation split in these runs: hyper-parameters were selected on the TEST metric "
                    "(as the reference does for seqMNIST)\n");
     }
+    int gw[MAXK]; /* column widths of the group keys */
+    for (int k = 0; k < ngroup; k++) {
+        gw[k] = (int)strlen(gk[k]);
+        for (size_t c = 0; c < nc; c++) {
+            int l = (int)strlen(w[cells[c].sel[0]].g[k]);
+            if (l > gw[k]) gw[k] = l;
+        }
+        if (gw[k] > 40) gw[k] = 40;
+    }
     if (csv) {
         for (int k = 0; k < ngroup; k++) printf("%s,", gk[k]);
         for (int k = 0; k < nhp; k++) printf("%s,", hk[k]);
         printf("n,selected_on,select_mean,metric,mean,sd,nse0_mean\n");
     } else if (!json) {
-        for (int k = 0; k < ngroup; k++) printf("%-22s ", gk[k]);
+        for (int k = 0; k < ngroup; k++) printf("%-*s ", gw[k], gk[k]);
         for (int k = 0; k < nhp; k++) printf("%-10s ", hk[k]);
         printf("%3s  %-22s  %-9s  %s\n", "n", "reported (mean ± sd)", "selection", "NSE0");
     } else printf("{\"dir\": \"%s\", \"select\": \"%s\", \"cells\": [\n", dir, select);
@@ -340,7 +349,7 @@ int cmd_results(int argc, char **argv)
             }
             printf("]}%s\n", c + 1 < nc ? "," : "");
         } else {
-            for (int k = 0; k < ngroup; k++) printf("%-22.22s ", s0->g[k]);
+            for (int k = 0; k < ngroup; k++) printf("%-*.*s ", gw[k], gw[k], s0->g[k]);
             for (int k = 0; k < nhp; k++) printf("%-10.10s ", s0->h[k]);
             char ms[64];
             snprintf(ms, sizeof ms, "%.4g ± %.3g", ce->mean, ce->sd);
