@@ -10,7 +10,14 @@
  * effective GFLOP/s (counting 6 T B H^2 + 4 T B d H + 6 B H m flops per step:
  * forward, dW and dh of the recurrence, forward and dU of the input projection,
  * readout), and the GFLOP/s of plain cblas_sgemm calls on the same shapes
- * (the roofline of this machine for this work).
+ * (the roofline of this machine for this work).  The last column is the
+ * median process CPU time per step: on a machine shared with other jobs the
+ * wall clock includes time spent waiting for a core, CPU time does not, so
+ * single-threaded comparisons use it (run.sh says which it used).
+ *
+ * $DALE_BENCH_TAG, if set, is appended to the impl column (e.g. "-skx" for a
+ * run under another OPENBLAS_CORETYPE); $DALE_BENCH_MODELS limits the models
+ * (e.g. "rnn").
  *
  * usage: bench_step [threads] [H ...]
  */
@@ -29,12 +36,17 @@
 #define D 28
 #define M 10
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* CPU-time median of the last timed block set (time_model / time_sgemm). */
+static double last_cpu;
 
 static int cmpd(const void *a, const void *b)
 {
@@ -69,9 +81,9 @@ static double time_model(dale_model_type type, size_t H, int reps, int inner)
     for (int b = 0; b < B; b++) y[b] = (int32_t)dale_rng_below(&r, M);
     dale_update_policy p;
     dale_update_policy_default(type, 10.0, &p);
-    double t[64];
+    double t[64], ct[64];
     for (int rep = -1; rep < reps; rep++) { /* rep -1: warm-up */
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         for (int i = 0; i < inner; i++) {
             const float *out;
             dale_net_forward(net, x, T, B, 0, &out);
@@ -80,9 +92,11 @@ static double time_model(dale_model_type type, size_t H, int reps, int inner)
             dale_net_backward(net, dout);
             dale_update_apply(net, &p, 0.001, NULL, NULL);
         }
-        if (rep >= 0) t[rep] = (now() - t0) / inner;
+        if (rep >= 0) t[rep] = (now() - t0) / inner, ct[rep] = (cpu_now() - c0) / inner;
     }
     qsort(t, (size_t)reps, sizeof(double), cmpd);
+    qsort(ct, (size_t)reps, sizeof(double), cmpd);
+    last_cpu = ct[reps / 2];
     free(x);
     dale_net_free(net);
     return t[reps / 2];
@@ -95,9 +109,9 @@ static double time_sgemm(size_t H, int reps, int inner)
     float *U = calloc(H * D, sizeof(float)), *W = calloc(H * H, sizeof(float));
     float *G = calloc(H * H, sizeof(float)), *GU = calloc(H * D, sizeof(float));
     for (size_t k = 0; k < H * H; k++) W[k] = 0.001f;
-    double t[64];
+    double t[64], ct[64];
     for (int rep = -1; rep < reps; rep++) {
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         for (int i = 0; i < inner; i++) {
             dale_sgemm(0, 1, T * B, H, D, 1.0f, X, D, U, D, 0.0f, Hs + B * H, H);
             for (size_t s = 1; s < T; s++)
@@ -107,9 +121,11 @@ static double time_sgemm(size_t H, int reps, int inner)
             dale_sgemm(1, 0, H, H, T * B, 1.0f, Hs + B * H, H, Hs, H, 1.0f, G, H);
             dale_sgemm(1, 0, H, D, T * B, 1.0f, Hs + B * H, H, X, D, 1.0f, GU, D);
         }
-        if (rep >= 0) t[rep] = (now() - t0) / inner;
+        if (rep >= 0) t[rep] = (now() - t0) / inner, ct[rep] = (cpu_now() - c0) / inner;
     }
     qsort(t, (size_t)reps, sizeof(double), cmpd);
+    qsort(ct, (size_t)reps, sizeof(double), cmpd);
+    last_cpu = ct[reps / 2];
     free(X); free(Hs); free(U); free(W); free(G); free(GU);
     return t[reps / 2];
 }
@@ -124,17 +140,22 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc && nH < 8; i++) Hs[nH++] = (size_t)atol(argv[i]);
     }
     dale_set_blas_threads(threads);
-    printf("impl,model,H,threads,sec_per_step,steps_per_s,gflops\n");
+    const char *tag = getenv("DALE_BENCH_TAG"), *only = getenv("DALE_BENCH_MODELS");
+    if (!tag) tag = "";
+    printf("impl,model,H,threads,sec_per_step,steps_per_s,gflops,cpu_sec_per_step\n");
     for (int h = 0; h < nH; h++) {
         size_t H = Hs[h];
         int inner = H <= 100 ? 50 : H <= 300 ? 10 : 2, reps = 7;
         double fl = flops_per_step(H);
         double ts = time_sgemm(H, reps, inner);
-        printf("sgemm,roofline,%zu,%d,%.6g,%.2f,%.2f\n", H, threads, ts, 1 / ts, fl / ts * 1e-9);
+        printf("sgemm%s,roofline,%zu,%d,%.6g,%.2f,%.2f,%.6g\n", tag, H, threads, ts, 1 / ts,
+               fl / ts * 1e-9, last_cpu);
         for (int m = 0; m < DALE_MODEL_COUNT; m++) {
+            const char *name = dale_model_name((dale_model_type)m);
+            if (only && !strstr(only, name)) continue;
             double tm = time_model((dale_model_type)m, H, reps, inner);
-            printf("dale,%s,%zu,%d,%.6g,%.2f,%.2f\n", dale_model_name((dale_model_type)m), H, threads, tm,
-                   1 / tm, fl / tm * 1e-9);
+            printf("dale%s,%s,%zu,%d,%.6g,%.2f,%.2f,%.6g\n", tag, name, H, threads, tm, 1 / tm,
+                   fl / tm * 1e-9, last_cpu);
             fflush(stdout);
         }
     }

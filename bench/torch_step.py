@@ -9,7 +9,8 @@ cross-entropy at the last step, SGD with gradient clipping (max norm 10):
          a Python loop over time, per-tensor clipping, clamp after the step
   dann   W = W_EE - W_EI @ W_IE (and U, readout likewise) rebuilt every step,
          inhibitory gradient scaling, per-layer clipping, clamp after the step
-Prints CSV lines: impl,model,H,threads,sec_per_step,steps_per_s,gflops.
+Prints CSV lines: impl,model,H,threads,sec_per_step,steps_per_s,gflops,cpu_sec_per_step
+(median wall and median process CPU time per step over 7 timed repeats).
 usage: torch_step.py THREADS H [H ...]
 """
 import sys
@@ -122,16 +123,19 @@ def main():
         inner = 50 if H <= 100 else 10 if H <= 300 else 2
         for model in ("rnn", "colei", "dann"):
             step = make(model, H, gen)
-            times = []
+            times, cpu = [], []
             for rep in range(8):  # the first is warm-up
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 for _ in range(inner):
                     step()
                 if rep:
                     times.append((time.perf_counter() - t0) / inner)
+                    cpu.append((time.process_time() - c0) / inner)
             times.sort()
-            t = times[len(times) // 2]
-            print(f"torch,{model},{H},{threads},{t:.6g},{1 / t:.2f},{flops(H) / t * 1e-9:.2f}", flush=True)
+            cpu.sort()
+            t, c = times[len(times) // 2], cpu[len(cpu) // 2]
+            print(f"torch,{model},{H},{threads},{t:.6g},{1 / t:.2f},{flops(H) / t * 1e-9:.2f},{c:.6g}",
+                  flush=True)
 
 
 if __name__ == "__main__":
