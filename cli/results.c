@@ -132,6 +132,7 @@ static void results_usage(FILE *f)
           "  --vs K=V        the reference cell for --test (default: the first cell)\n"
           "  --corr X        Pearson, Spearman and linear regression of X (e.g. nse0)\n"
           "                  against the reported metric over the selected runs\n"
+          "  --where K=V,..  only runs whose config key (or label) K has value V\n"
           "  --csv | --json  machine-readable cells instead of the table\n"
           "  --rebuild       rebuild the store from the run directories first\n",
           f);
@@ -140,7 +141,7 @@ static void results_usage(FILE *f)
 int cmd_results(int argc, char **argv)
 {
     const char *dir = NULL, *select = NULL, *report = NULL, *at_s = NULL, *group = NULL, *hp = NULL, *test = NULL,
-               *vs = NULL, *corr = NULL;
+               *vs = NULL, *corr = NULL, *where = NULL;
     int csv = 0, json = 0, rebuild = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -154,6 +155,7 @@ int cmd_results(int argc, char **argv)
         else if (!strcmp(a, "--test") && has) test = argv[++i];
         else if (!strcmp(a, "--vs") && has) vs = argv[++i];
         else if (!strcmp(a, "--corr") && has) corr = argv[++i];
+        else if (!strcmp(a, "--where") && has) where = argv[++i];
         else if (!strcmp(a, "--csv")) csv = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--rebuild")) rebuild = 1;
@@ -183,7 +185,7 @@ int cmd_results(int argc, char **argv)
         if (cJSON_IsString(v_)) var = v_->valuestring;                  \
     }
     DEF(select, "select") DEF(report, "report") DEF(at_s, "at") DEF(group, "group") DEF(hp, "hp")
-    DEF(test, "test") DEF(vs, "vs") DEF(corr, "corr")
+    DEF(test, "test") DEF(vs, "vs") DEF(corr, "corr") DEF(where, "where")
 #undef DEF
     if (!select) select = "val_err";
     if (!group) group = "label";
@@ -222,6 +224,24 @@ int cmd_results(int argc, char **argv)
         rrow *x = &w[nw++];
         x->r = &rows[i];
         x->cfg = cJSON_Parse(rows[i].config);
+        /* --where K=V,K=V: keep runs whose every K has the value V */
+        int keep = 1;
+        char wk[MAXK][64];
+        int nwh = split_keys(where, wk);
+        for (int k = 0; k < nwh && keep; k++) {
+            char *eq = strchr(wk[k], '='), got[64];
+            if (!eq) continue;
+            *eq = '\0';
+            key_value(x, wk[k], got, sizeof got);
+            keep = cmp_val(got, eq + 1) == 0;
+        }
+        if (!keep) {
+            cJSON_Delete(x->cfg);
+            x->cfg = NULL;
+            nw--;
+            nbad++;
+            continue;
+        }
         for (int k = 0; k < ngroup; k++) key_value(x, gk[k], x->g[k], sizeof x->g[k]);
         for (int k = 0; k < nhp; k++) key_value(x, hk[k], x->h[k], sizeof x->h[k]);
     }
@@ -302,7 +322,7 @@ int cmd_results(int argc, char **argv)
     }
     const char *rep_name = nc ? (cells[0].report >= 0 ? metric_names[cells[0].report] : report) : "-";
     if (!json && !csv) {
-        printf("sweep %s: %zu runs (%zu not finished or failed: not in the table); select %s at %s; report %s\n",
+        printf("sweep %s: %zu runs (%zu not finished, failed or filtered out: not in the table); select %s at %s; report %s\n",
                dir, n, nbad, select, at < 0 ? "the last evaluation" : at_s, rep_name);
         if (any_test_sel)
             printf("note: no validation split in these runs: hyper-parameters were selected on the TEST metric "

@@ -82,6 +82,9 @@ cmp -s table1b.txt table2.txt && ok "--rebuild from the run directories gives th
     || fail "rebuild" "$(diff table1b.txt table2.txt | head -n 4)"
 dale results s --csv --group label,lr --hp seed
 [ "$RC" -eq 0 ] && [ "$(grep -c '^RNN,' "$T/out")" -eq 2 ] && ok "--csv --group label,lr" || fail "csv" "$(head -c 300 "$T/out")"
+dale results s --where model=rnn --test ""
+[ "$RC" -eq 0 ] && grep -q '^RNN ' "$T/out" && ! grep -q '^ColEI ' "$T/out" && ok "--where model=rnn keeps only RNN runs" \
+    || fail "--where" "$(head -c 300 "$T/out")"
 dale results s --json
 [ "$RC" -eq 0 ] && grep -q '"cells"' "$T/out" && ok "--json" || fail "json" "$(head -c 200 "$T/out")"
 expect_exit 2 "results: bad --select is a usage error" "--select" results s --select nope
