@@ -89,13 +89,15 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
                 scale(g + q->offset + r * q->cols + ne, ni, 1.0 / (double)q->cols);
         }
 
-    /* (2) clipping.  Group norms first (also gives the global norm). */
+    /* (2) clipping.  Tensor and group norms in one pass over the gradient
+     * (also gives the global norm); per-tensor clipping reuses tensor_ss. */
     double total = 0;
-    double layer_ss[nl > 0 ? nl : 1];
+    double layer_ss[nl > 0 ? nl : 1], tensor_ss[np > 0 ? np : 1];
     memset(layer_ss, 0, sizeof layer_ss);
     for (size_t i = 0; i < np; i++) {
         const dale_param *q = dale_net_param(net, i);
         double s = sumsq(g + q->offset, q->rows * q->cols);
+        tensor_ss[i] = s;
         layer_ss[q->layer] += s;
         total += s;
     }
@@ -107,7 +109,7 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
             for (size_t i = 0; i < np; i++) {
                 const dale_param *q = dale_net_param(net, i);
                 size_t cnt = q->rows * q->cols;
-                double nrm = sqrt(sumsq(g + q->offset, cnt));
+                double nrm = sqrt(tensor_ss[i]);
                 if (nrm > p->clip) {
                     scale(g + q->offset, cnt, p->clip / nrm);
                     st.clipped++;
