@@ -11,8 +11,8 @@
  * summation order, so the comparison is bit for bit; a double-precision
  * product checks the reference itself within a tolerance.  Guard values
  * around C check that nothing outside the (M, N) block is written.  The
- * elementwise passes (ReLU, mask, bias-gradient row sums) are compared
- * with scalar loops, NaN included.  Finally a whole network's forward and
+ * elementwise passes (ReLU, mask, bias-gradient row sums, column scaling)
+ * are compared with scalar loops, NaN included.  Finally a whole network's forward and
  * BPTT give identical bits on every path.
  */
 #include <math.h>
@@ -170,6 +170,22 @@ static void test_elementwise(void)
                 for (size_t j = 0; j < n; j++) want[j] += dyv[r * n + j];
             dalei_add_rows(db, dyv, R, n);
             CHECK(memcmp(db, want, n * sizeof(float)) == 0, "add_rows R %zu n %zu", R, n);
+            /* scale_cols: y = x diag(s), y += x diag(s), s = NULL */
+            float sg[23], y0[9 * 23], y1[9 * 23], w0[9 * 23], w1[9 * 23];
+            for (size_t j = 0; j < n; j++) sg[j] = j % 3 ? 1.0f : -1.0f;
+            for (size_t k = 0; k < R * n; k++) y1[k] = w1[k] = frand();
+            for (size_t r = 0; r < R; r++)
+                for (size_t j = 0; j < n; j++) {
+                    w0[r * n + j] = dyv[r * n + j] * sg[j];
+                    w1[r * n + j] = w1[r * n + j] + dyv[r * n + j] * sg[j];
+                }
+            dalei_scale_cols(y0, dyv, sg, R, n, 0);
+            dalei_scale_cols(y1, dyv, sg, R, n, 1);
+            CHECK(memcmp(y0, w0, R * n * sizeof(float)) == 0, "scale_cols R %zu n %zu", R, n);
+            CHECK(memcmp(y1, w1, R * n * sizeof(float)) == 0, "scale_cols acc R %zu n %zu", R, n);
+            for (size_t k = 0; k < R * n; k++) w1[k] = y1[k] + dyv[k];
+            dalei_scale_cols(y1, dyv, NULL, R, n, 1);
+            CHECK(memcmp(y1, w1, R * n * sizeof(float)) == 0, "scale_cols add R %zu n %zu", R, n);
         }
 }
 

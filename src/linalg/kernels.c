@@ -402,3 +402,21 @@ void dalei_add_rows(float *db, const float *dy, size_t R, size_t n)
         memcpy(db + j, &s, cnt * sizeof(float));
     }
 }
+
+/* y[i][j] = x[i][j] * s[j] (acc = 0) or y[i][j] += x[i][j] * s[j] (acc = 1)
+ * over an (R, C) row-major block: ColEI's effective matrix and its
+ * gradient chain (s = +-1, so the product is exact).  s = NULL means 1. */
+void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc)
+{
+    for (size_t i = 0; i < R; i++)
+        for (size_t j = 0; j < C; j += 4) {
+            size_t cnt = C - j < 4 ? C - j : 4;
+            v4f xv, sv, yv = {0};
+            V4_LOAD(xv, x + i * C + j, cnt);
+            if (s) V4_LOAD(sv, s + j, cnt);
+            else sv = (v4f){1, 1, 1, 1};
+            if (acc) V4_LOAD(yv, y + i * C + j, cnt);
+            yv = acc ? yv + xv * sv : xv * sv;
+            memcpy(y + i * C + j, &yv, cnt * sizeof(float));
+        }
+}

@@ -66,6 +66,9 @@ void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, c
 void dalei_relu(float *y, size_t n);
 void dalei_relu_mask(float *dy, const float *y, size_t n);
 void dalei_add_rows(float *db, const float *dy, size_t R, size_t n);
+/* y = x diag(s) (acc = 0) or y += x diag(s) (acc = 1), x and y (R, C); s (C)
+ * or NULL for all ones.  Same arithmetic as the scalar loops. */
+void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc);
 
 /* Instruction-set paths.  dalei_smm_path() is the one dalei_smm uses now:
  * the widest the CPU supports, unless forced.  dalei_smm_force(p) makes

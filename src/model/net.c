@@ -360,8 +360,7 @@ static void map_build(dale_net *net, dale_map *m)
         break; /* eff aliases theta */
     case MAP_COLSIGN:
         /* M[i][j] = P[i][j] * sign[j] */
-        for (size_t i = 0; i < R; i++)
-            for (size_t j = 0; j < C; j++) m->eff[i * C + j] = P[i * C + j] * m->sign[j];
+        dalei_scale_cols(m->eff, P, m->sign, R, C, 0);
         break;
     case MAP_DANN: {
         /* M = EE - EI (R, ni) * IE (ni, C) */
@@ -386,15 +385,14 @@ static void map_chain(dale_net *net, dale_map *m)
     case MAP_PLAIN:
         break; /* geff aliases grad */
     case MAP_COLSIGN:
-        for (size_t i = 0; i < R; i++)
-            for (size_t j = 0; j < C; j++) dP[i * C + j] += G[i * C + j] * m->sign[j];
+        dalei_scale_cols(dP, G, m->sign, R, C, 1);
         break;
     case MAP_DANN: {
         const float *IE = net->theta + net->params[m->p_ie].offset;
         const float *EI = net->theta + net->params[m->p_ei].offset;
         float *dIE = net->grad + net->params[m->p_ie].offset;
         float *dEI = net->grad + net->params[m->p_ei].offset;
-        for (size_t k = 0; k < R * C; k++) dP[k] += G[k];
+        dalei_scale_cols(dP, G, NULL, R, C, 1); /* dP += G */
         dale_sgemm(1, 0, m->ni, C, R, -1.0f, EI, m->ni, G, C, 1.0f, dIE, C);
         dale_sgemm(0, 1, R, m->ni, C, -1.0f, G, C, IE, C, 1.0f, dEI, m->ni);
         break;
