@@ -191,7 +191,8 @@ static void test_elementwise(void)
 
 /* Forward + BPTT of each model (2 cells, hidden 37: odd, crosses tile
  * edges; a dense layer of 11) on every path: the outputs and gradients
- * must be equal bits. */
+ * must be equal bits.  Then the BLAS route (kernels off: dale_sgemm and
+ * separate ReLU passes everywhere) must agree to float round-off. */
 static void test_net_paths(void)
 {
     const size_t T = 6, B = 5, d = 3, m = 4;
@@ -235,6 +236,14 @@ static void test_net_paths(void)
                       dalei_smm_path_name(path));
             }
         }
+        dalei_kernels_enable(0);
+        const float *outb;
+        CHECK_OK(dale_net_forward(net, x, T, B, 1, &outb));
+        dale_net_zero_grad(net);
+        CHECK_OK(dale_net_backward(net, dout));
+        dalei_kernels_enable(1);
+        check_close("BLAS route output", outb, out0, T * B * m, 1e-5, 1e-4);
+        check_close("BLAS route gradient", dale_net_grad(net), ref, n, 1e-5, 1e-4);
         free(ref);
         dale_net_free(net);
     }

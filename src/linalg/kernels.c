@@ -310,6 +310,27 @@ static void run_unpadded(int ta, size_t M, size_t N, size_t K, const float *A, s
     }
 }
 
+/* -1: not resolved yet (DALE_SMM=blas turns the kernels off). */
+static _Atomic int kernels_on = -1;
+
+int dalei_kernels_enabled(void)
+{
+    int on = atomic_load_explicit(&kernels_on, memory_order_relaxed);
+    if (on < 0) {
+        const char *e = getenv("DALE_SMM");
+        on = !(e && !strcmp(e, "blas"));
+        atomic_store_explicit(&kernels_on, on, memory_order_relaxed);
+    }
+    return on;
+}
+
+int dalei_kernels_enable(int on)
+{
+    int prev = dalei_kernels_enabled();
+    atomic_store_explicit(&kernels_on, on != 0, memory_order_relaxed);
+    return prev;
+}
+
 void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
                size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy)
 {

@@ -80,4 +80,11 @@ int dalei_smm_path(void);
 int dalei_smm_force(int path);
 const char *dalei_smm_path_name(int path);
 
+/* Whether the network uses these kernels at all (default 1).  0 sends
+ * every product of a step to dale_sgemm, as before the kernels existed:
+ * for tests (both routes must agree to round-off) and benchmarks.  Also
+ * DALE_SMM=blas in the environment.  Returns the previous setting. */
+int dalei_kernels_enabled(void);
+int dalei_kernels_enable(int on);
+
 #endif

@@ -63,6 +63,7 @@ struct dale_net {
     int have_forward;
     size_t fwd_T, fwd_B;
     int fwd_all;
+    int fwd_kern;              /* the forward used dale's kernels (linalg/kernels.h) */
     const float *fwd_x;
     /* ColEI: eigenvalues of each cell's W from the init's eigen-solve,
      * (ncells, 2, n) re then im; valid while have_init_eig */

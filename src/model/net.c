@@ -467,9 +467,9 @@ static void relu_mask(float *dy, const float *y, size_t n) { dalei_relu_mask(dy,
  * (K, 32)-float panels of P then stay within 512 KiB (L2), and its
  * advantage over the OpenBLAS kernels was measured up to here. */
 #define SMALL_GEMM 4096
-static int small_gemm(size_t M, size_t N, size_t K)
+static int small_gemm(int kern, size_t M, size_t N, size_t K)
 {
-    return M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM;
+    return kern && M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM;
 }
 
 /* Pack a cell's effective maps for the kernels: Wt = W^T and Wp = W (n, n)
@@ -506,16 +506,20 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                          "dale_net_forward: batch (T %zu, B %zu) exceeds the plan (T %zu, B %zu); "
                          "call dale_net_plan first", T, B, net->plan_T, net->plan_B);
     dalei_net_build_effective(net);
+    /* Route of this forward and its backward: dale's kernels, or dale_sgemm
+     * everywhere (DALE_SMM=blas; tests compare the two). */
+    const int kern = net->fwd_kern = dalei_kernels_enabled();
     const float *in = x;
     for (size_t l = 0; l < net->ncells; l++) {
         dale_layer *L = &net->layers[l];
         size_t n = L->out, d = L->in;
+        const int step_kern = kern && L->Wt; /* per-step kernel for this cell */
         const float *b = net->theta + net->params[L->p_b].offset;
         float *H = L->H; /* (T+1, B, n); row block t holds h_t */
         memset(H, 0, B * n * sizeof(float));
         /* Input projection of all steps at once: H[1..T] = X U^T + b. */
-        if (L->Wt) pack_cell(L);
-        if (L->Wt && small_gemm(T * B, n, d)) {
+        if (step_kern) pack_cell(L);
+        if (step_kern && small_gemm(kern, T * B, n, d)) {
             for (size_t r = 0; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
             dalei_gemm_acc(0, T * B, n, d, in, d, L->Ut, n, H + B * n, n);
         } else {
@@ -525,7 +529,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
             float *h = H + t * B * n;
             /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
             if (t == 1) relu_inplace(h, B * n);
-            else if (L->Wt)
+            else if (step_kern)
                 dalei_smm(B, n, n, H + (t - 1) * B * n, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU,
                           NULL, 0);
             else {
@@ -558,14 +562,14 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
 /* Backward of y = act(x M^T + b) over R rows.  dy (R, out) is the gradient
  * w.r.t. the layer output, already masked by the ReLU derivative if any.
  * Accumulates dM += dy^T x, db += colsum(dy); writes dx = dy M (if dx). */
-static void dense_backward(float *dx, float *dM, float *db, const float *dy, const float *x,
-                           const float *M, size_t R, size_t in, size_t out)
+static void dense_backward(int kern, float *dx, float *dM, float *db, const float *dy,
+                           const float *x, const float *M, size_t R, size_t in, size_t out)
 {
-    if (small_gemm(out, in, R)) dalei_gemm_acc(1, out, in, R, dy, out, x, in, dM, in);
+    if (small_gemm(kern, out, in, R)) dalei_gemm_acc(1, out, in, R, dy, out, x, in, dM, in);
     else dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
     dalei_add_rows(db, dy, R, out);
     if (!dx) return;
-    if (small_gemm(R, in, out)) {
+    if (small_gemm(kern, R, in, out)) {
         memset(dx, 0, R * in * sizeof(float));
         dalei_gemm_acc(0, R, in, out, dy, out, M, in, dx, in);
     } else {
@@ -579,6 +583,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         return DALE_FAIL(DALE_ERR_STATE, "dale_net_backward: no forward pass to differentiate");
     net->have_forward = 0;
     size_t T = net->fwd_T, B = net->fwd_B, R = net->fwd_all ? T * B : B;
+    const int kern = net->fwd_kern; /* the forward's route (packed maps) */
     for (size_t l = 0; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
         if (L->U.kind != MAP_PLAIN) memset(L->U.geff, 0, L->U.rows * L->U.cols * sizeof(float));
@@ -600,7 +605,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             xin = net->layers[l - 1].A;
         float *dx = l == net->ncells ? dtop : net->layers[l - 1].dA;
         float *db = net->grad + net->params[L->p_b].offset;
-        dense_backward(dx, L->U.geff, db, dy, xin, L->U.eff, R, L->in, L->out);
+        dense_backward(kern, dx, L->U.geff, db, dy, xin, L->U.eff, R, L->in, L->out);
         if (l > net->ncells) {
             /* mask by the ReLU derivative of the dense layer below: [a > 0] */
             const float *A = net->layers[l - 1].A;
@@ -615,7 +620,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         size_t n = L->out, d = L->in;
         const float *H = L->H;
         float *dH = L->dH; /* (T, B, n): block t-1 holds dL/dh_t, becomes dL/dz_t */
-        if (L->Wp) {
+        if (kern && L->Wp) {
             /* Fused: dz_{t-1} = [h_{t-1} > 0] (dh_{t-1} + dz_t W) in one call;
              * only the last step needs its own mask. */
             relu_mask(dH + (T - 1) * B * n, H + T * B * n, B * n);
@@ -634,13 +639,13 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */
-        if (small_gemm(n, n, T * B)) dalei_gemm_acc(1, n, n, T * B, dH, n, H, n, L->W.geff, n);
+        if (small_gemm(kern, n, n, T * B)) dalei_gemm_acc(1, n, n, T * B, dH, n, H, n, L->W.geff, n);
         else dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
         const float *xin = l == 0 ? net->fwd_x : net->layers[l - 1].H + B * d;
         float *dx = NULL;
         if (l > 0) dx = net->layers[l - 1].dH;
         float *db = net->grad + net->params[L->p_b].offset;
-        dense_backward(dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
+        dense_backward(kern, dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
     }
     for (size_t l = 0; l < net->nlayers; l++) {
         map_chain(net, &net->layers[l].U);
