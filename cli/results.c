@@ -367,6 +367,8 @@ int cmd_results(int argc, char **argv)
                 double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : row_metric(&w[ce->sel[q]], report, -1);
                 printf("%s%.9g", q ? ", " : "", isfinite(v) ? v : -1);
             }
+            printf("], \"seeds\": [");
+            for (size_t q = 0; q < ce->ns; q++) printf("%s%.0f", q ? ", " : "", row_metric(&w[ce->sel[q]], "seed", -1));
             printf("]}%s\n", c + 1 < nc ? "," : "");
         } else {
             for (int k = 0; k < ngroup; k++) printf("%-*.*s ", gw[k], gw[k], s0->g[k]);
