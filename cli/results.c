@@ -408,7 +408,10 @@ int cmd_results(int argc, char **argv)
             double v = w[cells[ref].sel[q]].r->m[cells[ref].report];
             if (isfinite(v)) xr[nr++] = v;
         }
-        printf("%stests of %s, each cell vs '%s':\n", csv ? "# " : "", rep_name, w[cells[ref].sel[0]].g[0]);
+        char rlab[200] = "";
+        for (int k = 0; k < ngroup; k++)
+            snprintf(rlab + strlen(rlab), sizeof rlab - strlen(rlab), "%s%s", k ? "," : "", w[cells[ref].sel[0]].g[k]);
+        printf("%stests of %s, each cell vs '%s':\n", csv ? "# " : "", rep_name, rlab);
         for (size_t c = 0; c < nc; c++) {
             if (c == ref) continue;
             size_t m = 0;
