@@ -110,7 +110,7 @@ if has kernels; then
   (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
    OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX DALE_BENCH_MODELS=rnn DALE_BENCH_TAG=":SkylakeX/auto" \
      "$out/bench_step" 1 $H | tail -n +2 >> "$kc")
-  for p in avx2 portable; do
+  for p in avx2 portable blas; do
     OPENBLAS_NUM_THREADS=1 DALE_SMM=$p DALE_BENCH_MODELS=rnn DALE_BENCH_TAG=":${OPENBLAS_CORETYPE:-auto}/$p" \
       "$out/bench_step" 1 $H | grep '^dale' >> "$kc"
   done
@@ -119,7 +119,8 @@ if has kernels; then
     echo "## BLAS kernel set and dale's per-step kernel (rnn, 1 thread, CPU time)"
     echo
     echo "OPENBLAS_CORETYPE picks OpenBLAS's kernels (Haswell: AVX2; SkylakeX: AVX-512);"
-    echo "DALE_SMM forces dale's per-step kernel path (auto: widest the CPU has).  $(load) after."
+    echo "DALE_SMM forces the path of dale's kernels (auto: widest the CPU has; blas: no kernels,"
+    echo "every product through OpenBLAS as before).  $(load) after."
     echo
     echo "| H | what (coretype / dale path) | cpu steps/s | GFLOP/s |"
     echo "|---|---|---|---|"
