@@ -7,7 +7,7 @@
  * wrong JSON types.  Each is fed to the parser of its directory exactly as
  * the harness does (npy: dale_npy_parse on the bytes; npz: open + read
  * every member; idx: dale_idx_read; config: load + resolve; params: load
- * into a small DANN net), and must be refused with an error message that
+ * into a small DANN net; image: dale_image_load), and must be refused with an error message that
  * names the file, without leaking a library allocation.  A crash is a
  * failed test by itself.  Runs from the repository root (make test). */
 #include <dirent.h>
@@ -17,6 +17,7 @@
 #include "dale/config.h"
 #include "dale/eval.h"
 #include "dale/idx.h"
+#include "dale/image.h"
 #include "dale/model.h"
 #include "dale/npy.h"
 #include "internal.h"
@@ -95,11 +96,20 @@ static dale_status run_params(const char *path)
     return st;
 }
 
+static dale_status run_image(const char *path)
+{
+    dale_image im;
+    dale_status st = dale_image_load(path, 4, &im);
+    dale_image_free(&im);
+    return st;
+}
+
 static const struct {
     const char *dir;
     dale_status (*run)(const char *path);
 } targets[] = {
     {"npy", run_npy}, {"npz", run_npz}, {"idx", run_idx}, {"config", run_config}, {"params", run_params},
+    {"image", run_image},
 };
 
 int main(void)

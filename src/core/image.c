@@ -133,6 +133,47 @@ cleanup:
     return st;
 }
 
+/* Huffman tables of a JPEG, checked before stb sees them.  The stb_image of
+ * Debian 12 builds its lookup arrays (257 entries) from the 16 code-length
+ * counts of each DHT segment without checking that they sum to at most 256,
+ * so a hostile file writes past them (found by fuzz/fuzz_image.c).  A valid
+ * table holds at most 256 symbols; anything else is refused here.  Only the
+ * marker structure is walked (SOI, length-prefixed segments, and past each
+ * SOS the entropy-coded bytes up to the next marker, since progressive files
+ * define tables between scans); decoding stays with stb.  Returns 0 when the
+ * tables are sane or the data is not a JPEG. */
+static int jpeg_tables_bad(const uint8_t *b, size_t n)
+{
+    if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return 0;
+    size_t i = 2;
+    while (i + 4 <= n) {
+        if (b[i] != 0xFF) return 0; /* not a marker: leave the verdict to stb */
+        uint8_t m = b[i + 1];
+        if (m == 0xFF) { i++; continue; } /* fill byte */
+        if (m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { i += 2; continue; }
+        if (m == 0xD9) return 0; /* end of image */
+        size_t seg = ((size_t)b[i + 2] << 8) | b[i + 3];
+        if (seg < 2 || i + 2 + seg > n) return 0;
+        if (m == 0xDA) { /* SOS: skip its header, then the coded data */
+            i += 2 + seg;
+            while (i + 1 < n && !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7))) i++;
+            continue;
+        }
+        if (m == 0xC4) { /* DHT: one or more tables of 1 + 16 + sum(counts) bytes */
+            size_t p = i + 4, end = i + 2 + seg;
+            while (p < end) {
+                if (p + 17 > end) return 1;
+                size_t total = 0;
+                for (int k = 0; k < 16; k++) total += b[p + 1 + k];
+                if (total > 256 || p + 17 + total > end) return 1;
+                p += 17 + total;
+            }
+        }
+        i += 2 + seg;
+    }
+    return 0;
+}
+
 dale_status dale_image_load(const char *path, int channels, dale_image *out)
 {
     if (!out) return DALE_FAIL(DALE_ERR_ARG, "dale_image_load: out is NULL");
@@ -147,6 +188,10 @@ dale_status dale_image_load(const char *path, int channels, dale_image *out)
     if (len == 0 || len > (size_t)0x7fffffff) {
         dalei_free(buf);
         return DALE_FAIL(DALE_ERR_FORMAT, "%s: not an image (%zu bytes)", path, len);
+    }
+    if (jpeg_tables_bad(buf, len)) {
+        dalei_free(buf);
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: corrupt JPEG (a Huffman table holds more than 256 codes)", path);
     }
     int w = 0, h = 0, comp = 0;
     uint8_t *px = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, channels);
