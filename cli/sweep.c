@@ -187,7 +187,7 @@ static int run_pending(dale_sweep *sw, size_t *pend, size_t np, const sweep_opts
     double est_left = 0, est_done = 0, real_done = 0, t_start = mono();
     for (size_t k = 0; k < np; k++) est_left += dale_run_seconds(&sw->runs[pend[k]].cfg);
     size_t next = 0, done = 0, nfail = 0, nok = 0, ndiv = 0, nlocked = 0;
-    int active = 0;
+    int active = 0, stopping = 0;
     while (next < np || active > 0) {
         while (!stop_signal && next < np && active < jobs) {
             dale_sweep_run *r = &sw->runs[pend[next++]];
@@ -217,18 +217,19 @@ static int run_pending(dale_sweep *sw, size_t *pend, size_t np, const sweep_opts
             active++;
         }
         if (active == 0) break;
+        /* A stop request is acted on here, whether it interrupted waitpid
+         * (EINTR below) or arrived while a finished run was being stored. */
+        if (stop_signal && !stopping) {
+            stopping = 1;
+            fprintf(stderr, "\ndale sweep: %s: stopping %d running run(s); a re-run resumes them\n",
+                    stop_signal == SIGINT ? "interrupted" : "terminated", active);
+            for (int i = 0; i < jobs; i++)
+                if (slots[i].pid) kill(slots[i].pid, SIGTERM);
+            next = np; /* start nothing more */
+        }
         int status;
         pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR && stop_signal) {
-                fprintf(stderr, "\ndale sweep: %s: stopping %d running run(s); a re-run resumes them\n",
-                        stop_signal == SIGINT ? "interrupted" : "terminated", active);
-                for (int i = 0; i < jobs; i++)
-                    if (slots[i].pid) kill(slots[i].pid, SIGTERM);
-                next = np; /* start nothing more */
-            }
-            continue;
-        }
+        if (pid < 0) continue; /* EINTR: back to the stop check */
         int i = 0;
         while (i < jobs && slots[i].pid != pid) i++;
         if (i == jobs) continue;
@@ -273,7 +274,12 @@ static int run_pending(dale_sweep *sw, size_t *pend, size_t np, const sweep_opts
                     fin ? rs : "failed", wall, el, eta, fin ? "" : "  ", fin ? "" : reason);
     }
     free(slots);
-    if (stop_signal) return 130;
+    if (stop_signal) {
+        if (!stopping) /* the signal came after the last run had finished */
+            fprintf(stderr, "\ndale sweep: %s after the last run; nothing left to resume\n",
+                    stop_signal == SIGINT ? "interrupted" : "terminated");
+        return 130;
+    }
     fprintf(stderr, "dale sweep: %zu ran: %zu ok, %zu diverged, %zu failed%s\n", done, nok, ndiv, nfail,
             nlocked ? " (some skipped: run by another process)" : "");
     return nfail ? 1 : 0;
