@@ -227,9 +227,16 @@ static int run_pending(dale_sweep *sw, size_t *pend, size_t np, const sweep_opts
                 if (slots[i].pid) kill(slots[i].pid, SIGTERM);
             next = np; /* start nothing more */
         }
+        /* Poll (20 ms): a signal landing between the stop check above and
+         * a blocking waitpid would otherwise wait for a run to end. */
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) continue; /* EINTR: back to the stop check */
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0 || (pid < 0 && errno == EINTR)) {
+            struct timespec nap = {0, 20000000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
+        if (pid < 0) break; /* ECHILD: nothing left to wait for */
         int i = 0;
         while (i < jobs && slots[i].pid != pid) i++;
         if (i == jobs) continue;
