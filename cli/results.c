@@ -38,6 +38,7 @@ typedef struct cell {
     int used_test;    /* selection fell back to the test metric */
     int report;       /* metric index reported */
     double mean, sd, nse;
+    size_t ndiv;      /* selected runs that diverged */
 } cell;
 
 static int split_keys(const char *s, char keys[MAXK][64])
@@ -221,6 +222,12 @@ int cmd_results(int argc, char **argv)
     size_t nw = 0, nbad = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(rows[i].status, "ok") && strcmp(rows[i].status, "diverged")) { nbad++; continue; }
+        /* A diverged run has no metrics at or after its divergence: its
+         * last logged row predates it, so it must not stand for the run.
+         * Its metrics are NaN (+inf in selection; not in mean ± sd; counted
+         * in the "div" column). */
+        if (!strcmp(rows[i].status, "diverged"))
+            for (int m = 0; m < 6; m++) rows[i].m[m] = (double)NAN;
         rrow *x = &w[nw++];
         x->r = &rows[i];
         x->cfg = cJSON_Parse(rows[i].config);
@@ -316,6 +323,7 @@ int cmd_results(int argc, char **argv)
         for (size_t q = 0; q < ce->ns; q++)
             vals[q] = report && ce->report < 0 ? row_metric(&w[ce->sel[q]], report, -1) : w[ce->sel[q]].r->m[ce->report];
         mean_sd(vals, ce->ns, &ce->mean, &ce->sd);
+        for (size_t q = 0; q < ce->ns; q++) ce->ndiv += !strcmp(w[ce->sel[q]].r->status, "diverged");
         double sd_unused;
         for (size_t q = 0; q < ce->ns; q++) vals[q] = w[ce->sel[q]].r->nse0;
         mean_sd(vals, ce->ns, &ce->nse, &sd_unused);
@@ -340,11 +348,11 @@ int cmd_results(int argc, char **argv)
     if (csv) {
         for (int k = 0; k < ngroup; k++) printf("%s,", gk[k]);
         for (int k = 0; k < nhp; k++) printf("%s,", hk[k]);
-        printf("n,selected_on,select_mean,metric,mean,sd,nse0_mean\n");
+        printf("n,diverged,selected_on,select_mean,metric,mean,sd,nse0_mean\n");
     } else if (!json) {
         for (int k = 0; k < ngroup; k++) printf("%-*s ", gw[k], gk[k]);
         for (int k = 0; k < nhp; k++) printf("%-10s ", hk[k]);
-        printf("%3s  %-22s  %-9s  %s\n", "n", "reported (mean ± sd)", "selection", "NSE0");
+        printf("%3s  %-22s  %-9s  %-6s  %s\n", "n", "reported (mean ± sd)", "selection", "NSE0", "diverged");
     } else printf("{\"dir\": \"%s\", \"select\": \"%s\", \"cells\": [\n", dir, select);
     for (size_t c = 0; c < nc; c++) {
         cell *ce = &cells[c];
@@ -353,19 +361,25 @@ int cmd_results(int argc, char **argv)
         if (csv) {
             for (int k = 0; k < ngroup; k++) printf("%s,", s0->g[k]);
             for (int k = 0; k < nhp; k++) printf("%s,", s0->h[k]);
-            printf("%zu,%s,%.9g,%s,%.9g,%.9g,%.9g\n", ce->ns, ce->used_test ? "test" : select, ce->sel_mean, mn,
+            printf("%zu,%zu,%s,%.9g,%s,%.9g,%.9g,%.9g\n", ce->ns - ce->ndiv, ce->ndiv, ce->used_test ? "test" : select, ce->sel_mean, mn,
                    ce->mean, ce->sd, ce->nse);
         } else if (json) {
             printf("  {");
             for (int k = 0; k < ngroup; k++) printf("\"%s\": \"%s\", ", gk[k], s0->g[k]);
             for (int k = 0; k < nhp; k++) printf("\"%s\": \"%s\", ", hk[k], s0->h[k]);
-            printf("\"n\": %zu, \"selected_on\": \"%s\", \"metric\": \"%s\", \"mean\": %.9g, \"sd\": %.9g, "
-                   "\"nse0\": %.9g, \"values\": [",
-                   ce->ns, ce->used_test ? "test" : select, mn, isfinite(ce->mean) ? ce->mean : -1,
-                   isfinite(ce->sd) ? ce->sd : -1, isfinite(ce->nse) ? ce->nse : -1);
+            char jm[3][32];
+            const double jv[3] = {ce->mean, ce->sd, ce->nse};
+            for (int k = 0; k < 3; k++) {
+                if (isfinite(jv[k])) snprintf(jm[k], sizeof jm[k], "%.9g", jv[k]);
+                else snprintf(jm[k], sizeof jm[k], "null");
+            }
+            printf("\"n\": %zu, \"diverged\": %zu, \"selected_on\": \"%s\", \"metric\": \"%s\", \"mean\": %s, \"sd\": %s, "
+                   "\"nse0\": %s, \"values\": [",
+                   ce->ns - ce->ndiv, ce->ndiv, ce->used_test ? "test" : select, mn, jm[0], jm[1], jm[2]);
             for (size_t q = 0; q < ce->ns; q++) {
                 double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : row_metric(&w[ce->sel[q]], report, -1);
-                printf("%s%.9g", q ? ", " : "", isfinite(v) ? v : -1);
+                if (isfinite(v)) printf("%s%.9g", q ? ", " : "", v);
+                else printf("%snull", q ? ", " : "");
             }
             printf("], \"seeds\": [");
             for (size_t q = 0; q < ce->ns; q++) printf("%s%.0f", q ? ", " : "", row_metric(&w[ce->sel[q]], "seed", -1));
@@ -375,7 +389,8 @@ int cmd_results(int argc, char **argv)
             for (int k = 0; k < nhp; k++) printf("%-10.10s ", s0->h[k]);
             char ms[64];
             snprintf(ms, sizeof ms, "%.4g ± %.3g", ce->mean, ce->sd);
-            printf("%3zu  %-22s  %-9s  %.4f\n", ce->ns, ms, ce->used_test ? "on test" : "", ce->nse);
+            printf("%3zu  %-22s  %-9s  %.4f  %zu\n", ce->ns - ce->ndiv, ms, ce->used_test ? "on test" : "", ce->nse,
+                   ce->ndiv);
         }
     }
     if (json) printf("]}\n");

@@ -107,6 +107,18 @@ if [ "$cnt" != skip ]; then
         && ok "failed runs carry the exit status and message" || fail "failed reason" "$(sqlite3 b/results.sqlite 'select reason from runs')"
 fi
 
+# --- a diverged run: recorded, not a failure, no metrics in the table -------------------
+cat >div.json <<'J'
+{"name": "div", "base": {"task": "adding", "adding_n": 300, "adding_test": 100, "max_updates": 20, "eval_every": 5},
+ "runs": [{"label": "A", "lr": 0.1}, {"label": "A", "lr": 1e8}], "axes": {"seed": [0, 1]},
+ "analysis": {"select": "test_loss"}}
+J
+dale sweep div.json --out dv --jobs 2
+[ "$RC" -eq 0 ] && ok "diverged runs do not fail the sweep" || fail "diverged exit" "rc $RC $(err1)"
+dale results dv --group lr --hp lr
+grep -E '^1e\+08 ' "$T/out" | grep -q ' 0  .*nan.* 2$' && ok "a diverged cell shows n 0, no mean, 2 diverged" \
+    || fail "diverged cell" "$(cat "$T/out")"
+
 # --- SIGKILL of the runner: nothing finished is lost or repeated -----------------
 cat >long.json <<'J'
 {"name": "long", "base": {"task": "adding", "adding_n": 2000, "adding_test": 200, "max_updates": 1500, "eval_every": 100},
