@@ -3,6 +3,9 @@
 # print each one's verdict, then "N passed, N failed" and exit non-zero if
 # any failed.  Shell tests (tests/test_*.sh) get the build dir as $1.
 set -u
+# dale's thread policy (one BLAS thread per process) also for the tests: an
+# OpenBLAS pool spinning against other processes slows eigen-solves tenfold
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 build=$1; shift
 pass=0; fail=0; failed=()
 for t in "$@"; do
