@@ -55,4 +55,21 @@ DALE_API long dalei_alloc_live(void);
 /* Write `len` bytes to path atomically: "<path>.tmp.<pid>", fsync, rename.
  * A crash leaves either the old file or the new one, never a torn one. */
 dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len);
+/* Run argv[0] (PATH search, no shell) with stdin /dev/null, stdout to
+ * out_path (truncated) or, when NULL, to the log, and stderr appended to
+ * log_path.  Returns the exit status, 127 if it cannot start, 128+N when
+ * killed by signal N. */
+int dalei_run_program(char *const argv[], const char *out_path, const char *log_path);
+/* The last non-empty line of a text file (for error messages), "" if none. */
+void dalei_last_line(const char *path, char *out, size_t cap);
+
+/* A growable list of owned strings (file walkers). */
+typedef struct dalei_strlist {
+    char **s;
+    size_t n, cap;
+} dalei_strlist;
+void dalei_strlist_free(dalei_strlist *l);            /* frees every string; zeroes l */
+dale_status dalei_strlist_add(dalei_strlist *l, const char *s); /* copies s */
+void dalei_strlist_sort(dalei_strlist *l);            /* strcmp order */
+
 #endif

