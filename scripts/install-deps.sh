@@ -9,7 +9,9 @@ set -euo pipefail
 
 [ "${DALE_SKIP_DEPS:-0}" = 1 ] && exit 0
 
-# build and run: BLAS/LAPACK, zip/zlib, JSON, SQLite, plots, MPI, Slurm
+# build and run: BLAS/LAPACK, zip/zlib, JSON, images (stb), SQLite, plots, MPI,
+# Slurm; curl + CA certificates for `dale data get` downloads, procps (ps) for
+# the sweep tests
 PKGS=(
   build-essential pkg-config
   libopenblas-dev liblapacke-dev
@@ -20,6 +22,7 @@ PKGS=(
   gnuplot-nox
   openmpi-bin libopenmpi-dev
   slurm-wlm
+  curl ca-certificates procps
 )
 
 missing=()
