@@ -15,7 +15,8 @@ static void train_usage(FILE *f)
     dale_config_print_help(f);
     fputs("\n  --config FILE        read options from a JSON object first (flags override it)\n"
           "  --resume             continue the run in --out from its checkpoint.npz (the\n"
-          "                       run's own config.json is used; other flags are refused)\n"
+          "                       run's own config.json is used; only --epochs and\n"
+          "                       --max-updates may be given, to change the budget)\n"
           "  --quiet              no progress output\n",
           f);
 }
@@ -45,6 +46,9 @@ int cmd_train(int argc, char **argv)
         }
     }
     int flags = 0, have_config = 0;
+    /* With --resume, only the budget may change: kept here, applied to the
+     * run's own config.json below. */
+    const char *budget_key[2] = {NULL, NULL}, *budget_val[2] = {NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) { i++; have_config = 1; continue; }
@@ -76,7 +80,13 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "dale train: %s\n", dale_last_error());
             return 2;
         }
-        if (strcmp(name, "out")) flags++;
+        if (!strcmp(name, "epochs") || !strcmp(name, "max_updates") || !strcmp(name, "max-updates")) {
+            int k = !strcmp(name, "epochs") ? 0 : 1;
+            budget_key[k] = k ? "max_updates" : "epochs";
+            budget_val[k] = val;
+        } else if (strcmp(name, "out")) {
+            flags++;
+        }
     }
     if (resume) {
         /* The run's own resolved config defines it; only --out may be given. */
@@ -85,7 +95,8 @@ int cmd_train(int argc, char **argv)
             return 2;
         }
         if (flags || have_config) {
-            fprintf(stderr, "dale train: --resume takes only --out (the run's config.json defines the run)\n");
+            fprintf(stderr, "dale train: --resume takes only --out and a new budget (--epochs, --max-updates): "
+                            "the run's config.json defines the run\n");
             return 2;
         }
         char out[sizeof c.out], path[sizeof c.out + 16];
@@ -98,6 +109,13 @@ int cmd_train(int argc, char **argv)
             return 1;
         }
         snprintf(c.out, sizeof c.out, "%s", out);
+        /* A longer (or shorter) budget continues the same trajectory: the
+         * checkpoint holds everything the loop carries. */
+        for (int k = 0; k < 2; k++)
+            if (budget_key[k] && dale_config_set(&c, budget_key[k], budget_val[k])) {
+                fprintf(stderr, "dale train: %s\n", dale_last_error());
+                return 2;
+            }
     }
     if (dale_config_resolve(&c) || dale_config_check_memory(&c)) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());

@@ -41,8 +41,8 @@ resume_case() {
         fail "$name --max-updates $k stops at $k" "result.json updates $(json_get "$b/result.json" updates)"
         return
     fi
-    lift_max_updates "$b"
-    dale train --quiet --resume --out "$b"
+    # the budget is the one option --resume may change (--max-updates -1: none)
+    dale train --quiet --resume --max-updates -1 --out "$b"
     if [ "$RC" -ne 0 ]; then fail "$name resume from $k" "exit $RC: $(err1)"; return; fi
     json_expect "$name resume from $k: result.json updates $TOTAL" "$b/result.json" updates $TOTAL
     expect_npz_same "$name resume from $k: final.npz equals the uninterrupted run's" "$a/final.npz" "$b/final.npz"
@@ -173,7 +173,7 @@ damage "a checkpoint of another model" model \
 
 # -------------------------------------------------- misuse of --resume
 expect_exit 2 "--resume with another flag -> exit 2" "--resume" train --quiet --resume --out "$T/dmg" --seed 1
-expect_exit 2 "--resume with --epochs -> exit 2" "--resume" train --quiet --resume --epochs 5 --out "$T/dmg"
+expect_exit 2 "--resume with --lr -> exit 2" "--resume" train --quiet --resume --lr 0.5 --out "$T/dmg"
 expect_exit 2 "--resume with --config -> exit 2" "--resume" train --quiet --resume --config "$T/dmg/config.json" --out "$T/dmg"
 expect_exit 2 "--resume without --out -> exit 2" "--out" train --quiet --resume
 mkdir "$T/emptydir"
@@ -181,5 +181,17 @@ expect_exit 1 "--resume on a directory without config.json -> exit 1" "config.js
 expect_exit 1 "--resume on a missing directory -> exit 1" "config.json" train --quiet --resume --out "$T/nodir"
 if [ -e "$T/nodir" ]; then fail "--resume on a missing directory creates nothing" "$T/nodir exists"
 else ok "--resume on a missing directory creates nothing"; fi
+
+# A finished run continued for longer: --resume --epochs N equals a run made
+# with N epochs from the start (same trajectory, the budget only moves the end).
+dale train "${BASE[@]}" --model dann --epochs 5 --out "$T/long5"
+dale train "${BASE[@]}" --model dann --out "$T/ext5"
+dale train --quiet --resume --epochs 5 --out "$T/ext5"
+if [ "$RC" -eq 0 ]; then
+    json_expect "--resume --epochs 5 extends a finished run: epochs_done" "$T/ext5/result.json" epochs_done 5
+    expect_npz_same "--resume --epochs 5: final.npz equals a 5-epoch run's" "$T/long5/final.npz" "$T/ext5/final.npz"
+else
+    fail "--resume --epochs 5" "exit $RC: $(err1)"
+fi
 
 lib_finish
