@@ -33,14 +33,21 @@ static int check_pass_count, check_fail_count;
         CHECK(check_st_ == 0, "%s -> %d: %s", #expr, check_st_, dale_last_error()); \
     } while (0)
 
-static inline int check_close_d(const char *label, const double *got, const double *want,
-                                size_t n, double atol, double rtol)
+/* Shared body of check_close / check_close_d: element i of got/want is read
+ * as float or double according to `dbl`. */
+static inline double check_elem_(const void *a, size_t i, int dbl)
+{
+    return dbl ? ((const double *)a)[i] : (double)((const float *)a)[i];
+}
+
+static inline int check_close_any_(const char *label, const void *got, const void *want, size_t n,
+                                   double atol, double rtol, int dbl)
 {
     double worst = 0, worst_excess = -(double)INFINITY;
     size_t wi = 0, bad = 0;
     for (size_t i = 0; i < n; i++) {
-        double err = fabs(got[i] - want[i]);
-        double lim = atol + rtol * fabs(want[i]);
+        double g = check_elem_(got, i, dbl), w = check_elem_(want, i, dbl);
+        double err = fabs(g - w), lim = atol + rtol * fabs(w);
         if (!(err <= lim)) bad++;
         double excess = isnan(err) ? (double)INFINITY : err - lim;
         if (excess > worst_excess) { worst_excess = excess; worst = err; wi = i; }
@@ -51,34 +58,22 @@ static inline int check_close_d(const char *label, const double *got, const doub
     }
     check_fail_count++;
     printf("FAIL %s: %zu/%zu elements off (atol %g, rtol %g); worst [%zu] got %.9g want %.9g err %.3g\n",
-           label, bad, n, atol, rtol, wi, got[wi], want[wi], worst);
+           label, bad, n, atol, rtol, wi, check_elem_(got, wi, dbl), check_elem_(want, wi, dbl), worst);
     for (size_t i = 0; i < n && i < 4; i++)
-        printf("     [%zu] got %.9g want %.9g\n", i, got[i], want[i]);
+        printf("     [%zu] got %.9g want %.9g\n", i, check_elem_(got, i, dbl), check_elem_(want, i, dbl));
     return 0;
 }
 
-static inline int check_close(const char *label, const float *got, const float *want,
-                              size_t n, double atol, double rtol)
+static inline int check_close_d(const char *label, const double *got, const double *want, size_t n,
+                                double atol, double rtol)
 {
-    double worst = 0, worst_excess = -(double)INFINITY;
-    size_t wi = 0, bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - (double)want[i]);
-        double lim = atol + rtol * fabs((double)want[i]);
-        if (!(err <= lim)) bad++;
-        double excess = isnan(err) ? (double)INFINITY : err - lim;
-        if (excess > worst_excess) { worst_excess = excess; worst = err; wi = i; }
-    }
-    if (bad == 0) {
-        check_pass_count++;
-        return 1;
-    }
-    check_fail_count++;
-    printf("FAIL %s: %zu/%zu elements off (atol %g, rtol %g); worst [%zu] got %.9g want %.9g err %.3g\n",
-           label, bad, n, atol, rtol, wi, (double)got[wi], (double)want[wi], worst);
-    for (size_t i = 0; i < n && i < 4; i++)
-        printf("     [%zu] got %.9g want %.9g\n", i, (double)got[i], (double)want[i]);
-    return 0;
+    return check_close_any_(label, got, want, n, atol, rtol, 1);
+}
+
+static inline int check_close(const char *label, const float *got, const float *want, size_t n,
+                              double atol, double rtol)
+{
+    return check_close_any_(label, got, want, n, atol, rtol, 0);
 }
 
 static inline int check_done(const char *name)
