@@ -219,6 +219,7 @@ typedef struct gc_case {
     size_t ni_in, ni_rec, ni_out; /* DANN, 0 = auto */
     dale_loss_kind loss;
     size_t T, B;
+    size_t x_steps; /* input steps drawn; later ones are 0 (objrec-like); 0 = all */
 } gc_case;
 
 static void case_label(const gc_case *c, char *buf, size_t cap)
@@ -350,6 +351,7 @@ typedef struct batch {
     float *x, *yt;          /* x (T, B, d); MSE targets (R, m) */
     double *xd, *ytd;
     int32_t *labels;        /* CE labels (R) */
+    size_t x_steps;         /* steps >= x_steps get zero input (0: none) */
 } batch;
 
 static int batch_alloc(batch *b, size_t T, size_t B, size_t d, size_t m, dale_loss_kind loss)
@@ -359,6 +361,7 @@ static int batch_alloc(batch *b, size_t T, size_t B, size_t d, size_t m, dale_lo
     b->d = d;
     b->m = m;
     b->loss = loss;
+    b->x_steps = 0;
     b->R = loss == DALE_LOSS_CE_EVERY ? T * B : B;
     b->x = malloc(T * B * d * sizeof *b->x);
     b->xd = malloc(T * B * d * sizeof *b->xd);
@@ -379,8 +382,9 @@ static void batch_free(batch *b)
 
 static void batch_draw(batch *b, dale_rng *r)
 {
+    size_t nz = b->x_steps ? b->x_steps * b->B * b->d : b->T * b->B * b->d;
     for (size_t k = 0; k < b->T * b->B * b->d; k++) {
-        b->x[k] = (float)dale_rng_normal(r, 0.0, 1.0);
+        b->x[k] = k < nz ? (float)dale_rng_normal(r, 0.0, 1.0) : 0.0f;
         b->xd[k] = (double)b->x[k];
     }
     for (size_t k = 0; k < b->R * b->m; k++) {
@@ -468,6 +472,7 @@ static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
     double *th = malloc(P * sizeof *th), *gfd = malloc(P * sizeof *gfd), *yn = NULL;
     float *out = NULL, *dout = NULL, *glib = malloc(P * sizeof *glib);
     int ok = batch_alloc(&b, c->T, c->B, c->d, c->m, c->loss) && th && gfd && glib;
+    b.x_steps = c->x_steps;
     if (ok) {
         yn = malloc(b.R * c->m * sizeof *yn);
         out = malloc(b.R * c->m * sizeof *out);
@@ -648,6 +653,16 @@ static void test_variants(void)
         run_case(&c, seed++, 1);
         n++;
     }
+    /* Input at the first steps only, zero after (the objrec layout, where the
+     * forward and backward skip the zero steps of the input product). */
+    for (size_t ti = 0; ti < 3; ti++)
+        for (size_t xs = 1; xs <= 2; xs++) {
+            c = tiny_case(all_types[ti], 2, xs == 1 ? DALE_LOSS_CE_LAST : DALE_LOSS_CE_EVERY);
+            c.T = 5;
+            c.x_steps = xs;
+            run_case(&c, seed++, (int)xs - 1);
+            n++;
+        }
     print_group("variants", n, f0);
 }
 

@@ -65,6 +65,7 @@ struct dale_net {
     int fwd_all;
     int fwd_kern;              /* the forward used dale's kernels (linalg/kernels.h) */
     const float *fwd_x;
+    size_t fwd_Tx;             /* steps 0..fwd_Tx-1 of x hold a non-zero; later ones are all 0 */
     /* ColEI: eigenvalues of each cell's W from the init's eigen-solve,
      * (ncells, 2, n) re then im; valid while have_init_eig */
     double *init_eig;

@@ -510,6 +510,17 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
      * everywhere (DALE_SMM=blas; tests compare the two). */
     const int kern = net->fwd_kern = dalei_kernels_enabled();
     const float *in = x;
+    /* Trailing steps whose input is all zero (objrec shows its image at the
+     * first step only) contribute nothing to X U^T or to dU: skip them. */
+    size_t d0 = net->layers[0].in, Tx = T;
+    while (Tx > 0) {
+        const float *xt = x + (Tx - 1) * B * d0;
+        size_t k = 0;
+        while (k < B * d0 && xt[k] == 0.0f) k++;
+        if (k < B * d0) break;
+        Tx--;
+    }
+    net->fwd_Tx = Tx;
     for (size_t l = 0; l < net->ncells; l++) {
         dale_layer *L = &net->layers[l];
         size_t n = L->out, d = L->in;
@@ -517,14 +528,17 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         const float *b = net->theta + net->params[L->p_b].offset;
         float *H = L->H; /* (T+1, B, n); row block t holds h_t */
         memset(H, 0, B * n * sizeof(float));
-        /* Input projection of all steps at once: H[1..T] = X U^T + b. */
+        /* Input projection of all steps at once: H[1..T] = X U^T + b, over
+         * the steps up to the last non-zero input (the rest are just b). */
+        size_t Tin = l == 0 ? net->fwd_Tx : T;
         if (step_kern) pack_cell(L);
-        if (step_kern && small_gemm(kern, T * B, n, d)) {
-            for (size_t r = 0; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
-            dalei_gemm_acc(0, T * B, n, d, in, d, L->Ut, n, H + B * n, n);
-        } else {
-            dense_forward(H + B * n, in, L->U.eff, b, T * B, d, n, 0);
+        if (step_kern && small_gemm(kern, Tin * B, n, d)) {
+            for (size_t r = 0; r < Tin * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
+            dalei_gemm_acc(0, Tin * B, n, d, in, d, L->Ut, n, H + B * n, n);
+        } else if (Tin) {
+            dense_forward(H + B * n, in, L->U.eff, b, Tin * B, d, n, 0);
         }
+        for (size_t r = Tin * B; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
         for (size_t t = 1; t <= T; t++) {
             float *h = H + t * B * n;
             /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
@@ -645,7 +659,15 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         float *dx = NULL;
         if (l > 0) dx = net->layers[l - 1].dH;
         float *db = net->grad + net->params[L->p_b].offset;
-        dense_backward(kern, dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
+        if (l == 0) {
+            /* no dx below the first cell; the zero input steps add nothing to dU */
+            size_t Rx = net->fwd_Tx * B;
+            if (small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
+            else if (Rx) dale_sgemm(1, 0, n, d, Rx, 1.0f, dH, n, xin, d, 1.0f, L->U.geff, d);
+            dalei_add_rows(db, dH, T * B, n);
+        } else {
+            dense_backward(kern, dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
+        }
     }
     for (size_t l = 0; l < net->nlayers; l++) {
         map_chain(net, &net->layers[l].U);
