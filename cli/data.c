@@ -33,6 +33,7 @@ static void data_usage(FILE *f)
           "  --manifest FILE        sha256sum-format list overriding the expected checksums\n"
           "                         (default: the built-in table)\n"
           "  --connect-timeout S    seconds for curl to connect (default: 10)\n"
+          "  --variation LEVEL      objrec: pose variation low | medium | high (default: low)\n"
           "  --corpus DIR           glove100: also keep the words of this PTB-format corpus\n"
           "                         (repeatable, up to 8; default: DIR/kjv only)\n\n"
           "Language modelling (docs/lm.md):\n"
@@ -169,7 +170,7 @@ static int cmd_verify(const char *data, const char *what)
 
 int cmd_data(int argc, char **argv)
 {
-    const char *data = NULL, *pos[2] = {NULL, NULL};
+    const char *data = NULL, *pos[2] = {NULL, NULL}, *variation = NULL;
     dale_data_get_options opt = {NULL, NULL, NULL, 0, stderr};
     int npos = 0;
     if (argc > 1 && !strcmp(argv[1], "make-objrec")) return cmd_data_make_objrec(argc - 1, argv + 1);
@@ -185,6 +186,7 @@ int cmd_data(int argc, char **argv)
                            : !strcmp(a, "--mirror")   ? &opt.mirror
                            : !strcmp(a, "--source")   ? &opt.source
                            : !strcmp(a, "--manifest") ? &opt.manifest
+                           : !strcmp(a, "--variation") ? &variation
                                                       : NULL;
         if (!strcmp(a, "--corpus")) {
             if (i + 1 >= argc || ncorp == 8) {
@@ -251,10 +253,11 @@ int cmd_data(int argc, char **argv)
             return 0;
         }
         if (!strcmp(pos[1], "objrec")) {
-            dale_objrec_get_options go = {1, 0, stderr};
-            if (dale_objrec_get(data, &go)) {
+            dale_objrec_get_options go = {1, 0, variation, stderr};
+            dale_status st = dale_objrec_get(data, &go);
+            if (st) {
                 fprintf(stderr, "dale data get: %s\n", dale_last_error());
-                return 1;
+                return st == DALE_ERR_ARG ? 2 : 1;
             }
             return 0;
         }

@@ -27,10 +27,15 @@ static void usage(FILE *f)
           "  --train N              training images (default: 512)\n"
           "  --val N                validation images (default: 64)\n"
           "  --test N               test images (default: 64)\n"
+          "  --variation LEVEL      pose preset low | medium | high (default: high); the four\n"
+          "                         options below override it (low: no rotation, size 0.6,\n"
+          "                         centred; medium: +-15 deg, 0.5-0.7, shift 0.5)\n"
           "  --rotate on|off        in-plane rotation (default: on)\n"
           "  --max-angle DEG        rotation range +-DEG (default: 30)\n"
           "  --scale-min F          smallest object size, fraction of the canvas (default: 0.4)\n"
           "  --scale-max F          largest object size (default: 0.8)\n"
+          "  --shift F              object centre: 1 anywhere it fits, 0 centred, F within F\n"
+          "                         of that range around the centre (default: 1)\n"
           "  --quiet                no progress lines\n",
           f);
 }
@@ -66,6 +71,14 @@ int cmd_data_make_objrec(int argc, char **argv)
     dale_objrec_options o;
     dale_objrec_defaults(&o);
     o.log = stderr;
+    /* the preset first, wherever it stands, so that the single knobs override it */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--variation")) {
+            if (dale_objrec_variation(&o, argv[i + 1])) {
+                fprintf(stderr, "dale data make-objrec: --variation: %s\n", dale_last_error());
+                return 2;
+            }
+        }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -96,10 +109,13 @@ int cmd_data_make_objrec(int argc, char **argv)
         else if (!strcmp(a, "--train")) ok = parse_size(a, v, &o.n_train);
         else if (!strcmp(a, "--val")) ok = parse_size(a, v, &o.n_val);
         else if (!strcmp(a, "--test")) ok = parse_size(a, v, &o.n_test);
-        else if (!strcmp(a, "--max-angle")) ok = parse_double(a, v, &o.max_angle);
-        else if (!strcmp(a, "--scale-min")) ok = parse_double(a, v, &o.scale_min);
-        else if (!strcmp(a, "--scale-max")) ok = parse_double(a, v, &o.scale_max);
+        else if (!strcmp(a, "--variation")) continue; /* applied above */
+        else if (!strcmp(a, "--max-angle")) { ok = parse_double(a, v, &o.max_angle); o.variation = "custom"; }
+        else if (!strcmp(a, "--scale-min")) { ok = parse_double(a, v, &o.scale_min); o.variation = "custom"; }
+        else if (!strcmp(a, "--scale-max")) { ok = parse_double(a, v, &o.scale_max); o.variation = "custom"; }
+        else if (!strcmp(a, "--shift")) { ok = parse_double(a, v, &o.shift); o.variation = "custom"; }
         else if (!strcmp(a, "--rotate")) {
+            o.variation = "custom";
             if (!strcmp(v, "on")) o.rotate = 1;
             else if (!strcmp(v, "off")) o.rotate = 0;
             else {

@@ -7,6 +7,7 @@
  * `test_objrec --fixtures DIR` only writes the fixture folders (DIR/objects,
  * DIR/backgrounds) for tests/test_objrec_cli.sh and exits. */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,39 @@ static void test_generator(const char *dir)
     }
     CHECK(nonzero == 0, "--rotate off: %zu non-zero angles", nonzero);
     free(man);
+    /* the low preset: no rotation, one size, every object centred on the canvas */
+    opts_for(&o, dir, out3, 1);
+    CHECK_OK(dale_objrec_variation(&o, "low"));
+    CHECK(!o.rotate && o.scale_min == 0.6 && o.scale_max == 0.6 && o.shift == 0, "low preset fields");
+    CHECK_OK(dale_objrec_make(&o, NULL));
+    snprintf(p, sizeof p, "%s/manifest.csv", out3);
+    man = slurp(p, &n);
+    size_t nrows = 0, off = 0;
+    for (char *line = strchr(man, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        /* index,split,label,category,object,background,crop_x,crop_y,crop_size,scale,x,y,angle */
+        char *fld = line + 1;
+        for (int k = 0; k < 9; k++) fld = strchr(fld, ',') + 1;
+        double sc = strtod(fld, &fld), x = strtod(fld + 1, &fld), y = strtod(fld + 1, &fld), an = strtod(fld + 1, NULL);
+        nrows++;
+        off += fabs(sc - 0.6) > 1e-9 || fabs(x - 24) > 1e-3 || fabs(y - 24) > 1e-3 || an != 0;
+    }
+    CHECK(nrows == 24 && off == 0, "low: %zu of %zu images not centred / sized 0.6 / upright", off, nrows);
+    free(man);
+    snprintf(p, sizeof p, "%s/objrec.json", out3);
+    man = slurp(p, &n);
+    CHECK(strstr(man, "\"variation\":\t\"low\"") && strstr(man, "\"shift\":\t0"), "objrec.json records the preset");
+    free(man);
+    /* medium: centres within half the free range */
+    opts_for(&o, dir, out3, 1);
+    CHECK_OK(dale_objrec_variation(&o, "medium"));
+    CHECK(o.rotate && o.max_angle == 15 && o.shift == 0.5, "medium preset fields");
+    CHECK_OK(dale_objrec_variation(&o, "high"));
+    CHECK(o.max_angle == 30 && o.scale_min == 0.4 && o.scale_max == 0.8 && o.shift == 1, "high = the defaults");
+    CHECK(dale_objrec_variation(&o, "extreme") == DALE_ERR_ARG && strstr(dale_last_error(), "low, medium or high"),
+          "unknown preset refused: %s", dale_last_error());
+    opts_for(&o, dir, out3, 0);
+    o.shift = 1.5;
+    CHECK(dale_objrec_make(&o, NULL) == DALE_ERR_ARG && strstr(dale_last_error(), "shift"), "shift above 1 refused");
     /* verify notices a changed byte */
     snprintf(p, sizeof p, "%s/val-images-idx3-ubyte", out2);
     FILE *f = fopen(p, "r+b");

@@ -17,6 +17,12 @@ expect_exit 2 "make-objrec without --objects" "required" data make-objrec --back
 expect_exit 2 "make-objrec bad --rotate" "expected on or off" data make-objrec --objects "$T/src/objects" \
     --backgrounds "$T/src/backgrounds" --out "$T/x" --rotate maybe
 expect_exit 2 "make-objrec unknown option" "unknown option" data make-objrec --bogus 1
+expect_exit 2 "make-objrec bad --variation" "expected low, medium or high" data make-objrec --objects "$T/src/objects" \
+    --backgrounds "$T/src/backgrounds" --out "$T/x" --variation extreme
+expect_exit 2 "make-objrec --shift out of range" "shift must be in" data make-objrec --objects "$T/src/objects" \
+    --backgrounds "$T/src/backgrounds" --out "$T/x" --shift 2 --categories 3 --per-category 2
+expect_exit 2 "data get objrec bad --variation" "expected low, medium or high" data get objrec --data "$T/nowhere" \
+    --variation extreme
 expect_exit 1 "make-objrec: too few categories" "categories with at least" data make-objrec --objects "$T/src/objects" \
     --backgrounds "$T/src/backgrounds" --out "$T/x" --quiet
 
@@ -39,6 +45,12 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte test-images-idx3-ubyte 
     cmp -s "$OUT/$f" "$T/again/$f" || ok_same=0
 done
 [ $ok_same = 1 ] && ok "same seed, same bytes" || fail "determinism" "outputs differ"
+dale "${args[@]}" --out "$T/low" --quiet --variation low
+json_expect "--variation low recorded" "$T/low/objrec.json" variation low
+json_expect "--variation low: centred" "$T/low/objrec.json" shift 0
+dale "${args[@]}" --out "$T/custom" --quiet --variation low --max-angle 10
+json_expect "a knob after a preset makes it custom" "$T/custom/objrec.json" variation custom
+json_expect "the knob overrides the preset" "$T/custom/objrec.json" max_angle 10
 
 expect_exit 0 "data verify objrec" "" data verify objrec --data "$T/data"
 grep -q "manifest.csv *ok" "$T/out" && ok "verify lists files" || fail "verify output" "$(head -c 300 "$T/out")"

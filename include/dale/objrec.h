@@ -81,6 +81,9 @@ typedef struct dale_objrec_options {
     int rotate;                     /* 1: in-plane rotation on */
     double max_angle;               /* 30 degrees */
     double scale_min, scale_max;    /* 0.4, 0.8 of the canvas */
+    double shift;                   /* 1: object centre anywhere it stays inside the
+                                     * canvas; 0: centred; f: within f of that range */
+    const char *variation;          /* preset name written to objrec.json ("high") */
     size_t canvas, factor;          /* 256, 3 */
     int contact_sheet;              /* 1: write contact-sheet.png */
     const char *source;             /* label written to objrec.json ("folders" when NULL) */
@@ -96,6 +99,16 @@ typedef struct dale_objrec_report {
 
 /* The defaults listed next to each field above. */
 DALE_API void dale_objrec_defaults(dale_objrec_options *o);
+
+/* Pose-variation presets (docs/objrec.md), in the spirit of the low /
+ * medium / high variation sets of Majaj et al. (2015):
+ *   low     no rotation, size 0.6 of the canvas, centred;
+ *   medium  rotation +-15 degrees, size 0.5-0.7, centre within half the range;
+ *   high    rotation +-30 degrees, size 0.4-0.8, centre anywhere inside.
+ * The background crop is random at every level.  Sets rotate, max_angle,
+ * scale_min, scale_max, shift and variation.  Errors: DALE_ERR_ARG (an
+ * unknown name; the message lists the names). */
+DALE_API dale_status dale_objrec_variation(dale_objrec_options *o, const char *level);
 
 /* Render the data set described by o into o->out_dir (the files listed at
  * the top).  rep (may be NULL) receives the counts.  Deterministic: the same
@@ -120,9 +133,11 @@ DALE_API dale_status dale_objrec_verify(const char *dir, FILE *log);
  * (install = 1), else the error names them.  A data set already in place
  * that verifies and was built this way is kept.  Errors as for
  * dale_objrec_make, plus DALE_ERR_IO when packages are missing. */
+#define DALE_OBJREC_GET_VARIATION "low" /* the default build's preset */
 typedef struct dale_objrec_get_options {
     int install;  /* 1: apt-get install missing packages (as root) */
     int force;    /* 1: rebuild even when a verified copy is in place */
+    const char *variation; /* preset (dale_objrec_variation); NULL: the default */
     FILE *log;
 } dale_objrec_get_options;
 DALE_API dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options *o);

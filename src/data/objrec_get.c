@@ -137,8 +137,10 @@ static dale_status install(const char *const *missing, size_t n, FILE *log)
 }
 
 /* 1 when dir holds a verified set built from the Debian sources. */
-static int in_place(const char *dir)
+static int in_place(const char *dir, const char *variation)
 {
+    char want[64];
+    snprintf(want, sizeof want, "\"variation\":\t\"%s\"", variation);
     char p[4300], buf[4096];
     snprintf(p, sizeof p, "%s/objrec.json", dir);
     FILE *f = fopen(p, "r");
@@ -146,26 +148,30 @@ static int in_place(const char *dir)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    return strstr(buf, "\"source\":\t\"debian\"") && dale_objrec_verify(dir, NULL) == DALE_OK;
+    return strstr(buf, "\"source\":\t\"debian\"") && strstr(buf, want) && dale_objrec_verify(dir, NULL) == DALE_OK;
 }
 
 dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options *go)
 {
-    static const dale_objrec_get_options none = {1, 0, NULL};
+    static const dale_objrec_get_options none = {1, 0, NULL, NULL};
     if (!go) go = &none;
     if (!data_dir) return DALE_FAIL(DALE_ERR_ARG, "dale_objrec_get: no data directory");
+    dale_objrec_options o;
+    dale_objrec_defaults(&o);
+    const char *variation = go->variation ? go->variation : DALE_OBJREC_GET_VARIATION;
+    dale_status st = dale_objrec_variation(&o, variation);
+    if (st) return st;
     FILE *log = go->log;
     char out[4200];
     snprintf(out, sizeof out, "%s/objrec", data_dir);
-    if (!go->force && in_place(out)) {
-        if (log) fprintf(log, "objrec: already in place and verified (%s); --force rebuilds it\n", out);
+    if (!go->force && in_place(out, o.variation)) {
+        if (log) fprintf(log, "objrec: already in place and verified (%s, %s variation)\n", out, o.variation);
         return DALE_OK;
     }
     const char *missing[3];
     size_t nm = 0;
     for (int i = 0; i < 3; i++)
         if (!exists(pkgs[i].probe)) missing[nm++] = pkgs[i].pkg;
-    dale_status st = DALE_OK;
     if (nm) {
         if (!go->install) {
             char names[256] = "";
@@ -212,9 +218,9 @@ dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options 
         op[i] = objs.s[i];
         cp[i] = ocat.s[i];
     }
-    if (log) fprintf(log, "objrec: %zu candidate photo stamps in 8 categories, %zu background photos\n", objs.n, bgs.n);
-    dale_objrec_options o;
-    dale_objrec_defaults(&o);
+    if (log)
+        fprintf(log, "objrec: %zu candidate photo stamps in 8 categories, %zu background photos, %s variation\n",
+                objs.n, bgs.n, o.variation);
     o.n_object_files = objs.n;
     o.object_files = op;
     o.object_categories = cp;

@@ -41,9 +41,31 @@ void dale_objrec_defaults(dale_objrec_options *o)
     o->max_angle = 30;
     o->scale_min = 0.4;
     o->scale_max = 0.8;
+    o->shift = 1;
+    o->variation = "high";
     o->canvas = 256;
     o->factor = 3;
     o->contact_sheet = 1;
+}
+
+dale_status dale_objrec_variation(dale_objrec_options *o, const char *level)
+{
+    static const struct {
+        const char *name;
+        double angle, smin, smax, shift;
+    } lv[] = {{"low", 0, 0.6, 0.6, 0}, {"medium", 15, 0.5, 0.7, 0.5}, {"high", 30, 0.4, 0.8, 1}};
+    for (size_t i = 0; level && i < sizeof lv / sizeof lv[0]; i++)
+        if (!strcmp(level, lv[i].name)) {
+            o->rotate = lv[i].angle > 0;
+            o->max_angle = lv[i].angle;
+            o->scale_min = lv[i].smin;
+            o->scale_max = lv[i].smax;
+            o->shift = lv[i].shift;
+            o->variation = lv[i].name;
+            return DALE_OK;
+        }
+    return DALE_FAIL(DALE_ERR_ARG, "objrec: unknown variation '%s' (expected low, medium or high)",
+                     level ? level : "(null)");
 }
 
 static void sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
@@ -308,8 +330,9 @@ static dale_status render(const dale_objrec_options *o, const object *objs, cons
     double th = p->angle * PI / 180.0, cs = cos(th), sn = sin(th);
     double ex = (fabs(cs) * (double)w2 + fabs(sn) * (double)h2) / 2, ey = (fabs(sn) * (double)w2 + fabs(cs) * (double)h2) / 2;
     double half = (double)S / 2;
-    p->x = ex < half ? dale_rng_uniform(&r, ex, (double)S - ex) : half;
-    p->y = ey < half ? dale_rng_uniform(&r, ey, (double)S - ey) : half;
+    double fx = o->shift * (half - ex), fy = o->shift * (half - ey);
+    p->x = ex < half ? dale_rng_uniform(&r, half - fx, half + fx) : half;
+    p->y = ey < half ? dale_rng_uniform(&r, half - fy, half + fy) : half;
     /* canvas pixel (px, py): object coordinates by the inverse rotation
      *   u = cos(th) dx + sin(th) dy + w2/2,  v = -sin(th) dx + cos(th) dy + h2/2
      * with (dx, dy) = pixel centre - (x, y); out = bg (1 - a) + g a. */
@@ -451,6 +474,8 @@ static dale_status check_options(const dale_objrec_options *o)
     if (!(o->scale_min > 0 && o->scale_min <= o->scale_max && o->scale_max <= 1))
         return DALE_FAIL(DALE_ERR_ARG, "objrec: scale range must satisfy 0 < min <= max <= 1 (got %g, %g)",
                          o->scale_min, o->scale_max);
+    if (!(o->shift >= 0 && o->shift <= 1))
+        return DALE_FAIL(DALE_ERR_ARG, "objrec: shift must be in [0, 1] (got %g)", o->shift);
     if (!(o->max_angle >= 0 && o->max_angle <= 180))
         return DALE_FAIL(DALE_ERR_ARG, "objrec: max angle must be in [0, 180] degrees (got %g)", o->max_angle);
     if (o->factor < 1 || o->canvas > 4096 || o->canvas / o->factor < 8)
@@ -669,6 +694,8 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     cJSON_AddNumberToObject(js, "max_angle", o->max_angle);
     cJSON_AddNumberToObject(js, "scale_min", o->scale_min);
     cJSON_AddNumberToObject(js, "scale_max", o->scale_max);
+    cJSON_AddNumberToObject(js, "shift", o->shift);
+    cJSON_AddStringToObject(js, "variation", o->variation ? o->variation : "custom");
     cJSON_AddNumberToObject(js, "per_category", (double)P);
     cJSON *jc = cJSON_AddArrayToObject(js, "categories"), *jo = cJSON_AddArrayToObject(js, "objects"),
           *jb = cJSON_AddArrayToObject(js, "backgrounds");
