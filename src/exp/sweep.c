@@ -433,12 +433,12 @@ void dale_sweep_free(dale_sweep *s)
 /* ------------------------------------------------------------- cost */
 
 typedef struct shape {
-    double T, in, out, ntrain, neval;
+    double T, Tin, in, out, ntrain, neval; /* Tin: steps with a non-zero input */
 } shape;
 
 static shape task_shape(const dale_run_config *c)
 {
-    shape s = {20, 2, 1, 9000, 1000};
+    shape s = {20, 20, 2, 1, 9000, 1000};
     if (!strcmp(c->task, "seqmnist")) {
         int pixel = strcmp(c->variant, "row") != 0;
         s.T = pixel ? 784 : 28;
@@ -452,7 +452,17 @@ static shape task_shape(const dale_run_config *c)
         int paper = !strcmp(c->split, "paper");
         s.ntrain = (double)c->adding_n - (paper ? 2.0 : 1.0) * (double)c->adding_test;
         s.neval = (paper ? 2.0 : 1.0) * (double)c->adding_test;
+    } else if (!strcmp(c->task, "objrec")) {
+        /* the default set: 85 x 85 images at step 1 only, 8 categories, 512 / 64 + 64 */
+        s.T = (double)c->objrec_steps;
+        s.Tin = 1;
+        s.in = 85 * 85;
+        s.out = 8;
+        s.ntrain = 512;
+        s.neval = 128;
     }
+    if (s.Tin > s.T) s.Tin = s.T;
+    if (strcmp(c->task, "objrec")) s.Tin = s.T;
     return s;
 }
 
@@ -471,11 +481,14 @@ double dale_run_seconds(const dale_run_config *c)
     const double overhead = 1.5e-4; /* s per update: policy, bookkeeping, small kernels */
     shape s = task_shape(c);
     double H = (double)c->hidden, L = (double)c->layers;
-    double per_sample = H * H * L + H * s.in + (L - 1) * H * H + H * s.out;
+    /* multiply-adds of one sample: every step's recurrent, deeper-input and
+     * readout products, and the first layer's input product on the steps
+     * that have an input (the forward skips trailing all-zero steps) */
+    double per_sample = s.T * (H * H * L + (L - 1) * H * H + H * s.out) + s.Tin * H * s.in;
     double upd = dale_run_updates(c);
-    double train = upd * (6 * s.T * (double)c->batch * per_sample / R + overhead);
+    double train = upd * (6 * (double)c->batch * per_sample / R + overhead);
     double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
-    double eval = evals * 2 * s.T * s.neval * per_sample / R;
+    double eval = evals * 2 * s.neval * per_sample / R;
     return train + eval + 1.0;
 }
 
