@@ -5,7 +5,8 @@
  * "label").  Inside a cell, runs with equal --hp values (default lr, clip)
  * form one configuration; the configuration with the lowest mean --select
  * metric over its runs (seeds) at --at wins (a run without a finite value
- * counts as +inf, so diverged settings lose).  When no run of the cell has
+ * counts as +inf, so diverged settings lose; equal mean errors are broken
+ * by the mean loss of the same split).  When no run of the cell has
  * the validation metric (no validation split: seqMNIST's reference split)
  * the test metric is used for selection and the output says so, as the
  * reference does.  The reported metric is the test counterpart of --select
@@ -290,8 +291,11 @@ int cmd_results(int argc, char **argv)
             if (!have) ce->report = 4;
         }
         /* configurations by hp values */
-        double best = (double)INFINITY;
+        double best = (double)INFINITY, best_tie = (double)INFINITY;
         size_t best_first = ce->idx[0];
+        /* equal mean errors (a cell at chance everywhere) are told apart by
+         * the mean of the same split's loss */
+        int tie = sidx % 2 == 1 ? sidx - 1 : -1;
         for (size_t j = 0; j < ce->n; j++) {
             rrow *a = &w[ce->idx[j]];
             int first = 1;
@@ -301,18 +305,23 @@ int cmd_results(int argc, char **argv)
                 if (same) first = 0;
             }
             if (!first) continue;
-            double s = 0;
+            double s = 0, sl = 0;
             size_t cnt = 0;
             for (size_t q = 0; q < ce->n; q++) {
                 int same = 1;
                 for (int k = 0; k < nhp && same; k++) same = !strcmp(w[ce->idx[q]].h[k], a->h[k]);
                 if (!same) continue;
-                double v = w[ce->idx[q]].r->m[sidx];
+                double v = w[ce->idx[q]].r->m[sidx], vt = tie >= 0 ? w[ce->idx[q]].r->m[tie] : 0;
                 s += isfinite(v) ? v : (double)INFINITY;
+                sl += isfinite(vt) ? vt : (double)INFINITY;
                 cnt++;
             }
-            double m = s / (double)cnt;
-            if (m < best || (isinf(best) && isinf(m) && j == 0)) { best = m; best_first = ce->idx[j]; }
+            double m = s / (double)cnt, mt = sl / (double)cnt;
+            if (m < best || (m == best && mt < best_tie) || (isinf(best) && isinf(m) && j == 0)) {
+                best = m;
+                best_tie = mt;
+                best_first = ce->idx[j];
+            }
         }
         ce->sel_mean = best;
         for (size_t q = 0; q < ce->n; q++) {

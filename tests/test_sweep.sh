@@ -88,6 +88,25 @@ dale results s --where model=rnn --test ""
 dale results s --json
 [ "$RC" -eq 0 ] && grep -q '"cells"' "$T/out" && ok "--json" || fail "json" "$(head -c 200 "$T/out")"
 expect_exit 2 "results: bad --select is a usage error" "--select" results s --select nope
+# equal mean errors are broken by the loss: give every run val_err 50 and
+# val_loss = +test loss (then -test loss, so that the other configuration
+# wins); the val_err selection must pick what the val_loss selection picks
+for sign in 1 -1; do
+    rm -rf tie
+    cp -r s tie
+    for f in tie/runs/*/metrics.csv; do
+        awk -F, -v k="$sign" 'BEGIN { OFS = "," } NR > 1 { $6 = k * $8; $7 = 50 } { print }' "$f" >"$f.new" &&
+            mv "$f.new" "$f"
+    done
+    dale results tie --rebuild --select val_loss --hp lr --test "" --csv
+    by_loss=$(grep '^RNN,' "$T/out" | cut -d, -f2)
+    dale results tie --select val_err --hp lr --test "" --csv
+    by_err=$(grep '^RNN,' "$T/out" | cut -d, -f2)
+    by_err_sel=$(grep '^RNN,' "$T/out" | cut -d, -f5,6)
+    [ -n "$by_loss" ] && [ "$by_err" = "$by_loss" ] && [ "$by_err_sel" = "val_err,50" ] \
+        && ok "a tie in val_err is broken by val_loss (sign $sign: lr $by_err)" \
+        || fail "tie-break (sign $sign)" "by err '$by_err' ($by_err_sel), by loss '$by_loss'"
+done
 
 # --- failures are recorded, the sweep goes on ---------------------------------
 cat >bad.json <<'J'
