@@ -65,8 +65,12 @@ if [ "$RC" -eq 0 ]; then ok "train --task objrec"; else fail "train --task objre
 json_expect "run ok" "$T/run/result.json" status ok
 json_expect "objrec_steps default 5" "$T/run/config.json" objrec_steps 5
 json_expect "batch default 16" "$T/run/config.json" batch 16
+json_expect "colei lr default 0.01" "$T/run/config.json" lr 0.01
+json_expect "colei clip default 10" "$T/run/config.json" clip 10
 dale train --task objrec --data "$OUT" --model dann --hidden 12 --objrec-steps 2 --max-updates 2 --out "$T/run2"
 [ "$RC" -eq 0 ] && ok "train with the data set folder as --data" || fail "train --data DIR/objrec" "exit $RC: $(err1)"
+json_expect "dann lr default 0.1" "$T/run2/config.json" lr 0.1
+json_expect "dann clip default 1" "$T/run2/config.json" clip 1
 expect_exit 1 "train without a data set" "dale data get objrec" train --task objrec --data "$T/nothing" --hidden 4 \
     --max-updates 1 --out "$T/run3"
 expect_exit 2 "objrec-steps 0 refused" "objrec-steps" train --task objrec --data "$T/data" --objrec-steps 0 --out "$T/run4"
