@@ -421,6 +421,28 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
             if (!o->quiet) fprintf(stderr, "dale sweep: run %s (%s) is invalid: %s\n", r->id, r->label, r->reason);
             continue;
         }
+        char why[256];
+        if (dale_run_config_differs(&r->cfg, r->cfg.out, why, sizeof why)) {
+            /* not this run: keep the old directory aside and start afresh */
+            char aside[4300];
+            int k = 1;
+            do snprintf(aside, sizeof aside, "%s.stale-%d", r->cfg.out, k++);
+            while (access(aside, F_OK) == 0 && k < 1000);
+            fprintf(stderr, "dale sweep: runs/%s (%s) holds another run (%s; another dale version or spec)%s\n",
+                    r->id, r->label, why, o->dry_run ? ": it would be moved aside and re-run" : "");
+            if (!o->dry_run) {
+                if (rename(r->cfg.out, aside) && errno != ENOENT) { /* ENOENT: another rank moved it */
+                    fprintf(stderr, "dale sweep: cannot move %s aside: %s\n", r->cfg.out, strerror(errno));
+                    goto done;
+                }
+                fprintf(stderr, "dale sweep: moved it to %s; the run starts afresh\n", aside);
+            } else {
+                pend[np++] = i;
+                est += dale_run_seconds(&r->cfg);
+                est_upd += dale_run_updates(&r->cfg);
+                continue;
+            }
+        }
         if (dale_run_finished(r->cfg.out, rs, sizeof rs)) {
             nfin++;
             /* a run that finished after its sweep died: catch the store up */

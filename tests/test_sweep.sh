@@ -61,6 +61,20 @@ dale sweep tiny4.json --out s --jobs 2
 grep -q '12 finished, 0 invalid, 4 to run' "$T/err" && ok "a new seed runs only the 4 new runs" || fail "new seed" "$(err1)"
 [ "$(ls s/runs/*/result.json | wc -l)" -eq 16 ] && ok "16 runs now" || fail "16 runs" "$(ls s/runs | wc -l)"
 
+# --- a directory under a run's id that holds another run (ids are relative to
+# the task defaults, so a changed default can make ids collide): moved aside
+# and re-run, never taken as finished
+cp -r s stale
+victim=$(ls stale/runs | head -n 1)
+sed -i 's/^\([[:space:]]*"lr":[[:space:]]*\)[0-9.e-]*/\10.123/' "stale/runs/$victim/config.json"
+dale sweep tiny4.json --out stale --dry-run
+grep -q "runs/$victim .*lr is 0.123 there" "$T/err" && grep -q '15 finished, 0 invalid, 1 to run' "$T/err" \
+    && ok "dry run names a stale run directory and counts it as to run" || fail "stale dry run" "$(cat "$T/err")"
+dale sweep tiny4.json --out stale --jobs 2
+if [ "$RC" -eq 0 ] && [ -d "stale/runs/$victim.stale-1" ] && [ "$(json_get "stale/runs/$victim/config.json" lr)" != 0.123 ] \
+    && [ -f "stale/runs/$victim/result.json" ]; then ok "the stale directory is moved aside and the run re-run"
+else fail "stale run" "rc $RC $(cat "$T/err")"; fi
+
 # --- the store and dale results ----------------------------------------------
 cnt=$(sqlite3 s/results.sqlite "select count(*) from runs where status = 'ok';" 2>/dev/null || echo skip)
 if [ "$cnt" = skip ]; then skip "store count" "no sqlite3 shell"

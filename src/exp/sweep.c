@@ -492,6 +492,57 @@ double dale_run_seconds(const dale_run_config *c)
     return train + eval + 1.0;
 }
 
+int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char *why, size_t cap)
+{
+    char path[4200];
+    if (why && cap) why[0] = '\0';
+    snprintf(path, sizeof path, "%s/config.json", run_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char *buf = NULL;
+    size_t n = 0, capb = 0;
+    for (;;) {
+        if (n + 4096 + 1 > capb) {
+            size_t nc = capb ? 2 * capb : 16384;
+            char *nb = realloc(buf, nc);
+            if (!nb) break;
+            buf = nb;
+            capb = nc;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k < 4096) break;
+    }
+    fclose(f);
+    if (!buf) return 0;
+    buf[n] = '\0';
+    cJSON *have = cJSON_Parse(buf);
+    free(buf);
+    char *wt = NULL;
+    cJSON *want = NULL;
+    int differs = 0;
+    if (have && !dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
+    if (have && want) {
+        for (cJSON *it = want->child; it && !differs; it = it->next) {
+            if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
+                continue;
+            cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
+            if (hv && cJSON_Compare(it, hv, 1)) continue;
+            differs = 1;
+            if (why && cap) {
+                char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
+                snprintf(why, cap, "%s is %s there, %s here", it->string, a ? a : "missing", b ? b : "?");
+                cJSON_free(a);
+                cJSON_free(b);
+            }
+        }
+    }
+    cJSON_Delete(have);
+    cJSON_Delete(want);
+    dale_config_free_text(wt);
+    return differs;
+}
+
 int dale_run_finished(const char *run_dir, char *status, size_t cap)
 {
     char path[4200];
