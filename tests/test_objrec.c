@@ -366,7 +366,7 @@ static void test_task(const char *dir)
     char data[1024], p[1200];
     snprintf(data, sizeof data, "%s/data", dir);
     dale_task *t = NULL;
-    dale_objrec_task_config cfg = {data, 4}; /* a data directory holding objrec/ */
+    dale_objrec_task_config cfg = {data, 4, 0}; /* a data directory holding objrec/ */
     CHECK_OK(dale_task_objrec_create(&cfg, &t));
     if (!t) return;
     CHECK(t->T == 4 && t->input == 256 && t->output == 3 && t->loss == DALE_LOSS_CE_LAST, "T %zu d %zu m %zu",
@@ -393,11 +393,40 @@ static void test_task(const char *dir)
     idx[0] = 6;
     CHECK(t->batch(t, DALE_SPLIT_VAL, idx, 1, x, NULL, yi) == DALE_ERR_ARG, "index out of range refused");
     CHECK(t->input_mean > 0 && t->input_mean < 1, "input mean %g", t->input_mean);
+    double mean = t->input_mean;
+    dale_task_free(t);
+    /* centred: step 1 = image / 255 - the mean training pixel, zero mean over
+     * the training set; later steps still 0; input_mean 0 */
+    cfg.center = 1;
+    t = NULL;
+    CHECK_OK(dale_task_objrec_create(&cfg, &t));
+    if (t) {
+        CHECK(t->input_mean == 0, "centred: input_mean %g", t->input_mean);
+        idx[0] = 5;
+        for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = 7.0f;
+        CHECK_OK(t->batch(t, DALE_SPLIT_VAL, idx, B, x, NULL, yi));
+        first = rest = 1;
+        for (size_t b = 0; b < B; b++)
+            for (size_t i = 0; i < 256; i++)
+                first &= x[b * 256 + i] == (float)im.data[idx[b] * 256 + i] / 255.0f - (float)mean;
+        for (size_t i = B * 256; i < 4 * B * 256; i++) rest &= x[i] == 0.0f;
+        CHECK(first && rest, "centred: step 1 is image / 255 - mean, steps 2..T zero");
+        double sum = 0;
+        for (size_t k = 0; k < t->count[0]; k++) {
+            size_t one = k;
+            CHECK_OK(t->batch(t, DALE_SPLIT_TRAIN, &one, 1, x, NULL, yi));
+            for (size_t i = 0; i < 256; i++) sum += (double)x[i];
+        }
+        CHECK(fabs(sum / (double)(t->count[0] * 256)) < 1e-6, "centred training inputs have mean %g",
+              sum / (double)(t->count[0] * 256));
+        dale_task_free(t);
+    }
+    cfg.center = 0;
     dale_idx_free(&im);
     dale_idx_free(&lb);
-    dale_task_free(t);
     /* the data set folder itself works too */
     snprintf(p, sizeof p, "%s/objrec", data);
+    t = NULL;
     cfg.dir = p;
     cfg.steps = 1;
     t = NULL;

@@ -64,6 +64,7 @@ typedef struct dale_run_config {
     char split[DALE_STR];        /* reference | paper */
     /* object recognition (objrec) */
     long objrec_steps;           /* time steps: the image at step 1, zeros after  */
+    char objrec_center[DALE_STR]; /* on | off: subtract the mean training pixel     */
     /* language modelling (lm) */
     char corpus[512];            /* PTB-format directory ("" : DATA/kjv)            */
     char vectors[512];           /* GloVe text file ("" : DATA/glove100/vectors.txt) */

@@ -148,12 +148,14 @@ DALE_API dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get
  * the last step (output width = number of categories).  Splits train / val /
  * test are the data set's.  dir is the data set directory, or a data
  * directory holding it as dir/objrec.  input_mean is the mean pixel /255
- * over the training images.  Errors: DALE_ERR_IO (missing files, with a
+ * over the training images.  center = 1: the step-1 input is image / 255
+ * minus that mean (zero-mean over the training set; input_mean is then 0).  Errors: DALE_ERR_IO (missing files, with a
  * hint naming `dale data get objrec`), DALE_ERR_FORMAT (inconsistent
  * files), DALE_ERR_ARG (steps 0), DALE_ERR_NOMEM. */
 typedef struct dale_objrec_task_config {
     const char *dir;
     size_t steps;
+    int center; /* subtract the mean training pixel */
 } dale_objrec_task_config;
 DALE_API dale_status dale_task_objrec_create(const dale_objrec_task_config *cfg, dale_task **out);
 

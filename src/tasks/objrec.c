@@ -3,7 +3,8 @@
  * The data set (dale/objrec.h) is read once: the three splits' IDX files
  * stay uint8 (N, side, side) in memory (640 x 7225 bytes = 4.6 MB for the
  * default build).  A batch is time-major x (T, B, side*side):
- *   x[0][b][i] = image_b[i] / 255,   x[t][b][i] = 0 for t = 1 .. T-1,
+ *   x[0][b][i] = image_b[i] / 255 (- the mean training pixel when centred),
+ *   x[t][b][i] = 0 for t = 1 .. T-1,
  * and yi[b] = the category label; the loss is cross-entropy at step T.
  */
 #include <stdio.h>
@@ -17,6 +18,7 @@ typedef struct objrec_task {
     dale_task task;
     dale_idx img[3], lab[3];
     size_t npix;
+    float shift; /* subtracted from every pixel / 255 (0, or the mean) */
 } objrec_task;
 
 static const char *const split_names[3] = {"train", "val", "test"};
@@ -35,7 +37,7 @@ static dale_status objrec_batch(dale_task *t, dale_split split, const size_t *id
                              split_names[split], t->count[split]);
         const uint8_t *p = m->img[split].data + idx[b] * m->npix;
         float *x0 = x + b * d;
-        for (size_t i = 0; i < d; i++) x0[i] = (float)p[i] / 255.0f;
+        for (size_t i = 0; i < d; i++) x0[i] = (float)p[i] / 255.0f - m->shift;
         yi[b] = (int32_t)m->lab[split].data[idx[b]];
     }
     return DALE_OK;
@@ -129,6 +131,10 @@ dale_status dale_task_objrec_create(const dale_objrec_task_config *cfg, dale_tas
     double sum = 0;
     for (size_t i = 0; i < m->img[0].count; i++) sum += m->img[0].data[i];
     t->input_mean = sum / ((double)m->img[0].count * 255.0);
+    if (cfg->center) {
+        m->shift = (float)t->input_mean;
+        t->input_mean = 0;
+    }
     t->name = "objrec";
     t->T = cfg->steps;
     t->input = m->npix;

@@ -37,7 +37,7 @@ dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
         return dale_task_lm_create(&lc, out);
     }
     if (!strcmp(c->task, "objrec")) {
-        dale_objrec_task_config oc = {c->data, (size_t)c->objrec_steps};
+        dale_objrec_task_config oc = {c->data, (size_t)c->objrec_steps, !strcmp(c->objrec_center, "on")};
         return dale_task_objrec_create(&oc, out);
     }
     return DALE_FAIL(DALE_ERR_ARG, "unknown task '%s'", c->task);

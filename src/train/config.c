@@ -71,6 +71,7 @@ static const opt opts[] = {
     O(data_seed, OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
     O(objrec_steps, OPT_LONG, "5", "objrec: time steps (the image at step 1, zero input after, loss at the last)"),
+    O(objrec_center, OPT_STR, "off", "objrec: subtract the mean training pixel from the image (zero-mean input)"),
     O(corpus, OPT_STR, "", "lm: PTB-format directory (ptb.{train,valid,test}.txt) (default: DATA/kjv)"),
     O(vectors, OPT_STR, "", "lm: frozen word vectors, GloVe text format (default: DATA/glove100/vectors.txt)"),
     O(window, OPT_LONG, "-1", "lm: BPTT window; evaluation rows are window+1 tokens (-1: 50)"),
@@ -328,6 +329,7 @@ dale_status dale_config_resolve(dale_run_config *c)
         {"zero-diag", c->zero_diag, 0},       {"bias-centering", c->bias_centering, 0},
         {"sign-freeze", c->sign_freeze, 0},   {"spectra", c->spectra, 0},
         {"project", c->project, 1},           {"inhib-grad-scale", c->inhib_grad_scale, 1},
+        {"objrec-center", c->objrec_center, 0},
     };
     for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
         if (!(sw[i].allow_auto ? is_auto_onoff(sw[i].val) : is_onoff(sw[i].val)))
