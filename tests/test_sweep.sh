@@ -74,6 +74,13 @@ dale sweep tiny4.json --out stale --jobs 2
 if [ "$RC" -eq 0 ] && [ -d "stale/runs/$victim.stale-1" ] && [ "$(json_get "stale/runs/$victim/config.json" lr)" != 0.123 ] \
     && [ -f "stale/runs/$victim/result.json" ]; then ok "the stale directory is moved aside and the run re-run"
 else fail "stale run" "rc $RC $(cat "$T/err")"; fi
+# an option added to dale after a run was made is missing from its config.json:
+# at its default that is the same run
+other=$(ls stale/runs | grep -v stale | grep -v "^$victim$" | head -n 1)
+sed -i '/"objrec_center":/d' "stale/runs/$other/config.json"
+dale sweep tiny4.json --out stale --dry-run
+grep -q '16 finished, 0 invalid, 0 to run' "$T/err" && ! grep -q "holds another run" "$T/err" \
+    && ok "a config.json without a later option (at its default) is the same run" || fail "missing option" "$(cat "$T/err")"
 
 # --- the store and dale results ----------------------------------------------
 cnt=$(sqlite3 s/results.sqlite "select count(*) from runs where status = 'ok';" 2>/dev/null || echo skip)

@@ -89,7 +89,9 @@ DALE_API int dale_run_finished(const char *run_dir, char *status, size_t cap);
 /* 1 when <run>/config.json exists, parses, and differs from c in an option
  * other than out, data and max_memory_gb: a directory left by another dale
  * version or spec under the same id (ids are relative to the task defaults,
- * so a changed default can make an old run's id equal a new run's).  why
+ * so a changed default can make an old run's id equal a new run's).  An
+ * option missing from the file (added to dale later) counts as the same
+ * when c has it at its default.  why
  * (may be NULL) gets the first differing option, "lr is 0.01 there, 0.1
  * here".  0 when the file is absent, unreadable or the same. */
 DALE_API int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char *why, size_t cap);

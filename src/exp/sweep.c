@@ -518,16 +518,22 @@ int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char 
     buf[n] = '\0';
     cJSON *have = cJSON_Parse(buf);
     free(buf);
-    char *wt = NULL;
-    cJSON *want = NULL;
+    char *wt = NULL, *dt = NULL;
+    cJSON *want = NULL, *def = NULL;
     int differs = 0;
+    dale_run_config d;
+    dale_config_defaults(&d);
     if (have && !dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
-    if (have && want) {
+    if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
+    if (have && want && def) {
         for (cJSON *it = want->child; it && !differs; it = it->next) {
             if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
                 continue;
             cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
             if (hv && cJSON_Compare(it, hv, 1)) continue;
+            /* an option added to dale after that run was made: fine at its default */
+            cJSON *dv = cJSON_GetObjectItemCaseSensitive(def, it->string);
+            if (!hv && dv && cJSON_Compare(it, dv, 1)) continue;
             differs = 1;
             if (why && cap) {
                 char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
@@ -539,7 +545,9 @@ int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char 
     }
     cJSON_Delete(have);
     cJSON_Delete(want);
+    cJSON_Delete(def);
     dale_config_free_text(wt);
+    dale_config_free_text(dt);
     return differs;
 }
 
