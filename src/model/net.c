@@ -532,7 +532,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
          * the steps up to the last non-zero input (the rest are just b). */
         size_t Tin = l == 0 ? net->fwd_Tx : T;
         if (step_kern) pack_cell(L);
-        if (step_kern && small_gemm(kern, Tin * B, n, d)) {
+        if (Tin && step_kern && small_gemm(kern, Tin * B, n, d)) {
             for (size_t r = 0; r < Tin * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
             dalei_gemm_acc(0, Tin * B, n, d, in, d, L->Ut, n, H + B * n, n);
         } else if (Tin) {
@@ -662,7 +662,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         if (l == 0) {
             /* no dx below the first cell; the zero input steps add nothing to dU */
             size_t Rx = net->fwd_Tx * B;
-            if (small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
+            if (Rx && small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
             else if (Rx) dale_sgemm(1, 0, n, d, Rx, 1.0f, dH, n, xin, d, 1.0f, L->U.geff, d);
             dalei_add_rows(db, dH, T * B, n);
         } else {
