@@ -372,6 +372,7 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
     dale_sweep *sw = NULL;
     dale_store *st = NULL;
     size_t *pend = NULL;
+    char *stale = NULL;
     int rc = 1;
     char rdir[4200];
     snprintf(rdir, sizeof rdir, "%s/runs", o->out);
@@ -402,7 +403,8 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
         }
     }
     pend = calloc(sw->n ? sw->n : 1, sizeof *pend);
-    if (!pend) goto done;
+    stale = calloc(sw->n ? sw->n : 1, 1); /* the run's directory holds another run */
+    if (!pend || !stale) goto done;
     size_t np = 0, nfin = 0, ninv = 0, nmine = 0;
     double est = 0, est_upd = 0;
     for (size_t i = 0; i < sw->n; i++) {
@@ -422,28 +424,24 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
             continue;
         }
         char why[256];
-        if (dale_run_config_differs(&r->cfg, r->cfg.out, why, sizeof why)) {
+        stale[i] = (char)dale_run_config_differs(&r->cfg, r->cfg.out, why, sizeof why);
+        if (stale[i]) {
             /* not this run: keep the old directory aside and start afresh */
-            char aside[4300];
-            int k = 1;
-            do snprintf(aside, sizeof aside, "%s.stale-%d", r->cfg.out, k++);
-            while (access(aside, F_OK) == 0 && k < 1000);
             fprintf(stderr, "dale sweep: runs/%s (%s) holds another run (%s; another dale version or spec)%s\n",
                     r->id, r->label, why, o->dry_run ? ": it would be moved aside and re-run" : "");
             if (!o->dry_run) {
+                char aside[4300];
+                int k = 1;
+                do snprintf(aside, sizeof aside, "%s.stale-%d", r->cfg.out, k++);
+                while (access(aside, F_OK) == 0 && k < 1000);
                 if (rename(r->cfg.out, aside) && errno != ENOENT) { /* ENOENT: another rank moved it */
                     fprintf(stderr, "dale sweep: cannot move %s aside: %s\n", r->cfg.out, strerror(errno));
                     goto done;
                 }
                 fprintf(stderr, "dale sweep: moved it to %s; the run starts afresh\n", aside);
-            } else {
-                pend[np++] = i;
-                est += dale_run_seconds(&r->cfg);
-                est_upd += dale_run_updates(&r->cfg);
-                continue;
             }
         }
-        if (dale_run_finished(r->cfg.out, rs, sizeof rs)) {
+        if (!stale[i] && dale_run_finished(r->cfg.out, rs, sizeof rs)) {
             nfin++;
             /* a run that finished after its sweep died: catch the store up */
             if (st && !dale_store_has_finished(st, r->id) && dale_store_put_run(st, r->cfg.out, r->id, r->label, NULL, NULL))
@@ -469,11 +467,11 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
         for (size_t i = 0; i < sw->n; i++) {
             dale_sweep_run *r = &sw->runs[i];
             char rs[32];
-            int fin = !r->invalid && dale_run_finished(r->cfg.out, rs, sizeof rs);
+            int fin = !r->invalid && !stale[i] && dale_run_finished(r->cfg.out, rs, sizeof rs);
             char e[32];
             fmt_time(dale_run_seconds(&r->cfg), e, sizeof e);
             printf("%-16s  %-24.24s  %-8s  %10.0f  %9s  %s\n", r->id, r->label,
-                   r->invalid ? "invalid" : fin ? rs : "pending", dale_run_updates(&r->cfg), e,
+                   r->invalid ? "invalid" : stale[i] ? "stale" : fin ? rs : "pending", dale_run_updates(&r->cfg), e,
                    r->invalid ? r->reason : "");
         }
     }
@@ -483,6 +481,7 @@ int dalecli_sweep_run(const sweep_opts *o, int print_list)
     if (rc == 0 && ninv) rc = 1;
 done:
     free(pend);
+    free(stale);
     dale_store_close(st);
     dale_sweep_free(sw);
     return rc;

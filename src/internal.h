@@ -55,6 +55,9 @@ DALE_API long dalei_alloc_live(void);
 /* Write `len` bytes to path atomically: "<path>.tmp.<pid>", fsync, rename.
  * A crash leaves either the old file or the new one, never a torn one. */
 dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len);
+/* The whole file as a NUL-terminated string (dalei_free), or NULL when it
+ * cannot be opened, is larger than about max bytes, or memory runs out. */
+char *dalei_read_text(const char *path, size_t max);
 /* Run argv[0] (PATH search, no shell) with stdin /dev/null, stdout to
  * out_path (truncated) or, when NULL, to the log, and stderr appended to
  * log_path.  Returns the exit status, 127 if it cannot start, 128+N when

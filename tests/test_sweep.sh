@@ -70,6 +70,7 @@ sed -i 's/^\([[:space:]]*"lr":[[:space:]]*\)[0-9.e-]*/\10.123/' "stale/runs/$vic
 dale sweep tiny4.json --out stale --dry-run
 grep -q "runs/$victim .*lr is 0.123 there" "$T/err" && grep -q '15 finished, 0 invalid, 1 to run' "$T/err" \
     && ok "dry run names a stale run directory and counts it as to run" || fail "stale dry run" "$(cat "$T/err")"
+grep -q "^$victim .* stale " "$T/out" && ok "dry-run listing marks it stale" || fail "stale listing" "$(grep "$victim" "$T/out")"
 dale sweep tiny4.json --out stale --jobs 2
 if [ "$RC" -eq 0 ] && [ -d "stale/runs/$victim.stale-1" ] && [ "$(json_get "stale/runs/$victim/config.json" lr)" != 0.123 ] \
     && [ -f "stale/runs/$victim/result.json" ]; then ok "the stale directory is moved aside and the run re-run"

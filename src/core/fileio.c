@@ -1,4 +1,5 @@
-/* fileio.c — crash-safe small-file writes (config.json, result.json, CSVs). */
+/* fileio.c — crash-safe small-file writes (config.json, result.json, CSVs)
+ * and whole-file reads of small text files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,29 @@
 #include <unistd.h>
 #include "dale/fileio.h"
 #include "internal.h"
+
+char *dalei_read_text(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 14, len = 0;
+    char *buf = dalei_alloc(cap, 1);
+    while (buf) {
+        if (len + 1 >= cap) {
+            if (cap >= max) { dalei_free(buf); buf = NULL; break; }
+            char *nb = dalei_realloc(buf, cap * 2, 1);
+            if (!nb) { dalei_free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t k = fread(buf + len, 1, cap - 1 - len, f);
+        len += k;
+        if (k == 0) break;
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    return buf;
+}
 
 dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len)
 {

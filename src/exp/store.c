@@ -95,29 +95,6 @@ static dale_status ensure_column(dale_store *s, const char *t, const char *c, co
     return exec(s, sql);
 }
 
-static char *read_text(const char *path, size_t max)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 14, len = 0;
-    char *buf = dalei_alloc(cap, 1);
-    while (buf) {
-        if (len + 1 >= cap) {
-            if (cap >= max) { dalei_free(buf); buf = NULL; break; }
-            char *nb = dalei_realloc(buf, cap * 2, 1);
-            if (!nb) { dalei_free(buf); buf = NULL; break; }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t k = fread(buf + len, 1, cap - 1 - len, f);
-        len += k;
-        if (k == 0) break;
-    }
-    fclose(f);
-    if (buf) buf[len] = '\0';
-    return buf;
-}
-
 static double jnum(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -202,11 +179,11 @@ dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *i
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    char *cfg_text = read_text(path, 1 << 24);
+    char *cfg_text = dalei_read_text(path, 1 << 24);
     snprintf(path, sizeof path, "%s/result.json", run_dir);
-    char *res_text = read_text(path, 1 << 20);
+    char *res_text = dalei_read_text(path, 1 << 20);
     snprintf(path, sizeof path, "%s/metrics.csv", run_dir);
-    char *csv = read_text(path, 1 << 28);
+    char *csv = dalei_read_text(path, 1 << 28);
     cJSON *cfg = cfg_text ? cJSON_Parse(cfg_text) : NULL, *res = res_text ? cJSON_Parse(res_text) : NULL;
     sqlite3_stmt *q = NULL;
     dale_status st = exec(s, "BEGIN IMMEDIATE;");
@@ -282,7 +259,7 @@ static void run_label(const char *run_dir, char *label, size_t cap)
 {
     char path[4400];
     snprintf(path, sizeof path, "%s/sweep.json", run_dir);
-    char *t = read_text(path, 1 << 16);
+    char *t = dalei_read_text(path, 1 << 16);
     cJSON *j = t ? cJSON_Parse(t) : NULL;
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label");
     snprintf(label, cap, "%s", cJSON_IsString(l) ? l->valuestring : "");

@@ -17,6 +17,13 @@
 
 /* ------------------------------------------------------------- ids */
 
+/* Options that say where a run lives, not what it is: outside its id and
+ * outside the stale-directory comparison. */
+static int not_identity(const char *key)
+{
+    return !strcmp(key, "out") || !strcmp(key, "data") || !strcmp(key, "max_memory_gb");
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -48,8 +55,7 @@ dale_status dale_run_id(const dale_run_config *c, char id[17])
     keys = dalei_alloc(n ? n : 1, sizeof *keys);
     if (!keys) { st = DALE_ERR_NOMEM; goto done; }
     for (cJSON *it = jk->child; it; it = it->next) {
-        if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
-            continue;
+        if (not_identity(it->string)) continue;
         cJSON *dv = cJSON_GetObjectItemCaseSensitive(jd, it->string);
         int always = !strcmp(it->string, "task") || !strcmp(it->string, "model");
         if (!always && dv && cJSON_Compare(it, dv, 1)) continue;
@@ -497,27 +503,10 @@ int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char 
     char path[4200];
     if (why && cap) why[0] = '\0';
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    char *buf = NULL;
-    size_t n = 0, capb = 0;
-    for (;;) {
-        if (n + 4096 + 1 > capb) {
-            size_t nc = capb ? 2 * capb : 16384;
-            char *nb = realloc(buf, nc);
-            if (!nb) break;
-            buf = nb;
-            capb = nc;
-        }
-        size_t k = fread(buf + n, 1, 4096, f);
-        n += k;
-        if (k < 4096) break;
-    }
-    fclose(f);
+    char *buf = dalei_read_text(path, 1 << 24);
     if (!buf) return 0;
-    buf[n] = '\0';
     cJSON *have = cJSON_Parse(buf);
-    free(buf);
+    dalei_free(buf);
     char *wt = NULL, *dt = NULL;
     cJSON *want = NULL, *def = NULL;
     int differs = 0;
@@ -527,8 +516,7 @@ int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char 
     if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
     if (have && want && def) {
         for (cJSON *it = want->child; it && !differs; it = it->next) {
-            if (!strcmp(it->string, "out") || !strcmp(it->string, "data") || !strcmp(it->string, "max_memory_gb"))
-                continue;
+            if (not_identity(it->string)) continue;
             cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
             if (hv && cJSON_Compare(it, hv, 1)) continue;
             /* an option added to dale after that run was made: fine at its default */
