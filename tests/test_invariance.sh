@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# test_invariance.sh BUILD_DIR [--record] — nothing a user computed changes.
+#
+# Runs a fixed set of short training runs that covers every model on every
+# task and the main options (layers, dense layers, clip scopes, sign
+# freezing, transplant, ColEI gamma and uniform families, DANN random W_IE,
+# pixel and permuted seqMNIST, objrec, lm, paper split, lr decay, He input
+# init, bias centring) and compares, for each run, the CRC-32 of every
+# member of final.npz and the SHA-256 of metrics.csv with the digests in
+# tests/ref/invariance.txt.  Those digests were recorded with the binary
+# from before the core redesign; a change that moves any number of any of
+# these runs fails here.  --record rewrites the file (only for a deliberate,
+# documented change of numbers).
+#
+# Data are made here, deterministically: MNIST-shaped IDX files from an awk
+# generator, a PTB-format corpus, objrec fixtures from test_objrec.
+set -u
+. "$(dirname "$0")/lib.sh"
+lib_init "${1:-}"
+REF=$(dirname "$0")/ref/invariance.txt
+RECORD=0
+[ "${2:-}" = "--record" ] && RECORD=1
+
+# ---- data
+export LC_ALL=C
+D=$T/data
+mkdir -p "$D/mnist" "$D/lm"
+be32() { awk -v v="$1" 'BEGIN { printf "%c%c%c%c", int(v / 16777216) % 256, int(v / 65536) % 256, int(v / 256) % 256, v % 256 }'; }
+images() { # N FILE SEED
+    { printf '\0\0\010\003'; be32 "$1"; be32 28; be32 28
+      awk -v n="$1" -v s="$3" 'BEGIN { for (i = 0; i < n * 784; i++) { s = (s * 1103515245 + 12345) % 2147483648;
+          v = int(s / 65536) % 256; if (v < 160) v = 0; printf "%c", v } }'; } > "$2"
+}
+labels() { # N FILE SEED
+    { printf '\0\0\010\001'; be32 "$1"
+      awk -v n="$1" -v s="$3" 'BEGIN { for (i = 0; i < n; i++) { s = (s * 69069 + 1) % 4294967296;
+          printf "%c", int(s / 65536) % 10 } }'; } > "$2"
+}
+images 300 "$D/mnist/train-images-idx3-ubyte" 11; labels 300 "$D/mnist/train-labels-idx1-ubyte" 12
+images 60 "$D/mnist/t10k-images-idx3-ubyte" 13; labels 60 "$D/mnist/t10k-labels-idx1-ubyte" 14
+
+awk 'BEGIN { s = 7; for (i = 0; i < 300; i++) { n = 3 + (i % 9); line = "";
+       for (k = 0; k < n; k++) { s = (s * 1103515245 + 12345) % 2147483648; w = int(s / 65536) % 30;
+         line = line " w" w } print line } }' > "$D/lm/ptb.train.txt"
+head -n 40 "$D/lm/ptb.train.txt" | tac > "$D/lm/ptb.valid.txt"
+sed -n '100,140p' "$D/lm/ptb.train.txt" > "$D/lm/ptb.test.txt"
+awk 'BEGIN { for (w = 0; w < 28; w++) { printf "w%d", w; for (k = 0; k < 6; k++) printf " %.3f", sin(w * 7 + k) / 2;
+       printf "\n" } }' > "$D/lm/vec.txt"
+
+FIX=$(dirname "$DALE")/tests/test_objrec
+if [ -x "$FIX" ] && "$FIX" --fixtures "$T/src" >/dev/null &&
+   "$DALE" data make-objrec --objects "$T/src/objects" --backgrounds "$T/src/backgrounds" --categories 3 \
+       --per-category 2 --train 24 --val 6 --test 6 --seed 3 --out "$D/objrec" --quiet >/dev/null 2>&1; then
+    ok "objrec fixture data set"
+else
+    fail "objrec fixture data set" "could not build it with $FIX"
+fi
+
+# ---- the runs: NAME ARGS...
+A=(--task adding --adding-n 400 --adding-test 100 --epochs 2 --eval-every 4)
+M=(--task seqmnist --data "$D" --hidden 12 --batch 16 --max-updates 12 --eval-every 4 --eval-batch 32)
+L=(--task lm --corpus "$D/lm" --vectors "$D/lm/vec.txt" --hidden 12 --dense 10 --batch 8 --window 10
+   --max-updates 12 --eval-every 6)
+O=(--task objrec --data "$D" --hidden 12 --max-updates 6 --eval-every 3)
+RUNS=(
+    "adding-rnn|${A[*]} --model rnn"
+    "adding-colei|${A[*]} --model colei"
+    "adding-dann|${A[*]} --model dann"
+    "adding-rnn-2l-dense|${A[*]} --model rnn --layers 2 --dense 8,6 --clip 1"
+    "adding-colei-2l-dense|${A[*]} --model colei --layers 2 --dense 8"
+    "adding-dann-2l-dense|${A[*]} --model dann --layers 2 --dense 8"
+    "adding-colei-global|${A[*]} --model colei --clip-scope global"
+    "adding-dann-tensor|${A[*]} --model dann --clip-scope tensor --inhib 0.2"
+    "adding-rnn-layerclip|${A[*]} --model rnn --clip 0.5 --clip-scope layer"
+    "adding-rnn-freeze|${A[*]} --model rnn --sign-freeze on --lr-decay 0.9 --lr-decay-every 3"
+    "adding-dann-freeze|${A[*]} --model dann --sign-freeze on --inhib-grad-scale off"
+    "adding-rnn-tx-rv|${A[*]} --model rnn --hidden 12 --transplant rnn-vectors+colei-values --lr 0.01 --clip 1"
+    "adding-rnn-tx-diverges|${A[*]} --model rnn --hidden 12 --transplant rnn-vectors+colei-values"
+    "adding-rnn-tx-cv|${A[*]} --model rnn --hidden 12 --transplant colei-vectors+rnn-values"
+    "adding-colei-gamma|${A[*]} --model colei --colei-dist gamma --gamma-shape 3 --rho 1.2"
+    "adding-colei-uniform|${A[*]} --model colei --colei-dist uniform --zero-diag off --project off"
+    "adding-dann-wie-random|${A[*]} --model dann --dann-wie random --numerator 0.5"
+    "adding-rnn-he-paper|${A[*]} --model rnn --rnn-input-init he --split paper --data-seed 5 --seed 3"
+    "mnist-rnn|${M[*]} --model rnn"
+    "mnist-colei|${M[*]} --model colei --bias-centering on"
+    "mnist-dann|${M[*]} --model dann --split paper"
+    "mnist-rnn-pixel|${M[*]} --model rnn --variant pixel --hidden 6 --max-updates 4 --eval-every 2"
+    "mnist-dann-permuted|${M[*]} --model dann --variant permuted --perm-seed 4 --hidden 6 --max-updates 4 --eval-every 2"
+    "lm-rnn|${L[*]} --model rnn"
+    "lm-colei|${L[*]} --model colei"
+    "lm-dann|${L[*]} --model dann --oov random"
+    "objrec-rnn|${O[*]} --model rnn"
+    "objrec-colei|${O[*]} --model colei --objrec-center on"
+    "objrec-dann|${O[*]} --model dann --objrec-steps 3"
+)
+
+digest_run() { # NAME DIR -> lines "NAME file member digest"
+    local name=$1 dir=$2 npz=final.npz
+    # a diverged run writes no final.npz: its last checkpoint is what it left
+    [ -f "$dir/$npz" ] || npz=checkpoint.npz
+    echo "$name result.json - $(json_get "$dir/result.json" status) $(json_get "$dir/result.json" updates)"
+    NAMES=1 zip_bytes "$dir/$npz" | grep -v "^state.wall.npy " | while read -r member crc; do echo "$name $npz $member $crc"; done
+    echo "$name metrics.csv - $(sha256sum <"$dir/metrics.csv" | cut -c1-64)"
+}
+
+GOT=$T/got.txt
+: >"$GOT"
+for r in "${RUNS[@]}"; do
+    name=${r%%|*}
+    # shellcheck disable=SC2206
+    args=(${r#*|})
+    dale train --quiet "${args[@]}" --out "$T/runs/$name"
+    if [ "$RC" -ne 0 ]; then fail "$name runs" "exit $RC: $(err1)"; continue; fi
+    digest_run "$name" "$T/runs/$name" >>"$GOT"
+done
+
+if [ "$RECORD" = 1 ]; then
+    cp "$GOT" "$REF"
+    ok "recorded $(wc -l <"$REF") digests into $REF"
+    lib_finish
+fi
+if [ ! -f "$REF" ]; then fail "reference" "$REF missing (run with --record)"; lib_finish; fi
+for r in "${RUNS[@]}"; do
+    name=${r%%|*}
+    d=$(diff <(grep "^$name " "$REF") <(grep "^$name " "$GOT"))
+    if [ -z "$d" ]; then
+        ok "$name: final.npz and metrics.csv unchanged"
+    else
+        fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
+    fi
+done
+lib_finish
