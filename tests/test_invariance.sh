@@ -10,7 +10,8 @@
 # tests/ref/invariance.txt.  Those digests were recorded with the binary
 # from before the core redesign; a change that moves any number of any of
 # these runs fails here.  --record rewrites the file (only for a deliberate,
-# documented change of numbers).
+# documented change of numbers).  It also checks that every run of every
+# sweep in experiments/ keeps its run id.
 #
 # Data are made here, deterministically: MNIST-shaped IDX files from an awk
 # generator, a PTB-format corpus, objrec fixtures from test_objrec.
@@ -114,10 +115,22 @@ for r in "${RUNS[@]}"; do
     digest_run "$name" "$T/runs/$name" >>"$GOT"
 done
 
+# run ids: every experiment's runs keep their ids (a re-run sweep skips its
+# finished runs), listed by a dry run
+EXP=$(dirname "$0")/../experiments
+for f in "$EXP"/*.json; do
+    n=$(basename "$f" .json)
+    "$DALE" sweep "$f" --dry-run --out "$T/sweeps/$n" 2>/dev/null |
+        awk -v n="$n" 'length($1) == 16 && $1 ~ /^[0-9a-f]+$/ { print "ids " n " " $1 }' >>"$GOT"
+done
+
 if [ "$RECORD" = 1 ]; then
     cp "$GOT" "$REF"
     ok "recorded $(wc -l <"$REF") digests into $REF"
-    lib_finish
+    d=$(diff <(grep "^ids " "$REF") <(grep "^ids " "$GOT"))
+if [ -z "$d" ]; then ok "run ids of every experiment unchanged ($(grep -c "^ids " "$REF"))"
+else fail "run ids changed" "$(echo "$d" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"; fi
+lib_finish
 fi
 if [ ! -f "$REF" ]; then fail "reference" "$REF missing (run with --record)"; lib_finish; fi
 for r in "${RUNS[@]}"; do
@@ -129,4 +142,7 @@ for r in "${RUNS[@]}"; do
         fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
     fi
 done
+d=$(diff <(grep "^ids " "$REF") <(grep "^ids " "$GOT"))
+if [ -z "$d" ]; then ok "run ids of every experiment unchanged ($(grep -c "^ids " "$REF"))"
+else fail "run ids changed" "$(echo "$d" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"; fi
 lib_finish
