@@ -13,12 +13,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "dale/status.h"
+#include "dale/taskdesc.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define DALE_STR 64
+#define DALE_PATH 512
+#define DALE_TASK_OPTS_MAX 32
 
 typedef struct dale_run_config {
     /* what */
@@ -53,24 +56,13 @@ typedef struct dale_run_config {
     long eval_every, eval_batch, checkpoint_every;
     char spectra[DALE_STR];      /* on | off: NSE, σmax, ρ of each W at every evaluation */
     uint64_t seed;
-    /* data sets (seqmnist) */
+    /* data shared by the tasks */
     char data[512];              /* data directory ("" : $DALE_DATA or ./data)     */
-    char dataset[DALE_STR];      /* mnist | fashion-mnist                          */
-    char variant[DALE_STR];      /* row (28 x 28) | pixel (784 x 1) | permuted     */
-    uint64_t perm_seed;          /* pixel order of the permuted variant            */
-    /* adding problem */
-    long adding_n, adding_len, adding_test;
-    uint64_t data_seed;
-    char split[DALE_STR];        /* reference | paper */
-    /* object recognition (objrec) */
-    long objrec_steps;           /* time steps: the image at step 1, zeros after  */
-    char objrec_center[DALE_STR]; /* on | off: subtract the mean training pixel     */
-    /* language modelling (lm) */
-    char corpus[512];            /* PTB-format directory ("" : DATA/kjv)            */
-    char vectors[512];           /* GloVe text file ("" : DATA/glove100/vectors.txt) */
-    long window;                 /* BPTT window (-1: 50)                            */
-    char oov[DALE_STR];          /* words without a vector: zero | random           */
-    long vocab_limit;            /* refuse a larger vocabulary (0: no limit)        */
+    uint64_t data_seed;          /* seed of generated data and of held-out splits  */
+    char split[DALE_STR];        /* reference | paper                              */
+    /* the options every registered task declares (dale/taskdesc.h), as text,
+     * in registry order; read them with dale_config_get or a dale_options */
+    char task_opts[DALE_TASK_OPTS_MAX][DALE_PATH];
     char out[512];
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
     long threads;                /* BLAS threads of the run (default 1; docs/performance.md) */
@@ -82,6 +74,18 @@ DALE_API void dale_config_defaults(dale_run_config *c);
 DALE_API dale_status dale_config_set(dale_run_config *c, const char *key, const char *value);
 /* 1 if key names an option. */
 DALE_API int dale_config_has(const char *key);
+/* The value of option `key` as text (numbers as config.json writes them)
+ * into buf; returns buf, or NULL when there is no such option. */
+DALE_API const char *dale_config_get(const dale_run_config *c, const char *key, char *buf, size_t cap);
+/* A dale_options handle over c (for task descriptors): reads through
+ * dale_config_get, writes through dale_config_set.  c must outlive it. */
+DALE_API void dale_config_options(dale_run_config *c, dale_options *o);
+/* The registered task a config names (NULL: unknown). */
+DALE_API const dale_task_desc *dale_config_task(const dale_run_config *c);
+/* The shape of the run a resolved config describes (its task's shape). */
+DALE_API dale_status dale_config_task_shape(const dale_run_config *c, dale_task_shape *s);
+/* Build the task a resolved config names (loads or generates its data). */
+DALE_API dale_status dale_task_from_config(const dale_run_config *c, dale_task **out);
 /* Read a JSON object of options (unknown keys are errors, naming the file). */
 DALE_API dale_status dale_config_load_json(dale_run_config *c, const char *path);
 /* Fill every auto value and check consistency (sizes > 0, ratio > 0, ...). */

@@ -41,6 +41,11 @@ DALE_API void dale_idx_free(dale_idx *a); /* frees data, NULL-safe, idempotent *
  * bytes), DALE_ERR_NOMEM.  On failure *out is zeroed. */
 DALE_API dale_status dale_idx_read(const char *path, size_t max_bytes, dale_idx *out);
 
+/* The dimensions of the IDX file at path from its header alone (plain or
+ * gzip; nothing else is read or checked): returns NDIM and fills dim, or 0
+ * when the file is missing or has no valid header.  For cost estimates. */
+DALE_API int dale_idx_peek(const char *path, size_t dim[DALE_IDX_MAXDIM]);
+
 /* Write a plain (gzip = 0) or gzip-compressed (gzip = 1) IDX file of uint8
  * elements with dimensions dim[0..ndim).  For tests and for users who
  * convert their own data.  Errors: DALE_ERR_ARG, DALE_ERR_IO. */

@@ -80,10 +80,6 @@ typedef struct dale_seqmnist_config {
 } dale_seqmnist_config;
 DALE_API dale_status dale_task_seqmnist_create(const dale_seqmnist_config *cfg, dale_task **out);
 
-/* The task a resolved run config names (adding | seqmnist | lm). */
-struct dale_run_config;
-DALE_API dale_status dale_task_from_config(const struct dale_run_config *c, dale_task **out);
-
 #ifdef __cplusplus
 }
 #endif

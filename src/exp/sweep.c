@@ -438,63 +438,49 @@ void dale_sweep_free(dale_sweep *s)
 
 /* ------------------------------------------------------------- cost */
 
-typedef struct shape {
-    double T, Tin, in, out, ntrain, neval; /* Tin: steps with a non-zero input */
-} shape;
-
-static shape task_shape(const dale_run_config *c)
-{
-    shape s = {20, 20, 2, 1, 9000, 1000};
-    if (!strcmp(c->task, "seqmnist")) {
-        int pixel = strcmp(c->variant, "row") != 0;
-        s.T = pixel ? 784 : 28;
-        s.in = pixel ? 1 : 28;
-        s.out = 10;
-        int paper = !strcmp(c->split, "paper");
-        s.ntrain = paper ? 50000 : 60000;
-        s.neval = paper ? 20000 : 10000;
-    } else if (!strcmp(c->task, "adding")) {
-        s.T = (double)c->adding_len;
-        int paper = !strcmp(c->split, "paper");
-        s.ntrain = (double)c->adding_n - (paper ? 2.0 : 1.0) * (double)c->adding_test;
-        s.neval = (paper ? 2.0 : 1.0) * (double)c->adding_test;
-    } else if (!strcmp(c->task, "objrec")) {
-        /* the default set: 85 x 85 images at step 1 only, 8 categories, 512 / 64 + 64 */
-        s.T = (double)c->objrec_steps;
-        s.Tin = 1;
-        s.in = 85 * 85;
-        s.out = 8;
-        s.ntrain = 512;
-        s.neval = 128;
-    }
-    if (s.Tin > s.T) s.Tin = s.T;
-    if (strcmp(c->task, "objrec")) s.Tin = s.T;
-    return s;
-}
-
+/* Updates of a resolved run: its epochs of minibatches (a task whose
+ * samples fill several rows, lm, takes one sample per update), capped by
+ * max_updates.  0 when the task is unknown. */
 double dale_run_updates(const dale_run_config *c)
 {
-    shape s = task_shape(c);
-    double per_epoch = ceil(s.ntrain / (double)(c->batch > 0 ? c->batch : 1));
+    dale_task_shape s;
+    if (dale_config_task_shape(c, &s)) return 0;
+    double per_epoch = s.rows > 1 ? s.ntrain : ceil(s.ntrain / (double)(c->batch > 0 ? c->batch : 1));
     double u = (double)c->epochs * per_epoch;
     if (c->max_updates >= 0 && (double)c->max_updates < u) u = (double)c->max_updates;
     return u;
 }
 
+/* CPU seconds of a run from its task's shape: multiply-adds of one batch
+ * row (every step's recurrent and deeper-input products, the first layer's
+ * input product on the steps with an input, the dense layers and readout
+ * at the last step or at every step, the softmax), 2 flops each forward
+ * and 6 with the backward, at R flop/s, plus a fixed cost per update and
+ * the spectra of each recurrent W at every evaluation. */
 double dale_run_seconds(const dale_run_config *c)
 {
     const double R = 6e10; /* flop/s, one idle core (docs/experiments.md) */
     const double overhead = 1.5e-4; /* s per update: policy, bookkeeping, small kernels */
-    shape s = task_shape(c);
-    double H = (double)c->hidden, L = (double)c->layers;
-    /* multiply-adds of one sample: every step's recurrent, deeper-input and
-     * readout products, and the first layer's input product on the steps
-     * that have an input (the forward skips trailing all-zero steps) */
-    double per_sample = s.T * (H * H * L + (L - 1) * H * H + H * s.out) + s.Tin * H * s.in;
+    dale_task_shape s;
+    if (dale_config_task_shape(c, &s)) return 0;
+    double H = (double)c->hidden, L = (double)c->layers, head = 0, prev = H;
+    for (const char *p = c->dense; *p;) {
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p) break;
+        head += d * prev;
+        prev = d;
+        p = *end ? end + 1 : end;
+    }
+    head += s.output * prev + 10 * s.output; /* readout, softmax */
+    double Tin = s.Tin < s.T ? s.Tin : s.T;
+    double per_row = s.T * (H * H * L + (L - 1) * H * H) + Tin * H * s.input + (s.every_step ? s.T : 1) * head;
+    double rows = s.rows > 1 ? s.rows : (double)c->batch;
     double upd = dale_run_updates(c);
-    double train = upd * (6 * (double)c->batch * per_sample / R + overhead);
+    double train = upd * (6 * rows * per_row / R + overhead);
     double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
-    double eval = evals * 2 * s.neval * per_sample / R;
+    double eval = evals * 2 * s.neval * per_row / R;
+    if (!strcmp(c->spectra, "on")) eval += evals * L * 40 * H * H * H / R;
     return train + eval + 1.0;
 }
 

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 #include "dale/rng.h"
-#include "dale/task.h"
+#include "dale/taskdesc.h"
 #include "internal.h"
 
 typedef struct adding {
@@ -104,3 +104,53 @@ dale_status dale_task_adding_create(const dale_adding_config *cfg, dale_task **o
     *out = t;
     return DALE_OK;
 }
+
+/* ------------------------------------------------------------ registry */
+
+static const dale_task_option adding_options[] = {
+    {"adding_n", DALE_OPT_LONG, "10000", "number of sequences", NULL, 2},
+    {"adding_len", DALE_OPT_LONG, "20", "sequence length T", NULL, 2},
+    {"adding_test", DALE_OPT_LONG, "1000", "test (and paper-split validation) size", NULL, 1},
+};
+
+/* The reference script: batch 64, 100 epochs, lr 0.1 x 0.99 after every
+ * 20th batch of an epoch; clipping ColEI 7 per tensor, DANN 3 per layer,
+ * the standard RNN none. */
+static const dale_task_default adding_defaults[] = {
+    {NULL, "hidden", "10"},    {NULL, "batch", "64"},          {NULL, "epochs", "100"},
+    {NULL, "eval_every", "20"}, {NULL, "lr", "0.1"},            {NULL, "lr_decay", "0.99"},
+    {NULL, "lr_decay_every", "20"}, {NULL, "clip", "0"},       {"colei", "clip", "7"},
+    {"dann", "clip", "3"},
+};
+
+static dale_status adding_shape(const dale_options *o, dale_task_shape *s)
+{
+    double N = (double)dale_opt_long(o, "adding_n"), T = (double)dale_opt_long(o, "adding_len");
+    double test = (double)dale_opt_long(o, "adding_test");
+    double held = dale_opt_is(o, "split", "paper") ? 2.0 * test : test;
+    memset(s, 0, sizeof *s);
+    s->T = s->Tin = T;
+    s->input = 2;
+    s->output = 1;
+    s->ntrain = N - held;
+    s->neval = s->eval_max = held;
+    if (held > test) s->eval_max = test;
+    s->rows = 1;
+    s->data_bytes = 4.0 * N * (T + 2);
+    return DALE_OK;
+}
+
+static dale_status adding_create(const dale_options *o, dale_task **out)
+{
+    dale_adding_config ac = {(size_t)dale_opt_long(o, "adding_n"), (size_t)dale_opt_long(o, "adding_len"),
+                             (size_t)dale_opt_long(o, "adding_test"), dale_opt_u64(o, "data_seed"),
+                             dale_opt_is(o, "split", "paper")};
+    return dale_task_adding_create(&ac, out);
+}
+
+const dale_task_desc dalei_task_adding = {
+    "adding", "the adding problem: sum the two marked values of a sequence (MSE at the last step)",
+    adding_options, sizeof adding_options / sizeof adding_options[0],
+    adding_defaults, sizeof adding_defaults / sizeof adding_defaults[0],
+    NULL, adding_shape, adding_create,
+};

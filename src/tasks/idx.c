@@ -163,3 +163,22 @@ dale_status dale_idx_write(const char *path, int gzip, int ndim, const size_t *d
     if (gzclose(gz) != Z_OK || !ok) return DALE_FAIL(DALE_ERR_IO, "%s: write failed", path);
     return DALE_OK;
 }
+
+int dale_idx_peek(const char *path, size_t dim[DALE_IDX_MAXDIM])
+{
+    gzFile gz = NULL;
+    uint8_t hdr[4 + 4 * DALE_IDX_MAXDIM];
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0 || S_ISDIR(sb.st_mode) || !(gz = gzopen(path, "rb"))) return 0;
+    int ndim = 0;
+    if (read_gz(gz, hdr, 4) == 4 && hdr[0] == 0 && hdr[1] == 0 && hdr[2] == 0x08 && hdr[3] >= 1 &&
+        hdr[3] <= DALE_IDX_MAXDIM && read_gz(gz, hdr + 4, 4 * (size_t)hdr[3]) == 4 * (long long)hdr[3]) {
+        ndim = hdr[3];
+        for (int k = 0; k < ndim; k++) {
+            const uint8_t *p = hdr + 4 + 4 * k;
+            dim[k] = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | (size_t)p[3];
+        }
+    }
+    gzclose(gz);
+    return ndim;
+}

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dale/lm.h"
+#include "dale/taskdesc.h"
 #include "dale/rng.h"
 #include "internal.h"
 
@@ -549,3 +550,116 @@ fail:
     lm_destroy(t);
     return st;
 }
+
+/* ------------------------------------------------------------ registry */
+
+static const dale_task_option lm_options[] = {
+    {"corpus", DALE_OPT_STR, "", "PTB-format directory (ptb.{train,valid,test}.txt); \"\": DATA/kjv", NULL, 0},
+    {"vectors", DALE_OPT_STR, "", "frozen word vectors, GloVe text format; \"\": DATA/glove100/vectors.txt", NULL, 0},
+    {"window", DALE_OPT_LONG, "50", "BPTT window; evaluation rows are window+1 tokens", NULL, 1},
+    {"oov", DALE_OPT_STR, "zero", "words without a vector get zero (reference) | random (N(0, rms^2), seed data_seed)",
+     "zero|random", 0},
+    {"vocab_limit", DALE_OPT_LONG, "10000", "refuse a corpus with more word types (0: no limit)", NULL, 0},
+};
+
+/* The PTB script: 64 streams, 3 epochs, lr 0.805 (ColEI 1.554) x 0.99 after
+ * every 50th window, clip 1 everywhere, 3 x 500 cells and dense 500,500,
+ * the standard RNN's W signs frozen, DANN's recurrent W_IE random;
+ * evaluation in chunks of 64 rows. */
+static const dale_task_default lm_defaults[] = {
+    {NULL, "hidden", "500"},    {NULL, "layers", "3"},          {NULL, "dense", "500,500"},
+    {NULL, "batch", "64"},      {NULL, "epochs", "3"},          {NULL, "eval_every", "50"},
+    {NULL, "eval_batch", "64"}, {NULL, "lr", "0.805"},          {"colei", "lr", "1.554"},
+    {NULL, "lr_decay", "0.99"}, {NULL, "lr_decay_every", "50"}, {NULL, "clip", "1"},
+    {"rnn", "sign_freeze", "on"}, {NULL, "dann_wie", "random"},
+};
+
+static dale_status lm_resolve(const dale_options *o)
+{
+    char data[512], v[560];
+    dale_opt_str(o, "data", data, sizeof data);
+    dale_status st = DALE_OK;
+    if (dale_opt_is(o, "corpus", "")) {
+        snprintf(v, sizeof v, "%.500s/kjv", data);
+        st = o->set(o->ctx, "corpus", v);
+    }
+    if (!st && dale_opt_is(o, "vectors", "")) {
+        snprintf(v, sizeof v, "%.480s/glove100/vectors.txt", data);
+        st = o->set(o->ctx, "vectors", v);
+    }
+    return st;
+}
+
+/* Width of the vectors in a GloVe text file: the fields of its first line
+ * less the word (0 if unreadable). */
+static double vectors_width(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int c, in_field = 0;
+    double fields = 0;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        int space = c == ' ' || c == '\t' || c == '\r';
+        if (!space && !in_field) fields++;
+        in_field = !space;
+    }
+    fclose(f);
+    return fields > 1 ? fields - 1 : 0;
+}
+
+/* The corpus in place (token counts and vocabulary: it is read), else a
+ * PTB-sized one (929k / 73k / 82k tokens, a vocabulary at the limit). */
+static dale_status lm_shape(const dale_options *o, dale_task_shape *s)
+{
+    char corpus[512], vectors[512];
+    dale_opt_str(o, "corpus", corpus, sizeof corpus);
+    dale_opt_str(o, "vectors", vectors, sizeof vectors);
+    double L = (double)dale_opt_long(o, "window"), S = (double)dale_opt_long(o, "batch");
+    long limit = dale_opt_long(o, "vocab_limit");
+    double n[3] = {929589, 73760, 82430}, V = limit > 0 ? (double)limit : 10000;
+    dale_corpus *c = NULL;
+    if (corpus[0] && dale_corpus_load(corpus, limit > 0 ? (size_t)limit : 0, &c) == DALE_OK) {
+        for (int k = 0; k < 3; k++) {
+            size_t m;
+            dale_corpus_tokens(c, (dale_split)k, &m);
+            n[k] = (double)m;
+        }
+        V = (double)dale_corpus_vocab(c);
+    }
+    dale_corpus_free(c);
+    double D = vectors_width(vectors);
+    if (S < 1) S = 1;
+    if (L < 1) L = 1;
+    memset(s, 0, sizeof *s);
+    s->T = s->Tin = L;
+    s->input = D > 0 ? D : 100;
+    s->output = V;
+    s->ntrain = floor(n[0] / S) - 1;
+    if (s->ntrain < 1) s->ntrain = 1;
+    s->neval = floor(n[1] / (L + 1)) + floor(n[2] / (L + 1));
+    s->eval_max = fmax(floor(n[1] / (L + 1)), floor(n[2] / (L + 1)));
+    s->rows = S;
+    s->every_step = 1;
+    s->data_bytes = 4.0 * (n[0] + n[1] + n[2]) + 4.0 * s->input * V;
+    return DALE_OK;
+}
+
+static dale_status lm_create(const dale_options *o, dale_task **out)
+{
+    char corpus[512], vectors[512];
+    dale_lm_config lc = {dale_opt_str(o, "corpus", corpus, sizeof corpus),
+                         dale_opt_str(o, "vectors", vectors, sizeof vectors),
+                         (size_t)dale_opt_long(o, "vocab_limit"),
+                         (size_t)dale_opt_long(o, "batch"),
+                         (size_t)dale_opt_long(o, "window"),
+                         dale_opt_is(o, "oov", "random"),
+                         dale_opt_u64(o, "data_seed")};
+    return dale_task_lm_create(&lc, out);
+}
+
+const dale_task_desc dalei_task_lm = {
+    "lm", "word-level language modelling on a PTB-format corpus with frozen word vectors (cross-entropy at every step)",
+    lm_options, sizeof lm_options / sizeof lm_options[0],
+    lm_defaults, sizeof lm_defaults / sizeof lm_defaults[0],
+    lm_resolve, lm_shape, lm_create,
+};

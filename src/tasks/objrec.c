@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "dale/idx.h"
 #include "dale/objrec.h"
+#include "dale/taskdesc.h"
 #include "internal.h"
 
 typedef struct objrec_task {
@@ -146,3 +147,71 @@ dale_status dale_task_objrec_create(const dale_objrec_task_config *cfg, dale_tas
     *out = t;
     return DALE_OK;
 }
+
+/* ------------------------------------------------------------ registry */
+
+static const dale_task_option objrec_options[] = {
+    {"objrec_steps", DALE_OPT_LONG, "5", "time steps (the image at step 1, zero input after, loss at the last)", NULL, 1},
+    {"objrec_center", DALE_OPT_STR, "off", "subtract the mean training pixel from the image (zero-mean input)", "on|off", 0},
+};
+
+/* Paper 6.2.4 gives no script: batch 16, 1 x 1000, constant lr and clip as
+ * selected on validation from the paper's grid (lr 1e-1..1e-3 x clip {1, 5,
+ * 10, none}, seeds 0-1; docs/reproduction.md): RNN and DANN lr 0.1 clip 1,
+ * ColEI lr 0.01 clip 10 per tensor; 50 epochs of 32 updates, evaluated
+ * once per epoch. */
+static const dale_task_default objrec_defaults[] = {
+    {NULL, "hidden", "1000"},  {NULL, "batch", "16"},   {NULL, "epochs", "50"},     {NULL, "eval_every", "32"},
+    {NULL, "lr", "0.1"},       {"colei", "lr", "0.01"}, {NULL, "lr_decay", "1"},    {NULL, "lr_decay_every", "0"},
+    {NULL, "clip", "1"},       {"colei", "clip", "10"},
+};
+
+/* The set in place (DATA or DATA/objrec): image counts and size from the
+ * IDX headers, categories from categories.txt; else the default build
+ * (85 x 85, 8 categories, 512 / 64 / 64). */
+static dale_status objrec_shape(const dale_options *o, dale_task_shape *s)
+{
+    char data[512], dir[1100], path[1200];
+    dale_opt_str(o, "data", data, sizeof data);
+    snprintf(dir, sizeof dir, "%s", data);
+    snprintf(path, sizeof path, "%s/objrec.json", data);
+    if (!exists(path)) snprintf(dir, sizeof dir, "%s/objrec", data);
+    double n[3] = {512, 64, 64}, side = 85;
+    size_t ncat = 8, dim[DALE_IDX_MAXDIM];
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", dir);
+    if (dale_idx_peek(path, dim) == 3) {
+        n[0] = (double)dim[0];
+        side = (double)dim[1];
+        for (int k = 1; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, split_names[k]);
+            n[k] = dale_idx_peek(path, dim) == 3 ? (double)dim[0] : 0;
+        }
+        if (count_categories(dir, &ncat)) ncat = 8;
+    }
+    memset(s, 0, sizeof *s);
+    s->T = (double)dale_opt_long(o, "objrec_steps");
+    s->Tin = 1;
+    s->input = side * side;
+    s->output = (double)ncat;
+    s->ntrain = n[0];
+    s->neval = n[1] + n[2];
+    s->eval_max = n[1] > n[2] ? n[1] : n[2];
+    s->rows = 1;
+    s->data_bytes = (n[0] + n[1] + n[2]) * (side * side + 1);
+    return DALE_OK;
+}
+
+static dale_status objrec_create(const dale_options *o, dale_task **out)
+{
+    char data[512];
+    dale_objrec_task_config oc = {dale_opt_str(o, "data", data, sizeof data), (size_t)dale_opt_long(o, "objrec_steps"),
+                                  dale_opt_is(o, "objrec_center", "on")};
+    return dale_task_objrec_create(&oc, out);
+}
+
+const dale_task_desc dalei_task_objrec = {
+    "objrec", "object recognition from DATA/objrec (dale data get objrec): the image at step 1, cross-entropy at the last",
+    objrec_options, sizeof objrec_options / sizeof objrec_options[0],
+    objrec_defaults, sizeof objrec_defaults / sizeof objrec_defaults[0],
+    NULL, objrec_shape, objrec_create,
+};

@@ -15,12 +15,14 @@
  * (sorted) are validation and the rest (sorted) training.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "dale/data.h"
 #include "dale/idx.h"
 #include "dale/rng.h"
-#include "dale/task.h"
+#include "dale/taskdesc.h"
 #include "internal.h"
 
 #define NCLASS 10
@@ -218,3 +220,74 @@ cleanup:
     *out = t;
     return DALE_OK;
 }
+
+/* ------------------------------------------------------------ registry */
+
+static const dale_task_option seqmnist_options[] = {
+    {"dataset", DALE_OPT_STR, "mnist", "images: mnist | fashion-mnist", "mnist|fashion-mnist", 0},
+    {"variant", DALE_OPT_STR, "row", "sequence: row (28 steps x 28) | pixel (784 x 1) | permuted", "row|pixel|permuted", 0},
+    {"perm_seed", DALE_OPT_U64, "0", "seed of the fixed pixel permutation (permuted variant)", NULL, 0},
+};
+
+/* The Fig. 2B script: batch 32, 30 epochs, lr 0.01 constant; ColEI clipped
+ * at 10 per tensor, the others not clipped. */
+static const dale_task_default seqmnist_defaults[] = {
+    {NULL, "hidden", "100"},    {NULL, "batch", "32"},     {NULL, "epochs", "30"}, {NULL, "eval_every", "100"},
+    {NULL, "lr", "0.01"},       {NULL, "lr_decay", "1"},   {NULL, "lr_decay_every", "0"},
+    {NULL, "clip", "0"},        {"colei", "clip", "10"},
+};
+
+static void seqmnist_dir(const dale_options *o, char *dir, size_t cap)
+{
+    char data[512], set[512];
+    snprintf(dir, cap, "%s/%s", dale_opt_str(o, "data", data, sizeof data), dale_opt_str(o, "dataset", set, sizeof set));
+}
+
+/* The shape of the data set in place (image count and size from the IDX
+ * headers), or of MNIST when it is not there. */
+static dale_status seqmnist_shape(const dale_options *o, dale_task_shape *s)
+{
+    char dir[1100], path[1200];
+    seqmnist_dir(o, dir, sizeof dir);
+    double ntr = 60000, nte = 10000, rows = 28, cols = 28;
+    size_t dim[DALE_IDX_MAXDIM];
+    if (dale_data_locate(dir, file_names[0], path, sizeof path) && dale_idx_peek(path, dim) == 3) {
+        ntr = (double)dim[0];
+        rows = (double)dim[1];
+        cols = (double)dim[2];
+        if (dale_data_locate(dir, file_names[2], path, sizeof path) && dale_idx_peek(path, dim) == 3)
+            nte = (double)dim[0];
+    }
+    int pixel = !dale_opt_is(o, "variant", "row");
+    double nval = dale_opt_is(o, "split", "paper") ? floor(ntr / 6) : 0;
+    memset(s, 0, sizeof *s);
+    s->T = s->Tin = pixel ? rows * cols : rows;
+    s->input = pixel ? 1 : cols;
+    s->output = NCLASS;
+    s->ntrain = ntr - nval;
+    s->neval = nval + nte;
+    s->eval_max = nval > nte ? nval : nte;
+    s->rows = 1;
+    s->data_bytes = (ntr + nte) * (rows * cols + 1);
+    return DALE_OK;
+}
+
+static dale_status seqmnist_create(const dale_options *o, dale_task **out)
+{
+    char dir[1100];
+    seqmnist_dir(o, dir, sizeof dir);
+    dale_seqmnist_config mc = {dir,
+                               dale_opt_is(o, "variant", "pixel")      ? 1
+                               : dale_opt_is(o, "variant", "permuted") ? 2
+                                                                       : 0,
+                               dale_opt_u64(o, "perm_seed"), dale_opt_is(o, "split", "paper"),
+                               dale_opt_u64(o, "data_seed")};
+    return dale_task_seqmnist_create(&mc, out);
+}
+
+const dale_task_desc dalei_task_seqmnist = {
+    "seqmnist", "sequential MNIST / Fashion-MNIST from DATA/<dataset> (cross-entropy at the last step)",
+    seqmnist_options, sizeof seqmnist_options / sizeof seqmnist_options[0],
+    seqmnist_defaults, sizeof seqmnist_defaults / sizeof seqmnist_defaults[0],
+    NULL, seqmnist_shape, seqmnist_create,
+};

@@ -1,44 +1,102 @@
-/* task.c — the generic task handle and the task a run config names. */
+/* task.c — the generic task handle, the task registry and option reads. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "dale/config.h"
-#include "dale/objrec.h"
-#include "dale/lm.h"
-#include "dale/task.h"
+#include "dale/taskdesc.h"
 #include "internal.h"
+
+/* The registry: one line per task, in the order --help lists them. */
+extern const dale_task_desc dalei_task_adding, dalei_task_seqmnist, dalei_task_lm, dalei_task_objrec;
+static const dale_task_desc *const registry[] = {
+    &dalei_task_adding,
+    &dalei_task_seqmnist,
+    &dalei_task_lm,
+    &dalei_task_objrec,
+};
+#define NTASKS (sizeof registry / sizeof registry[0])
 
 void dale_task_free(dale_task *t)
 {
     if (t && t->destroy) t->destroy(t);
 }
 
-dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
+size_t dale_task_count(void) { return NTASKS; }
+
+const dale_task_desc *dale_task_at(size_t i) { return i < NTASKS ? registry[i] : NULL; }
+
+const dale_task_desc *dale_task_find(const char *name)
 {
-    *out = NULL;
-    int paper = strcmp(c->split, "paper") == 0;
-    if (!strcmp(c->task, "adding")) {
-        dale_adding_config ac = {(size_t)c->adding_n, (size_t)c->adding_len, (size_t)c->adding_test,
-                                 c->data_seed, paper};
-        return dale_task_adding_create(&ac, out);
+    for (size_t i = 0; i < NTASKS; i++)
+        if (!strcmp(registry[i]->name, name)) return registry[i];
+    return NULL;
+}
+
+const char *dale_task_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        size_t k = 0;
+        for (size_t i = 0; i < NTASKS && k < sizeof names; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i == 0 ? "" : i + 1 == NTASKS ? " or " : ", ",
+                                  registry[i]->name);
     }
-    if (!strcmp(c->task, "seqmnist")) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/%s", c->data, c->dataset);
-        dale_seqmnist_config mc = {dir,
-                                   !strcmp(c->variant, "pixel")      ? 1
-                                   : !strcmp(c->variant, "permuted") ? 2
-                                                                     : 0,
-                                   c->perm_seed, paper, c->data_seed};
-        return dale_task_seqmnist_create(&mc, out);
+    return names;
+}
+
+const char *dale_task_default_of(const dale_task_desc *d, const char *model, const char *key)
+{
+    const char *any = NULL;
+    for (size_t i = 0; i < d->ndefaults; i++) {
+        const dale_task_default *e = &d->defaults[i];
+        if (strcmp(e->key, key)) continue;
+        if (e->model && model && !strcmp(e->model, model)) return e->value;
+        if (!e->model && !any) any = e->value;
     }
-    if (!strcmp(c->task, "lm")) {
-        dale_lm_config lc = {c->corpus, c->vectors, (size_t)c->vocab_limit, (size_t)c->batch,
-                             (size_t)c->window, !strcmp(c->oov, "random"), c->data_seed};
-        return dale_task_lm_create(&lc, out);
-    }
-    if (!strcmp(c->task, "objrec")) {
-        dale_objrec_task_config oc = {c->data, (size_t)c->objrec_steps, !strcmp(c->objrec_center, "on")};
-        return dale_task_objrec_create(&oc, out);
-    }
-    return DALE_FAIL(DALE_ERR_ARG, "unknown task '%s'", c->task);
+    return any;
+}
+
+/* ------------------------------------------------------------ options */
+
+const char *dale_opt_str(const dale_options *o, const char *key, char *buf, size_t cap)
+{
+    if (cap) buf[0] = '\0';
+    const char *v = o->get(o->ctx, key, buf, cap);
+    return v ? v : buf;
+}
+
+long dale_opt_long(const dale_options *o, const char *key)
+{
+    char buf[64], *end;
+    const char *v = o->get(o->ctx, key, buf, sizeof buf);
+    if (!v) return 0;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    return errno || end == v ? 0 : x;
+}
+
+double dale_opt_double(const dale_options *o, const char *key)
+{
+    char buf[64], *end;
+    const char *v = o->get(o->ctx, key, buf, sizeof buf);
+    if (!v) return 0;
+    double x = strtod(v, &end);
+    return end == v ? 0 : x;
+}
+
+uint64_t dale_opt_u64(const dale_options *o, const char *key)
+{
+    char buf[64], *end;
+    const char *v = o->get(o->ctx, key, buf, sizeof buf);
+    if (!v || v[0] == '-') return 0;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    return errno || end == v ? 0 : (uint64_t)x;
+}
+
+int dale_opt_is(const dale_options *o, const char *key, const char *value)
+{
+    char buf[512];
+    const char *v = o->get(o->ctx, key, buf, sizeof buf);
+    return v && !strcmp(v, value);
 }
