@@ -15,6 +15,8 @@
  * 5. A masked toy task (fixation steps of weight 0, then a response period)
  *    built from arrays trains: its loss falls and its error drops.
  * 6. dale_task_arrays_create refuses bad input with precise messages.
+ * 7. Allocation failures at every point of task + batch + evaluation:
+ *    DALE_ERR_NOMEM with a message, nothing leaked.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +31,7 @@
 #include "dale/task.h"
 #include "dale/train.h"
 #include "check.h"
+#include "internal.h"
 
 #define REF "tests/ref/loss/"
 
@@ -726,6 +729,68 @@ static void test_bad_input(void)
     data_free(&D);
 }
 
+/* ------------------------------------------- 7: out of memory */
+
+/* Arrays task + weighted batch workspace + one training batch + evaluation,
+ * with the allocator failing at call n and after: a clean DALE_ERR_NOMEM
+ * with a message and no leak at every n, until it succeeds. */
+static dale_status oom_scenario(const data *D, dale_net *net)
+{
+    dale_arrays_task_config c = arrays_cfg(D, DALE_LOSS_CE_WEIGHTED, D->w);
+    c.n_train = 3, c.n_test = D->N - 3;
+    dale_task *t = NULL;
+    dale_status st = dale_task_arrays_create(&c, &t);
+    if (st) return st;
+    dale_batch b;
+    if ((st = dale_batch_init(&b, net, t, 3))) {
+        dale_task_free(t);
+        return st;
+    }
+    size_t idx[3] = {0, 1, 2}, cor;
+    double L, e;
+    st = dale_batch_run(&b, DALE_SPLIT_TRAIN, idx, 3, 1, &L, &cor);
+    if (!st) st = dale_evaluate(&b, DALE_SPLIT_TEST, 2, &L, &e);
+    dale_batch_free(&b);
+    dale_task_free(t);
+    return st;
+}
+
+static void test_oom(void)
+{
+    data D;
+    dale_net *net = make_net(DALE_MODEL_COLEI, 2, 10, 3, 4);
+    if (!net || !data_alloc(&D, 5, 4, 2, 3)) {
+        CHECK(0, "setup");
+        dale_net_free(net);
+        return;
+    }
+    dale_rng r;
+    dale_rng_seed(&r, 6);
+    data_draw(&D, &r);
+    for (size_t k = 0; k < D.N * D.T; k++) D.w[k] = (float)(k % 3);
+    /* The net's activation plan is the net's (freed with it): size it first. */
+    CHECK_OK(dale_net_plan(net, D.T, 3));
+    long base = dalei_alloc_live(), n;
+    int bad = 0;
+    dale_status st = DALE_ERR_NOMEM;
+    for (n = 1; n <= 100 && st; n++) {
+        dale_clear_error();
+        dalei_alloc_fail_at(n);
+        st = oom_scenario(&D, net);
+        dalei_alloc_fail_at(0);
+        if (bad < 3 && (dalei_alloc_live() != base || (st && (st != DALE_ERR_NOMEM || !dale_last_error()[0])))) {
+            bad++;
+            CHECK(0, "fail at %ld: status %d '%s', %ld allocations leaked", n, st, dale_last_error(),
+                  dalei_alloc_live() - base);
+        }
+    }
+    CHECK(st == DALE_OK && n > 2, "out-of-memory sweep: still failing after %ld points", n - 1);
+    CHECK(bad == 0, "out-of-memory sweep: %d bad points", bad);
+    printf("out of memory: %ld failure points, clean error and no leak at each\n", n - 2);
+    data_free(&D);
+    dale_net_free(net);
+}
+
 static void test_helpers(void)
 {
     CHECK(!dale_loss_is_classification(DALE_LOSS_MSE_LAST) && dale_loss_is_classification(DALE_LOSS_CE_LAST) &&
@@ -755,5 +820,6 @@ int main(void)
     test_eval_and_hooks();
     test_masked_task();
     test_bad_input();
+    test_oom();
     return check_done("test_loss_weights");
 }
