@@ -25,11 +25,16 @@ typedef struct dale_batch {
     size_t Bmax;
     float *x, *yf, *dout;
     int32_t *yi;
-    size_t npred;    /* predictions the last dale_batch_run scored (rows x steps for every-step losses) */
+    size_t npred;    /* predictions the last dale_batch_run scored (rows x steps for every-step
+                        losses; for weighted losses the (step, row) pairs with weight > 0) */
+    float *w;        /* weighted losses: the last batch's weights (T, rows); NULL otherwise */
+    double wsum;     /* weighted losses: sum of the last batch's weights (else npred) */
 } dale_batch;
 
 /* Allocate buffers for up to Bmax batch rows (samples, or samples times the
- * task's sample_rows) and plan the net for (T, Bmax). */
+ * task's sample_rows) and plan the net for (T, Bmax).  Targets are sized for
+ * every step (T, Bmax, m), which the weighted kinds use; the weight buffer
+ * is allocated for weighted kinds only.  DALE_ERR_ARG for an unknown loss. */
 DALE_API dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_t Bmax);
 DALE_API void dale_batch_free(dale_batch *b); /* NULL-safe, idempotent */
 
@@ -37,12 +42,22 @@ DALE_API void dale_batch_free(dale_batch *b); /* NULL-safe, idempotent */
  * idx[0..B) of split (B times the split's sample_rows batch rows, over the
  * task's steps() or T steps).  *loss is the mean loss over the b->npred
  * predictions; *ncorrect counts correct argmax predictions (classification;
- * 0 for MSE).  A non-finite loss is returned as is, without a backward pass. */
+ * 0 for MSE).  A non-finite loss is returned as is, without a backward pass.
+ *
+ * Weighted kinds (dale_loss_is_weighted): the task's `batch` fills targets
+ * at every step, its `weights` hook (all ones when NULL) fills w (T, R),
+ * and the net runs with all_steps = 1.  *loss = sum w l / sum w (0 when
+ * every weight is 0), b->npred counts the steps with w > 0 (the error
+ * denominator), *ncorrect the correct ones among them, b->wsum = sum w.
+ * A weight that is negative or not finite, or a label out of [0, m) where
+ * w > 0, is DALE_ERR_ARG naming the step and row. */
 DALE_API dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, size_t B,
                                     int backward, double *loss, size_t *ncorrect);
 
 /* Mean loss over every prediction of a whole split and error in percent
- * (NaN for MSE tasks), in chunks of at most `chunk` (<= Bmax) batch rows. */
+ * (NaN for MSE tasks), in chunks of at most `chunk` (<= Bmax) batch rows.
+ * Weighted kinds: loss = sum w l / sum w over the whole split (0 if every
+ * weight is 0), error = 100 (1 - correct / steps with w > 0) (NaN if none). */
 DALE_API dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double *loss,
                                    double *err);
 

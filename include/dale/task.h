@@ -2,8 +2,9 @@
  *
  * A task knows its sequence length T, input width d, output width m, its loss
  * and its splits; it knows nothing of model types.  Batches are time-major:
- * x is (T, B, d).  Targets: MSE tasks fill yf (B, m); classification tasks
- * fill yi (B) for last-step losses or (T, B) for every-step losses.
+ * x is (T, B, d).  Targets: MSE tasks fill yf (B, m), or (T, B, m) for the
+ * weighted kind; classification tasks fill yi (B) for last-step losses or
+ * (T, B) for every-step and weighted losses (docs/losses.md).
  * Samples are addressed by index within a split, so the trainer owns the
  * shuffling (and its RNG) and a run is reproducible from its seed.
  */
@@ -43,6 +44,15 @@ struct dale_task {
     size_t sample_rows[3];
     size_t (*steps)(const dale_task *t, dale_split split, const size_t *idx, size_t B);
     const char *summary; /* one line about the loaded data for logs (NULL: none) */
+    /* Optional, for the weighted loss kinds (DALE_LOSS_MSE_WEIGHTED,
+     * DALE_LOSS_CE_WEIGHTED; ignored for the others): fill w (T, R),
+     * time-major like x, R = B times the split's sample_rows, with the loss
+     * weight of each step of samples idx[0..B) of `split` (finite, >= 0;
+     * 0 = not scored).  T is the batch's step count (steps() or the task's
+     * T).  Called after `batch`.  NULL: every weight is 1.  For weighted
+     * kinds `batch` fills targets at every step: yf (T, R, m) or yi (T, R). */
+    dale_status (*weights)(dale_task *t, dale_split split, const size_t *idx, size_t B, size_t T,
+                           float *w);
 };
 
 DALE_API void dale_task_free(dale_task *t); /* NULL-safe */
@@ -79,6 +89,42 @@ typedef struct dale_seqmnist_config {
     uint64_t val_seed;
 } dale_seqmnist_config;
 DALE_API dale_status dale_task_seqmnist_create(const dale_seqmnist_config *cfg, dale_task **out);
+
+/* A task over arrays the caller owns: N samples of T steps, the first
+ * n_train of them the training split, the next n_val validation, the last
+ * n_test test (n_train + n_val + n_test = N; a split may be empty).
+ *
+ * Layouts (sample-major, C order, as a NumPy array would be):
+ *   x   float  [N][T][input]                         required
+ *   yf  float  [N][T][output] for MSE_WEIGHTED,      MSE kinds only
+ *              [N][output]    for MSE_LAST
+ *   yi  int32  [N][T] for CE_WEIGHTED and CE_EVERY,  CE kinds only
+ *              [N]    for CE_LAST
+ *   w   float  [N][T], optional (NULL: all 1)        weighted kinds only
+ *
+ * The arrays are BORROWED, not copied: they must stay alive and unchanged
+ * until dale_task_free.  `name` (NULL: "arrays") is copied.  Creation reads
+ * every array once and refuses: a NULL cfg/out/x, a missing target array
+ * or one the loss does not use, weights with an unweighted loss, any size
+ * 0, split counts that do not add up to N, a CE loss with output < 2, a
+ * non-finite input, a weight that is negative or not finite, a non-finite
+ * target or a label outside [0, output) at a step whose weight is > 0
+ * (steps of weight 0 are never read by the loss, so they may hold
+ * anything, e.g. label -1), and a non-empty split whose weights are all 0.
+ * Errors: DALE_ERR_ARG with a message naming the array, sample and step;
+ * DALE_ERR_NOMEM.  input_mean (ColEI bias centering) is the mean of x over
+ * the training samples (over all samples when n_train = 0). */
+typedef struct dale_arrays_task_config {
+    const char *name;
+    size_t N, T, input, output;
+    dale_loss_kind loss;
+    const float *x;
+    const float *yf;
+    const int32_t *yi;
+    const float *w;
+    size_t n_train, n_val, n_test;
+} dale_arrays_task_config;
+DALE_API dale_status dale_task_arrays_create(const dale_arrays_task_config *cfg, dale_task **out);
 
 #ifdef __cplusplus
 }

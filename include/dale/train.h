@@ -22,7 +22,39 @@
 extern "C" {
 #endif
 
-typedef enum dale_loss_kind { DALE_LOSS_MSE_LAST, DALE_LOSS_CE_LAST, DALE_LOSS_CE_EVERY } dale_loss_kind;
+/* Loss kinds.  The network output is (R, m) at the last step for the *_LAST
+ * kinds and (T, R, m), one prediction per step and batch row, for the others.
+ *   MSE_LAST      targets yf (R, m);    mean over R*m of (out - y)^2
+ *   CE_LAST       labels  yi (R);       mean cross-entropy over R rows
+ *   CE_EVERY      labels  yi (T, R);    mean cross-entropy over T*R predictions
+ *   MSE_WEIGHTED  targets yf (T, R, m), weights w (T, R)
+ *   CE_WEIGHTED   labels  yi (T, R),    weights w (T, R)
+ * Weighted kinds: with l_tr the loss of one prediction (MSE: the mean over
+ * the m outputs of (out - y)^2; CE: -log softmax(out)_y) and W = sum of w,
+ *     loss = sum_{t,r} w_tr l_tr / W,
+ * and steps with w_tr = 0 are not scored at all (their targets are never
+ * read).  Weights 1 at the last step only give MSE_LAST / CE_LAST (to float
+ * round-off), weights 1 everywhere give CE_EVERY.  Values are fixed: new
+ * kinds are appended. */
+typedef enum dale_loss_kind {
+    DALE_LOSS_MSE_LAST,
+    DALE_LOSS_CE_LAST,
+    DALE_LOSS_CE_EVERY,
+    DALE_LOSS_MSE_WEIGHTED,
+    DALE_LOSS_CE_WEIGHTED,
+    DALE_LOSS_COUNT
+} dale_loss_kind;
+
+/* "mse_last", "ce_last", "ce_every", "mse_weighted", "ce_weighted"; "?" for
+ * a value out of range. */
+DALE_API const char *dale_loss_name(dale_loss_kind k);
+/* 1 for the cross-entropy kinds (labels, argmax error counting), else 0. */
+DALE_API int dale_loss_is_classification(dale_loss_kind k);
+/* 1 when the network must output every step (all_steps = 1 in
+ * dale_net_forward): CE_EVERY and the weighted kinds. */
+DALE_API int dale_loss_all_steps(dale_loss_kind k);
+/* 1 for the kinds that take per-step weights. */
+DALE_API int dale_loss_is_weighted(dale_loss_kind k);
 
 /* Mean squared error over the N rows and m outputs: mean((out - y)^2). */
 DALE_API double dale_loss_mse(const float *out, const float *y, size_t N, size_t m, float *dout);
@@ -31,6 +63,23 @@ DALE_API double dale_loss_mse(const float *out, const float *y, size_t N, size_t
  * Uses the max-shifted log-sum-exp so large logits do not overflow. */
 DALE_API double dale_loss_ce(const float *logits, const int32_t *labels, size_t N, size_t m,
                              float *dout, size_t *correct);
+
+/* Weighted losses over N predictions (rows) with one weight per row, w[N]
+ * (finite, >= 0; the caller validates).  Let W = sum of w (in double).
+ *   mse:  l_r = mean_j (out_rj - y_rj)^2 over the m outputs,
+ *         dL/dout_rj = w_r 2 (out_rj - y_rj) / (m W)
+ *   ce:   l_r = logsumexp(z_r) - z_r,y_r (labels in [0, m) where w_r > 0),
+ *         dL/dz_rj = w_r (softmax(z_r)_j - [j = y_r]) / W
+ * return sum_r w_r l_r / W.  Rows with w_r = 0 are skipped (targets and
+ * labels there are not read; dout there is 0).  If W = 0 the loss is 0 and
+ * dout is all 0.  *npred (optional) gets the number of rows with w_r > 0,
+ * *wsum (optional) gets W, *correct (ce, optional) the rows with w_r > 0
+ * whose argmax (first index on ties) is the label. */
+DALE_API double dale_loss_mse_weighted(const float *out, const float *y, const float *w, size_t N,
+                                       size_t m, float *dout, size_t *npred, double *wsum);
+DALE_API double dale_loss_ce_weighted(const float *logits, const int32_t *labels, const float *w,
+                                      size_t N, size_t m, float *dout, size_t *correct, size_t *npred,
+                                      double *wsum);
 
 typedef enum dale_clip_scope { DALE_CLIP_TENSOR, DALE_CLIP_LAYER, DALE_CLIP_GLOBAL } dale_clip_scope;
 DALE_API const char *dale_clip_scope_name(dale_clip_scope s);

@@ -1,4 +1,5 @@
 /* eval.c — batches through a network, split evaluation, parameter files. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include "dale/eval.h"
@@ -12,13 +13,16 @@ void dale_batch_free(dale_batch *b)
     dalei_free(b->yf);
     dalei_free(b->yi);
     dalei_free(b->dout);
-    b->x = b->yf = b->dout = NULL;
+    dalei_free(b->w);
+    b->x = b->yf = b->dout = b->w = NULL;
     b->yi = NULL;
 }
 
 dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_t Bmax)
 {
     memset(b, 0, sizeof *b);
+    if ((unsigned)task->loss >= DALE_LOSS_COUNT)
+        return DALE_FAIL(DALE_ERR_ARG, "task %s: unknown loss kind %d", task->name, (int)task->loss);
     b->net = net;
     b->task = task;
     b->Bmax = Bmax;
@@ -27,6 +31,13 @@ dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_
     b->yf = dalei_alloc(rows, task->output * sizeof(float));
     b->yi = dalei_alloc(rows, sizeof(int32_t));
     b->dout = dalei_alloc(rows, task->output * sizeof(float));
+    if (dale_loss_is_weighted(task->loss)) {
+        b->w = dalei_alloc(rows, sizeof(float));
+        if (!b->w) {
+            dale_batch_free(b);
+            return DALE_ERR_NOMEM;
+        }
+    }
     if (!b->x || !b->yf || !b->yi || !b->dout) {
         dale_batch_free(b);
         return DALE_ERR_NOMEM;
@@ -34,6 +45,45 @@ dale_status dale_batch_init(dale_batch *b, dale_net *net, dale_task *task, size_
     dale_status st = dale_net_plan(net, task->T, Bmax);
     if (st) dale_batch_free(b);
     return st;
+}
+
+/* The weighted kinds: weights from the task's hook (or ones), checked, then
+ * an every-step forward and the weighted loss over the T*R predictions. */
+static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *idx, size_t B, size_t R,
+                                size_t T, int backward, double *loss, size_t *ncorrect)
+{
+    dale_task *t = b->task;
+    size_t rows = T * R, m = t->output;
+    dale_status st;
+    if (!b->w) return DALE_FAIL(DALE_ERR_STATE, "task %s: batch workspace has no weight buffer", t->name);
+    if (t->weights) {
+        if ((st = t->weights(t, split, idx, B, T, b->w))) return st;
+    } else {
+        for (size_t k = 0; k < rows; k++) b->w[k] = 1.0f;
+    }
+    int ce = t->loss == DALE_LOSS_CE_WEIGHTED;
+    for (size_t k = 0; k < rows; k++) {
+        float w = b->w[k];
+        if (!(w >= 0.0f && w <= FLT_MAX))
+            return DALE_FAIL(DALE_ERR_ARG, "task %s: weight %g at step %zu, row %zu is %s", t->name, (double)w,
+                             k / R, k % R, w < 0.0f ? "negative" : "not finite");
+        if (ce && w > 0.0f && (b->yi[k] < 0 || (size_t)b->yi[k] >= m))
+            return DALE_FAIL(DALE_ERR_ARG, "task %s: label %d at step %zu, row %zu is outside [0, %zu)", t->name,
+                             (int)b->yi[k], k / R, k % R, m);
+    }
+    const float *out;
+    if ((st = dale_net_forward(b->net, b->x, T, R, 1, &out))) return st;
+    float *dout = backward ? b->dout : NULL;
+    size_t np = 0;
+    *ncorrect = 0;
+    if (ce) *loss = dale_loss_ce_weighted(out, b->yi, b->w, rows, m, dout, ncorrect, &np, &b->wsum);
+    else *loss = dale_loss_mse_weighted(out, b->yf, b->w, rows, m, dout, &np, &b->wsum);
+    b->npred = np;
+    if (backward && isfinite(*loss)) {
+        dale_net_zero_grad(b->net);
+        if ((st = dale_net_backward(b->net, b->dout))) return st;
+    }
+    return DALE_OK;
 }
 
 dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, size_t B, int backward,
@@ -50,11 +100,13 @@ dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, s
                          t->name, T, t->T);
     dale_status st = t->batch(t, split, idx, B, b->x, b->yf, b->yi);
     if (st) return st;
+    if (dale_loss_is_weighted(t->loss)) return run_weighted(b, split, idx, B, R, T, backward, loss, ncorrect);
     int every = t->loss == DALE_LOSS_CE_EVERY;
     const float *out;
     if ((st = dale_net_forward(b->net, b->x, T, R, every, &out))) return st;
     size_t rows = every ? T * R : R;
     b->npred = rows;
+    b->wsum = (double)rows;
     float *dout = backward ? b->dout : NULL;
     *ncorrect = 0;
     if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, b->yf, rows, t->output, dout);
@@ -73,10 +125,10 @@ dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double 
     if (chunk == 0 || chunk > b->Bmax) chunk = b->Bmax;
     size_t sr = b->task->sample_rows[split] ? b->task->sample_rows[split] : 1;
     if (sr > 1) chunk = 1; /* a multi-row sample (lm window) goes alone: windows differ in length */
-    int cls = b->task->loss != DALE_LOSS_MSE_LAST;
+    int cls = dale_loss_is_classification(b->task->loss), weighted = dale_loss_is_weighted(b->task->loss);
     size_t *idx = dalei_alloc(chunk, sizeof(size_t));
     if (!idx) return DALE_ERR_NOMEM;
-    double sum = 0;
+    double sum = 0, wtotal = 0;
     size_t correct = 0, npred = 0;
     dale_status st = DALE_OK;
     for (size_t s = 0; s < n; s += chunk) {
@@ -85,14 +137,21 @@ dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double 
         double l;
         size_t c;
         if ((st = dale_batch_run(b, split, idx, B, 0, &l, &c))) break;
-        /* chunk means weighted by their predictions: the mean over all */
-        sum += l * (double)b->npred;
+        /* chunk means weighted by their predictions (weighted kinds: by
+         * their weight sums): the mean over all */
+        if (weighted) {
+            sum += l * b->wsum;
+            wtotal += b->wsum;
+        } else {
+            sum += l * (double)b->npred;
+        }
         npred += b->npred;
         correct += c;
     }
     dalei_free(idx);
     if (st) return st;
-    *loss = sum / (double)npred;
+    if (weighted) *loss = wtotal > 0 ? sum / wtotal : 0.0;
+    else *loss = sum / (double)npred;
     *err = cls ? 100.0 * (1.0 - (double)correct / (double)npred) : (double)NAN;
     return DALE_OK;
 }

@@ -1,4 +1,5 @@
-/* loss.c — mean-squared error and softmax cross-entropy with their gradients. */
+/* loss.c — mean-squared error and softmax cross-entropy with their gradients,
+ * unweighted (the original kinds, untouched) and with per-prediction weights. */
 #include <math.h>
 #include "dale/train.h"
 
@@ -34,6 +35,97 @@ double dale_loss_ce(const float *logits, const int32_t *labels, size_t N, size_t
             for (size_t j = 0; j < m; j++) {
                 double p = exp((double)z[j] - lse);
                 dout[r * m + j] = (float)((p - (j == (size_t)y ? 1.0 : 0.0)) * inv);
+            }
+    }
+    if (correct) *correct = hits;
+    return total * inv;
+}
+
+const char *dale_loss_name(dale_loss_kind k)
+{
+    static const char *const names[DALE_LOSS_COUNT] = {"mse_last", "ce_last", "ce_every", "mse_weighted",
+                                                       "ce_weighted"};
+    return (unsigned)k < DALE_LOSS_COUNT ? names[k] : "?";
+}
+
+int dale_loss_is_classification(dale_loss_kind k)
+{
+    return k == DALE_LOSS_CE_LAST || k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_CE_WEIGHTED;
+}
+
+int dale_loss_all_steps(dale_loss_kind k)
+{
+    return k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
+}
+
+int dale_loss_is_weighted(dale_loss_kind k)
+{
+    return k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
+}
+
+/* Sum of the weights (double, in row order) and the rows with w > 0. */
+static double weight_sum(const float *w, size_t N, size_t *npred)
+{
+    double W = 0;
+    size_t n = 0;
+    for (size_t r = 0; r < N; r++) {
+        W += (double)w[r];
+        if (w[r] > 0.0f) n++;
+    }
+    if (npred) *npred = n;
+    return W;
+}
+
+double dale_loss_mse_weighted(const float *out, const float *y, const float *w, size_t N, size_t m,
+                              float *dout, size_t *npred, double *wsum)
+{
+    double W = weight_sum(w, N, npred), sum = 0;
+    if (wsum) *wsum = W;
+    double inv = W > 0 ? 1.0 / W : 0.0, invm = 1.0 / (double)m;
+    for (size_t r = 0; r < N; r++) {
+        if (!(w[r] > 0.0f)) {
+            if (dout)
+                for (size_t j = 0; j < m; j++) dout[r * m + j] = 0.0f;
+            continue;
+        }
+        double wr = (double)w[r], l = 0;
+        for (size_t j = 0; j < m; j++) {
+            double e = (double)out[r * m + j] - (double)y[r * m + j];
+            l += e * e;
+            if (dout) dout[r * m + j] = (float)(2.0 * e * wr * invm * inv);
+        }
+        sum += wr * (l * invm);
+    }
+    return sum * inv;
+}
+
+double dale_loss_ce_weighted(const float *logits, const int32_t *labels, const float *w, size_t N,
+                             size_t m, float *dout, size_t *correct, size_t *npred, double *wsum)
+{
+    double W = weight_sum(w, N, npred), total = 0;
+    if (wsum) *wsum = W;
+    double inv = W > 0 ? 1.0 / W : 0.0;
+    size_t hits = 0;
+    for (size_t r = 0; r < N; r++) {
+        if (!(w[r] > 0.0f)) {
+            if (dout)
+                for (size_t j = 0; j < m; j++) dout[r * m + j] = 0.0f;
+            continue;
+        }
+        const float *z = logits + r * m;
+        size_t arg = 0;
+        for (size_t j = 1; j < m; j++)
+            if (z[j] > z[arg]) arg = j;
+        double zmax = (double)z[arg], se = 0;
+        for (size_t j = 0; j < m; j++) se += exp((double)z[j] - zmax);
+        double lse = zmax + log(se), wr = (double)w[r];
+        int32_t y = labels[r];
+        total += wr * (lse - (double)z[y]);
+        if ((size_t)y == arg) hits++;
+        if (dout)
+            for (size_t j = 0; j < m; j++) {
+                double p = exp((double)z[j] - lse);
+                dout[r * m + j] = (float)((p - (j == (size_t)y ? 1.0 : 0.0)) * (wr * inv));
             }
     }
     if (correct) *correct = hits;
