@@ -56,6 +56,30 @@ const char *dale_task_default_of(const dale_task_desc *d, const char *model, con
     return any;
 }
 
+/* ---------------------------------------------------------- loss kinds */
+
+const char *dale_loss_name(dale_loss_kind k)
+{
+    static const char *const names[DALE_LOSS_COUNT] = {"mse_last", "ce_last", "ce_every", "mse_weighted",
+                                                       "ce_weighted"};
+    return (unsigned)k < DALE_LOSS_COUNT ? names[k] : "?";
+}
+
+int dale_loss_is_classification(dale_loss_kind k)
+{
+    return k == DALE_LOSS_CE_LAST || k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_CE_WEIGHTED;
+}
+
+int dale_loss_all_steps(dale_loss_kind k)
+{
+    return k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
+}
+
+int dale_loss_is_weighted(dale_loss_kind k)
+{
+    return k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
+}
+
 /* ------------------------------------------------------------ options */
 
 const char *dale_opt_str(const dale_options *o, const char *key, char *buf, size_t cap)

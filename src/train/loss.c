@@ -41,28 +41,6 @@ double dale_loss_ce(const float *logits, const int32_t *labels, size_t N, size_t
     return total * inv;
 }
 
-const char *dale_loss_name(dale_loss_kind k)
-{
-    static const char *const names[DALE_LOSS_COUNT] = {"mse_last", "ce_last", "ce_every", "mse_weighted",
-                                                       "ce_weighted"};
-    return (unsigned)k < DALE_LOSS_COUNT ? names[k] : "?";
-}
-
-int dale_loss_is_classification(dale_loss_kind k)
-{
-    return k == DALE_LOSS_CE_LAST || k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_CE_WEIGHTED;
-}
-
-int dale_loss_all_steps(dale_loss_kind k)
-{
-    return k == DALE_LOSS_CE_EVERY || k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
-}
-
-int dale_loss_is_weighted(dale_loss_kind k)
-{
-    return k == DALE_LOSS_MSE_WEIGHTED || k == DALE_LOSS_CE_WEIGHTED;
-}
-
 /* Sum of the weights (double, in row order) and the rows with w > 0. */
 static double weight_sum(const float *w, size_t N, size_t *npred)
 {

@@ -28,6 +28,7 @@
 #include "dale/spectral.h"
 #include "dale/spectrum.h"
 #include "dale/task.h"
+#include "dale/train.h"
 #include "dale/trainer.h"
 #include "dale/fileio.h"
 #include "internal.h"
