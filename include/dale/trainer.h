@@ -112,7 +112,8 @@ typedef struct dale_trainer_callbacks {
  * Errors: DALE_ERR_ARG (NULL net, task, p, s or out; batch 0; a batch larger
  * than the training set; no training samples; an lr that is not > 0;
  * negative epochs, eval_every, checkpoint_every or lr_decay_every;
- * widths of net and task that differ), DALE_ERR_NOMEM. */
+ * widths of net and task that differ; a task without a batch function or
+ * steps), DALE_ERR_NOMEM. */
 DALE_API dale_status dale_trainer_create(dale_net *net, dale_task *task, const dale_update_policy *p,
                                          const dale_schedule *s, uint64_t seed,
                                          const dale_trainer_callbacks *cb, dale_trainer **out);
