@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/eval.h"
+#include "dale/linalg.h"
 #include "dale/lm.h"
 #include "dale/model.h"
 #include "dale/npy.h"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/config.h"
+#include "dale/linalg.h"
 #include "dale/trainer.h"
 
 static void train_usage(FILE *f)

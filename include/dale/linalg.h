@@ -40,6 +40,11 @@ DALE_API dale_status dale_eigvals(const double *A, size_t n, double *re, double 
 /* Spectral radius max |λ| of the square matrix A. */
 DALE_API dale_status dale_spectral_radius(const double *A, size_t n, double *rho);
 
+/* Pin BLAS to n threads (n < 1 means 1).  dale's policy: 1 per run, so
+ * sums are ordered the same every time; parallelism comes from running
+ * several runs.  Process-wide (OpenBLAS). */
+DALE_API void dale_set_blas_threads(int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 /* threads.c — the BLAS thread policy (OpenBLAS). */
-#include "dale/trainer.h"
+#include "dale/linalg.h"
 
 void openblas_set_num_threads(int num_threads);
 
