@@ -273,24 +273,14 @@ dale_status cli_load_matrices(const char *spec, int square, cli_matrix **mats, s
 
 dale_status cli_net_config(const dale_run_config *c, dale_net_config *nc)
 {
-    dale_net_config_defaults(nc);
-    dale_status st = dale_model_parse(c->model, &nc->type);
+    /* The square recurrent W of one cell: one layer, no dense layers, and
+     * the input-side options that do not touch W left at their defaults,
+     * so draw k of --seed S is the W that `dale train --seed S+k` starts from. */
+    dale_status st = dale_config_net(c, 1, 1, 0.0, nc);
     if (st) return st;
-    nc->input = 1;
-    nc->output = 1;
     nc->layers = 1;
-    nc->hidden = (size_t)c->hidden;
-    nc->ei_ratio = c->ei_ratio;
-    nc->dann_ni_in = (size_t)c->dann_ni_in;
-    nc->dann_ni_rec = (size_t)c->dann_ni_rec;
-    nc->dann_ni_out = (size_t)c->dann_ni_out;
-    nc->rho = c->rho;
-    nc->zero_diag = strcmp(c->zero_diag, "on") == 0;
-    nc->colei_dist = !strcmp(c->colei_dist, "gamma")     ? DALE_DIST_GAMMA
-                     : !strcmp(c->colei_dist, "uniform") ? DALE_DIST_UNIFORM
-                                                         : DALE_DIST_EXPONENTIAL;
-    nc->gamma_shape = c->gamma_shape;
-    nc->numerator = c->numerator;
-    nc->dann_wie_random = strcmp(c->dann_wie, "random") == 0;
+    nc->ndense = 0;
+    nc->rnn_input_he = 0;
+    nc->bias_centering = 0;
     return DALE_OK;
 }

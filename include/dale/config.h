@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "dale/status.h"
+#include "dale/model.h"
 #include "dale/taskdesc.h"
+#include "dale/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +86,18 @@ DALE_API void dale_config_options(dale_run_config *c, dale_options *o);
 DALE_API const dale_task_desc *dale_config_task(const dale_run_config *c);
 /* The shape of the run a resolved config describes (its task's shape). */
 DALE_API dale_status dale_config_task_shape(const dale_run_config *c, dale_task_shape *s);
+/* The network a resolved config describes for a task of the given input
+ * and output widths (input_mean: the task's, for ColEI bias centring).
+ * Every text value is checked: DALE_ERR_ARG names an option whose value is
+ * not one dale knows (a config that dale_config_resolve accepted passes). */
+DALE_API dale_status dale_config_net(const dale_run_config *c, size_t input, size_t output, double input_mean,
+                                     dale_net_config *nc);
+/* The update policy of a resolved config; DALE_ERR_ARG for an unknown clip
+ * scope or an on/off switch that is neither. */
+DALE_API dale_status dale_config_policy(const dale_run_config *c, dale_update_policy *p);
+struct dale_schedule;
+/* The training schedule (lr and its decay, batch, budget, cadence). */
+DALE_API void dale_config_schedule(const dale_run_config *c, struct dale_schedule *s);
 /* Build the task a resolved config names (loads or generates its data). */
 DALE_API dale_status dale_task_from_config(const dale_run_config *c, dale_task **out);
 /* Read a JSON object of options (unknown keys are errors, naming the file). */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "dale/config.h"
+#include "dale/trainer.h"
 #include "internal.h"
 
 /* One option: where it lives in dale_run_config (offset, cap) and how it
@@ -256,6 +257,84 @@ dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
     dale_options o;
     const_options(c, &o);
     return d->create(&o, out);
+}
+
+/* "on" -> 1, "off" -> 0, else an error naming the option. */
+static dale_status on_off(const char *key, const char *v, int *out)
+{
+    if (!strcmp(v, "on")) *out = 1;
+    else if (!strcmp(v, "off")) *out = 0;
+    else return DALE_FAIL(DALE_ERR_ARG, "--%s: expected on or off (got '%s')", key, v);
+    return DALE_OK;
+}
+
+dale_status dale_config_net(const dale_run_config *c, size_t input, size_t output, double input_mean,
+                            dale_net_config *nc)
+{
+    dale_net_config_defaults(nc);
+    dale_status st = dale_model_parse(c->model, &nc->type);
+    if (st) return st;
+    nc->input = input;
+    nc->output = output;
+    nc->layers = (size_t)c->layers;
+    nc->hidden = (size_t)c->hidden;
+    for (const char *p = c->dense; *p;) {
+        char *end;
+        long w = strtol(p, &end, 10);
+        if (end == p || w < 1 || (*end && *end != ','))
+            return DALE_FAIL(DALE_ERR_ARG, "--dense: expected comma-separated positive widths (got '%s')", c->dense);
+        if (nc->ndense == DALE_MAX_DENSE)
+            return DALE_FAIL(DALE_ERR_ARG, "--dense: at most %d layers", DALE_MAX_DENSE);
+        nc->dense[nc->ndense++] = (size_t)w;
+        p = *end ? end + 1 : end;
+    }
+    nc->ei_ratio = c->ei_ratio;
+    nc->dann_ni_in = (size_t)c->dann_ni_in;
+    nc->dann_ni_rec = (size_t)c->dann_ni_rec;
+    nc->dann_ni_out = (size_t)c->dann_ni_out;
+    nc->rho = c->rho;
+    if ((st = on_off("zero-diag", c->zero_diag, &nc->zero_diag))) return st;
+    if (!strcmp(c->colei_dist, "exponential")) nc->colei_dist = DALE_DIST_EXPONENTIAL;
+    else if (!strcmp(c->colei_dist, "gamma")) nc->colei_dist = DALE_DIST_GAMMA;
+    else if (!strcmp(c->colei_dist, "uniform")) nc->colei_dist = DALE_DIST_UNIFORM;
+    else return DALE_FAIL(DALE_ERR_ARG, "--colei-dist: expected exponential, gamma or uniform (got '%s')", c->colei_dist);
+    nc->gamma_shape = c->gamma_shape;
+    nc->numerator = c->numerator;
+    if (!strcmp(c->dann_wie, "mean") || !strcmp(c->dann_wie, "random")) nc->dann_wie_random = !strcmp(c->dann_wie, "random");
+    else return DALE_FAIL(DALE_ERR_ARG, "--dann-wie: expected mean or random (got '%s')", c->dann_wie);
+    if (!strcmp(c->rnn_input_init, "uniform") || !strcmp(c->rnn_input_init, "he")) nc->rnn_input_he = !strcmp(c->rnn_input_init, "he");
+    else return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s')", c->rnn_input_init);
+    if ((st = on_off("bias-centering", c->bias_centering, &nc->bias_centering))) return st;
+    nc->input_mean = input_mean;
+    return DALE_OK;
+}
+
+dale_status dale_config_policy(const dale_run_config *c, dale_update_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->clip = c->clip;
+    if (!strcmp(c->clip_scope, "tensor")) p->scope = DALE_CLIP_TENSOR;
+    else if (!strcmp(c->clip_scope, "layer")) p->scope = DALE_CLIP_LAYER;
+    else if (!strcmp(c->clip_scope, "global")) p->scope = DALE_CLIP_GLOBAL;
+    else return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected tensor, layer or global (got '%s'; resolve the config first)", c->clip_scope);
+    dale_status st;
+    if ((st = on_off("inhib-grad-scale", c->inhib_grad_scale, &p->inhib_scale))) return st;
+    if ((st = on_off("project", c->project, &p->project))) return st;
+    return on_off("sign-freeze", c->sign_freeze, &p->sign_freeze);
+}
+
+void dale_config_schedule(const dale_run_config *c, dale_schedule *s)
+{
+    dale_schedule_defaults(s);
+    s->lr = c->lr;
+    s->lr_decay = c->lr_decay;
+    s->lr_decay_every = c->lr_decay_every;
+    s->batch = (size_t)c->batch;
+    s->epochs = c->epochs;
+    s->max_updates = c->max_updates;
+    s->eval_every = c->eval_every;
+    s->eval_batch = (size_t)c->eval_batch;
+    s->checkpoint_every = c->checkpoint_every;
 }
 
 void dale_config_defaults(dale_run_config *c)

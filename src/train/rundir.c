@@ -59,63 +59,9 @@ static const char *run_file(rundir *rd, const char *name)
 dale_status dale_net_from_config(const dale_run_config *c, const dale_task *task, dale_net **out)
 {
     dale_net_config nc;
-    dale_net_config_defaults(&nc);
-    dale_status st = dale_model_parse(c->model, &nc.type);
-    if (st) return st;
-    nc.input = task->input;
-    nc.output = task->output;
-    nc.layers = (size_t)c->layers;
-    nc.hidden = (size_t)c->hidden;
-    for (const char *p = c->dense; *p;) {
-        char *end;
-        long w = strtol(p, &end, 10);
-        if (nc.ndense == DALE_MAX_DENSE)
-            return DALE_FAIL(DALE_ERR_ARG, "--dense: at most %d layers", DALE_MAX_DENSE);
-        nc.dense[nc.ndense++] = (size_t)w;
-        p = *end ? end + 1 : end;
-    }
-    nc.ei_ratio = c->ei_ratio;
-    nc.dann_ni_in = (size_t)c->dann_ni_in;
-    nc.dann_ni_rec = (size_t)c->dann_ni_rec;
-    nc.dann_ni_out = (size_t)c->dann_ni_out;
-    nc.rho = c->rho;
-    nc.zero_diag = strcmp(c->zero_diag, "on") == 0;
-    nc.colei_dist = !strcmp(c->colei_dist, "gamma")     ? DALE_DIST_GAMMA
-                    : !strcmp(c->colei_dist, "uniform") ? DALE_DIST_UNIFORM
-                                                        : DALE_DIST_EXPONENTIAL;
-    nc.gamma_shape = c->gamma_shape;
-    nc.numerator = c->numerator;
-    nc.dann_wie_random = strcmp(c->dann_wie, "random") == 0;
-    nc.rnn_input_he = strcmp(c->rnn_input_init, "he") == 0;
-    nc.bias_centering = strcmp(c->bias_centering, "on") == 0;
-    nc.input_mean = task->input_mean;
-    return dale_net_create(&nc, out);
-}
-
-static void make_policy(const dale_run_config *c, dale_update_policy *p)
-{
-    memset(p, 0, sizeof *p);
-    p->clip = c->clip;
-    p->scope = !strcmp(c->clip_scope, "tensor") ? DALE_CLIP_TENSOR
-               : !strcmp(c->clip_scope, "global") ? DALE_CLIP_GLOBAL
-                                                  : DALE_CLIP_LAYER;
-    p->inhib_scale = strcmp(c->inhib_grad_scale, "on") == 0;
-    p->project = strcmp(c->project, "on") == 0;
-    p->sign_freeze = strcmp(c->sign_freeze, "on") == 0;
-}
-
-static void make_schedule(const dale_run_config *c, dale_schedule *s)
-{
-    dale_schedule_defaults(s);
-    s->lr = c->lr;
-    s->lr_decay = c->lr_decay;
-    s->lr_decay_every = c->lr_decay_every;
-    s->batch = (size_t)c->batch;
-    s->epochs = c->epochs;
-    s->max_updates = c->max_updates;
-    s->eval_every = c->eval_every;
-    s->eval_batch = (size_t)c->eval_batch;
-    s->checkpoint_every = c->checkpoint_every;
+    *out = NULL;
+    dale_status st = dale_config_net(c, task->input, task->output, task->input_mean, &nc);
+    return st ? st : dale_net_create(&nc, out);
 }
 
 /* Spectrum transplant at init (paper Sec. 5.4, Table 1): the three matrices
@@ -392,8 +338,8 @@ static dale_status setup(rundir *rd)
     if ((st = apply_transplant(c, rd->net, &init))) return st;
     dale_update_policy pol;
     dale_schedule sch;
-    make_policy(c, &pol);
-    make_schedule(c, &sch);
+    if ((st = dale_config_policy(c, &pol))) return st;
+    dale_config_schedule(c, &sch);
     dale_trainer_callbacks cb = {on_eval, on_checkpoint, on_progress, rd};
     if ((st = dale_trainer_create(rd->net, t, &pol, &sch, c->seed, &cb, &rd->tr))) return st;
     /* Every evaluation of a run reports its test split. */
