@@ -7,13 +7,21 @@
  * cell a reverse sweep over t computes dZ_t, then dW, dU, db and the input
  * gradient are single GEMMs over all steps.
  *
- * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; since h = relu(z),
- * relu'(z_t) = [h_t > 0], so pre-activations are not stored.
+ * Models and dynamics: the parameter table and the maps come from the
+ * model's registered describe hook (rnn.c, colei.c, dann.c); each step from
+ * z_t to h_t and its backward from the cell dynamics (dynamics.c).  This
+ * file never asks which model or dynamics runs, only whether the dynamics
+ * is the discrete ReLU that the kernels can fuse (fused_relu).
  *
- * Products.  The per-step products of cells up to DALEI_SMM_MAX_N wide run
- * through dalei_smm (linalg/kernels.c) on copies of W packed once per
+ * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; with the ReLU cell
+ * relu'(z_t) = [h_t > 0], so pre-activations are not stored; dynamics
+ * that need z_t (keeps_preact) get Z (T, B, n).
+ *
+ * Products.  The per-step products of ReLU cells up to DALEI_SMM_MAX_N wide
+ * run through dalei_smm (linalg/kernels.c) on copies of W packed once per
  * forward (W^T for the forward, W for BPTT), with the ReLU fused into the
- * forward product and the ReLU mask into the backward one.  The products
+ * forward product and the ReLU mask into the backward one; other dynamics
+ * take the dale_sgemm product and then their own step.  The products
  * over all steps (input projection, dW, dU, dx, dense and readout
  * gradients) use dalei_gemm_acc when their sizes are at most SMALL_GEMM,
  * where it beats the OpenBLAS AVX2 kernels (docs/performance.md); larger
