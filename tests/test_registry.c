@@ -302,7 +302,7 @@ static void test_units_and_radius(void)
     c.input = c.hidden = c.output = 4;
     dale_net *net = NULL;
     CHECK(dale_net_create(&c, &net) == DALE_ERR_ARG && !net, "unknown type accepted");
-    CHECK(strstr(dale_last_error(), "rnn, colei, dann") != NULL, "message '%s'", dale_last_error());
+    CHECK(strstr(dale_last_error(), "rnn, colei or dann") != NULL, "message '%s'", dale_last_error());
     c.type = DALE_MODEL_RNN;
     c.dynamics = (dale_dynamics_type)9;
     CHECK(dale_net_create(&c, &net) == DALE_ERR_ARG && !net, "unknown dynamics accepted");

@@ -131,6 +131,8 @@ struct dalei_model_ops {
 extern const dalei_model_ops dalei_model_rnn, dalei_model_colei, dalei_model_dann;
 /* Registry entry of t, NULL when out of range (registry.c). */
 const dalei_model_ops *dalei_model_ops_of(dale_model_type t);
+/* "rnn, colei or dann": every canonical name, into buf; returns buf. */
+const char *dalei_model_names(char *buf, size_t cap);
 
 /* ------------------------------------------------------ dynamics registry
  *

@@ -97,13 +97,8 @@ static dale_status check_config(const dale_net_config *c)
     const dalei_model_ops *ops = dalei_model_ops_of(c->type);
     if (!ops) {
         char known[256];
-        size_t len = 0;
-        known[0] = '\0';
-        for (size_t i = 0; i < dale_model_count() && len < sizeof known; i++) {
-            int w = snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "", dale_model_at(i)->name);
-            if (w > 0) len += (size_t)w;
-        }
-        return DALE_FAIL(DALE_ERR_ARG, "model type %d is not a registered model (%s)", (int)c->type, known);
+        return DALE_FAIL(DALE_ERR_ARG, "model type %d is not a registered model (%s)", (int)c->type,
+                         dalei_model_names(known, sizeof known));
     }
     const dalei_dynamics_ops *dyn = dalei_dynamics_ops_of(c->dynamics);
     if (!dyn)

@@ -72,6 +72,11 @@ const char *dale_model_name(dale_model_type t)
 
 static const char *model_name_at(size_t i) { return models[i]->info.name; }
 
+const char *dalei_model_names(char *buf, size_t cap)
+{
+    return join_names(buf, cap, DALE_MODEL_COUNT, model_name_at);
+}
+
 const dale_model_info *dale_model_find(const char *name)
 {
     if (!name) {
@@ -81,8 +86,7 @@ const dale_model_info *dale_model_find(const char *name)
     for (size_t i = 0; i < DALE_MODEL_COUNT; i++)
         if (name_matches(name, models[i]->info.name, models[i]->info.aliases)) return &models[i]->info;
     char known[256];
-    DALE_FAIL(DALE_ERR_ARG, "unknown model '%s' (expected %s)", name,
-              join_names(known, sizeof known, DALE_MODEL_COUNT, model_name_at));
+    DALE_FAIL(DALE_ERR_ARG, "unknown model '%s' (expected %s)", name, dalei_model_names(known, sizeof known));
     return NULL;
 }
 
