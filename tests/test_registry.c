@@ -314,6 +314,44 @@ static void test_units_and_radius(void)
     CHECK(dale_net_create(&c, &net) == DALE_ERR_ARG && !net, "leaky alpha 1.5 accepted");
 }
 
+/* Every allocation of a leaky network (its pre-activation cache included)
+ * can fail: a clean DALE_ERR_NOMEM and no leak at each point. */
+static void test_leaky_alloc_failures(void)
+{
+    long base = dalei_alloc_live(), n;
+    size_t bad = 0;
+    dale_status st = DALE_ERR_NOMEM;
+    float x[4 * 2 * 3], dout[2 * 2];
+    for (size_t k = 0; k < sizeof x / sizeof x[0]; k++) x[k] = 0.1f * (float)(k % 7);
+    for (size_t k = 0; k < 4; k++) dout[k] = 0.5f;
+    for (n = 1; n <= 200 && st; n++) {
+        dale_net_config c;
+        dale_net_config_defaults(&c);
+        c.type = DALE_MODEL_COLEI;
+        c.dynamics = DALE_DYN_LEAKY;
+        c.alpha = 0.5;
+        c.input = 3;
+        c.hidden = 8;
+        c.output = 2;
+        c.layers = 2;
+        c.ei_ratio = 3.0;
+        dale_net *net = NULL;
+        dale_rng r;
+        dale_rng_seed(&r, 3);
+        dalei_alloc_fail_at(n);
+        st = dale_net_create(&c, &net);
+        if (!st) st = dale_net_plan(net, 4, 2);
+        if (!st) st = dale_net_init(net, &r);
+        if (!st) st = dale_net_forward(net, x, 4, 2, 0, NULL);
+        if (!st) st = dale_net_backward(net, dout);
+        dalei_alloc_fail_at(0);
+        dale_net_free(net);
+        if ((st && st != DALE_ERR_NOMEM) || dalei_alloc_live() != base) bad++;
+    }
+    CHECK(st == DALE_OK, "leaky net still failing after %ld failure points", n - 1);
+    CHECK(bad == 0, "leaky net: %zu failure points with a wrong status or a leak", bad);
+}
+
 int main(void)
 {
     test_lookup();
@@ -321,5 +359,6 @@ int main(void)
     test_policy_defaults();
     test_flags_drive_update();
     test_units_and_radius();
+    test_leaky_alloc_failures();
     return check_done("test_registry");
 }
