@@ -57,7 +57,9 @@ static void spectrum_usage(FILE *f)
           "figures eig.png/.svg and svals_hist.png/.svg (gnuplot scripts beside them).\n\n"
           "model options (as in dale train):\n",
           f);
-    fprintf(f, "  --model M            rnn | colei | dann (default: %s)\n", d.model);
+    fputs("  --model M            ", f);
+    for (size_t i = 0; i < dale_model_count(); i++) fprintf(f, "%s%s", i ? " | " : "", dale_model_at(i)->name);
+    fprintf(f, " (default: %s)\n", d.model);
     fputs("  --hidden N           matrix size n (default: 100)\n", f);
     fputs("  --inhib P            fraction of inhibitory units; sets --ei-ratio 1/P-1 (default: unset)\n", f);
     fprintf(f, "  --ei-ratio R         E:I ratio, nI = ceil(n/(R+1)) (default: %g)\n", d.ei_ratio);
@@ -442,7 +444,7 @@ static int run_single(opts *o)
     /* summary.json */
     sum = set_json(&set, NULL);
     if (!sum) goto fail;
-    cJSON_AddNumberToObject(sum, "rho_target", nc.type == DALE_MODEL_COLEI ? nc.rho : sqrt(nc.numerator));
+    cJSON_AddNumberToObject(sum, "rho_target", dale_model_init_radius(&nc));
     cJSON_AddStringToObject(sum, "zero_diag", o->c.zero_diag);
     cJSON_AddStringToObject(sum, "colei_dist", o->c.colei_dist);
     cJSON_AddNumberToObject(sum, "numerator", nc.numerator);
@@ -456,7 +458,7 @@ static int run_single(opts *o)
     /* figures */
     {
         char title[256], lab[64];
-        double r = nc.type == DALE_MODEL_COLEI ? nc.rho : sqrt(nc.numerator);
+        double r = dale_model_init_radius(&nc);
         snprintf(lab, sizeof lab, "radius %.3g", r);
         snprintf(title, sizeof title, "%s n = %zu (%zu E / %zu I): eigenvalues of %zu draws",
                  dale_model_name(nc.type), n, set.nE, set.nI, ke);

@@ -23,7 +23,10 @@ static void transplant_usage(FILE *f)
           "singular values of B, the k-th largest value of B paired with A's k-th singular pair\n"
           "(thin SVD, k = min(rows, cols); A and B must have the same shape).\n\n"
           "A and B are matrix files (X.npy, X.npz:key, X.csv; see dale diagnose --help) or\n"
-          "model specs MODEL[:SEED] (rnn, colei, dann): the recurrent W at init of seed SEED\n"
+          "model specs MODEL[:SEED] (",
+          f);
+    for (size_t i = 0; i < dale_model_count(); i++) fprintf(f, "%s%s", i ? ", " : "", dale_model_at(i)->name);
+    fputs("): the recurrent W at init of seed SEED\n"
           "(default 0), the draw `dale spectrum --seed SEED` and `dale train --seed SEED` use.\n\n"
           "options:\n"
           "  --vectors A        matrix or model spec giving the singular vectors (required)\n"
@@ -48,7 +51,8 @@ static int model_spec(const char *s, dale_run_config *c, cli_matrix *m, int *is_
     *is_model = 0;
     if (len >= sizeof model) return 0;
     snprintf(model, sizeof model, "%.*s", (int)len, s);
-    if (strcmp(model, "rnn") && strcmp(model, "colei") && strcmp(model, "dann")) return 0;
+    const dale_model_info *info = dale_model_find(model);
+    if (!info || strcmp(model, info->name)) return 0; /* canonical names only, as before */
     *is_model = 1;
     unsigned long long seed = 0;
     if (colon) {

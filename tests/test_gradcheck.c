@@ -161,7 +161,13 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
                     if (t > 0)
                         for (size_t k = 0; k < n; k++) z += W[i * n + k] * H[((t - 1) * B + s) * n + k];
                     if (fabs(z) < mz) mz = fabs(z);
-                    H[(t * B + s) * n + i] = z > 0 ? z : 0;
+                    double r = z > 0 ? z : 0;
+                    if (cfg->dynamics == DALE_DYN_LEAKY) {
+                        /* h_t = (1 - a) h_{t-1} + a relu(z_t), h_{-1} = 0 */
+                        double a = cfg->alpha, hp = t > 0 ? H[((t - 1) * B + s) * n + i] : 0.0;
+                        r = (1.0 - a) * hp + a * r;
+                    }
+                    H[(t * B + s) * n + i] = r;
                 }
         in = H;
         win = n;
@@ -220,6 +226,7 @@ typedef struct gc_case {
     dale_loss_kind loss;
     size_t T, B;
     size_t x_steps; /* input steps drawn; later ones are 0 (objrec-like); 0 = all */
+    double alpha;   /* > 0: leaky cell dynamics with this alpha; 0: relu */
 } gc_case;
 
 static void case_label(const gc_case *c, char *buf, size_t cap)
@@ -228,6 +235,10 @@ static void case_label(const gc_case *c, char *buf, size_t cap)
     if (k < 0 || (size_t)k >= cap) return;
     if (c->ndense) {
         int j = snprintf(buf + k, cap - (size_t)k, " dense%zu", c->ndense);
+        if (j > 0) k += j;
+    }
+    if (c->alpha > 0 && (size_t)k < cap) {
+        int j = snprintf(buf + k, cap - (size_t)k, " leaky a%g", c->alpha);
         if (j > 0) k += j;
     }
     if (c->type != DALE_MODEL_RNN && (size_t)k < cap)
@@ -248,6 +259,10 @@ static void case_config(const gc_case *c, dale_net_config *cfg)
     cfg->dann_ni_in = c->ni_in;
     cfg->dann_ni_rec = c->ni_rec;
     cfg->dann_ni_out = c->ni_out;
+    if (c->alpha > 0) {
+        cfg->dynamics = DALE_DYN_LEAKY;
+        cfg->alpha = c->alpha;
+    }
 }
 
 /* Expected shape of one table entry; CHECKs presence and shape. */
@@ -666,15 +681,99 @@ static void test_variants(void)
     print_group("variants", n, f0);
 }
 
+/* Leaky cell dynamics: h_t = (1 - a) h_{t-1} + a relu(z_t), every model,
+ * one and two cells, dense layers, zero trailing input steps, a = 1. */
+static void test_leaky(void)
+{
+    int f0 = check_fail_count, n = 0;
+    uint64_t seed = 500;
+    for (size_t ti = 0; ti < 3; ti++) {
+        gc_case c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_EVERY);
+        c.alpha = 0.3;
+        c.ndense = 1;
+        c.dense[0] = 4;
+        run_case(&c, seed++, 0);
+        n++;
+        c = tiny_case(all_types[ti], 1, DALE_LOSS_MSE_LAST);
+        c.alpha = 0.7;
+        c.T = 6;
+        run_case(&c, seed++, 1);
+        n++;
+        c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_LAST);
+        c.alpha = 0.5;
+        c.T = 5;
+        c.x_steps = 1;
+        run_case(&c, seed++, 0);
+        n++;
+        c = tiny_case(all_types[ti], 1, DALE_LOSS_CE_EVERY);
+        c.alpha = 1.0;
+        run_case(&c, seed++, 1);
+        n++;
+    }
+    print_group("leaky", n, f0);
+
+    /* a = 1 is the discrete ReLU cell (through the generic step, not the
+     * fused kernels): same outputs and gradients to float round-off. */
+    for (size_t ti = 0; ti < 3; ti++) {
+        gc_case c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_EVERY);
+        c.n = 20;
+        c.T = 6;
+        dale_net_config cr, cl;
+        case_config(&c, &cr);
+        c.alpha = 1.0;
+        case_config(&c, &cl);
+        dale_net *nr = NULL, *nl = NULL;
+        CHECK_OK(dale_net_create(&cr, &nr));
+        CHECK_OK(dale_net_create(&cl, &nl));
+        if (!nr || !nl) {
+            dale_net_free(nr);
+            dale_net_free(nl);
+            continue;
+        }
+        dale_rng r;
+        dale_rng_seed(&r, 600 + ti);
+        CHECK_OK(dale_net_init(nr, &r));
+        size_t P = dale_net_size(nr);
+        memcpy(dale_net_theta(nl), dale_net_theta(nr), P * sizeof(float));
+        size_t R = c.T * c.B, X = c.T * c.B * c.d;
+        float *x = malloc(X * sizeof *x), *dout = malloc(R * c.m * sizeof *dout);
+        float *yr = malloc(R * c.m * sizeof *yr);
+        if (x && dout && yr) {
+            for (size_t k = 0; k < X; k++) x[k] = (float)dale_rng_uniform01(&r);
+            for (size_t k = 0; k < R * c.m; k++) dout[k] = (float)dale_rng_normal(&r, 0.0, 0.1);
+            const float *y = NULL;
+            CHECK_OK(dale_net_plan(nr, c.T, c.B));
+            CHECK_OK(dale_net_plan(nl, c.T, c.B));
+            CHECK_OK(dale_net_forward(nr, x, c.T, c.B, 1, &y));
+            if (y) memcpy(yr, y, R * c.m * sizeof *yr);
+            CHECK_OK(dale_net_forward(nl, x, c.T, c.B, 1, &y));
+            if (y) check_close("leaky a=1 vs relu: output", y, yr, R * c.m, 1e-6, 1e-5);
+            dale_net_zero_grad(nr);
+            dale_net_zero_grad(nl);
+            CHECK_OK(dale_net_backward(nr, dout));
+            CHECK_OK(dale_net_backward(nl, dout));
+            check_close("leaky a=1 vs relu: gradient", dale_net_grad(nl), dale_net_grad(nr), P, 1e-6, 1e-4);
+        }
+        free(x);
+        free(dout);
+        free(yr);
+        dale_net_free(nr);
+        dale_net_free(nl);
+    }
+}
+
 /* --------------------------------------- 4: directional check, bigger nets */
 
 static void test_directional(void)
 {
     int f0 = check_fail_count, n = 0;
+    /* relu first (its seeds 400.. as always), then the leaky dynamics */
+    for (int dyn = 0; dyn < 2; dyn++)
     for (size_t ti = 0; ti < 3; ti++)
         for (int li = 0; li < 2; li++) {
             dale_loss_kind loss = li ? DALE_LOSS_CE_EVERY : DALE_LOSS_MSE_LAST;
             gc_case c = {0};
+            c.alpha = dyn ? 0.4 : 0.0;
             c.type = all_types[ti];
             c.d = 6;
             c.L = 2;
@@ -852,6 +951,7 @@ int main(void)
     test_grid();
     test_dense();
     test_variants();
+    test_leaky();
     test_directional();
     printf("gradcheck worst naive-vs-lib forward rel err: rnn %.2e colei %.2e dann %.2e; "
            "worst per-tensor ‖Δg‖/‖g‖: rnn %.2e colei %.2e dann %.2e; "

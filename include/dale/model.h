@@ -3,6 +3,7 @@
  * A network is L recurrent cells, then optional ReLU dense layers, then a
  * linear readout.  Each cell computes, for t = 1..T,
  *     z_t = U x_t + W h_{t-1} + b,   h_t = relu(z_t),   h_0 = 0,
+ * (h_t from z_t by the configured cell dynamics; relu is the default),
  * where U (n, d) and W (n, n) are EFFECTIVE matrices built from the model's
  * raw parameters:
  *     rnn    U = U,                     W = W
@@ -35,10 +36,64 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------ registry
+ *
+ * Every reparameterisation (model) is one entry of a registry, in this
+ * order; dale_model_type is its index.  A model declares its parameters per
+ * layer, its initialisation, its effective-weight maps with their chain rule
+ * back, and the traits below; nothing outside the model code switches on
+ * the type (docs: adding a model is one file plus one registry line). */
 typedef enum dale_model_type { DALE_MODEL_RNN, DALE_MODEL_COLEI, DALE_MODEL_DANN, DALE_MODEL_COUNT } dale_model_type;
+
+/* Traits of a model: what its default update policy does and what spectral
+ * tools may rely on. */
+enum {
+    DALE_MODEL_PROJECT = 1u << 0,     /* default policy projects DALE_P_NONNEG params onto >= 0 */
+    DALE_MODEL_INHIB_SCALE = 1u << 1, /* default policy applies the inhibitory gradient scaling */
+    DALE_MODEL_CLIP_TENSOR = 1u << 2, /* default clipping per tensor (else per layer)          */
+    DALE_MODEL_INIT_EIGS = 1u << 3,   /* init keeps W's eigenvalues (dale_net_init_eigvals)    */
+    DALE_MODEL_SIGNED_UNITS = 1u << 4 /* units have a fixed E/I sign (Dale's law holds)         */
+};
+
+/* The public face of a registered model (owned by the library, static). */
+typedef struct dale_model_info {
+    dale_model_type type;        /* its index in the registry                */
+    const char *name;            /* canonical name, as written in config.json */
+    const char *const *aliases;  /* other accepted names, NULL-terminated     */
+    const char *summary;         /* one line for help texts                  */
+    unsigned traits;             /* DALE_MODEL_* traits                      */
+} dale_model_info;
+
+/* Number of registered models, and model i (NULL when i >= count). */
+DALE_API size_t dale_model_count(void);
+DALE_API const dale_model_info *dale_model_at(size_t i);
+/* The model named `name` (canonical name or alias, exact match), or NULL;
+ * on NULL, dale_last_error() says "unknown model '<name>' (expected ...)"
+ * listing every canonical name.  NULL name gives NULL. */
+DALE_API const dale_model_info *dale_model_find(const char *name);
+/* The model of a type (NULL for an out-of-range value). */
+DALE_API const dale_model_info *dale_model_of(dale_model_type t);
+/* Canonical name of a type ("?" when out of range). */
 DALE_API const char *dale_model_name(dale_model_type t);
-/* Parse "rnn" | "colei" | "dann" (also "song" for colei, "danns" for dann). */
+/* Parse a canonical name or an alias ("song" for colei, "danns" for dann)
+ * into *out.  DALE_ERR_ARG with the list of known names otherwise. */
 DALE_API dale_status dale_model_parse(const char *s, dale_model_type *out);
+
+/* ------------------------------------------------------- cell dynamics
+ *
+ * The second axis of a network, beside the reparameterisation: how a cell
+ * turns its pre-activation z_t = U x_t + W h_{t-1} + b into h_t.
+ *     relu   h_t = relu(z_t)                              (the default)
+ *     leaky  h_t = (1 - alpha) h_{t-1} + alpha relu(z_t)  (0 < alpha <= 1)
+ * Each is one registered table (forward step and its backward); the models
+ * do not know which one runs. */
+typedef enum dale_dynamics_type { DALE_DYN_RELU, DALE_DYN_LEAKY, DALE_DYN_COUNT } dale_dynamics_type;
+DALE_API size_t dale_dynamics_count(void);
+/* Name of dynamics t ("?" when out of range). */
+DALE_API const char *dale_dynamics_name(dale_dynamics_type t);
+/* Parse "relu" | "leaky" (also "discrete-relu"); DALE_ERR_ARG listing the
+ * known names otherwise. */
+DALE_API dale_status dale_dynamics_parse(const char *s, dale_dynamics_type *out);
 
 /* Distribution family of ColEI weights at init (appendix Fig. 14). */
 typedef enum dale_colei_dist { DALE_DIST_EXPONENTIAL, DALE_DIST_GAMMA, DALE_DIST_UNIFORM } dale_colei_dist;
@@ -68,10 +123,14 @@ typedef struct dale_net_config {
     int rnn_input_he;    /* RNN: first-layer U ~ N(0, 2/d) instead of U[-1/√n, 1/√n] */
     int bias_centering;  /* ColEI first layer b = -√d·input_mean (ref: 0 = off)     */
     double input_mean;   /* dataset mean for bias centering                         */
+    /* cell dynamics (0 = relu, so a zeroed config keeps the discrete ReLU cell) */
+    dale_dynamics_type dynamics;
+    double alpha;        /* leaky: update rate in (0, 1] (default 1)               */
 } dale_net_config;
 
 /* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,
- * zero diagonal, ν = 1/3, mean-row W_IE); sizes are left 0 for the caller. */
+ * zero diagonal, ν = 1/3, mean-row W_IE, relu dynamics, alpha 1); sizes are
+ * left 0 for the caller. */
 DALE_API void dale_net_config_defaults(dale_net_config *cfg);
 
 /* E/I split of a population of N units for ratio r = nE:nI (spec §2.1):
@@ -85,6 +144,9 @@ enum {
     DALE_P_BIAS = 1u << 2,
     DALE_P_INHIB = 1u << 3, /* DANN inhibitory factor (U_IE, U_EI, W_IE, W_EI)          */
     DALE_P_REC = 1u << 4,   /* part of the recurrent matrix W                          */
+    DALE_P_INHIB_COLS = 1u << 5, /* its last inhib_cols columns read inhibitory units:
+                                    the inhibitory gradient scaling multiplies them by
+                                    1/cols (ColEI sign-constrained maps, paper Fig. 11) */
 };
 
 typedef struct dale_param {
@@ -94,6 +156,7 @@ typedef struct dale_param {
     size_t layer;      /* clipping group: cells, then dense layers, then the readout */
     unsigned flags;
     float grad_scale;  /* DANN inhibitory gradient scaling (1 elsewhere)           */
+    size_t inhib_cols; /* DALE_P_INHIB_COLS: inhibitory input columns (0 elsewhere) */
 } dale_param;
 
 typedef struct dale_net dale_net;
@@ -113,6 +176,15 @@ DALE_API float *dale_net_theta(dale_net *net);
 DALE_API float *dale_net_grad(dale_net *net);
 DALE_API size_t dale_net_ncells(const dale_net *net);
 DALE_API size_t dale_net_nlayers(const dale_net *net);       /* cells + dense + readout */
+
+/* E/I split of the units that layer k's weight map reads (cell k's W for
+ * k < ncells, else the k-th layer's W): ColEI the column sign split, DANN
+ * (columns, inhibitory units), RNN (columns, 0).  Zeros if k is out of range. */
+DALE_API void dale_net_ei_units(const dale_net *net, size_t k, size_t *nE, size_t *nI);
+
+/* Spectral radius the model's init targets for cell W (ColEI: rho; RNN and
+ * DANN: sqrt(numerator)).  NaN for an unknown type. */
+DALE_API double dale_model_init_radius(const dale_net_config *cfg);
 
 /* Reference initialisation of every parameter (spec §2) drawing from rng.
  * ColEI needs an eigen-solve per cell (DALE_ERR_LAPACK possible). */

@@ -12,10 +12,11 @@
  * Draws run in parallel on `threads` POSIX threads, each handling whole
  * draws with whatever BLAS threading the caller set (the CLI pins BLAS to
  * one thread); results are stored by draw index, so they are identical for
- * every thread count.  ColEI draws reuse the eigenvalues of the init's own
- * eigen-solve (dale_net_init_eigvals: the eigenvalues of the float64 matrix
- * before its rounding to float32, so ρ is exactly cfg.rho); RNN and DANN
- * draws run dale_eigvals.  Singular values always come from dale_svals.
+ * every thread count.  Draws of models with DALE_MODEL_INIT_EIGS (ColEI)
+ * reuse the eigenvalues of the init's own eigen-solve
+ * (dale_net_init_eigvals: the eigenvalues of the float64 matrix before its
+ * rounding to float32, so ρ is exactly cfg.rho); the others (RNN, DANN)
+ * run dale_eigvals.  Singular values always come from dale_svals.
  */
 #ifndef DALE_SPECTRUM_H
 #define DALE_SPECTRUM_H
@@ -45,7 +46,7 @@ typedef struct dale_spectrum_set {
     dale_net_config cfg;      /* as sampled (1 layer, input 1, output 1) */
     uint64_t seed0;
     size_t inits, n;
-    size_t nE, nI;            /* E/I counts of W's columns (ColEI split; DANN: n, recurrent nI; RNN: n, 0) */
+    size_t nE, nI;            /* E/I counts of W's columns (dale_net_ei_units: ColEI split; DANN: n, recurrent nI; RNN: n, 0) */
     dale_spectrum_summary *sum; /* inits summaries */
     double *svals, *eig_re, *eig_im;
 } dale_spectrum_set;

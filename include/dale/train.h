@@ -4,7 +4,8 @@
  * non-NULL `dout` they also write dL/dout (same layout as out), already
  * divided by the number of predictions, ready for dale_net_backward.
  *
- * An update is: (1) DANN inhibitory gradient scaling (param grad_scale),
+ * An update is: (1) inhibitory gradient scaling (param grad_scale, and the
+ * DALE_P_INHIB_COLS columns by 1/cols),
  * (2) norm clipping at the chosen scope, (3) SGD step p -= lr g,
  * (4) projection of non-negative parameters (max(p, 0)) and/or sign freezing
  * of the recurrent/dense W (W = S max(S W, 1e-9), S the sign at the first
@@ -60,10 +61,15 @@ typedef struct dale_update_policy {
     int sign_freeze;       /* freeze the sign of DALE_P_FREEZE parameters         */
 } dale_update_policy;
 
-/* The reference policy of a model type (spec §3): colei: per-tensor clipping
- * + projection; dann: scaling + per-layer clipping + projection; rnn: plain
- * SGD with per-layer clipping if clip > 0 (no freezing). */
+/* The reference policy of a model type, read from its registered traits
+ * (dale_model_info.traits): colei: per-tensor clipping + projection; dann:
+ * scaling + per-layer clipping + projection; rnn: plain SGD with per-layer
+ * clipping if clip > 0 (no freezing).  An unregistered type gets traits 0
+ * (per-layer clipping only). */
 DALE_API void dale_update_policy_default(dale_model_type t, double clip, dale_update_policy *p);
+/* The policy that model traits (DALE_MODEL_CLIP_TENSOR, _INHIB_SCALE,
+ * _PROJECT) ask for, with clipping threshold clip; sign freezing off. */
+DALE_API void dale_update_policy_for(unsigned traits, double clip, dale_update_policy *p);
 
 typedef struct dale_update_stats {
     double grad_norm;  /* global norm of the (scaled) gradient before clipping */

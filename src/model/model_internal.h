@@ -1,8 +1,9 @@
-/* model_internal.h — the layout of dale_net shared by net.c and init.c.
+/* model_internal.h — the layout of dale_net shared by the model files, and
+ * the two registries: models (reparameterisations) and cell dynamics.
  *
  * A layer owns one or two "maps": an effective matrix M (rows x cols) that a
- * variant builds from raw parameters held in theta.  The three map kinds are
- * the model variants' reparameterisations (STYLE §6):
+ * model builds from raw parameters held in theta.  The three map kinds are
+ * the shared building blocks of the models' reparameterisations:
  *   MAP_PLAIN    M = P                       (eff/geff alias theta/grad)
  *   MAP_COLSIGN  M = P diag(sign)            (sign over input columns)
  *   MAP_DANN     M = EE - EI * IE            (three non-negative factors)
@@ -13,6 +14,7 @@
 #define DALE_MODEL_INTERNAL_H
 
 #include "dale/model.h"
+#include "dale/rng.h"
 
 typedef enum map_kind { MAP_PLAIN, MAP_COLSIGN, MAP_DANN } map_kind;
 
@@ -40,6 +42,7 @@ typedef struct dale_layer {
      *   dense:  A (R, out) post-ReLU, dA (R, out); R = T*B or B
      *   readout: A (R, out) linear output, dA unused */
     float *H, *dH, *A, *dA;
+    float *Z;          /* cells whose dynamics keep z_t: (T, B, out); else NULL */
     /* cells with out <= DALEI_SMM_MAX_N (owned, one block): the maps packed
      * for linalg/kernels.c at each forward, W's rows padded to ldp floats:
      *   Wt (out, ldp) = W^T for the forward,  Wp (out, ldp) = W for BPTT,
@@ -49,8 +52,13 @@ typedef struct dale_layer {
     size_t ldp;
 } dale_layer;
 
+typedef struct dalei_model_ops dalei_model_ops;
+typedef struct dalei_dynamics_ops dalei_dynamics_ops;
+
 struct dale_net {
     dale_net_config cfg;
+    const dalei_model_ops *ops;     /* cfg.type's registry entry    */
+    const dalei_dynamics_ops *dyn;  /* cfg.dynamics' registry entry */
     size_t ncells, nlayers;    /* nlayers = ncells + ndense + 1 */
     dale_layer *layers;
     size_t nparams;
@@ -74,5 +82,90 @@ struct dale_net {
 
 /* Build every layer's effective matrices from theta (net.c). */
 void dalei_net_build_effective(dale_net *net);
+
+/* ------------------------------------------------------ parameter table */
+
+typedef struct dalei_table {
+    dale_param *p;
+    size_t n, cap, size;
+} dalei_table;
+
+/* Append parameter "<prefix>.<name>" (rows, cols) of clipping group `layer`
+ * and return its index (net.c). */
+int dalei_table_add(dalei_table *tb, const char *prefix, const char *name, size_t rows,
+                    size_t cols, size_t layer, unsigned flags, float grad_scale);
+
+/* Where a map sits, as a model's describe hook sees it. */
+typedef struct dalei_site {
+    const char *prefix; /* "cellK", "denseK" or "out"                          */
+    const char *wname;  /* "U" (cell input map) or "W" (recurrent, dense, readout) */
+    size_t rows, cols;  /* post x pre                                           */
+    size_t layer;       /* clipping group                                       */
+    int rec;            /* the recurrent W of a cell                            */
+    int cell;           /* a map of a recurrent cell (else dense or readout)    */
+    int first_input;    /* cell 0's U: it reads the data, not an E/I population */
+} dalei_site;
+
+/* ------------------------------------------------------- model registry
+ *
+ * One table per model (src/model/<name>.c), listed in registry.c in the
+ * order of dale_model_type.  Every hook is required except check. */
+struct dalei_model_ops {
+    dale_model_info info; /* first: dale_model_at returns &ops->info */
+    /* Model-specific config checks after the generic ones (NULL: none). */
+    dale_status (*check)(const dale_net_config *cfg);
+    /* Declare the raw parameters of map m at site s (dalei_table_add) and set
+     * m's kind (MAP_*), p_main / p_ie / p_ei and ni.  m arrives zeroed with
+     * rows, cols set and p_ie = p_ei = -1. */
+    void (*describe)(dalei_table *tb, dale_map *m, const dale_net_config *cfg, const dalei_site *s);
+    /* Initialise cell l's U from ru and W from rw (bias already 0).  May
+     * fill net->init_eig (2n doubles per cell) when the model has
+     * DALE_MODEL_INIT_EIGS. */
+    dale_status (*init_cell)(dale_net *net, size_t l, dale_rng *ru, dale_rng *rw);
+    /* Initialise dense or readout layer l's W from r (bias already 0). */
+    void (*init_dense)(dale_net *net, size_t l, dale_rng *r);
+    /* Spectral radius the init targets for a cell's W. */
+    double (*init_radius)(const dale_net_config *cfg);
+};
+
+extern const dalei_model_ops dalei_model_rnn, dalei_model_colei, dalei_model_dann;
+/* Registry entry of t, NULL when out of range (registry.c). */
+const dalei_model_ops *dalei_model_ops_of(dale_model_type t);
+/* "rnn, colei or dann": every canonical name, into buf; returns buf. */
+const char *dalei_model_names(char *buf, size_t cap);
+
+/* ------------------------------------------------------ dynamics registry
+ *
+ * A cell's step from z_t to h_t and its backward, called per step on the
+ * (B, n) block of the batch.  Every hook is required except check. */
+struct dalei_dynamics_ops {
+    const char *name;
+    const char *const *aliases; /* NULL-terminated */
+    const char *summary;
+    /* h = relu(z): the kernels' fused ReLU epilogue computes the step and its
+     * mask (linalg/kernels.h); only the discrete ReLU cell sets it. */
+    int fused_relu;
+    /* The backward needs z_t: the forward stores it in the layer's Z. */
+    int keeps_preact;
+    dale_status (*check)(const dale_net_config *cfg);
+    /* h (count) holds z_t on entry and h_t on return; hprev = h_{t-1}
+     * (zeros at t = 1); z: where to keep z_t (keeps_preact) or NULL. */
+    void (*step)(const dale_net_config *cfg, float *h, const float *hprev, float *z, size_t count);
+    /* dh holds dL/dh_t (complete) on entry and dL/dz_t on return; the direct
+     * path h_{t-1} -> h_t is accumulated into dprev (NULL at t = 1); h = h_t,
+     * z = z_t as kept (or NULL). */
+    void (*back)(const dale_net_config *cfg, float *dh, float *dprev, const float *h,
+                 const float *z, size_t count);
+};
+
+extern const dalei_dynamics_ops dalei_dyn_relu, dalei_dyn_leaky;
+const dalei_dynamics_ops *dalei_dynamics_ops_of(dale_dynamics_type t);
+
+/* ------------------------------------------- shared init building blocks
+ * (init.c): fills of count floats from rng. */
+float *dalei_net_param(dale_net *net, int idx); /* theta of parameter idx */
+void dalei_fill_uniform(float *M, size_t count, double bound, dale_rng *rng); /* U[-b, b] */
+void dalei_fill_normal(float *M, size_t count, double sd, dale_rng *rng);     /* N(0, sd²) */
+void dalei_fill_exp(float *M, size_t count, double scale, dale_rng *rng);     /* Exp(mean scale) */
 
 #endif

@@ -7,13 +7,21 @@
  * cell a reverse sweep over t computes dZ_t, then dW, dU, db and the input
  * gradient are single GEMMs over all steps.
  *
- * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; since h = relu(z),
- * relu'(z_t) = [h_t > 0], so pre-activations are not stored.
+ * Models and dynamics: the parameter table and the maps come from the
+ * model's registered describe hook (rnn.c, colei.c, dann.c); each step from
+ * z_t to h_t and its backward from the cell dynamics (dynamics.c).  This
+ * file never asks which model or dynamics runs, only whether the dynamics
+ * is the discrete ReLU that the kernels can fuse (fused_relu).
  *
- * Products.  The per-step products of cells up to DALEI_SMM_MAX_N wide run
- * through dalei_smm (linalg/kernels.c) on copies of W packed once per
+ * Caches: a cell keeps H (T+1, B, n) with H[0] = 0; with the ReLU cell
+ * relu'(z_t) = [h_t > 0], so pre-activations are not stored; dynamics
+ * that need z_t (keeps_preact) get Z (T, B, n).
+ *
+ * Products.  The per-step products of ReLU cells up to DALEI_SMM_MAX_N wide
+ * run through dalei_smm (linalg/kernels.c) on copies of W packed once per
  * forward (W^T for the forward, W for BPTT), with the ReLU fused into the
- * forward product and the ReLU mask into the backward one.  The products
+ * forward product and the ReLU mask into the backward one; other dynamics
+ * take the dale_sgemm product and then their own step.  The products
  * over all steps (input projection, dW, dU, dx, dense and readout
  * gradients) use dalei_gemm_acc when their sizes are at most SMALL_GEMM,
  * where it beats the OpenBLAS AVX2 kernels (docs/performance.md); larger
@@ -29,22 +37,6 @@
 #include "linalg/kernels.h"
 #include "model_internal.h"
 
-static const char *const model_names[DALE_MODEL_COUNT] = {"rnn", "colei", "dann"};
-
-const char *dale_model_name(dale_model_type t)
-{
-    return (unsigned)t < DALE_MODEL_COUNT ? model_names[t] : "?";
-}
-
-dale_status dale_model_parse(const char *s, dale_model_type *out)
-{
-    for (int i = 0; i < DALE_MODEL_COUNT; i++)
-        if (strcmp(s, model_names[i]) == 0) { *out = (dale_model_type)i; return DALE_OK; }
-    if (strcmp(s, "song") == 0) { *out = DALE_MODEL_COLEI; return DALE_OK; }
-    if (strcmp(s, "danns") == 0) { *out = DALE_MODEL_DANN; return DALE_OK; }
-    return DALE_FAIL(DALE_ERR_ARG, "unknown model '%s' (expected rnn, colei or dann)", s);
-}
-
 void dale_net_config_defaults(dale_net_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -56,6 +48,8 @@ void dale_net_config_defaults(dale_net_config *cfg)
     cfg->colei_dist = DALE_DIST_EXPONENTIAL;
     cfg->gamma_shape = 2.0;
     cfg->numerator = 1.0 / 3.0;
+    cfg->dynamics = DALE_DYN_RELU;
+    cfg->alpha = 1.0;
 }
 
 void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI)
@@ -68,22 +62,10 @@ void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI)
     *nE = N - ni;
 }
 
-/* Inhibitory counts of DANN layers: explicit, or max(floor(width/(r+1)), 1). */
-static size_t dann_auto(size_t width, double ratio)
-{
-    size_t k = (size_t)floor((double)width / (ratio + 1.0));
-    return k ? k : 1;
-}
-
 /* ---------------------------------------------------------------- table */
 
-typedef struct table_builder {
-    dale_param *p;
-    size_t n, cap, size;
-} table_builder;
-
-static int add_param(table_builder *tb, const char *prefix, const char *name, size_t rows,
-                     size_t cols, size_t layer, unsigned flags, float scale)
+int dalei_table_add(dalei_table *tb, const char *prefix, const char *name, size_t rows,
+                    size_t cols, size_t layer, unsigned flags, float scale)
 {
     DALE_ASSERT(tb->n < tb->cap);
     dale_param *p = &tb->p[tb->n];
@@ -98,62 +80,30 @@ static int add_param(table_builder *tb, const char *prefix, const char *name, si
     return (int)tb->n++;
 }
 
-/* Describe a map M (rows x cols) of the given model type under `prefix`.
- * `wname` is "U" or "W"; rec marks the recurrent matrix; first_input marks
- * the first cell's U (ColEI: all columns positive).  grad scales follow
- * spec §3.3: cells W_IE/U_IE /= sqrt(n), W_EI /= n, U_EI /= d; dense
- * W_IE /= sqrt(m), W_EI /= n_in. */
-static void describe_map(table_builder *tb, dale_map *m, const dale_net_config *cfg,
-                         const char *prefix, const char *wname, size_t rows, size_t cols,
-                         size_t ni, size_t layer, int rec, int cell, int first_input)
+/* Describe a map M (rows x cols) at site s through the model's table. */
+static void describe_map(dalei_table *tb, const dalei_model_ops *ops, dale_map *m,
+                         const dale_net_config *cfg, const dalei_site *s)
 {
-    char nm[16];
-    unsigned recf = rec ? DALE_P_REC : 0;
     memset(m, 0, sizeof *m);
-    m->rows = rows;
-    m->cols = cols;
+    m->rows = s->rows;
+    m->cols = s->cols;
     m->p_ie = m->p_ei = -1;
-    switch (cfg->type) {
-    case DALE_MODEL_RNN:
-        m->kind = MAP_PLAIN;
-        /* Sign freezing applies to the recurrent W and to dense/readout W, not U. */
-        m->p_main = add_param(tb, prefix, wname, rows, cols, layer,
-                              recf | ((rec || !cell) ? DALE_P_FREEZE : 0), 1.0f);
-        break;
-    case DALE_MODEL_COLEI:
-        m->kind = MAP_COLSIGN;
-        snprintf(nm, sizeof nm, "%s_pos", wname);
-        m->p_main = add_param(tb, prefix, nm, rows, cols, layer, recf | DALE_P_NONNEG, 1.0f);
-        if (!first_input) {
-            size_t ne;
-            dale_ei_split(cols, cfg->ei_ratio, &ne, &m->ni);
-        }
-        break;
-    case DALE_MODEL_DANN: {
-        m->kind = MAP_DANN;
-        m->ni = ni;
-        /* cell: inputs of width cols, n = rows outputs; dense: same letters. */
-        float s_ie = (float)(1.0 / sqrt((double)rows));
-        float s_ei = (float)(1.0 / (double)cols);
-        snprintf(nm, sizeof nm, "%s_EE", wname);
-        m->p_main = add_param(tb, prefix, nm, rows, cols, layer, recf | DALE_P_NONNEG, 1.0f);
-        snprintf(nm, sizeof nm, "%s_IE", wname);
-        m->p_ie = add_param(tb, prefix, nm, ni, cols, layer,
-                            recf | DALE_P_NONNEG | DALE_P_INHIB, s_ie);
-        snprintf(nm, sizeof nm, "%s_EI", wname);
-        m->p_ei = add_param(tb, prefix, nm, rows, ni, layer,
-                            recf | DALE_P_NONNEG | DALE_P_INHIB, s_ei);
-        break;
-    }
-    default:
-        DALE_ASSERT(0);
-    }
+    ops->describe(tb, m, cfg, s);
 }
 
+/* Generic checks, then the model's and the dynamics' own. */
 static dale_status check_config(const dale_net_config *c)
 {
-    if ((unsigned)c->type >= DALE_MODEL_COUNT)
-        return DALE_FAIL(DALE_ERR_ARG, "model type %d is not rnn, colei or dann", (int)c->type);
+    const dalei_model_ops *ops = dalei_model_ops_of(c->type);
+    if (!ops) {
+        char known[256];
+        return DALE_FAIL(DALE_ERR_ARG, "model type %d is not a registered model (%s)", (int)c->type,
+                         dalei_model_names(known, sizeof known));
+    }
+    const dalei_dynamics_ops *dyn = dalei_dynamics_ops_of(c->dynamics);
+    if (!dyn)
+        return DALE_FAIL(DALE_ERR_ARG, "cell dynamics %d is not registered (%zu known)", (int)c->dynamics,
+                         dale_dynamics_count());
     if (c->input == 0) return DALE_FAIL(DALE_ERR_ARG, "input width must be > 0 (got 0)");
     if (c->hidden == 0) return DALE_FAIL(DALE_ERR_ARG, "hidden size must be > 0 (got 0)");
     if (c->output == 0) return DALE_FAIL(DALE_ERR_ARG, "output width must be > 0 (got 0)");
@@ -170,27 +120,9 @@ static dale_status check_config(const dale_net_config *c)
                          lim, c->hidden, c->input, c->output);
     if (!(c->ei_ratio > 0) || !isfinite(c->ei_ratio))
         return DALE_FAIL(DALE_ERR_ARG, "E/I ratio must be a finite number > 0 (got %g)", c->ei_ratio);
-    if (c->type == DALE_MODEL_COLEI) {
-        size_t widths[2 + DALE_MAX_DENSE], nw = 0, ne, ni;
-        widths[nw++] = c->hidden;
-        for (size_t k = 0; k < c->ndense; k++) widths[nw++] = c->dense[k];
-        for (size_t k = 0; k < nw; k++) {
-            dale_ei_split(widths[k], c->ei_ratio, &ne, &ni);
-            if (ne == 0 || ni == 0)
-                return DALE_FAIL(DALE_ERR_ARG,
-                                 "E/I ratio %g splits %zu units into %zu E / %zu I; both must be >= 1",
-                                 c->ei_ratio, widths[k], ne, ni);
-        }
-        if (!(c->rho > 0) || !isfinite(c->rho))
-            return DALE_FAIL(DALE_ERR_ARG, "rho must be > 0 (got %g)", c->rho);
-        if (c->colei_dist == DALE_DIST_GAMMA && !(c->gamma_shape > 0))
-            return DALE_FAIL(DALE_ERR_ARG, "gamma shape must be > 0 (got %g)", c->gamma_shape);
-    }
-    if (c->type == DALE_MODEL_DANN && c->hidden < 2)
-        return DALE_FAIL(DALE_ERR_ARG, "DANN needs hidden >= 2 (its init divides by n-1)");
-    if (c->type != DALE_MODEL_COLEI && !(c->numerator > 0))
-        return DALE_FAIL(DALE_ERR_ARG, "numerator must be > 0 (got %g)", c->numerator);
-    return DALE_OK;
+    dale_status st = ops->check ? ops->check(c) : DALE_OK;
+    if (!st && dyn->check) st = dyn->check(c);
+    return st;
 }
 
 /* Allocate the owned parts of a map (COLSIGN signs, scratch for M and dM). */
@@ -230,7 +162,8 @@ static void free_activations(dale_net *net)
         dalei_free(L->dH);
         dalei_free(L->A);
         dalei_free(L->dA);
-        L->H = L->dH = L->A = L->dA = NULL;
+        dalei_free(L->Z);
+        L->H = L->dH = L->A = L->dA = L->Z = NULL;
     }
     net->plan_T = net->plan_B = 0;
 }
@@ -262,19 +195,19 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
     dale_net *net = dalei_calloc(1, sizeof *net);
     if (!net) return DALE_ERR_NOMEM;
     net->cfg = *cfg;
+    net->ops = dalei_model_ops_of(cfg->type);
+    net->dyn = dalei_dynamics_ops_of(cfg->dynamics);
     net->ncells = cfg->layers;
     net->nlayers = cfg->layers + cfg->ndense + 1;
     net->layers = dalei_calloc(net->nlayers, sizeof *net->layers);
     /* at most 7 parameters per layer */
-    table_builder tb = {dalei_calloc(net->nlayers * 7, sizeof(dale_param)), 0, net->nlayers * 7, 0};
+    dalei_table tb = {dalei_calloc(net->nlayers * 7, sizeof(dale_param)), 0, net->nlayers * 7, 0};
     if (!net->layers || !tb.p) {
         dalei_free(tb.p);
         st = DALE_ERR_NOMEM;
         goto fail;
     }
     size_t n = cfg->hidden;
-    size_t ni_in = cfg->dann_ni_in ? cfg->dann_ni_in : dann_auto(n, cfg->ei_ratio);
-    size_t ni_rec = cfg->dann_ni_rec ? cfg->dann_ni_rec : dann_auto(n, cfg->ei_ratio);
     char prefix[32];
     size_t width = cfg->input;
     for (size_t l = 0; l < net->nlayers; l++) {
@@ -284,22 +217,24 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
             L->in = width;
             L->out = n;
             snprintf(prefix, sizeof prefix, "cell%zu", l);
-            describe_map(&tb, &L->U, cfg, prefix, "U", n, width, ni_in, l, 0, 1, l == 0);
-            describe_map(&tb, &L->W, cfg, prefix, "W", n, n, ni_rec, l, 1, 1, 0);
+            dalei_site su = {prefix, "U", n, width, l, 0, 1, l == 0};
+            dalei_site sw = {prefix, "W", n, n, l, 1, 1, 0};
+            describe_map(&tb, net->ops, &L->U, cfg, &su);
+            describe_map(&tb, net->ops, &L->W, cfg, &sw);
         } else {
             size_t k = l - net->ncells;
             int readout = k == cfg->ndense;
             L->kind = readout ? LAYER_READOUT : LAYER_DENSE;
             L->in = width;
             L->out = readout ? cfg->output : cfg->dense[k];
-            size_t ni_out = cfg->dann_ni_out ? cfg->dann_ni_out : dann_auto(L->out, cfg->ei_ratio);
             if (readout) snprintf(prefix, sizeof prefix, "out");
             else snprintf(prefix, sizeof prefix, "dense%zu", k);
-            describe_map(&tb, &L->U, cfg, prefix, "W", L->out, width, ni_out, l, 0, 0, 0);
+            dalei_site sd = {prefix, "W", L->out, width, l, 0, 0, 0};
+            describe_map(&tb, net->ops, &L->U, cfg, &sd);
             L->W.kind = MAP_PLAIN;
             L->W.p_main = L->W.p_ie = L->W.p_ei = -1;
         }
-        L->p_b = add_param(&tb, prefix, "b", L->out, 1, l, DALE_P_BIAS, 1.0f);
+        L->p_b = dalei_table_add(&tb, prefix, "b", L->out, 1, l, DALE_P_BIAS, 1.0f);
         width = L->out;
     }
     net->params = tb.p;
@@ -345,6 +280,19 @@ float *dale_net_theta(dale_net *net) { return net->theta; }
 float *dale_net_grad(dale_net *net) { return net->grad; }
 size_t dale_net_ncells(const dale_net *net) { return net->ncells; }
 size_t dale_net_nlayers(const dale_net *net) { return net->nlayers; }
+
+void dale_net_ei_units(const dale_net *net, size_t k, size_t *nE, size_t *nI)
+{
+    *nE = *nI = 0;
+    if (k >= net->nlayers) return;
+    const dale_layer *L = &net->layers[k];
+    const dale_map *m = L->kind == LAYER_CELL ? &L->W : &L->U;
+    switch (m->kind) {
+    case MAP_PLAIN: *nE = m->cols; break;                           /* no E/I structure */
+    case MAP_COLSIGN: *nE = m->cols - m->ni; *nI = m->ni; break;   /* column signs      */
+    case MAP_DANN: *nE = m->cols; *nI = m->ni; break;               /* E inputs, I units */
+    }
+}
 
 void dale_net_zero_grad(dale_net *net) { memset(net->grad, 0, net->size * sizeof(float)); }
 
@@ -439,6 +387,10 @@ dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
             L->H = dalei_alloc((T + 1) * B, L->out * sizeof(float));
             L->dH = dalei_alloc(T * B, L->out * sizeof(float));
             if (!L->H || !L->dH) goto nomem;
+            if (net->dyn->keeps_preact) {
+                L->Z = dalei_alloc(T * B, L->out * sizeof(float));
+                if (!L->Z) goto nomem;
+            }
         } else {
             L->A = dalei_alloc(T * B, L->out * sizeof(float));
             L->dA = dalei_alloc(T * B, L->out * sizeof(float));
@@ -506,6 +458,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                          "dale_net_forward: batch (T %zu, B %zu) exceeds the plan (T %zu, B %zu); "
                          "call dale_net_plan first", T, B, net->plan_T, net->plan_B);
     dalei_net_build_effective(net);
+    const dalei_dynamics_ops *dyn = net->dyn;
     /* Route of this forward and its backward: dale's kernels, or dale_sgemm
      * everywhere (DALE_SMM=blas; tests compare the two). */
     const int kern = net->fwd_kern = dalei_kernels_enabled();
@@ -524,7 +477,8 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
     for (size_t l = 0; l < net->ncells; l++) {
         dale_layer *L = &net->layers[l];
         size_t n = L->out, d = L->in;
-        const int step_kern = kern && L->Wt; /* per-step kernel for this cell */
+        const int step_kern = kern && L->Wt; /* packed maps and kernels for this cell */
+        const int fused = step_kern && dyn->fused_relu; /* per-step product fused with the step */
         const float *b = net->theta + net->params[L->p_b].offset;
         float *H = L->H; /* (T+1, B, n); row block t holds h_t */
         memset(H, 0, B * n * sizeof(float));
@@ -541,15 +495,15 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         for (size_t r = Tin * B; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
         for (size_t t = 1; t <= T; t++) {
             float *h = H + t * B * n;
-            /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then ReLU. */
-            if (t == 1) relu_inplace(h, B * n);
-            else if (step_kern)
-                dalei_smm(B, n, n, H + (t - 1) * B * n, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU,
-                          NULL, 0);
-            else {
-                dale_sgemm(0, 1, B, n, n, 1.0f, H + (t - 1) * B * n, n, L->W.eff, n, 1.0f, h, n);
-                relu_inplace(h, B * n);
+            const float *hprev = H + (t - 1) * B * n;
+            /* z_t += h_{t-1} W^T (skipped at t = 1 where h_0 = 0), then the
+             * dynamics' step; the discrete ReLU fuses into the kernel. */
+            if (t > 1 && fused) {
+                dalei_smm(B, n, n, hprev, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU, NULL, 0);
+                continue;
             }
+            if (t > 1) dale_sgemm(0, 1, B, n, n, 1.0f, hprev, n, L->W.eff, n, 1.0f, h, n);
+            dyn->step(&net->cfg, h, hprev, L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
         }
         in = H + B * n; /* h_1..h_T feed the next layer */
     }
@@ -634,7 +588,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         size_t n = L->out, d = L->in;
         const float *H = L->H;
         float *dH = L->dH; /* (T, B, n): block t-1 holds dL/dh_t, becomes dL/dz_t */
-        if (kern && L->Wp) {
+        if (kern && L->Wp && net->dyn->fused_relu) {
             /* Fused: dz_{t-1} = [h_{t-1} > 0] (dh_{t-1} + dz_t W) in one call;
              * only the last step needs its own mask. */
             relu_mask(dH + (T - 1) * B * n, H + T * B * n, B * n);
@@ -647,7 +601,9 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             for (size_t t = T; t >= 1; t--) {
                 float *dz = dH + (t - 1) * B * n;
                 const float *h = H + t * B * n;
-                relu_mask(dz, h, B * n); /* relu'(z_t) = [h_t > 0] */
+                /* dL/dh_t -> dL/dz_t (plus the direct path into dL/dh_{t-1}) */
+                net->dyn->back(&net->cfg, dz, t > 1 ? dz - B * n : NULL, h,
+                               L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
                 /* dL/dh_{t-1} += dz_t W */
                 if (t > 1) dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
             }

@@ -33,6 +33,13 @@ static dale_net_config sample_config(const dale_net_config *cfg)
     return c;
 }
 
+/* The model's init keeps W's eigenvalues (ColEI): no eigen-solve needed. */
+static int keeps_init_eigs(const dale_net_config *c)
+{
+    const dale_model_info *m = dale_model_of(c->type);
+    return m && (m->traits & DALE_MODEL_INIT_EIGS);
+}
+
 /* Draw with `seed`: W (n, n) float64 into A, eigenvalues into re/im when
  * they are wanted (ColEI: from the init; others: dgeev unless skip_eig).
  * Wf is float32 scratch of n*n.  Sets *have_eig. */
@@ -50,7 +57,7 @@ static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, 
     if ((st = dale_net_effective(net, 0, Wf, NULL))) goto done;
     for (size_t i = 0; i < n * n; i++) A[i] = (double)Wf[i];
     if (re && im) {
-        if (c->type == DALE_MODEL_COLEI) {
+        if (keeps_init_eigs(c)) {
             /* Saves a solve: the init already computed (ρ/ρ0)·λ(A). */
             st = dale_net_init_eigvals(net, 0, re, im);
             *have_eig = st == DALE_OK;
@@ -187,19 +194,12 @@ static dale_status prepare_job(const dale_net_config *c, const dale_spectrum_job
     o->seed0 = job->seed0;
     o->inits = job->inits;
     o->n = n;
-    o->nE = n;
-    o->nI = 0;
-    if (c->type == DALE_MODEL_COLEI) {
-        dale_ei_split(n, c->ei_ratio, &o->nE, &o->nI);
-    } else if (c->type == DALE_MODEL_DANN) {
-        int ie = dale_net_find(net, "cell0.W_IE");
-        o->nI = ie >= 0 ? dale_net_param(net, (size_t)ie)->rows : 0;
-    }
+    dale_net_ei_units(net, 0, &o->nE, &o->nI);
     dale_net_free(net);
     o->sum = dalei_calloc(job->inits, sizeof *o->sum);
     if (!o->sum) return DALE_ERR_NOMEM;
     if (flags & DALE_SPEC_KEEP) {
-        int eig = c->type == DALE_MODEL_COLEI || !(flags & DALE_SPEC_NO_EIG);
+        int eig = keeps_init_eigs(c) || !(flags & DALE_SPEC_NO_EIG);
         o->svals = dalei_alloc(job->inits * n, sizeof(double));
         if (!o->svals) return DALE_ERR_NOMEM;
         if (eig) {

@@ -1,7 +1,7 @@
 /* update.c — the reference update policies on the parameter table (spec §3).
  *
- * Works on the flat theta/grad buffers and the table only; it never sees a
- * model's internals.  Order (fixed): inhibitory scaling -> clipping -> SGD
+ * Works on the flat theta/grad buffers and the parameter table's flags
+ * only; it never sees a model's type, a parameter's name or its internals.  Order (fixed): inhibitory scaling -> clipping -> SGD
  * step -> projection / sign freezing.  Norms are accumulated in double.
  */
 #include <math.h>
@@ -18,11 +18,17 @@ const char *dale_clip_scope_name(dale_clip_scope s)
 
 void dale_update_policy_default(dale_model_type t, double clip, dale_update_policy *p)
 {
+    const dale_model_info *m = dale_model_of(t);
+    dale_update_policy_for(m ? m->traits : 0u, clip, p);
+}
+
+void dale_update_policy_for(unsigned traits, double clip, dale_update_policy *p)
+{
     memset(p, 0, sizeof *p);
     p->clip = clip;
-    p->scope = t == DALE_MODEL_COLEI ? DALE_CLIP_TENSOR : DALE_CLIP_LAYER;
-    p->inhib_scale = t == DALE_MODEL_DANN;
-    p->project = t != DALE_MODEL_RNN;
+    p->scope = (traits & DALE_MODEL_CLIP_TENSOR) ? DALE_CLIP_TENSOR : DALE_CLIP_LAYER;
+    p->inhib_scale = (traits & DALE_MODEL_INHIB_SCALE) != 0;
+    p->project = (traits & DALE_MODEL_PROJECT) != 0;
 }
 
 dale_status dale_signs_record(dale_signs *sg, dale_net *net)
@@ -66,25 +72,21 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
     if (p->sign_freeze && (!signs || !signs->s || signs->size != dale_net_size(net)))
         return DALE_FAIL(DALE_ERR_STATE, "sign freezing needs signs recorded at the first update");
 
-    /* (1) DANN inhibitory gradient scaling. */
+    /* (1) Inhibitory gradient scaling by each parameter's grad_scale (DANN). */
     if (p->inhib_scale)
         for (size_t i = 0; i < np; i++) {
             const dale_param *q = dale_net_param(net, i);
             if (q->grad_scale != 1.0f) scale(g + q->offset, q->rows * q->cols, (double)q->grad_scale);
         }
-    /* (1b) ColEI with DANN-style scaling (paper Fig. 11, which does not say
-     * which tensors): the inhibitory columns of every sign-constrained
-     * matrix that reads an E/I population (W⁺, deeper U⁺, dense and readout
-     * W⁺: the last nI columns of the split of its input width) play the
-     * role of DANN's W_EI (I → E weights), so they get W_EI's factor 1/n_in.
-     * The first layer's U⁺ reads the data, not an E/I population: unscaled. */
-    const dale_net_config *ncfg = dale_net_config_of(net);
-    if (p->inhib_scale && ncfg->type == DALE_MODEL_COLEI)
+    /* (1b) Inhibitory input columns (DALE_P_INHIB_COLS, ColEI's sign-
+     * constrained maps that read an E/I population; paper Fig. 11 does not
+     * say which tensors): those columns play the role of DANN's W_EI
+     * (I -> E weights), so they get W_EI's factor 1/n_in = 1/cols. */
+    if (p->inhib_scale)
         for (size_t i = 0; i < np; i++) {
             const dale_param *q = dale_net_param(net, i);
-            if (!(q->flags & DALE_P_NONNEG) || !strcmp(q->name, "cell0.U_pos")) continue;
-            size_t ne, ni;
-            dale_ei_split(q->cols, ncfg->ei_ratio, &ne, &ni);
+            if (!(q->flags & DALE_P_INHIB_COLS)) continue;
+            size_t ni = q->inhib_cols, ne = q->cols - ni;
             for (size_t r = 0; r < q->rows; r++)
                 scale(g + q->offset + r * q->cols + ne, ni, 1.0 / (double)q->cols);
         }
