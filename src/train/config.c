@@ -35,7 +35,7 @@ typedef struct opt {
 #define A(k, t, d, h, fb) {#k, t, offsetof(dale_run_config, k), sizeof(((dale_run_config *)0)->k), d, h, NULL, 0, fb, NULL}
 static const opt run_opts[] = {
     O(task, DALE_OPT_STR, "adding", "task"),
-    O(model, DALE_OPT_STR, "rnn", "model: rnn | colei | dann"),
+    O(model, DALE_OPT_STR, "rnn", "model"),
     A(layers, DALE_OPT_LONG, "-1", "number of recurrent layers", "1"),
     A(hidden, DALE_OPT_LONG, "-1", "units per recurrent layer", "!"),
     A(dense, DALE_OPT_STR, "auto", "ReLU dense layers before the readout, e.g. 500,500; \"\" none", ""),
@@ -370,6 +370,11 @@ static void print_opt(FILE *f, const opt *o)
     char nm[64], extra[512] = "";
     cli_name(o->key, nm, sizeof nm);
     if (o->task_auto) task_default_help(o, extra, sizeof extra);
+    if (!strcmp(o->key, "model")) {
+        size_t k = (size_t)snprintf(extra, sizeof extra, ":");
+        for (size_t i = 0; i < dale_model_count() && k < sizeof extra; i++)
+            k += (size_t)snprintf(extra + k, sizeof extra - k, "%s %s", i ? " |" : "", dale_model_at(i)->name);
+    }
     if (!strcmp(o->key, "task")) {
         size_t k = (size_t)snprintf(extra, sizeof extra, ":");
         for (size_t i = 0; i < dale_task_count() && k < sizeof extra; i++)
@@ -548,9 +553,19 @@ dale_status dale_config_resolve(dale_run_config *c)
 {
     const dale_task_desc *td = dale_config_task(c);
     if (!td) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected %s)", c->task, dale_task_names());
-    if (strcmp(c->model, "rnn") && strcmp(c->model, "colei") && strcmp(c->model, "dann"))
-        return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected rnn, colei or dann)", c->model);
-    int colei = !strcmp(c->model, "colei"), dann = !strcmp(c->model, "dann");
+    const dale_model_info *mi = dale_model_find(c->model);
+    if (!mi) {
+        char names[256];
+        size_t k = 0;
+        for (size_t i = 0; i < dale_model_count() && k < sizeof names; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i == 0 ? "" : i + 1 == dale_model_count() ? " or " : ", ",
+                                  dale_model_at(i)->name);
+        return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected %s)", c->model, names);
+    }
+    snprintf(c->model, sizeof c->model, "%s", mi->name); /* an alias becomes the model's name */
+    /* the model's own update policy fills project / scaling / scope "auto" */
+    dale_update_policy mp;
+    dale_update_policy_for(mi->traits, 0, &mp);
     dale_status st = apply_task_defaults(c, td);
     if (st) return st;
     if ((st = check_task_options(c))) return st;
@@ -590,9 +605,9 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (strcmp(c->transplant, "off") && (strcmp(c->model, "rnn") || c->layers != 1 || c->dense[0]))
         return DALE_FAIL(DALE_ERR_ARG, "--transplant needs --model rnn, --layers 1 and no --dense "
                          "(Table 1: a 1-layer standard RNN)");
-    if (!strcmp(c->project, "auto")) strcpy(c->project, colei || dann ? "on" : "off");
-    if (!strcmp(c->inhib_grad_scale, "auto")) strcpy(c->inhib_grad_scale, dann ? "on" : "off");
-    if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, colei ? "tensor" : "layer");
+    if (!strcmp(c->project, "auto")) strcpy(c->project, mp.project ? "on" : "off");
+    if (!strcmp(c->inhib_grad_scale, "auto")) strcpy(c->inhib_grad_scale, mp.inhib_scale ? "on" : "off");
+    if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, dale_clip_scope_name(mp.scope));
     if (strcmp(c->clip_scope, "tensor") && strcmp(c->clip_scope, "layer") && strcmp(c->clip_scope, "global"))
         return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s')", c->clip_scope);
     if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
