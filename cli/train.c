@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/linalg.h"
+#include "dale/sweep.h"
 #include "dale/trainer.h"
 
 static void train_usage(FILE *f)
@@ -18,15 +19,41 @@ static void train_usage(FILE *f)
           "  --resume             continue the run in --out from its checkpoint.npz (the\n"
           "                       run's own config.json is used; only --epochs and\n"
           "                       --max-updates may be given, to change the budget)\n"
-          "  --quiet              no progress output\n",
+          "  --quiet              no progress output\n"
+          "  --dry-run            print the resolved config, the task's shape, the update\n"
+          "                       count and the estimated CPU time and memory; train nothing\n",
           f);
+}
+
+/* --dry-run: what the run would be and cost, from the config alone. */
+static int dry_run(const dale_run_config *c)
+{
+    dale_task_shape s;
+    double p, a, d;
+    char *json = NULL;
+    if (dale_config_task_shape(c, &s) || dale_config_memory_estimate(c, &p, &a, &d) || dale_config_to_json(c, &json)) {
+        fprintf(stderr, "dale train: %s\n", dale_last_error());
+        return 1;
+    }
+    double secs = dale_run_seconds(c), upd = dale_run_updates(c);
+    printf("task %s, model %s: %g steps (input on %g), input %g, output %g%s\n", c->task, c->model, s.T,
+           s.Tin < s.T ? s.Tin : s.T, s.input, s.output, s.every_step ? ", loss at every step" : "");
+    printf("samples: %g training%s, %g per evaluation\n", s.ntrain,
+           s.rows > 1 ? " (each fills batch rows: one per update)" : "", s.neval);
+    printf("updates: %.0f\n", upd);
+    printf("estimated CPU seconds: %.3f (one core)\n", secs);
+    printf("estimated memory GB: %.3f (parameters %.3f, activations %.3f, data %.3f)\n", (p + a + d) / 1e9, p / 1e9,
+           a / 1e9, d / 1e9);
+    printf("config: %s\n", json);
+    dale_config_free_text(json);
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
 {
     dale_run_config c;
     dale_config_defaults(&c);
-    int resume = 0, quiet = 0;
+    int resume = 0, quiet = 0, dry = 0;
     const char *config_file = NULL;
     /* --config first, so that command-line flags override the file. */
     for (int i = 1; i < argc; i++) {
@@ -55,6 +82,7 @@ int cmd_train(int argc, char **argv)
         if (!strcmp(a, "--config")) { i++; have_config = 1; continue; }
         if (!strcmp(a, "--resume")) { resume = 1; continue; }
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--dry-run")) { dry = 1; continue; }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dale train: unexpected argument '%s' (options start with --)\n", a);
             return 2;
@@ -123,6 +151,7 @@ int cmd_train(int argc, char **argv)
         if (config_file) fprintf(stderr, "hint: the options came from %s and the command line\n", config_file);
         return 2;
     }
+    if (dry) return dry_run(&c);
     dale_set_blas_threads((int)c.threads); /* default 1 (docs/performance.md) */
     dale_train_options opt = {resume, quiet ? NULL : stderr, !quiet && isatty(2)};
     if (!quiet)
