@@ -110,37 +110,6 @@ static dale_status intern(dale_corpus *c, const char *s, size_t n, int32_t *id)
     return DALE_OK;
 }
 
-/* Read a whole file into a NUL-terminated dalei buffer. */
-static dale_status read_all(const char *path, char **buf, size_t *len)
-{
-    *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *b = dalei_alloc(cap, 1);
-    dale_status st = DALE_OK;
-    if (!b) { st = DALE_ERR_NOMEM; goto done; }
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *nb = dalei_realloc(b, cap * 2, 1);
-            if (!nb) { st = DALE_ERR_NOMEM; goto done; }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) st = DALE_FAIL(DALE_ERR_IO, "%s: read error (a directory?)", path);
-done:
-    fclose(f);
-    if (st) { dalei_free(b); return st; }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return DALE_OK;
-}
-
 /* Check UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) and NUL. */
 static dale_status check_utf8(const char *path, const unsigned char *s, size_t n)
 {
@@ -177,7 +146,7 @@ static dale_status read_split(dale_corpus *c, int s, size_t limit, size_t *over_
 {
     char *buf;
     size_t len = 0;
-    dale_status st = read_all(c->path[s], &buf, &len);
+    dale_status st = dalei_read_file(c->path[s], SIZE_MAX, &buf, &len);
     if (st) return st;
     int32_t *ids = NULL;
     if ((st = check_utf8(c->path[s], (const unsigned char *)buf, len))) goto done;
