@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "dale/spectrum.h"
 #include "dale/stats.h"
 #include "dale/sweep.h"
 
@@ -104,15 +105,14 @@ static int cmp_cells(const void *pa, const void *pb)
     return 0;
 }
 
-static void mean_sd(const double *x, size_t n, double *m, double *sd)
+/* Mean and sd (ddof 1) of the finite values of x; x is scratch (the finite
+ * values are moved to its front). */
+static void finite_mean_sd(double *x, size_t n, double *m, double *sd)
 {
-    double s = 0;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) if (isfinite(x[i])) { s += x[i]; k++; }
-    *m = k ? s / (double)k : (double)NAN;
-    double v = 0;
-    for (size_t i = 0; i < n; i++) if (isfinite(x[i])) v += (x[i] - *m) * (x[i] - *m);
-    *sd = k > 1 ? sqrt(v / (double)(k - 1)) : k ? 0 : (double)NAN;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i])) x[k++] = x[i];
+    dale_mean_sd(x, k, 1, m, sd);
 }
 
 static void results_usage(FILE *f)
@@ -331,11 +331,11 @@ int cmd_results(int argc, char **argv)
         }
         for (size_t q = 0; q < ce->ns; q++)
             vals[q] = report && ce->report < 0 ? row_metric(&w[ce->sel[q]], report, -1) : w[ce->sel[q]].r->m[ce->report];
-        mean_sd(vals, ce->ns, &ce->mean, &ce->sd);
+        finite_mean_sd(vals, ce->ns, &ce->mean, &ce->sd);
         for (size_t q = 0; q < ce->ns; q++) ce->ndiv += !strcmp(w[ce->sel[q]].r->status, "diverged");
         double sd_unused;
         for (size_t q = 0; q < ce->ns; q++) vals[q] = w[ce->sel[q]].r->nse0;
-        mean_sd(vals, ce->ns, &ce->nse, &sd_unused);
+        finite_mean_sd(vals, ce->ns, &ce->nse, &sd_unused);
     }
     const char *rep_name = nc ? (cells[0].report >= 0 ? metric_names[cells[0].report] : report) : "-";
     if (!json && !csv) {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/sweep.h"
+#include "internal.h"
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -66,21 +67,11 @@ static int write_text(const char *path, const char *text)
     return 0;
 }
 
-static void json_escape(const char *s, char *out, size_t cap)
-{
-    size_t k = 0;
-    for (; *s && k + 3 < cap; s++) {
-        if (*s == '"' || *s == '\\') out[k++] = '\\';
-        out[k++] = (*s == '\n' || *s == '\t') ? ' ' : *s;
-    }
-    out[k] = '\0';
-}
-
 /* <run>/sweep.json: the run's id and label (the store's rebuild reads it). */
 static int write_sweep_json(const dale_sweep_run *r)
 {
     char path[4300], text[512], lab[160];
-    json_escape(r->label, lab, sizeof lab);
+    dalei_json_escape(r->label, lab, sizeof lab - 1); /* - 1: the length these files always had */
     snprintf(path, sizeof path, "%s/sweep.json", r->cfg.out);
     snprintf(text, sizeof text, "{\n  \"id\": \"%s\",\n  \"label\": \"%s\"\n}\n", r->id, lab);
     return write_text(path, text);
@@ -91,7 +82,7 @@ static int write_sweep_json(const dale_sweep_run *r)
 static int write_failed_result(const char *run_dir, const char *status, const char *reason)
 {
     char path[4300], text[1024], esc[700];
-    json_escape(reason, esc, sizeof esc);
+    dalei_json_escape(reason, esc, sizeof esc - 1);
     snprintf(path, sizeof path, "%s/result.json", run_dir);
     snprintf(text, sizeof text, "{\n  \"status\": \"%s\",\n  \"reason\": \"%s\"\n}\n", status, esc);
     return write_text(path, text);

@@ -72,6 +72,16 @@ int dalei_run_program(char *const argv[], const char *out_path, const char *log_
 /* The last non-empty line of a text file (for error messages), "" if none. */
 void dalei_last_line(const char *path, char *out, size_t cap);
 
+/* snprintf for messages and paths where truncation is acceptable (paths
+ * are bounded well below the buffers); vsnprintf keeps -Wformat-truncation
+ * quiet. */
+void dalei_sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
+/* s as the inside of a JSON string: '"' and '\\' get a backslash, newline
+ * and tab become spaces (the other bytes are copied).  Writes at most cap - 1
+ * bytes and the NUL, stopping before a character that does not fit whole
+ * (never half an escape); returns the length written. */
+size_t dalei_json_escape(const char *s, char *out, size_t cap);
+
 /* A growable list of owned strings (file walkers). */
 typedef struct dalei_strlist {
     char **s;
