@@ -127,3 +127,22 @@ dale_status dale_mkdirs(const char *dir)
         return DALE_FAIL(DALE_ERR_IO, "directory %s is not writable: %s", tmp, strerror(errno));
     return DALE_OK;
 }
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+int dale_data_locate(const char *dir, const char *name, char *path, size_t cap)
+{
+    dalei_sfmt(path, cap, "%s/%s.gz", dir, name);
+    if (!exists(path)) {
+        dalei_sfmt(path, cap, "%s/%s", dir, name);
+        return exists(path);
+    }
+    char plain[4200];
+    dalei_sfmt(plain, sizeof plain, "%s/%s", dir, name);
+    if (exists(plain)) dalei_sfmt(path, cap, "%s", plain);
+    return 1;
+}

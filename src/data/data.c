@@ -68,19 +68,6 @@ static int exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-int dale_data_locate(const char *dir, const char *name, char *path, size_t cap)
-{
-    dalei_sfmt(path, cap, "%s/%s.gz", dir, name);
-    if (!exists(path)) {
-        dalei_sfmt(path, cap, "%s/%s", dir, name);
-        return exists(path);
-    }
-    char plain[4200];
-    dalei_sfmt(plain, sizeof plain, "%s/%s", dir, name);
-    if (exists(plain)) dalei_sfmt(path, cap, "%s", plain);
-    return 1;
-}
-
 /* ------------------------------------------------------- verification */
 
 /* Expected checksums: the table's, or those of a sha256sum-format manifest. */

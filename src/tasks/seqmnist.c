@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "dale/data.h"
+#include "dale/fileio.h"
 #include "dale/idx.h"
 #include "dale/rng.h"
 #include "dale/task.h"
