@@ -69,4 +69,38 @@ bad:
     return NULL;
 }
 
+/* The four fixtures of one square reference matrix NAME in dir: NAME.npy
+ * (n, n), NAME_svals.npy (n), NAME_eig.npy (n, 2: real, imaginary) and
+ * NAME_scalars.npy (6).  ok: all present with these shapes. */
+typedef struct npy_square_ref {
+    double *A, *svals, *eig, *scalars;
+    size_t n;
+    int ok;
+} npy_square_ref;
+
+static npy_square_ref npy_square_ref_load(const char *dir, const char *name)
+{
+    npy_square_ref r;
+    char file[96];
+    size_t c, sn, sc, en, ec, qn, qc;
+    snprintf(file, sizeof file, "%s.npy", name);
+    r.A = npy_fixture(dir, file, &r.n, &c);
+    snprintf(file, sizeof file, "%s_svals.npy", name);
+    r.svals = npy_fixture(dir, file, &sn, &sc);
+    snprintf(file, sizeof file, "%s_eig.npy", name);
+    r.eig = npy_fixture(dir, file, &en, &ec);
+    snprintf(file, sizeof file, "%s_scalars.npy", name);
+    r.scalars = npy_fixture(dir, file, &qn, &qc);
+    r.ok = r.A && r.svals && r.eig && r.scalars && c == r.n && sn == r.n && en == r.n && ec == 2 && qn == 6;
+    return r;
+}
+
+static void npy_square_ref_free(npy_square_ref *r)
+{
+    free(r->A);
+    free(r->svals);
+    free(r->eig);
+    free(r->scalars);
+}
+
 #endif

@@ -352,20 +352,11 @@ static void check_eig_ref(const char *label, const double *re, const double *im,
 /* One square reference matrix: singular values, eigenvalues, ρ. */
 static void check_square_ref(const char *name, double eig_tol, double rho_tol)
 {
-    char file[96];
-    size_t n, c, sn, sc, en, ec, qn, qc;
-    snprintf(file, sizeof file, "%s.npy", name);
-    double *A = npy_fixture(REF_DIR, file, &n, &c);
-    snprintf(file, sizeof file, "%s_svals.npy", name);
-    double *sref = npy_fixture(REF_DIR, file, &sn, &sc);
-    snprintf(file, sizeof file, "%s_eig.npy", name);
-    double *eref = npy_fixture(REF_DIR, file, &en, &ec);
-    snprintf(file, sizeof file, "%s_scalars.npy", name);
-    double *q = npy_fixture(REF_DIR, file, &qn, &qc);
-    CHECK(A && sref && eref && q, "%s: fixtures missing", name);
-    if (!(A && sref && eref && q)) goto done;
-    CHECK(c == n && sn == n && en == n && ec == 2 && qn == 6, "%s: fixture shapes", name);
-    if (!(c == n && sn == n && en == n && ec == 2 && qn == 6)) goto done;
+    npy_square_ref f = npy_square_ref_load(REF_DIR, name);
+    CHECK(f.ok, "%s: fixtures missing or misshapen", name);
+    if (!f.ok) goto done;
+    const double *A = f.A, *sref = f.svals, *eref = f.eig, *q = f.scalars;
+    size_t n = f.n;
 
     double *s = malloc(sizeof(double) * n), *re = malloc(sizeof(double) * n);
     double *im = malloc(sizeof(double) * n), rho = 0;
@@ -383,10 +374,7 @@ static void check_square_ref(const char *name, double eig_tol, double rho_tol)
     free(re);
     free(im);
 done:
-    free(A);
-    free(sref);
-    free(eref);
-    free(q);
+    npy_square_ref_free(&f);
 }
 
 static void test_numpy_refs(void)

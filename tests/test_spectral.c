@@ -132,17 +132,10 @@ static void test_summary_hand(void)
  * rowsum_mean, rowsum_sd]; also the float32 path (loose tolerance). */
 static void check_summary_ref(const char *name, double tol)
 {
-    char file[96];
-    size_t n, c, qn, qc, sn, sc, en, ec;
-    snprintf(file, sizeof file, "%s.npy", name);
-    double *A = npy_fixture(REF_DIR, file, &n, &c);
-    snprintf(file, sizeof file, "%s_scalars.npy", name);
-    double *q = npy_fixture(REF_DIR, file, &qn, &qc);
-    snprintf(file, sizeof file, "%s_svals.npy", name);
-    double *sref = npy_fixture(REF_DIR, file, &sn, &sc);
-    snprintf(file, sizeof file, "%s_eig.npy", name);
-    double *eref = npy_fixture(REF_DIR, file, &en, &ec);
-    int ok = A && q && sref && eref && c == n && qn == 6 && sn == n && en == n && ec == 2;
+    npy_square_ref f = npy_square_ref_load(REF_DIR, name);
+    const double *A = f.A, *q = f.scalars, *sref = f.svals, *eref = f.eig;
+    size_t n = f.n;
+    int ok = f.ok;
     CHECK(ok, "%s: fixtures missing or misshapen", name);
     if (ok) {
         dale_spectrum_summary sum;
@@ -180,10 +173,7 @@ static void check_summary_ref(const char *name, double tol)
         free(mod);
         free(mref);
     }
-    free(A);
-    free(q);
-    free(sref);
-    free(eref);
+    npy_square_ref_free(&f);
 }
 
 static void test_summary_refs(void)
