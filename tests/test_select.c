@@ -8,7 +8,8 @@
  *    sd (counted in ndiv); failed runs are not taken (nbad).
  * 3. No validation values: selection falls back to the test metric
  *    (used_test, any_test); where=label=B keeps one cell.
- * 4. Unknown select metric: DALE_ERR_ARG.  dale_format_duration.
+ * 4. Unknown select metric: DALE_ERR_ARG.  Every allocation failing in
+ *    turn: DALE_ERR_NOMEM, nothing leaked.  dale_format_duration.
  */
 #include <math.h>
 #include <stdio.h>
@@ -87,6 +88,22 @@ static void test_selection(void)
     o.select = "val_nope";
     dale_status st = dale_select(r, 10, &o, &s);
     CHECK(st == DALE_ERR_ARG && s == NULL, "unknown select metric: %d", (int)st);
+    /* every allocation of a selection failing in turn */
+    o.select = NULL;
+    o.where = NULL;
+    long live = dalei_alloc_live();
+    int nomem = 0, k;
+    for (k = 1; k < 100; k++) {
+        dalei_alloc_fail_at(k);
+        st = dale_select(r, 10, &o, &s);
+        dalei_alloc_fail_at(0);
+        dale_selection_free(s);
+        s = NULL;
+        if (st == DALE_OK) break;
+        nomem += st == DALE_ERR_NOMEM;
+    }
+    CHECK(k > 1 && nomem == k - 1, "allocation failures: %d of %d gave NOMEM", nomem, k - 1);
+    CHECK(dalei_alloc_live() == live, "no leak after failures (%ld vs %ld)", dalei_alloc_live(), live);
     CHECK(dale_metric_index("test_loss") == 4 && dale_metric_index("x") == -1 && !dale_metric_name(6), "metric names");
     free_rows(r, 10);
 }
