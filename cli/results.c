@@ -12,6 +12,7 @@
 #include "dale/select.h"
 #include "dale/stats.h"
 #include "dale/sweep.h"
+#include "internal.h"
 
 static void results_usage(FILE *f)
 {
@@ -69,15 +70,9 @@ int cmd_results(int argc, char **argv)
     /* analysis defaults from the spec */
     char path[4200];
     snprintf(path, sizeof path, "%s/spec.json", dir);
-    cJSON *spec = NULL;
-    FILE *sf = fopen(path, "rb");
-    if (sf) {
-        static char buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf - 1, sf);
-        buf[n] = '\0';
-        fclose(sf);
-        spec = cJSON_Parse(buf);
-    }
+    char *spec_text = dalei_read_text(path, (size_t)1 << 24); /* the limit of dale_sweep_load */
+    cJSON *spec = spec_text ? cJSON_Parse(spec_text) : NULL;
+    dalei_free(spec_text);
     const cJSON *an = cJSON_GetObjectItemCaseSensitive(spec, "analysis");
 #define DEF(var, key)                                                   \
     if (!var) {                                                         \
