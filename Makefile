@@ -27,7 +27,7 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS = $(sort $(wildcard tests/test_*.sh))
-HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) tests/check.h
+HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) $(wildcard tests/*.h)
 
 .PHONY: all test demo bench asan debug install clean deps fuzz
 # keep object files of tests (make would delete them as intermediates)

@@ -1,17 +1,7 @@
-/* results.c — `dale results DIR`: per-cell tables (mean ± sd over seeds),
- * hyper-parameter selection on validation data, statistics.
- *
- * Cells are the distinct values of the --group keys (config keys or
- * "label").  Inside a cell, runs with equal --hp values (default lr, clip)
- * form one configuration; the configuration with the lowest mean --select
- * metric over its runs (seeds) at --at wins (a run without a finite value
- * counts as +inf, so diverged settings lose; equal mean errors are broken
- * by the mean loss of the same split).  When no run of the cell has
- * the validation metric (no validation split: seqMNIST's reference split)
- * the test metric is used for selection and the output says so, as the
- * reference does.  The reported metric is the test counterpart of --select
- * (val_err → test_err), for the selected configuration's runs.
- * Defaults come from the sweep's spec.json "analysis" object; flags win.
+/* results.c — `dale results DIR`: per-cell tables (mean ± sd over seeds)
+ * of the hyper-parameters selected on validation data (dale/select.h), and
+ * statistics between cells.  Defaults come from the sweep's spec.json
+ * "analysis" object; flags win.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -19,101 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "dale/select.h"
 #include "dale/stats.h"
 #include "dale/sweep.h"
-
-#define MAXK 8
-static const char *const metric_names[6] = {"train_loss", "train_err", "val_loss", "val_err", "test_loss", "test_err"};
-
-typedef struct rrow {
-    dale_store_row *r;
-    cJSON *cfg;
-    char g[MAXK][64]; /* group values */
-    char h[MAXK][64]; /* hp values */
-} rrow;
-
-typedef struct cell {
-    size_t *idx, n;   /* rows of the cell */
-    size_t *sel, ns;  /* rows of the selected configuration */
-    double sel_mean;
-    int used_test;    /* selection fell back to the test metric */
-    int report;       /* metric index reported */
-    double mean, sd, nse;
-    size_t ndiv;      /* selected runs that diverged */
-} cell;
-
-static int split_keys(const char *s, char keys[MAXK][64])
-{
-    int n = 0;
-    while (s && *s && n < MAXK) {
-        const char *c = strchr(s, ',');
-        size_t l = c ? (size_t)(c - s) : strlen(s);
-        if (l > 63) l = 63;
-        memcpy(keys[n], s, l);
-        keys[n][l] = '\0';
-        if (l) n++;
-        s = c ? c + 1 : NULL;
-    }
-    return n;
-}
-
-static void key_value(const rrow *w, const char *k, char *out, size_t cap)
-{
-    if (!strcmp(k, "label")) { snprintf(out, cap, "%s", w->r->label); return; }
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->cfg, k);
-    if (cJSON_IsString(v)) snprintf(out, cap, "%s", v->valuestring);
-    else if (cJSON_IsNumber(v)) snprintf(out, cap, "%.6g", v->valuedouble);
-    else snprintf(out, cap, "-");
-}
-
-static int metric_index(const char *s)
-{
-    for (int i = 0; i < 6; i++)
-        if (!strcmp(s, metric_names[i])) return i;
-    return -1;
-}
-
-static double row_metric(const rrow *w, const char *name, int mi)
-{
-    if (mi >= 0) return w->r->m[mi];
-    if (!strcmp(name, "nse0")) return w->r->nse0;
-    if (!strcmp(name, "smax0")) return w->r->smax0;
-    if (!strcmp(name, "rho0")) return w->r->rho0;
-    if (!strcmp(name, "wall_s")) return w->r->wall_s;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->cfg, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
-}
-
-static int cmp_val(const char *a, const char *b)
-{
-    char *ea, *eb;
-    double x = strtod(a, &ea), y = strtod(b, &eb);
-    if (ea != a && !*ea && eb != b && !*eb) return x < y ? -1 : x > y;
-    return strcmp(a, b);
-}
-
-static int ngroup;
-static rrow *g_rows;
-static int cmp_cells(const void *pa, const void *pb)
-{
-    const cell *a = pa, *b = pb;
-    for (int k = 0; k < ngroup; k++) {
-        int c = cmp_val(g_rows[a->idx[0]].g[k], g_rows[b->idx[0]].g[k]);
-        if (c) return c;
-    }
-    return 0;
-}
-
-static void mean_sd(const double *x, size_t n, double *m, double *sd)
-{
-    double s = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) if (isfinite(x[i])) { s += x[i]; k++; }
-    *m = k ? s / (double)k : (double)NAN;
-    double v = 0;
-    for (size_t i = 0; i < n; i++) if (isfinite(x[i])) v += (x[i] - *m) * (x[i] - *m);
-    *sd = k > 1 ? sqrt(v / (double)(k - 1)) : k ? 0 : (double)NAN;
-}
+#include "internal.h"
 
 static void results_usage(FILE *f)
 {
@@ -171,15 +70,9 @@ int cmd_results(int argc, char **argv)
     /* analysis defaults from the spec */
     char path[4200];
     snprintf(path, sizeof path, "%s/spec.json", dir);
-    cJSON *spec = NULL;
-    FILE *sf = fopen(path, "rb");
-    if (sf) {
-        static char buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf - 1, sf);
-        buf[n] = '\0';
-        fclose(sf);
-        spec = cJSON_Parse(buf);
-    }
+    char *spec_text = dalei_read_text(path, (size_t)1 << 24); /* the limit of dale_sweep_load */
+    cJSON *spec = spec_text ? cJSON_Parse(spec_text) : NULL;
+    dalei_free(spec_text);
     const cJSON *an = cJSON_GetObjectItemCaseSensitive(spec, "analysis");
 #define DEF(var, key)                                                   \
     if (!var) {                                                         \
@@ -198,15 +91,16 @@ int cmd_results(int argc, char **argv)
         at = strtol(at_s, &end, 10);
         if (*end || at < 0) { fprintf(stderr, "dale results: --at expects last or an update number\n"); cJSON_Delete(spec); return 2; }
     }
-    int si = metric_index(select);
-    if (si < 0) { fprintf(stderr, "dale results: --select: unknown metric '%s'\n", select); cJSON_Delete(spec); return 2; }
+    if (dale_metric_index(select) < 0) {
+        fprintf(stderr, "dale results: --select: unknown metric '%s'\n", select);
+        cJSON_Delete(spec);
+        return 2;
+    }
     dale_store *st = NULL;
     dale_store_row *rows = NULL;
     size_t n = 0;
     int rc = 1;
-    rrow *w = NULL;
-    cell *cells = NULL;
-    size_t nc = 0;
+    dale_selection *sel = NULL;
     if (dale_store_open(dir, &st)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
     if (rebuild) {
         size_t cnt;
@@ -214,130 +108,14 @@ int cmd_results(int argc, char **argv)
         fprintf(stderr, "rebuilt %s/results.sqlite from %zu run directories\n", dir, cnt);
     }
     if (dale_store_load(st, at, &rows, &n)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
-    char gk[MAXK][64], hk[MAXK][64];
-    ngroup = split_keys(group, gk);
-    int nhp = split_keys(hp, hk);
-    w = calloc(n ? n : 1, sizeof *w);
-    cells = calloc(n ? n : 1, sizeof *cells);
-    if (!w || !cells) goto done;
-    size_t nw = 0, nbad = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(rows[i].status, "ok") && strcmp(rows[i].status, "diverged")) { nbad++; continue; }
-        /* A diverged run has no metrics at or after its divergence: its
-         * last logged row predates it, so it must not stand for the run.
-         * Its metrics are NaN (+inf in selection; not in mean ± sd; counted
-         * in the "div" column). */
-        if (!strcmp(rows[i].status, "diverged"))
-            for (int m = 0; m < 6; m++) rows[i].m[m] = (double)NAN;
-        rrow *x = &w[nw++];
-        x->r = &rows[i];
-        x->cfg = cJSON_Parse(rows[i].config);
-        /* --where K=V,K=V: keep runs whose every K has the value V */
-        int keep = 1;
-        char wk[MAXK][64];
-        int nwh = split_keys(where, wk);
-        for (int k = 0; k < nwh && keep; k++) {
-            char *eq = strchr(wk[k], '='), got[64];
-            if (!eq) continue;
-            *eq = '\0';
-            key_value(x, wk[k], got, sizeof got);
-            keep = cmp_val(got, eq + 1) == 0;
-        }
-        if (!keep) {
-            cJSON_Delete(x->cfg);
-            x->cfg = NULL;
-            nw--;
-            nbad++;
-            continue;
-        }
-        for (int k = 0; k < ngroup; k++) key_value(x, gk[k], x->g[k], sizeof x->g[k]);
-        for (int k = 0; k < nhp; k++) key_value(x, hk[k], x->h[k], sizeof x->h[k]);
-    }
-    /* cells */
-    for (size_t i = 0; i < nw; i++) {
-        size_t c = 0;
-        for (; c < nc; c++) {
-            int same = 1;
-            for (int k = 0; k < ngroup && same; k++) same = !strcmp(w[cells[c].idx[0]].g[k], w[i].g[k]);
-            if (same) break;
-        }
-        if (c == nc) {
-            cells[nc].idx = calloc(nw, sizeof(size_t));
-            cells[nc].sel = calloc(nw, sizeof(size_t));
-            if (!cells[nc].idx || !cells[nc].sel) goto done;
-            nc++;
-        }
-        cells[c].idx[cells[c].n++] = i;
-    }
-    g_rows = w;
-    qsort(cells, nc, sizeof *cells, cmp_cells);
-    int any_test_sel = 0;
-    double *vals = calloc(nw ? nw : 1, sizeof(double));
-    if (!vals) goto done;
-    for (size_t c = 0; c < nc; c++) {
-        cell *ce = &cells[c];
-        int sidx = si;
-        /* fall back: no validation values at all -> test; no error -> loss */
-        int have = 0;
-        for (size_t j = 0; j < ce->n; j++) have |= isfinite(w[ce->idx[j]].r->m[sidx]);
-        if (!have && (sidx == 2 || sidx == 3)) { sidx += 2; ce->used_test = 1; any_test_sel = 1; }
-        have = 0;
-        for (size_t j = 0; j < ce->n; j++) have |= isfinite(w[ce->idx[j]].r->m[sidx]);
-        if (!have && sidx % 2 == 1) sidx -= 1;
-        ce->report = report ? metric_index(report) : (sidx >= 2 ? (sidx % 2) + 4 : sidx);
-        if (!report && ce->report == 5) {
-            have = 0;
-            for (size_t j = 0; j < ce->n; j++) have |= isfinite(w[ce->idx[j]].r->m[5]);
-            if (!have) ce->report = 4;
-        }
-        /* configurations by hp values */
-        double best = (double)INFINITY, best_tie = (double)INFINITY;
-        size_t best_first = ce->idx[0];
-        /* equal mean errors (a cell at chance everywhere) are told apart by
-         * the mean of the same split's loss */
-        int tie = sidx % 2 == 1 ? sidx - 1 : -1;
-        for (size_t j = 0; j < ce->n; j++) {
-            rrow *a = &w[ce->idx[j]];
-            int first = 1;
-            for (size_t q = 0; q < j && first; q++) {
-                int same = 1;
-                for (int k = 0; k < nhp && same; k++) same = !strcmp(w[ce->idx[q]].h[k], a->h[k]);
-                if (same) first = 0;
-            }
-            if (!first) continue;
-            double s = 0, sl = 0;
-            size_t cnt = 0;
-            for (size_t q = 0; q < ce->n; q++) {
-                int same = 1;
-                for (int k = 0; k < nhp && same; k++) same = !strcmp(w[ce->idx[q]].h[k], a->h[k]);
-                if (!same) continue;
-                double v = w[ce->idx[q]].r->m[sidx], vt = tie >= 0 ? w[ce->idx[q]].r->m[tie] : 0;
-                s += isfinite(v) ? v : (double)INFINITY;
-                sl += isfinite(vt) ? vt : (double)INFINITY;
-                cnt++;
-            }
-            double m = s / (double)cnt, mt = sl / (double)cnt;
-            if (m < best || (m == best && mt < best_tie) || (isinf(best) && isinf(m) && j == 0)) {
-                best = m;
-                best_tie = mt;
-                best_first = ce->idx[j];
-            }
-        }
-        ce->sel_mean = best;
-        for (size_t q = 0; q < ce->n; q++) {
-            int same = 1;
-            for (int k = 0; k < nhp && same; k++) same = !strcmp(w[ce->idx[q]].h[k], w[best_first].h[k]);
-            if (same) ce->sel[ce->ns++] = ce->idx[q];
-        }
-        for (size_t q = 0; q < ce->ns; q++)
-            vals[q] = report && ce->report < 0 ? row_metric(&w[ce->sel[q]], report, -1) : w[ce->sel[q]].r->m[ce->report];
-        mean_sd(vals, ce->ns, &ce->mean, &ce->sd);
-        for (size_t q = 0; q < ce->ns; q++) ce->ndiv += !strcmp(w[ce->sel[q]].r->status, "diverged");
-        double sd_unused;
-        for (size_t q = 0; q < ce->ns; q++) vals[q] = w[ce->sel[q]].r->nse0;
-        mean_sd(vals, ce->ns, &ce->nse, &sd_unused);
-    }
-    const char *rep_name = nc ? (cells[0].report >= 0 ? metric_names[cells[0].report] : report) : "-";
+    const dale_select_options so = {.select = select, .report = report, .group = group, .hp = hp, .where = where};
+    if (dale_select(rows, n, &so, &sel)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
+    const dale_select_row *w = sel->rows;
+    const dale_select_cell *cells = sel->cells;
+    const size_t nc = sel->ncells, nw = sel->nrows, nbad = sel->nbad;
+    const int ngroup = sel->ngroup, nhp = sel->nhp, any_test_sel = sel->any_test;
+    char(*gk)[64] = sel->gk, (*hk)[64] = sel->hk;
+    const char *rep_name = nc ? (cells[0].report >= 0 ? dale_metric_name(cells[0].report) : report) : "-";
     if (!json && !csv) {
         printf("sweep %s: %zu runs (%zu not finished, failed or filtered out: not in the table); select %s at %s; report %s\n",
                dir, n, nbad, select, at < 0 ? "the last evaluation" : at_s, rep_name);
@@ -345,7 +123,7 @@ int cmd_results(int argc, char **argv)
             printf("note: no validation split in these runs: hyper-parameters were selected on the TEST metric "
                    "(as the reference does for seqMNIST)\n");
     }
-    int gw[MAXK]; /* column widths of the group keys */
+    int gw[DALE_SELECT_MAXK]; /* column widths of the group keys */
     for (int k = 0; k < ngroup; k++) {
         gw[k] = (int)strlen(gk[k]);
         for (size_t c = 0; c < nc; c++) {
@@ -364,9 +142,9 @@ int cmd_results(int argc, char **argv)
         printf("%3s  %-22s  %-9s  %-6s  %s\n", "n", "reported (mean ± sd)", "selection", "NSE0", "diverged");
     } else printf("{\"dir\": \"%s\", \"select\": \"%s\", \"cells\": [\n", dir, select);
     for (size_t c = 0; c < nc; c++) {
-        cell *ce = &cells[c];
-        const rrow *s0 = &w[ce->sel[0]];
-        const char *mn = ce->report >= 0 ? metric_names[ce->report] : report;
+        const dale_select_cell *ce = &cells[c];
+        const dale_select_row *s0 = &w[ce->sel[0]];
+        const char *mn = ce->report >= 0 ? dale_metric_name(ce->report) : report;
         if (csv) {
             for (int k = 0; k < ngroup; k++) printf("%s,", s0->g[k]);
             for (int k = 0; k < nhp; k++) printf("%s,", s0->h[k]);
@@ -386,12 +164,12 @@ int cmd_results(int argc, char **argv)
                    "\"nse0\": %s, \"values\": [",
                    ce->ns - ce->ndiv, ce->ndiv, ce->used_test ? "test" : select, mn, jm[0], jm[1], jm[2]);
             for (size_t q = 0; q < ce->ns; q++) {
-                double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : row_metric(&w[ce->sel[q]], report, -1);
+                double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : dale_select_row_metric(&w[ce->sel[q]], report, -1);
                 if (isfinite(v)) printf("%s%.9g", q ? ", " : "", v);
                 else printf("%snull", q ? ", " : "");
             }
             printf("], \"seeds\": [");
-            for (size_t q = 0; q < ce->ns; q++) printf("%s%.0f", q ? ", " : "", row_metric(&w[ce->sel[q]], "seed", -1));
+            for (size_t q = 0; q < ce->ns; q++) printf("%s%.0f", q ? ", " : "", dale_select_row_metric(&w[ce->sel[q]], "seed", -1));
             printf("]}%s\n", c + 1 < nc ? "," : "");
         } else {
             for (int k = 0; k < ngroup; k++) printf("%-*.*s ", gw[k], gw[k], s0->g[k]);
@@ -419,7 +197,7 @@ int cmd_results(int argc, char **argv)
             size_t c = 0;
             for (; c < nc; c++) {
                 char got[64];
-                key_value(&w[cells[c].sel[0]], key, got, sizeof got);
+                dale_select_key_value(&w[cells[c].sel[0]], key, got, sizeof got);
                 if (!strcmp(got, val)) break;
             }
             if (c == nc) { fprintf(stderr, "dale results: --vs %s matches no cell\n", vs); rc = 2; goto done; }
@@ -469,7 +247,7 @@ int cmd_results(int argc, char **argv)
         size_t m = 0;
         for (size_t c = 0; x && y && c < nc; c++)
             for (size_t q = 0; q < cells[c].ns; q++) {
-                double a = row_metric(&w[cells[c].sel[q]], corr, metric_index(corr));
+                double a = dale_select_row_metric(&w[cells[c].sel[q]], corr, dale_metric_index(corr));
                 double b = w[cells[c].sel[q]].r->m[cells[c].report];
                 if (isfinite(a) && isfinite(b)) { x[m] = a; y[m] = b; m++; }
             }
@@ -485,13 +263,9 @@ int cmd_results(int argc, char **argv)
         free(x);
         free(y);
     }
-    free(vals);
     rc = 0;
 done:
-    for (size_t c = 0; cells && c < nc; c++) { free(cells[c].idx); free(cells[c].sel); }
-    free(cells);
-    for (size_t i = 0; w && i < n; i++) cJSON_Delete(w[i].cfg);
-    free(w);
+    dale_selection_free(sel);
     dale_store_rows_free(rows, n);
     dale_store_close(st);
     cJSON_Delete(spec);

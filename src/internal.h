@@ -55,8 +55,14 @@ DALE_API long dalei_alloc_live(void);
 /* Write `len` bytes to path atomically: "<path>.tmp.<pid>", fsync, rename.
  * A crash leaves either the old file or the new one, never a torn one. */
 dale_status dalei_write_file_atomic(const char *path, const void *data, size_t len);
-/* The whole file as a NUL-terminated string (dalei_free), or NULL when it
- * cannot be opened, is larger than about max bytes, or memory runs out. */
+/* Read the whole file `path` into a new NUL-terminated buffer: *buf (the
+ * caller frees it with dalei_free) and *len, its length without the NUL.
+ * Errors, with *buf NULL: DALE_ERR_IO (cannot open it; a read error, e.g.
+ * a directory), DALE_ERR_FORMAT (longer than max bytes; SIZE_MAX: no
+ * limit), DALE_ERR_NOMEM. */
+dale_status dalei_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* The same without an error message: the text, or NULL when the file cannot
+ * be opened or read, is longer than max bytes, or memory runs out. */
 char *dalei_read_text(const char *path, size_t max);
 /* Run argv[0] (PATH search, no shell) with stdin /dev/null, stdout to
  * out_path (truncated) or, when NULL, to the log, and stderr appended to
@@ -65,6 +71,16 @@ char *dalei_read_text(const char *path, size_t max);
 int dalei_run_program(char *const argv[], const char *out_path, const char *log_path);
 /* The last non-empty line of a text file (for error messages), "" if none. */
 void dalei_last_line(const char *path, char *out, size_t cap);
+
+/* snprintf for messages and paths where truncation is acceptable (paths
+ * are bounded well below the buffers); vsnprintf keeps -Wformat-truncation
+ * quiet. */
+void dalei_sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
+/* s as the inside of a JSON string: '"' and '\\' get a backslash, newline
+ * and tab become spaces (the other bytes are copied).  Writes at most cap - 1
+ * bytes and the NUL, stopping before a character that does not fit whole
+ * (never half an escape); returns the length written. */
+size_t dalei_json_escape(const char *s, char *out, size_t cap);
 
 /* A growable list of owned strings (file walkers). */
 typedef struct dalei_strlist {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "npy_fixture.h"
 #include "dale/linalg.h"
 #include "internal.h"
 
@@ -34,66 +35,6 @@ static double urand(void)
     rng_state ^= rng_state >> 27;
     uint64_t x = rng_state * 0x2545F4914F6CDD1Dull;
     return (double)(x >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-}
-
-/* Minimal reader for the fixtures: a little-endian float64 C-order .npy
- * (version 1, 2 or 3) with up to 2 dimensions.  Returns a malloc'd array
- * and its shape (rows, cols; cols = 1 for 1-d), or NULL with a message.
- * Kept local so this test does not depend on the library's NPY module. */
-static double *load_npy(const char *name, size_t *rows, size_t *cols)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s%s", REF_DIR, name);
-    FILE *f = fopen(path, "rb");
-    double *data = NULL;
-    char *hdr = NULL;
-    if (!f) {
-        printf("cannot open %s (run /usr/bin/python3 tools/ref/make_linalg_ref.py)\n", path);
-        return NULL;
-    }
-    unsigned char pre[12];
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) goto bad;
-    size_t hlen;
-    if (pre[6] == 1) {
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 10, 1, 2, f) != 2) goto bad;
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
-    } else {
-        goto bad;
-    }
-    hdr = malloc(hlen + 1);
-    if (!hdr || fread(hdr, 1, hlen, f) != hlen) goto bad;
-    hdr[hlen] = '\0';
-    if (!strstr(hdr, "'descr': '<f8'") || !strstr(hdr, "'fortran_order': False")) goto bad;
-    const char *sp = strstr(hdr, "'shape': (");
-    if (!sp) goto bad;
-    sp += strlen("'shape': (");
-    size_t dims[2] = {1, 1};
-    int nd = 0;
-    while (*sp != ')') {
-        char *end;
-        unsigned long long v = strtoull(sp, &end, 10);
-        if (end == sp || nd == 2) goto bad;
-        dims[nd++] = (size_t)v;
-        sp = end;
-        while (*sp == ',' || *sp == ' ') sp++;
-    }
-    size_t count = dims[0] * dims[1];
-    data = malloc(count ? count * sizeof *data : 1);
-    if (!data || fread(data, sizeof *data, count, f) != count || fgetc(f) != EOF) goto bad;
-    free(hdr);
-    fclose(f);
-    *rows = dims[0];
-    *cols = dims[1];
-    return data;
-bad:
-    printf("bad or truncated fixture %s\n", path);
-    free(data);
-    free(hdr);
-    fclose(f);
-    return NULL;
 }
 
 /* Max |X − Y| over n entries. */
@@ -411,20 +352,11 @@ static void check_eig_ref(const char *label, const double *re, const double *im,
 /* One square reference matrix: singular values, eigenvalues, ρ. */
 static void check_square_ref(const char *name, double eig_tol, double rho_tol)
 {
-    char file[96];
-    size_t n, c, sn, sc, en, ec, qn, qc;
-    snprintf(file, sizeof file, "%s.npy", name);
-    double *A = load_npy(file, &n, &c);
-    snprintf(file, sizeof file, "%s_svals.npy", name);
-    double *sref = load_npy(file, &sn, &sc);
-    snprintf(file, sizeof file, "%s_eig.npy", name);
-    double *eref = load_npy(file, &en, &ec);
-    snprintf(file, sizeof file, "%s_scalars.npy", name);
-    double *q = load_npy(file, &qn, &qc);
-    CHECK(A && sref && eref && q, "%s: fixtures missing", name);
-    if (!(A && sref && eref && q)) goto done;
-    CHECK(c == n && sn == n && en == n && ec == 2 && qn == 6, "%s: fixture shapes", name);
-    if (!(c == n && sn == n && en == n && ec == 2 && qn == 6)) goto done;
+    npy_square_ref f = npy_square_ref_load(REF_DIR, name);
+    CHECK(f.ok, "%s: fixtures missing or misshapen", name);
+    if (!f.ok) goto done;
+    const double *A = f.A, *sref = f.svals, *eref = f.eig, *q = f.scalars;
+    size_t n = f.n;
 
     double *s = malloc(sizeof(double) * n), *re = malloc(sizeof(double) * n);
     double *im = malloc(sizeof(double) * n), rho = 0;
@@ -442,10 +374,7 @@ static void check_square_ref(const char *name, double eig_tol, double rho_tol)
     free(re);
     free(im);
 done:
-    free(A);
-    free(sref);
-    free(eref);
-    free(q);
+    npy_square_ref_free(&f);
 }
 
 static void test_numpy_refs(void)
@@ -454,7 +383,7 @@ static void test_numpy_refs(void)
     /* ColEI recurrent matrix rescaled by NumPy to ρ = 1.5 (spec §2.2). */
     check_square_ref("colei100", 1e-10, 1e-9);
     size_t n, c;
-    double *A = load_npy("colei100.npy", &n, &c), rho = 0;
+    double *A = npy_fixture(REF_DIR, "colei100.npy", &n, &c), rho = 0;
     if (A) {
         CHECK_OK(dale_spectral_radius(A, n, &rho));
         CHECK(fabs(rho - 1.5) <= 1e-9, "ColEI rho = %.17g, want 1.5", rho);
@@ -463,7 +392,7 @@ static void test_numpy_refs(void)
     free(A);
 
     size_t m, sn, sc;
-    double *R = load_npy("rect5x3.npy", &m, &n), *sref = load_npy("rect5x3_svals.npy", &sn, &sc);
+    double *R = npy_fixture(REF_DIR, "rect5x3.npy", &m, &n), *sref = npy_fixture(REF_DIR, "rect5x3_svals.npy", &sn, &sc);
     CHECK(R && sref && m == 5 && n == 3 && sn == 3, "rect5x3 fixtures");
     if (R && sref && m == 5 && n == 3 && sn == 3) {
         double s[3], Rt[15], st[3];

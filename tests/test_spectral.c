@@ -15,71 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "npy_fixture.h"
 #include "dale/linalg.h"
 #include "dale/spectral.h"
 #include "internal.h"
 
 #define REF_DIR "tests/ref/linalg/"
-
-/* Minimal reader for the fixtures: a little-endian float64 C-order .npy
- * (version 1, 2 or 3) with up to 2 dimensions.  Returns a malloc'd array
- * and its shape (rows, cols; cols = 1 for 1-d), or NULL with a message.
- * Kept local so this test does not depend on the library's NPY module. */
-static double *load_npy(const char *name, size_t *rows, size_t *cols)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s%s", REF_DIR, name);
-    FILE *f = fopen(path, "rb");
-    double *data = NULL;
-    char *hdr = NULL;
-    if (!f) {
-        printf("cannot open %s (run /usr/bin/python3 tools/ref/make_linalg_ref.py)\n", path);
-        return NULL;
-    }
-    unsigned char pre[12];
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) goto bad;
-    size_t hlen;
-    if (pre[6] == 1) {
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 10, 1, 2, f) != 2) goto bad;
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
-    } else {
-        goto bad;
-    }
-    hdr = malloc(hlen + 1);
-    if (!hdr || fread(hdr, 1, hlen, f) != hlen) goto bad;
-    hdr[hlen] = '\0';
-    if (!strstr(hdr, "'descr': '<f8'") || !strstr(hdr, "'fortran_order': False")) goto bad;
-    const char *sp = strstr(hdr, "'shape': (");
-    if (!sp) goto bad;
-    sp += strlen("'shape': (");
-    size_t dims[2] = {1, 1};
-    int nd = 0;
-    while (*sp != ')') {
-        char *end;
-        unsigned long long v = strtoull(sp, &end, 10);
-        if (end == sp || nd == 2) goto bad;
-        dims[nd++] = (size_t)v;
-        sp = end;
-        while (*sp == ',' || *sp == ' ') sp++;
-    }
-    size_t count = dims[0] * dims[1];
-    data = malloc(count ? count * sizeof *data : 1);
-    if (!data || fread(data, sizeof *data, count, f) != count || fgetc(f) != EOF) goto bad;
-    free(hdr);
-    fclose(f);
-    *rows = dims[0];
-    *cols = dims[1];
-    return data;
-bad:
-    printf("bad or truncated fixture %s\n", path);
-    free(data);
-    free(hdr);
-    fclose(f);
-    return NULL;
-}
 
 /* ------------------------------------------------------------------- NSE */
 
@@ -191,17 +132,10 @@ static void test_summary_hand(void)
  * rowsum_mean, rowsum_sd]; also the float32 path (loose tolerance). */
 static void check_summary_ref(const char *name, double tol)
 {
-    char file[96];
-    size_t n, c, qn, qc, sn, sc, en, ec;
-    snprintf(file, sizeof file, "%s.npy", name);
-    double *A = load_npy(file, &n, &c);
-    snprintf(file, sizeof file, "%s_scalars.npy", name);
-    double *q = load_npy(file, &qn, &qc);
-    snprintf(file, sizeof file, "%s_svals.npy", name);
-    double *sref = load_npy(file, &sn, &sc);
-    snprintf(file, sizeof file, "%s_eig.npy", name);
-    double *eref = load_npy(file, &en, &ec);
-    int ok = A && q && sref && eref && c == n && qn == 6 && sn == n && en == n && ec == 2;
+    npy_square_ref f = npy_square_ref_load(REF_DIR, name);
+    const double *A = f.A, *q = f.scalars, *sref = f.svals, *eref = f.eig;
+    size_t n = f.n;
+    int ok = f.ok;
     CHECK(ok, "%s: fixtures missing or misshapen", name);
     if (ok) {
         dale_spectrum_summary sum;
@@ -239,10 +173,7 @@ static void check_summary_ref(const char *name, double tol)
         free(mod);
         free(mref);
     }
-    free(A);
-    free(q);
-    free(sref);
-    free(eref);
+    npy_square_ref_free(&f);
 }
 
 static void test_summary_refs(void)
@@ -250,7 +181,7 @@ static void test_summary_refs(void)
     check_summary_ref("nonsym7", 1e-12);
     check_summary_ref("colei100", 1e-10);
     size_t n, c;
-    double *A = load_npy("colei100.npy", &n, &c);
+    double *A = npy_fixture(REF_DIR, "colei100.npy", &n, &c);
     if (A) {
         dale_spectrum_summary sum;
         CHECK_OK(dale_spectrum_summarize(A, n, &sum, NULL, NULL, NULL));

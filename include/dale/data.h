@@ -17,30 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "dale/fileio.h"
+#include "dale/sha256.h"
 #include "dale/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- SHA-256 (FIPS 180-4), incremental. ---- */
-typedef struct dale_sha256 {
-    uint32_t h[8];
-    uint64_t len;      /* bytes hashed so far */
-    uint8_t buf[64];
-    size_t nbuf;
-} dale_sha256;
-DALE_API void dale_sha256_init(dale_sha256 *s);
-DALE_API void dale_sha256_update(dale_sha256 *s, const void *data, size_t n);
-/* Finish and write the 32-byte digest; s must be re-initialised to reuse. */
-DALE_API void dale_sha256_final(dale_sha256 *s, uint8_t out[32]);
-/* Digest as 64 lower-case hex characters plus NUL. */
-DALE_API void dale_sha256_hex(const uint8_t d[32], char out[65]);
-
-/* SHA-256 and length of the uncompressed content of a plain or gzip file
- * (the hash `sha256sum` gives for the plain file).  Errors: DALE_ERR_IO
- * (cannot open, a directory), DALE_ERR_FORMAT (corrupt or truncated gzip). */
-DALE_API dale_status dale_file_sha256(const char *path, char hex[65], size_t *bytes);
 
 /* ---- Known data sets. ---- */
 #define DALE_DATASET_FILES 4
@@ -64,11 +47,6 @@ typedef struct dale_dataset {
 DALE_API size_t dale_dataset_count(void);
 DALE_API const dale_dataset *dale_dataset_at(size_t i);
 DALE_API const dale_dataset *dale_dataset_find(const char *name); /* NULL if unknown */
-
-/* Path of a data set file in dir: "dir/NAME" if it exists, else
- * "dir/NAME.gz" if that exists; returns 1 when found, 0 otherwise (then
- * path holds "dir/NAME"). */
-DALE_API int dale_data_locate(const char *dir, const char *name, char *path, size_t cap);
 
 /* Verify the files of data set ds in dir (DATA/NAME): each present, with
  * the expected SHA-256.  Prints one line per file to log (may be NULL).

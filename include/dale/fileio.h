@@ -2,6 +2,7 @@
 #ifndef DALE_FILEIO_H
 #define DALE_FILEIO_H
 
+#include <stddef.h>
 #include "dale/status.h"
 
 #ifdef __cplusplus
@@ -12,6 +13,11 @@ extern "C" {
  * that it is a writable directory.  DALE_ERR_IO names the component that
  * could not be created, or says why `dir` is unusable. */
 DALE_API dale_status dale_mkdirs(const char *dir);
+
+/* Path of a data file in dir that may be stored gzipped: "dir/NAME" if it
+ * exists, else "dir/NAME.gz" if that exists; returns 1 when found, 0
+ * otherwise (then path holds "dir/NAME"). */
+DALE_API int dale_data_locate(const char *dir, const char *name, char *path, size_t cap);
 
 #ifdef __cplusplus
 }

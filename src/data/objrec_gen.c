@@ -68,17 +68,7 @@ dale_status dale_objrec_variation(dale_objrec_options *o, const char *level)
                      level ? level : "(null)");
 }
 
-static void sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
-static void sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------ file lists */
-
 
 static int has_ext(const char *name, const char *const *exts)
 {
@@ -99,7 +89,7 @@ static int has_ext(const char *name, const char *const *exts)
 static dale_status walk(const char *root, const char *rel, int depth, const char *const *exts, dalei_strlist *out)
 {
     char path[4096];
-    sfmt(path, sizeof path, "%s%s%s", root, rel[0] ? "/" : "", rel);
+    dalei_sfmt(path, sizeof path, "%s%s%s", root, rel[0] ? "/" : "", rel);
     DIR *d = opendir(path);
     if (!d) return DALE_FAIL(DALE_ERR_IO, "%s: cannot read folder: %s", path, strerror(errno));
     dale_status st = DALE_OK;
@@ -107,8 +97,8 @@ static dale_status walk(const char *root, const char *rel, int depth, const char
     while (!st && (de = readdir(d))) {
         if (de->d_name[0] == '.') continue;
         char sub[4096], full[4096];
-        sfmt(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
-        sfmt(full, sizeof full, "%s/%s", root, sub);
+        dalei_sfmt(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+        dalei_sfmt(full, sizeof full, "%s/%s", root, sub);
         struct stat sb;
         if (stat(full, &sb) != 0) continue; /* a dangling link */
         if (S_ISDIR(sb.st_mode)) {
@@ -150,12 +140,12 @@ static dale_status load_object(const char *full, object *ob, int *ok, int *no_al
     dale_status st = dale_image_load(full, 4, &im);
     if (st == DALE_ERR_NOMEM) return st;
     if (st) {
-        sfmt(why, cap, "%s", dale_last_error());
+        dalei_sfmt(why, cap, "%s", dale_last_error());
         return DALE_OK;
     }
     size_t W = im.w, H = im.h, x0 = W, y0 = H, x1 = 0, y1 = 0, clear = 0, solid = 0;
     if (im.file_channels != 2 && im.file_channels != 4) {
-        sfmt(why, cap, "%s: no alpha channel (an object must be a cut-out with alpha)", full);
+        dalei_sfmt(why, cap, "%s: no alpha channel (an object must be a cut-out with alpha)", full);
         *no_alpha = 1;
         dale_image_free(&im);
         return DALE_OK;
@@ -173,7 +163,7 @@ static dale_status load_object(const char *full, object *ob, int *ok, int *no_al
             }
         }
     if (solid * 100 < W * H || clear * 100 < W * H) {
-        sfmt(why, cap, "%s: not a cut-out (%zu%% of the pixels are opaque; need 1-99%%)", full,
+        dalei_sfmt(why, cap, "%s: not a cut-out (%zu%% of the pixels are opaque; need 1-99%%)", full,
              solid * 100 / (W * H));
         *no_alpha = 1;
         dale_image_free(&im);
@@ -208,12 +198,12 @@ static dale_status load_background(const char *full, background *bg, int *ok, ch
     dale_status st = dale_image_load(full, 1, &im);
     if (st == DALE_ERR_NOMEM) return st;
     if (st) {
-        sfmt(why, cap, "%s", dale_last_error());
+        dalei_sfmt(why, cap, "%s", dale_last_error());
         return DALE_OK;
     }
     size_t W = im.w, H = im.h, m = W < H ? W : H;
     if (m < 32) {
-        sfmt(why, cap, "%s: %zux%zu is too small for a background (need 32 pixels a side)", full, W, H);
+        dalei_sfmt(why, cap, "%s: %zux%zu is too small for a background (need 32 pixels a side)", full, W, H);
         dale_image_free(&im);
         return DALE_OK;
     }
@@ -430,13 +420,13 @@ static dale_status write_sums(const char *dir, const char *const *files, size_t 
     for (size_t i = 0; i < n && !st; i++) {
         char path[4200], hex[65];
         size_t bytes;
-        sfmt(path, sizeof path, "%s/%s", dir, files[i]);
+        dalei_sfmt(path, sizeof path, "%s/%s", dir, files[i]);
         if (!(st = dale_file_sha256(path, hex, &bytes))) tb_add(&b, "%s  %s\n", hex, files[i]);
     }
     if (!st && b.failed) st = DALE_ERR_NOMEM;
     if (!st) {
         char path[4200];
-        sfmt(path, sizeof path, "%s/SHA256SUMS", dir);
+        dalei_sfmt(path, sizeof path, "%s/SHA256SUMS", dir);
         st = dalei_write_file_atomic(path, b.p, b.n);
     }
     dalei_free(b.p);
@@ -518,7 +508,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
         while (!st && (de = readdir(d))) {
             struct stat sb;
             if (de->d_name[0] == '.') continue;
-            sfmt(full, sizeof full, "%s/%s", o->objects_dir, de->d_name);
+            dalei_sfmt(full, sizeof full, "%s/%s", o->objects_dir, de->d_name);
             if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) st = dalei_strlist_add(&cats, de->d_name);
         }
         closedir(d);
@@ -546,8 +536,8 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
         size_t got = 0, first = nobj;
         for (size_t i = 0; i < files.n && got < P; i++) {
             int ok, noalpha;
-            if (o->objects_dir) sfmt(full, sizeof full, "%s/%s", o->objects_dir, files.s[i]);
-            else sfmt(full, sizeof full, "%s", files.s[i]);
+            if (o->objects_dir) dalei_sfmt(full, sizeof full, "%s/%s", o->objects_dir, files.s[i]);
+            else dalei_sfmt(full, sizeof full, "%s", files.s[i]);
             if ((st = load_object(full, &objs[nobj], &ok, &noalpha, why, sizeof why))) goto cleanup;
             if (!ok) {
                 if (noalpha) r.objects_no_alpha++;
@@ -570,7 +560,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
             nobj = first;
             r.categories_skipped++;
             size_t l = strlen(shortage);
-            sfmt(shortage + l, sizeof shortage - l, "%s%s has %zu", l ? ", " : "", cats.s[ci], got);
+            dalei_sfmt(shortage + l, sizeof shortage - l, "%s%s has %zu", l ? ", " : "", cats.s[ci], got);
             logf_(log, "objrec: category %s has %zu usable objects (need %zu); not used\n", cats.s[ci], got, P);
             continue;
         }
@@ -594,8 +584,8 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     if (!(bgs = dalei_calloc(bgcap ? bgcap : 1, sizeof *bgs))) { st = DALE_ERR_NOMEM; goto cleanup; }
     for (size_t i = 0; i < bgfiles.n && nbg < bgcap; i++) {
         int ok;
-        if (o->backgrounds_dir) sfmt(full, sizeof full, "%s/%s", o->backgrounds_dir, bgfiles.s[i]);
-        else sfmt(full, sizeof full, "%s", bgfiles.s[i]);
+        if (o->backgrounds_dir) dalei_sfmt(full, sizeof full, "%s/%s", o->backgrounds_dir, bgfiles.s[i]);
+        else dalei_sfmt(full, sizeof full, "%s", bgfiles.s[i]);
         if ((st = load_background(full, &bgs[nbg], &ok, why, sizeof why))) goto cleanup;
         if (!ok) {
             r.backgrounds_corrupt++;
@@ -649,9 +639,9 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
         char path[4200];
         size_t dim[3] = {cnt[sp], side, side};
         if (cnt[sp] == 0) continue;
-        sfmt(path, sizeof path, "%s/%s-images-idx3-ubyte", o->out_dir, split_names[sp]);
+        dalei_sfmt(path, sizeof path, "%s/%s-images-idx3-ubyte", o->out_dir, split_names[sp]);
         if ((st = dale_idx_write(path, 0, 3, dim, imgs + at * side * side))) goto cleanup;
-        sfmt(path, sizeof path, "%s/%s-labels-idx1-ubyte", o->out_dir, split_names[sp]);
+        dalei_sfmt(path, sizeof path, "%s/%s-labels-idx1-ubyte", o->out_dir, split_names[sp]);
         if ((st = dale_idx_write(path, 0, 1, dim, labs + at))) goto cleanup;
         at += cnt[sp];
     }
@@ -670,12 +660,12 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     }
     for (size_t c = 0; c < C; c++) tb_add(&ctxt, "%s\n", names.s[c]);
     if (csv.failed || ctxt.failed) { st = DALE_ERR_NOMEM; goto cleanup; }
-    sfmt(full, sizeof full, "%s/manifest.csv", o->out_dir);
+    dalei_sfmt(full, sizeof full, "%s/manifest.csv", o->out_dir);
     if ((st = dalei_write_file_atomic(full, csv.p, csv.n))) goto cleanup;
-    sfmt(full, sizeof full, "%s/categories.txt", o->out_dir);
+    dalei_sfmt(full, sizeof full, "%s/categories.txt", o->out_dir);
     if ((st = dalei_write_file_atomic(full, ctxt.p, ctxt.n))) goto cleanup;
     if (o->contact_sheet && o->n_train) {
-        sfmt(full, sizeof full, "%s/contact-sheet.png", o->out_dir);
+        dalei_sfmt(full, sizeof full, "%s/contact-sheet.png", o->out_dir);
         if ((st = write_sheet(full, imgs, labs, o->n_train, side, names.s, C))) goto cleanup;
     }
     /* objrec.json: how the set was made */
@@ -708,7 +698,7 @@ dale_status dale_objrec_make(const dale_objrec_options *o, dale_objrec_report *r
     cJSON_AddNumberToObject(js, "skipped_corrupt_backgrounds", (double)r.backgrounds_corrupt);
     cJSON_AddNumberToObject(js, "skipped_categories", (double)r.categories_skipped);
     if (!(jtext = cJSON_Print(js))) { st = DALE_ERR_NOMEM; goto cleanup; }
-    sfmt(full, sizeof full, "%s/objrec.json", o->out_dir);
+    dalei_sfmt(full, sizeof full, "%s/objrec.json", o->out_dir);
     if ((st = dalei_write_file_atomic(full, jtext, strlen(jtext)))) goto cleanup;
     {
         const char *list[10];
@@ -763,10 +753,10 @@ cleanup:
 dale_status dale_objrec_verify(const char *dir, FILE *log)
 {
     char path[4200], line[4600];
-    sfmt(path, sizeof path, "%s/objrec.json", dir);
+    dalei_sfmt(path, sizeof path, "%s/objrec.json", dir);
     struct stat sb;
     if (stat(path, &sb) != 0) return DALE_FAIL(DALE_ERR_IO, "%s: missing (not an objrec data set)", path);
-    sfmt(path, sizeof path, "%s/SHA256SUMS", dir);
+    dalei_sfmt(path, sizeof path, "%s/SHA256SUMS", dir);
     FILE *f = fopen(path, "r");
     if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: missing (the build did not finish)", path);
     dale_status first = DALE_OK;
@@ -777,13 +767,13 @@ dale_status dale_objrec_verify(const char *dir, FILE *log)
         size_t bytes;
         if (sscanf(line, "%64s %4095s", hex, name) != 2) continue;
         n++;
-        sfmt(fp, sizeof fp, "%s/%s", dir, name);
+        dalei_sfmt(fp, sizeof fp, "%s/%s", dir, name);
         dale_status st = dale_file_sha256(fp, got, &bytes);
         if (!st && strcmp(got, hex)) st = DALE_FAIL(DALE_ERR_FORMAT, "%s: checksum mismatch (SHA-256 %s, want %s)", fp, got, hex);
         if (log) fprintf(log, "  %-28s %s\n", name, st ? dale_last_error() : "ok");
         if (st && !first) {
             first = st;
-            sfmt(msg, sizeof msg, "%s", dale_last_error());
+            dalei_sfmt(msg, sizeof msg, "%s", dale_last_error());
         }
     }
     fclose(f);
