@@ -400,25 +400,13 @@ void dale_config_print_help(FILE *f)
 
 dale_status dale_config_load_json(dale_run_config *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open config: %s", path, strerror(errno));
     char *buf = NULL;
-    dale_status st = DALE_OK;
+    size_t ulen = 0;
     cJSON *root = NULL;
-    if (fseek(f, 0, SEEK_END) != 0) { st = DALE_FAIL(DALE_ERR_IO, "%s: cannot seek", path); goto done; }
-    long len = ftell(f);
-    if (len < 0 || len > (1L << 24)) {
-        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: config must be a JSON file under 16 MiB", path);
-        goto done;
-    }
-    rewind(f);
-    buf = dalei_alloc((size_t)len + 1, 1);
-    if (!buf) { st = DALE_ERR_NOMEM; goto done; }
-    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        st = DALE_FAIL(DALE_ERR_IO, "%s: read failed", path);
-        goto done;
-    }
-    buf[len] = '\0';
+    dale_status st = dalei_read_file(path, (size_t)1 << 24, &buf, &ulen);
+    if (st == DALE_ERR_FORMAT) return DALE_FAIL(st, "%s: config must be a JSON file under 16 MiB", path);
+    if (st) return st;
+    long len = (long)ulen;
     /* A NUL byte, raw or as the escape \u0000, would silently cut a value
      * short ("rnn\u0000colei" read as "rnn"): refuse it. */
     for (long i = 0; i < len; i++) {
@@ -472,7 +460,6 @@ dale_status dale_config_load_json(dale_run_config *c, const char *path)
 done:
     cJSON_Delete(root);
     dalei_free(buf);
-    fclose(f);
     return st;
 }
 

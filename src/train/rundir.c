@@ -255,12 +255,7 @@ static dale_status write_result(rundir *rd, const char *status, const char *reas
         else snprintf(num[i], sizeof num[i], "null");
     }
     char esc[600];
-    size_t k = 0;
-    for (const char *p = reason; *p && k + 2 < sizeof esc; p++) {
-        if (*p == '"' || *p == '\\') esc[k++] = '\\';
-        esc[k++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
-    }
-    esc[k] = '\0';
+    dalei_json_escape(reason, esc, sizeof esc);
     /* Every-step cross-entropy (lm): perplexities exp(CE) too (null above CE 20). */
     int ppl = rd->task && rd->task->loss == DALE_LOSS_CE_EVERY;
     int n = snprintf(text, sizeof text,
