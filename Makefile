@@ -1,10 +1,11 @@
 # dale — plain Makefile.  Targets: all test demo bench asan debug install clean deps
 #
 # One library (libdale.a + libdale.so) is built from every src/**/*.c and linked
-# into the CLI (build/dale), every test (tests/test_*.c -> build/tests/test_*)
-# and the benches.  Dependencies come from Debian packages installed by
-# scripts/install-deps.sh; `make test` and `make demo` run it first (it is
-# idempotent and does nothing when everything is present).
+# into the CLI (build/dale), every test (tests/test_*.c -> build/tests/test_*),
+# the examples (examples/*.c -> build/examples/*) and the benches.
+# Dependencies come from Debian packages installed by scripts/install-deps.sh;
+# `make test` and `make demo` run it first (it is idempotent and does nothing
+# when everything is present).
 
 CC      ?= cc
 BUILD   ?= build
@@ -27,13 +28,15 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SCRIPTS = $(sort $(wildcard tests/test_*.sh))
+EXAMPLE_SRC = $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) $(wildcard tests/*.h)
 
 .PHONY: all test demo bench asan debug install clean deps fuzz
 # keep object files of tests (make would delete them as intermediates)
 .SECONDARY:
 
-all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN)
+all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN) $(EXAMPLE_BIN)
 
 # image.c compiles the third-party stb headers, whose JPEG code left-shifts
 # negative ints and lets its integer IDCT wrap on hostile input (UB that
@@ -57,6 +60,12 @@ $(BUILD)/dale: $(CLI_OBJ) $(BUILD)/libdale.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libdale.a
 	$(CC) -o $@ $< $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS)
+
+# The programs of docs/library.md and docs/losses.md, built against the
+# public headers only (no -Isrc) and run by tests/test_examples.sh.
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libdale.a $(wildcard include/dale/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iinclude $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(BUILD)/libdale.a $(ALL_LDFLAGS) $(EXTRA_LDFLAGS) $(LDLIBS)
 
 deps:
 	@bash scripts/install-deps.sh
