@@ -446,12 +446,18 @@ double dale_run_updates(const dale_run_config *c)
  * row (every step's recurrent and deeper-input products, the first layer's
  * input product on the steps with an input, the dense layers and readout
  * at the last step or at every step, the softmax), 2 flops each forward
- * and 6 with the backward, at R flop/s, plus a fixed cost per update and
- * the spectra of each recurrent W at every evaluation. */
+ * and 6 with the backward, at R flop/s; a fixed cost per update; the
+ * memory traffic of the parameters per update (weights, gradients and
+ * effective matrices read and written: ~24 bytes a weight, at B bytes/s),
+ * which dominates wide input layers such as objrec's; the spectra of each
+ * recurrent W at every evaluation; and the parameter files written at each
+ * checkpoint (8 bytes a weight, compressed at C bytes/s).  Calibrated on
+ * one core of the development machine (tools/cost_check.sh). */
 double dale_run_seconds(const dale_run_config *c)
 {
-    const double R = 6e10; /* flop/s, one idle core (docs/experiments.md) */
+    const double R = 7.5e10;        /* flop/s of dale's kernels, one core (docs/experiments.md) */
     const double overhead = 1.5e-4; /* s per update: policy, bookkeeping, small kernels */
+    const double Bw = 5e9, Cw = 8e7; /* bytes/s: parameter traffic, checkpoint writing */
     dale_task_shape s;
     if (dale_config_task_shape(c, &s)) return 0;
     double H = (double)c->hidden, L = (double)c->layers, head = 0, prev = H;
@@ -463,16 +469,19 @@ double dale_run_seconds(const dale_run_config *c)
         prev = d;
         p = *end ? end + 1 : end;
     }
-    head += s.output * prev + 10 * s.output; /* readout, softmax */
+    head += s.output * prev;
+    double weights = H * s.input + (2 * L - 1) * H * H + head;
+    head += 10 * s.output; /* softmax */
     double Tin = s.Tin < s.T ? s.Tin : s.T;
     double per_row = s.T * (H * H * L + (L - 1) * H * H) + Tin * H * s.input + (s.every_step ? s.T : 1) * head;
     double rows = s.rows > 1 ? s.rows : (double)c->batch;
     double upd = dale_run_updates(c);
-    double train = upd * (6 * rows * per_row / R + overhead);
+    double train = upd * (6 * rows * per_row / R + overhead + 24 * weights / Bw);
     double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
     double eval = evals * 2 * s.neval * per_row / R;
     if (!strcmp(c->spectra, "on")) eval += evals * L * 40 * H * H * H / R;
-    return train + eval + 1.0;
+    double saves = floor(upd / (double)(c->checkpoint_every > 0 ? c->checkpoint_every : 1)) + 3;
+    return train + eval + saves * 8 * weights / Cw + 0.1; /* + start-up and data */
 }
 
 int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char *why, size_t cap)
