@@ -501,7 +501,8 @@ fail:
 
 /* ------------------------------------------------------------ Table 3 */
 
-/* Appendix A (code recipe) and the printed paper's Table 3, n = 100/300/1000. */
+/* The released code's recipe (docs/reference-behaviour.md, NSE table recipe) and the
+ * printed paper's Table 3, n = 100/300/1000. */
 typedef struct table_row {
     const char *label;
     dale_model_type type;
@@ -604,7 +605,7 @@ static int run_table_nse(opts *o)
             }
             printf("\n");
         }
-        printf("\nreference (spec appendix A, code recipe) / printed paper:\n");
+        printf("\nreleased code's recipe (docs/reference-behaviour.md) / printed paper:\n");
         for (size_t r = 0; r < NROWS3; r++) {
             printf("%-12s", rows3[r].label);
             for (size_t s = 0; s < ns; s++) {
@@ -650,7 +651,7 @@ static int run_table_grid(opts *o)
             dale_net_config *c = &cfgs[s * GRID_P + q];
             dale_net_config_defaults(c);
             c->type = DALE_MODEL_COLEI;
-            c->zero_diag = 0; /* spec §5.3: the grid notebook does not zero the diagonal */
+            c->zero_diag = 0; /* paper Fig. 7B: the grid notebook does not zero the diagonal */
             c->rho = 1.5;
             c->hidden = sizes[s];
             c->ei_ratio = 1.0 / ps[q] - 1.0;

@@ -1,5 +1,5 @@
 /* transplant.c — `dale transplant`: singular vectors of one matrix with the
- * singular values of another (spec §5.4): C = U_A diag(σ_B) V_Aᵀ, thin SVD,
+ * singular values of another (paper Sec. 2.3.1): C = U_A diag(σ_B) V_Aᵀ, thin SVD,
  * both spectra descending.  Each side is a matrix file (see matio.h) or a
  * model spec: the recurrent W of an initialised network (same draw as
  * `dale spectrum` / `dale train` with that seed).

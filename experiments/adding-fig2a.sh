@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # adding-fig2a.sh [DALE] [OUT] — paper Fig. 2A with the reference protocol
-# (spec §6.1), seeds 0-4, the three model types, two runs at a time; prints
+# (docs/reference-behaviour.md), seeds 0-4, the three model types, two runs
+# at a time; prints
 # mean ± sd (ddof 1) of the final test MSE per model.  About 30 s on 2 cores.
 set -euo pipefail
 dale=${1:-build/dale}

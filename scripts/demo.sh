@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh DALE — the main job: the adding problem with the reference protocol
-# (spec §6.1: 1 x 10 hidden, batch 64, 100 epochs, lr 0.1 decayed 0.99 every
-# 20 batches; ColEI clip 7 per tensor, DANN clip 3 per layer, RNN no clip)
+# (paper Fig. 2A; docs/reference-behaviour.md): 1 x 10 hidden, batch 64, 100
+# epochs, lr 0.1 decayed 0.99 every 20 batches; ColEI clip 7 per tensor, DANN
+# clip 3 per layer, RNN no clip,
 # for the three model types, then their final test MSE side by side; then
 # real MNIST (dale data get mnist) and a short sequential-MNIST run of each.
 set -euo pipefail
@@ -22,7 +23,7 @@ echo
 echo "A network that predicts the mean scores about 0.167 (the target's variance)."
 echo "Curves: metrics.csv in each run directory; weights: final.npz (numpy.load)."
 
-# Sequential MNIST (spec §4.2) on the real data: a short run of each model,
+# Sequential MNIST (paper Sec. 6.2.2) on the real data: a short run of each model,
 # 1 x 100 hidden, the Fig. 2B settings (lr 0.01, batch 32, ColEI clip 10 per
 # tensor, DANN and RNN no clip) but only DALE_DEMO_MNIST_UPDATES updates
 # (default 3750, two epochs), evaluated once on the 10000 test images.

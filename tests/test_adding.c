@@ -1,4 +1,4 @@
-/* test_adding.c — the adding problem (spec §4.1, dale/task.h).
+/* test_adding.c — the adding problem (paper Sec. 6.2.1, dale/task.h).
  *
  * Every sequence of every split is fetched and checked: exactly two marks
  * (1.0) at distinct positions, all other marks 0.0, values in [0, 1), target

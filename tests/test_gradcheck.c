@@ -2,7 +2,7 @@
  *
  * The library trains in float32; this test holds its own small, naive,
  * double-precision forward pass + loss written straight from the math
- * (spec §1, include/dale/model.h).  It reads the raw parameters by name from
+ * (paper Sec. 2.1, include/dale/model.h).  It reads the raw parameters by name from
  * the network's table and builds the effective matrices itself:
  *     rnn    U, W as stored
  *     colei  M = M_pos diag(s), s = +1 for the first nE input columns and -1
@@ -284,7 +284,7 @@ static size_t dann_auto(size_t w, double ratio)
     return k ? k : 1;
 }
 
-/* The table holds exactly the parameters spec §1 / model.h name. */
+/* The table holds exactly the parameters model.h names. */
 static void check_table(const dale_net *net, const dale_net_config *cfg, const char *label)
 {
     size_t total = 0, count = 0, win = cfg->input, n = cfg->hidden;

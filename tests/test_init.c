@@ -1,16 +1,16 @@
 /* test_init.c — initialisation invariants of dale_net_init over many seeds.
  *
- * Spec §2 and appendix A.  What is checked, per family:
- *   E/I split   every (N, r) of the §2.1 table and the p-grid ratios.
+ * Paper Sec. 2.2 and docs/reference-behaviour.md.  What is checked, per family:
+ *   E/I split   every (N, r) of the E/I split table and the p-grid ratios.
  *   ColEI       ρ(W_eff) = ρ after rescaling; column signs of W, of deeper
  *               U, of dense/readout W; first-layer U > 0; zero diagonal (or
- *               not); biases 0; the §2.2 scales σE, σI as sample means of the
+ *               not); biases 0; the ColEI init scales σE, σI as sample means of the
  *               unscaled matrices (deeper U, dense, readout) and of the
  *               first-layer U (1/√d); E/I balance of the recurrent rows;
- *               the I/E magnitude ratio nE/nI; mean NSE per ratio (app. A).
+ *               the I/E magnitude ratio nE/nI; mean NSE per ratio (NSE table recipe).
  *   DANN        factors ≥ 0; EI rows sum to 1; IE rows = column-mean row of
  *               EE; W_eff = EE − mean_col(EE) (column sums 0); Var·n = 1/3;
- *               ρ, σ_max, NSE (app. A); readout variance 2/n_in; m = 1
+ *               ρ, σ_max, NSE (NSE table recipe); readout variance 2/n_in; m = 1
  *               readout exactly 0; the random-W_IE variant's σ_max.
  *   RNN         bounds ±1/√n, Var·n = 1/3, NSE, He readout, He input option.
  *   All         determinism by seed; every parameter written by init; bad
@@ -18,7 +18,7 @@
  *               at every call of create + plan + init, without leaks.
  *
  * Statistical tolerances are stated next to each check as a multiple (≥ 4)
- * of the standard error of the estimate under the spec's distribution, so a
+ * of the standard error of the estimate under the reference distribution, so a
  * fixed-seed run passes with a wide margin yet a swapped σE/σI, a wrong sign
  * convention or a wrong variance fails by many standard errors.
  * Run from the repository root.  Keep it under a few seconds.
@@ -196,7 +196,7 @@ static void test_ei_split(void)
 {
     static const size_t Ns[6] = {10, 28, 100, 300, 500, 1000};
     static const double rs[3] = {99, 9, 1};
-    /* spec §2.1 table: nE for r = 99, 9, 1 */
+    /* E/I split table: nE for r = 99, 9, 1 */
     static const size_t ne_tab[6][3] = {{9, 9, 5},       {27, 25, 14},    {99, 90, 50},
                                         {297, 270, 150}, {495, 450, 250}, {990, 900, 500}};
     for (size_t a = 0; a < 6; a++)
@@ -382,13 +382,13 @@ static void colei_check(const colei_case *cc)
 
 static void test_colei(void)
 {
-    /* spec §2.2 numeric σ values, checked against the formula used above */
+    /* the ColEI init section's numeric σ values, checked against the formula used above */
     CHECK(fabs(colei_sigma_e(90, 10) - 0.036351) < 2e-6 &&
               fabs(colei_sigma_e(9, 1) * 9 - 1.034578) < 2e-6 &&
               fabs(colei_sigma_e(99, 1) * 99 - 1.085075) < 2e-6,
-          "sigma formula disagrees with spec 2.2 numbers");
+          "sigma formula disagrees with the reference sigma values");
     static const colei_case cases[] = {
-        /* label           d   n    m  L  dense r   seeds  NSE (appendix A) */
+        /* label           d   n    m  L  dense r   seeds  NSE (code recipe) */
         {"colei n100 r9", 28, 100, 10, 1, 0, 9.0, 30, 0.798, 0.02},
         {"colei n100 r1", 28, 100, 10, 1, 0, 1.0, 20, 0.921, 0.02},
         {"colei n100 r99", 28, 100, 10, 1, 0, 99.0, 20, 0.509, 0.03},
@@ -589,7 +589,7 @@ static void test_dann(void)
           acc_mean(&rnse));
 
     /* m = 1 (adding): the mean row of a one-row W_EE is the row itself, so
-     * the readout is exactly 0 at init (spec §2.3 pitfall, §8.7). */
+     * the readout is exactly 0 at init (docs/reference-behaviour.md, DANN init). */
     dale_net_config a = make_cfg(DALE_MODEL_DANN, 2, 10, 1, 9.0);
     for (int s = 0; s < 5; s++) {
         dale_net *net = make_net(&a, 4000 + (uint64_t)s);

@@ -1,5 +1,5 @@
 /* test_kernels.c — the hand-written kernels of linalg/kernels.c against
- * their naive references (STYLE §6).
+ * their naive references.
  *
  * dalei_smm (C = epi(C + A P)) is compared with the three-loop
  * dalei_smm_naive on every instruction-set path this CPU runs (portable,

@@ -380,7 +380,7 @@ done:
 static void test_numpy_refs(void)
 {
     check_square_ref("nonsym7", 1e-12, 1e-12);
-    /* ColEI recurrent matrix rescaled by NumPy to ρ = 1.5 (spec §2.2). */
+    /* ColEI recurrent matrix rescaled by NumPy to ρ = 1.5 (docs/reference-behaviour.md, ColEI init). */
     check_square_ref("colei100", 1e-10, 1e-9);
     size_t n, c;
     double *A = npy_fixture(REF_DIR, "colei100.npy", &n, &c), rho = 0;

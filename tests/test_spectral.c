@@ -186,7 +186,7 @@ static void test_summary_refs(void)
         dale_spectrum_summary sum;
         CHECK_OK(dale_spectrum_summarize(A, n, &sum, NULL, NULL, NULL));
         CHECK(fabs(sum.rho - 1.5) <= 1e-9, "ColEI rho = %.17g, want 1.5", sum.rho);
-        /* Appendix A: 10 % inhibitory, n = 100 → NSE ≈ 0.80 (draw sd ≤ 0.03). */
+        /* Released recipe: 10 % inhibitory, n = 100 → NSE ≈ 0.80 (draw sd ≤ 0.03). */
         CHECK(fabs(sum.nse - 0.798) < 0.09, "ColEI nse %.4f far from 0.798", sum.nse);
     }
     free(A);

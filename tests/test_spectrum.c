@@ -1,5 +1,6 @@
 /* test_spectrum.c — sampling many initialisations, histograms, statistics,
- * the spectrum transplant and the NSE table against spec appendix A.
+ * the spectrum transplant and the NSE table against the released recipe
+ * (docs/reference-behaviour.md, NSE table recipe).
  *
  * - transplant: U_Aᵀ C V_A = diag(σ_B) for square and rectangular shapes
  *   (the vectors of A are kept and B's values are taken exactly);
@@ -10,7 +11,7 @@
  * - results do not depend on the thread count (byte-identical);
  * - histogram density integrates to 1, mean/sd (ddof 1), the RNN NSE
  *   reference formula;
- * - Table 3 cells agree with appendix A within 0.01: n = 100 over 60 seeds,
+ * - Table 3 cells agree with the released recipe within 0.01: n = 100 over 60 seeds,
  *   n = 300 over 20, n = 1000 over 3 seeds (seed sd there is <= 0.002, so
  *   the mean of 3 is within ~0.001 of the population mean);
  * - allocation failures at every step give a clean error and no leak.
@@ -176,7 +177,7 @@ static void test_histogram_stats(void)
           dale_nse_rnn_reference(1000));
 }
 
-/* Table 3 (appendix A, code recipe). */
+/* Table 3 (the released code's recipe). */
 static void test_table3(void)
 {
     static const struct { dale_model_type t; double p; double ref[3]; } rows[] = {
@@ -204,7 +205,7 @@ static void test_table3(void)
             if (s == 2 && rows[r].t == DALE_MODEL_DANN && rows[r].p != 0.10) continue;
             double m, sd;
             dale_mean_sd(&sets[j].sum[0].nse, sets[j].inits, sizeof(dale_spectrum_summary) / sizeof(double), &m, &sd);
-            CHECK(fabs(m - rows[r].ref[s]) <= 0.01, "%s p %.2f n %zu: NSE %.4f +- %.4f over %zu seeds, appendix A %.3f",
+            CHECK(fabs(m - rows[r].ref[s]) <= 0.01, "%s p %.2f n %zu: NSE %.4f +- %.4f over %zu seeds, code recipe %.3f",
                   dale_model_name(rows[r].t), rows[r].p, sizes[s], m, sd, seeds[s], rows[r].ref[s]);
             if (rows[r].t == DALE_MODEL_COLEI)
                 CHECK(fabs(sets[j].sum[0].rho - 1.5) < 1e-12, "ColEI rho %.17g (init eigenvalues)", sets[j].sum[0].rho);

@@ -4,7 +4,7 @@
  * (clip_scope); the table below drives parsing, --help (with defaults),
  * JSON reading and writing, so they cannot drift apart.  "auto" values (or
  * -1 for numbers) are filled by dale_config_resolve() from the task and the
- * model (spec §6 defaults), and config.json always holds resolved values.
+ * model (docs/reference-behaviour.md, Defaults per task), and config.json always holds resolved values.
  */
 #ifndef DALE_CONFIG_H
 #define DALE_CONFIG_H

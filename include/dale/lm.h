@@ -5,8 +5,8 @@
  * (or DIR/{train,valid,test}.txt), UTF-8 text, one sentence a line.  Each line
  * is split on ASCII whitespace and "<eos>" is appended, so a blank line is a
  * single "<eos>".  Word ids are given in order of first appearance over the
- * concatenated train, valid, test token streams (the reference behaviour, spec
- * §4.3): PTB gives exactly 10000 types.
+ * concatenated train, valid, test token streams (the reference behaviour,
+ * docs/reference-behaviour.md, Tasks): PTB gives exactly 10000 types.
  *
  * Word vectors: GloVe text format, "word v1 ... vD" per line, D detected from
  * the first line, every line must carry exactly D numbers.  Vectors are frozen
@@ -130,7 +130,7 @@ typedef struct dale_lm_config {
     uint64_t oov_seed;
 } dale_lm_config;
 
-/* Language modelling with the protocol of spec §4.3.  Training: the train
+/* Language modelling with the protocol of docs/lm.md.  Training: the train
  * ids, trimmed to a multiple of `streams`, form R rows x `streams` columns,
  * column s holding tokens [s R, (s+1) R); sample i (0 <= i < R-1) is the
  * window starting at row i: inputs rows i..i+L-1, targets i+1..i+L with

@@ -133,7 +133,7 @@ typedef struct dale_net_config {
  * left 0 for the caller. */
 DALE_API void dale_net_config_defaults(dale_net_config *cfg);
 
-/* E/I split of a population of N units for ratio r = nE:nI (spec §2.1):
+/* E/I split of a population of N units for ratio r = nE:nI (docs/reference-behaviour.md, E/I split):
  * nI = ceil(N / (r + 1)) computed in double, nE = N - nI. */
 DALE_API void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI);
 
@@ -186,7 +186,8 @@ DALE_API void dale_net_ei_units(const dale_net *net, size_t k, size_t *nE, size_
  * DANN: sqrt(numerator)).  NaN for an unknown type. */
 DALE_API double dale_model_init_radius(const dale_net_config *cfg);
 
-/* Reference initialisation of every parameter (spec §2) drawing from rng.
+/* Reference initialisation of every parameter (paper Sec. 2.2;
+ * docs/reference-behaviour.md) drawing from rng.
  * ColEI needs an eigen-solve per cell (DALE_ERR_LAPACK possible). */
 DALE_API dale_status dale_net_init(dale_net *net, dale_rng *rng);
 

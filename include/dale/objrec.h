@@ -142,7 +142,7 @@ typedef struct dale_objrec_get_options {
 } dale_objrec_get_options;
 DALE_API dale_status dale_objrec_get(const char *data_dir, const dale_objrec_get_options *o);
 
-/* The object-recognition task (paper §2.3, appendix 6.2.4): T = steps time
+/* The object-recognition task (paper Sec. 2.3, 6.2.4): T = steps time
  * steps; input d = side x side; the image, scaled by 1/255, is the input at
  * step 1 and the input is 0 at steps 2..T; cross-entropy on the category at
  * the last step (output width = number of categories).  Splits train / val /

@@ -92,7 +92,7 @@ DALE_API dale_status dale_histogram(const double *x, size_t count, double lo, do
  * none) of x[0], x[stride], ..., x[(count-1)·stride]. */
 DALE_API void dale_mean_sd(const double *x, size_t count, size_t stride, double *mean, double *sd);
 
-/* Spectrum transplant (spec §5.4): out = U_A diag(σ_B) V_Aᵀ where
+/* Spectrum transplant (paper Sec. 2.3.1): out = U_A diag(σ_B) V_Aᵀ where
  * A_vectors = U_A diag(σ_A) V_Aᵀ is the thin SVD of the (m, n) A and σ_B
  * are the k = min(m, n) singular values of the (m, n) B, both sorted
  * descending (the k-th largest donor value goes with A's k-th singular
@@ -109,7 +109,7 @@ DALE_API dale_status dale_transplant_values(const double *A_vectors, const doubl
 /* Reference NSE of a standard (PyTorch-uniform) RNN matrix of size n from
  * the quarter-circle law of its singular values: 1 - c/ln n with
  * c = E[x ln x], x = σ/E[σ] (c ≈ 0.21686); within 0.002 of the mean over
- * draws for n >= 100 (appendix A: 0.954, 0.962, 0.969 at 100, 300, 1000).
+ * draws for n >= 100 (the released recipe: 0.954, 0.962, 0.969 at 100, 300, 1000).
  * NaN for n < 2. */
 DALE_API double dale_nse_rnn_reference(size_t n);
 

@@ -13,7 +13,7 @@
  * Runs are the product runs × zip groups × axes (the last axis varies
  * fastest); each run's config is defaults ← base ← run ← zip ← axes, then
  * dale_config_resolve.  A range axis gives k values from a to b (geometric
- * or linear), rounded to 6 decimals like the reference's η grid (spec §5.5:
+ * or linear), rounded to 6 decimals like the reference's η grid (paper Fig. 9:
  * geomspace(5e-2, 5e-4, 7) = 0.05, 0.023208, ..., 0.0005); "decimals": D or
  * "digits": S (significant) inside the range object change the rounding.
  *

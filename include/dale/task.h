@@ -90,8 +90,9 @@ struct dale_task {
 
 DALE_API void dale_task_free(dale_task *t); /* NULL-safe */
 
-/* Adding problem (spec §4.1): N sequences of length T; input at step t is
- * (value_t, mark_t), value ~ U[0,1], exactly two marks chosen uniformly
+/* Adding problem (paper Sec. 6.2.1; docs/reference-behaviour.md, Tasks): N
+ * sequences of length T; input at step t is (value_t, mark_t), value ~
+ * U[0,1], exactly two marks chosen uniformly
  * without replacement; target = sum of the two marked values; MSE at the
  * last step.  Generated from `data_seed`.  Splits: paper_split = 0 (the
  * reference code): the last n_test sequences are the test set, the rest
@@ -104,8 +105,9 @@ typedef struct dale_adding_config {
 } dale_adding_config;
 DALE_API dale_status dale_task_adding_create(const dale_adding_config *cfg, dale_task **out);
 
-/* Sequential MNIST / Fashion-MNIST (spec §4.2).  Reads the four IDX files
- * (plain or .gz) from `dir`: train-images-idx3-ubyte, train-labels-idx1-ubyte,
+/* Sequential MNIST / Fashion-MNIST (paper Sec. 6.2.2; docs/reference-behaviour.md,
+ * Tasks).  Reads the four IDX files (plain or .gz) from `dir`:
+ * train-images-idx3-ubyte, train-labels-idx1-ubyte,
  * t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte.  Pixels stay uint8 in
  * memory and are scaled to [0, 1] (/255, nothing else) per batch.
  * variant: 0 row-wise (T = 28 steps of 28 pixels, top row first), 1 pixel-wise

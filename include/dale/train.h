@@ -1,4 +1,4 @@
-/* dale/train.h — losses and update policies (spec §3).
+/* dale/train.h — losses and update policies (docs/reference-behaviour.md, Update order).
  *
  * Losses take the network output and return the mean loss in double; with a
  * non-NULL `dout` they also write dL/dout (same layout as out), already

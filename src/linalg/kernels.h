@@ -55,7 +55,7 @@ void dalei_gemm_acc_naive(int ta, size_t M, size_t N, size_t K, const float *A, 
                           const float *P, size_t ldp, float *C, size_t ldc);
 
 /* The same product as three plain loops: the reference the tests compare
- * dalei_smm with (STYLE §6).  Same summation order, so equal bits. */
+ * dalei_smm with (tests/test_kernels.c).  Same summation order, so equal bits. */
 void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P,
                      size_t ldp, float *C, size_t ldc, int epi, const float *Y, size_t ldy);
 

@@ -4,10 +4,11 @@
  * cells U_pos W_pos b, dense/readout W_pos b.  The first cell's U reads the
  * data, not an E/I population: all its columns are positive.
  *
- * Init (paper §2.2 and appendix): E columns ~ D(σE), I columns ~ D(σI) with
- * the family D exponential (default), gamma or uniform; the recurrent W is
- * rescaled to spectral radius rho after an eigen-solve whose eigenvalues are
- * kept for dale_net_init_eigvals.
+ * Init (paper Sec. 2.2 and 6.6; docs/reference-behaviour.md, ColEI init):
+ * E columns ~ D(σE), I columns ~ D(σI) with the family D exponential
+ * (default), gamma or uniform; the recurrent W is rescaled to spectral
+ * radius rho after an eigen-solve whose eigenvalues are kept for
+ * dale_net_init_eigvals.
  * Default update: per-tensor clipping, projection of every *_pos onto >= 0.
  * Optional inhibitory gradient scaling (paper Fig. 11): the inhibitory
  * columns of every map that reads an E/I population carry

@@ -1,4 +1,4 @@
-/* spectral.c — spectral diagnostics of weight matrices (spec §5.1).
+/* spectral.c — spectral diagnostics of weight matrices (paper Sec. 2.3.2, eq. 4).
  *
  * Everything here is float64 and built on the linalg wrappers: singular
  * values come from dale_svals (descending), eigenvalues from dale_eigvals

@@ -1,5 +1,5 @@
-/* spectrum.c — spectra of many initialisations (spec §5.2), histograms,
- * summary statistics and the spectrum transplant (spec §5.4).
+/* spectrum.c — spectra of many initialisations (paper Fig. 3, Table 3), histograms,
+ * summary statistics and the spectrum transplant (paper Sec. 2.3.1).
  *
  * Sampling layout: the (job, draw) pairs form one task list, jobs with the
  * largest n first so that the slow solves start early and the pool drains

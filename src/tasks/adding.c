@@ -1,4 +1,4 @@
-/* adding.c — the adding problem (spec §4.1).
+/* adding.c — the adding problem (paper Sec. 6.2.1; docs/reference-behaviour.md, Tasks).
  *
  * The whole data set is generated once at creation: values (N, T) and the
  * two marked positions per sequence, in a fixed draw order (for each

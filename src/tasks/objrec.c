@@ -1,4 +1,4 @@
-/* objrec.c — the naturalistic object-recognition task (paper §2.3, 6.2.4).
+/* objrec.c — the naturalistic object-recognition task (paper Sec. 2.3, 6.2.4).
  *
  * The data set (dale/objrec.h) is read once: the three splits' IDX files
  * stay uint8 (N, side, side) in memory (640 x 7225 bytes = 4.6 MB for the

@@ -1,4 +1,5 @@
-/* seqmnist.c — sequential MNIST / Fashion-MNIST (spec §4.2).
+/* seqmnist.c — sequential MNIST / Fashion-MNIST (paper Sec. 6.2.2;
+ * docs/reference-behaviour.md, Tasks).
  *
  * The four IDX files are read once; images stay uint8 (N, rows, cols) in
  * memory (47 MB for MNIST's training set) and each batch scales its pixels

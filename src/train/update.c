@@ -1,4 +1,5 @@
-/* update.c — the reference update policies on the parameter table (spec §3).
+/* update.c — the reference update policies on the parameter table
+ * (docs/reference-behaviour.md, Update order).
  *
  * Works on the flat theta/grad buffers and the parameter table's flags
  * only; it never sees a model's type, a parameter's name or its internals.  Order (fixed): inhibitory scaling -> clipping -> SGD

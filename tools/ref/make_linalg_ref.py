@@ -19,8 +19,8 @@ It writes little-endian float64 .npy files (C order) into tests/ref/linalg/:
 Matrices:
     nonsym7   7x7 non-symmetric, N(0, 1) entries (seed 1)
     rect5x3   5x3 rectangular, N(0, 1) entries (seed 2)
-    colei100  100x100 ColEI recurrent matrix (spec 2.2): n = 100, nE = 90,
-              nI = 10, E columns ~ Exp(sigma_E), I columns ~ -Exp(sigma_I),
+    colei100  100x100 ColEI recurrent matrix (docs/reference-behaviour.md,
+              ColEI init): n = 100, nE = 90, nI = 10, E columns ~ Exp(sigma_E), I columns ~ -Exp(sigma_I),
               zero diagonal, rescaled so that rho = 1.5 (seed 3)
 """
 import os

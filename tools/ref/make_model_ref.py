@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Independent PyTorch reference for dale's model forward/backward and update policies.
 
-Builds tiny Dale's-law RNNs (rnn / colei / dann, spec section 1) with fixed seeded
+Builds tiny Dale's-law RNNs (rnn / colei / dann, paper Sec. 2.1) with fixed seeded
 weights and inputs, computes outputs, loss and gradients with torch autograd in
-float64, then applies three updates of the case's update policy (spec section 3) and
-writes one uncompressed NPZ per case to tests/ref/model/ plus tests/ref/model/cases.txt.
+float64, then applies three updates of the case's update policy
+(docs/reference-behaviour.md, Update order) and writes one uncompressed NPZ per
+case to tests/ref/model/ plus tests/ref/model/cases.txt.
 
 Run with Debian's python (torch 1.13, numpy):
 
