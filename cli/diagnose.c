@@ -49,7 +49,7 @@ typedef struct diag {
     size_t pos, neg, mixed, zero; /* columns all >= 0 (some > 0), all <= 0 (some < 0), both, all 0 */
     double nse_rnn;
     int rnn_sampled;
-    char verdict[4][200];
+    char verdict[5][240];
     int nverdict;
 } diag;
 
@@ -78,7 +78,7 @@ static dale_status rnn_reference(size_t n, int threads, double *nse, int *sample
 
 static void add_verdict(diag *d, const char *fmt, double a, double b)
 {
-    if (d->nverdict < 4) snprintf(d->verdict[d->nverdict++], sizeof d->verdict[0], fmt, a, b);
+    if (d->nverdict < 5) snprintf(d->verdict[d->nverdict++], sizeof d->verdict[0], fmt, a, b);
 }
 
 static dale_status analyse(const cli_matrix *m, int threads, diag *d)
@@ -102,7 +102,15 @@ static dale_status analyse(const cli_matrix *m, int threads, diag *d)
     }
     if ((st = rnn_reference(n, threads, &d->nse_rnn, &d->rnn_sampled))) return st;
     double gap = d->nse_rnn - d->s.nse;
-    if (n < 2) add_verdict(d, "a 1 x 1 matrix has no spectrum shape to judge", 0, 0);
+    if (m->updates > 0 && d->nverdict < 5) {
+        /* The paper relates the spectrum at initialisation to how well a
+         * network will learn; a trained matrix is described, not forecast. */
+        snprintf(d->verdict[d->nverdict++], sizeof d->verdict[0],
+                 "trained for %ld updates: NSE %.2f describes the trained matrix (a standard RNN "
+                 "initialisation of this size: %.2f); the learning forecast is for initial matrices "
+                 "(this run's update-0 row of metrics.csv, or dale spectrum)",
+                 m->updates, d->s.nse, d->nse_rnn);
+    } else if (n < 2) add_verdict(d, "a 1 x 1 matrix has no spectrum shape to judge", 0, 0);
     else if (gap > 0.10)
         add_verdict(d, "NSE %.2f vs %.2f for a standard RNN of this size: spectrum dominated by a few "
                        "large singular values - expect slower, worse learning (paper section 3)",
@@ -122,6 +130,13 @@ static dale_status analyse(const cli_matrix *m, int threads, diag *d)
     if (d->mixed == 0 && d->pos > 0 && d->neg > 0)
         add_verdict(d, "column signs obey Dale's law: %.0f excitatory and %.0f inhibitory columns",
                     (double)d->pos, (double)d->neg);
+    else if (!strcmp(m->model, "dann") && d->mixed > 0 && m->factors_nonneg == 1)
+        add_verdict(d, "a DANN effective matrix W = W_EE - W_EI W_IE: its %.0f mixed-sign columns are expected; "
+                       "Dale's law holds on the factors (W_EE, W_IE, W_EI all >= 0)",
+                    (double)d->mixed, 0);
+    else if (!strcmp(m->model, "dann") && d->mixed > 0 && m->factors_nonneg == 0)
+        add_verdict(d, "a DANN effective matrix whose factors are NOT all >= 0: Dale's law is broken "
+                       "(was --project off?)", 0, 0);
     return DALE_OK;
 }
 
@@ -161,6 +176,8 @@ static cJSON *to_json(const cli_matrix *m, const diag *d)
     cJSON_AddNumberToObject(o, "columns_zero", (double)d->zero);
     cJSON_AddNumberToObject(o, "nse_rnn_reference", d->nse_rnn);
     cJSON_AddStringToObject(o, "nse_rnn_reference_source", d->rnn_sampled ? "3 draws" : "quarter-circle");
+    if (m->model[0]) cJSON_AddStringToObject(o, "model", m->model);
+    if (m->updates >= 0) cJSON_AddNumberToObject(o, "updates", (double)m->updates);
     cJSON *v = cJSON_AddArrayToObject(o, "verdict");
     for (int i = 0; v && i < d->nverdict; i++) cJSON_AddItemToArray(v, cJSON_CreateString(d->verdict[i]));
     return o;

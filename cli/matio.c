@@ -5,6 +5,7 @@
  * dtype is float32/float64; the array is 2-D (and square when asked); every
  * entry is finite.  Each failure is one message "FILE: problem".
  */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -73,6 +74,8 @@ static cli_matrix *push(cli_matrix **mats, size_t *count)
     if (!g) return NULL;
     *mats = g;
     memset(&g[*count], 0, sizeof g[*count]);
+    g[*count].updates = -1;
+    g[*count].factors_nonneg = -1;
     return &g[(*count)++];
 }
 
@@ -93,6 +96,67 @@ static int is_weff(const char *key)
     unsigned k;
     int end = 0;
     return sscanf(key, "cell%u.W_eff%n", &k, &end) == 1 && key[end] == '\0';
+}
+
+/* 1 when every entry of member `key` is >= 0 (0 if absent or unreadable). */
+static int member_nonneg(dale_npz *z, const char *key)
+{
+    dale_array a = {0};
+    if (!dale_npz_has(z, key) || dale_npz_read(z, key, &a) || a.dtype != DALE_F32) {
+        dale_array_free(&a);
+        return 0;
+    }
+    const float *v = a.data;
+    int ok = 1;
+    for (size_t i = 0; i < a.count && ok; i++) ok = v[i] >= 0;
+    dale_array_free(&a);
+    return ok;
+}
+
+/* What a dale run file says about cell k's W_eff: the model from the
+ * parameter names, the updates from the checkpoint state or the run's
+ * result.json beside the file, DANN's factor signs. */
+static void run_context(dale_npz *z, const char *path, unsigned k, cli_matrix *m)
+{
+    char key[64];
+    m->model[0] = '\0';
+    m->updates = -1;
+    m->factors_nonneg = -1;
+    snprintf(key, sizeof key, "cell%u.W_EE", k);
+    if (dale_npz_has(z, key)) {
+        snprintf(m->model, sizeof m->model, "dann");
+        int ok = 1;
+        static const char *const f[3] = {"W_EE", "W_IE", "W_EI"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(key, sizeof key, "cell%u.%s", k, f[i]);
+            ok &= member_nonneg(z, key);
+        }
+        m->factors_nonneg = ok;
+    } else {
+        snprintf(key, sizeof key, "cell%u.W_pos", k);
+        snprintf(m->model, sizeof m->model, "%s", dale_npz_has(z, key) ? "colei" : "rnn");
+    }
+    dale_array a = {0};
+    if (dale_npz_has(z, "state.counters") && !dale_npz_read(z, "state.counters", &a) && a.dtype == DALE_I64 &&
+        a.count == 3) {
+        m->updates = (long)((const int64_t *)a.data)[2];
+        dale_array_free(&a);
+        return;
+    }
+    dale_array_free(&a);
+    char dir[600], rpath[640];
+    snprintf(dir, sizeof dir, "%.590s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    snprintf(rpath, sizeof rpath, "%s/result.json", dir);
+    char *text = dalei_read_text(rpath, 1 << 20);
+    if (!text) return;
+    cJSON *r = cJSON_Parse(text);
+    dalei_free(text);
+    const cJSON *u = r ? cJSON_GetObjectItemCaseSensitive(r, "updates") : NULL;
+    if (cJSON_IsNumber(u)) m->updates = (long)u->valuedouble;
+    cJSON_Delete(r);
 }
 
 static dale_status load_npz(const char *path, const char *key, int square, cli_matrix **mats,
@@ -127,6 +191,8 @@ static dale_status load_npz(const char *path, const char *key, int square, cli_m
             cli_matrix *m = push(mats, count);
             if (!m) { st = DALE_ERR_NOMEM; goto done; }
             if ((st = from_array(&a, label, square, m))) goto done;
+            unsigned cell;
+            if (weff && sscanf(k, "cell%u.", &cell) == 1) run_context(z, path, cell, m);
         }
         dale_array_free(&a);
     }

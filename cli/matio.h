@@ -16,6 +16,11 @@ typedef struct cli_matrix {
     char label[640]; /* "FILE" or "FILE:key" */
     size_t rows, cols;
     double *data;    /* rows x cols row-major, owned (dalei_alloc) */
+    /* For cellK.W_eff of a dale run file (else "" / -1 / -1): */
+    char model[16];  /* the parameter names say: "rnn", "colei" or "dann" */
+    long updates;    /* updates the parameters had (checkpoint state, else the run's
+                        result.json), -1 unknown */
+    int factors_nonneg; /* dann: 1 when W_EE, W_IE and W_EI of that cell are all >= 0 */
 } cli_matrix;
 
 /* Load the matrices of `spec`.  For an .npz without a key: every member

@@ -154,5 +154,20 @@ expect 1 "diagnose all-zero matrix" "zero.npy: the matrix is all zeros" diagnose
 expect 1 "one bad file among good ones still exit 1" "nonsq.npy" diagnose good.csv nonsq.npy
 grep -q "good.csv" "$T/out" && ok "good file still reported" || fail "good file reported" "missing"
 
+# run files: a trained matrix is described, not forecast; DANN's mixed columns explained
+"$DALE" train --quiet --model dann --hidden 20 --max-updates 30 --out dg-trained
+"$DALE" train --quiet --model dann --hidden 20 --max-updates 0 --out dg-init
+"$DALE" diagnose dg-trained/final.npz >dg1.txt 2>&1
+grep -q "trained for 30 updates: NSE .* describes the trained matrix" dg1.txt && ok "diagnose: a trained matrix is described" ||
+    fail "diagnose trained" "$(head -c 300 dg1.txt)"
+grep -q "expect .*learning" dg1.txt && fail "diagnose trained" "still forecasts learning" || ok "diagnose: no learning forecast for a trained matrix"
+grep -q "Dale's law holds on the factors" dg1.txt && ok "diagnose: DANN's mixed columns explained by its factors" ||
+    fail "diagnose dann" "$(grep verdict dg1.txt | head -c 300)"
+"$DALE" diagnose dg-init/final.npz >dg2.txt 2>&1
+grep -q "trained for" dg2.txt && fail "diagnose init" "an initial matrix called trained" || ok "diagnose: update-0 matrix gets the forecast"
+"$DALE" diagnose --json dg-trained/checkpoint.npz >dg3.txt 2>&1
+grep -q '"model":[[:space:]]*"dann"' dg3.txt && grep -q '"updates":[[:space:]]*30' dg3.txt &&
+    ok "diagnose --json: model and updates of a run file" || fail "diagnose --json" "$(head -c 300 dg3.txt)"
+
 echo "$PASS passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
