@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/npy.h"
@@ -240,6 +241,55 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Progress of long samplings on stderr: a start line with the estimate,
+ * then a line per finished draw (redrawn on a terminal, at most every 10 s
+ * otherwise).  Only when the estimate is over 3 s, so quick runs stay
+ * quiet.  The estimate: singular values 0.21 s and an eigen-solve 0.39 s
+ * per n = 1000 draw on one core, scaling with n^3 (docs/spectral.md). */
+typedef struct progress_state {
+    double t0, last;
+    int tty, on;
+} progress_state;
+
+static void progress_start(progress_state *ps, const dale_spectrum_job *jobs, size_t nj, int no_eig, int threads)
+{
+    double est = 0;
+    size_t draws = 0;
+    for (size_t j = 0; j < nj; j++) {
+        double n = (double)jobs[j].cfg->hidden / 1000.0;
+        est += (double)jobs[j].inits * n * n * n * (0.21 + (no_eig ? 0.0 : 0.39));
+        draws += jobs[j].inits;
+    }
+    est /= threads > 1 ? threads : 1;
+    ps->t0 = ps->last = now_s();
+    ps->tty = isatty(2);
+    ps->on = est > 3.0;
+    if (ps->on)
+        fprintf(stderr, "dale spectrum: %zu draw%s, about %.0f s on %d thread%s\n", draws, draws == 1 ? "" : "s", est,
+                threads > 1 ? threads : 1, threads > 1 ? "s" : "");
+}
+
+static void progress_draw(size_t done, size_t total, size_t n, void *user)
+{
+    progress_state *ps = user;
+    if (!ps->on) return;
+    double t = now_s();
+    if (!ps->tty && done < total && t - ps->last < 10.0) return;
+    ps->last = t;
+    double el = t - ps->t0, eta = done ? el * (double)(total - done) / (double)done : 0;
+    fprintf(stderr, "%sdraw %zu/%zu done (n %zu), %.0f s elapsed, about %.0f s left%s", ps->tty ? "\r" : "", done,
+            total, n, el, eta, ps->tty && done < total ? "   " : "\n");
+    fflush(stderr);
+}
+
+static dale_status sample(const dale_spectrum_job *jobs, size_t nj, unsigned flags, int threads,
+                          dale_spectrum_set *out)
+{
+    progress_state ps;
+    progress_start(&ps, jobs, nj, (flags & DALE_SPEC_NO_EIG) != 0, threads);
+    return dale_spectrum_sample_progress(jobs, nj, flags, threads, out, progress_draw, &ps);
+}
+
 _Static_assert(sizeof(dale_spectrum_summary) % sizeof(double) == 0,
                "summaries are strided as arrays of doubles");
 
@@ -375,7 +425,7 @@ static int run_single(opts *o)
                  (unsigned long long)o->seed);
     dale_spectrum_job job = {&nc, o->seed, (size_t)o->inits};
     double t0 = now_s();
-    if (dale_spectrum_sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, &set)) {
+    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, &set)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }
@@ -546,7 +596,7 @@ static int run_table_nse(opts *o)
             jobs[r * ns + s] = (dale_spectrum_job){c, o->seed, seeds};
         }
     double t0 = now_s();
-    if (dale_spectrum_sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
+    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }
@@ -659,7 +709,7 @@ static int run_table_grid(opts *o)
             jobs[s * GRID_P + q] = (dale_spectrum_job){c, o->seed, seeds};
         }
     double t0 = now_s();
-    if (dale_spectrum_sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
+    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }

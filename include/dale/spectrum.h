@@ -69,6 +69,13 @@ typedef struct dale_spectrum_job {
  * out[j] is left empty (zeroed). */
 DALE_API dale_status dale_spectrum_sample(const dale_spectrum_job *jobs, size_t njobs,
                                           unsigned flags, int threads, dale_spectrum_set *out);
+/* The same with a progress callback: after each finished draw, with the
+ * draws done so far, their total and the draw's n; called from the worker
+ * threads one at a time (under the pool's lock), so it must be quick. */
+typedef void (*dale_spectrum_progress)(size_t done, size_t total, size_t n, void *user);
+DALE_API dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t njobs, unsigned flags,
+                                                   int threads, dale_spectrum_set *out,
+                                                   dale_spectrum_progress progress, void *user);
 DALE_API void dale_spectrum_set_free(dale_spectrum_set *s); /* frees the arrays; NULL-safe */
 
 /* The (n, n) float64 W of the draw with `seed` (see the file comment) into

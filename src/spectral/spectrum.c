@@ -103,6 +103,9 @@ typedef struct pool {
     int stop;
     dale_status err;
     char msg[512];
+    size_t done;                    /* draws finished                     */
+    dale_spectrum_progress progress; /* called under the lock after each  */
+    void *user;
 } pool;
 
 static void pool_fail(pool *p, dale_status st)
@@ -149,6 +152,12 @@ static void *worker(void *arg)
         if (st) {
             pool_fail(p, st);
             break;
+        }
+        if (p->progress) {
+            pthread_mutex_lock(&p->lock);
+            p->done++;
+            p->progress(p->done, p->ntasks, n, p->user);
+            pthread_mutex_unlock(&p->lock);
         }
     }
     dalei_free(block);
@@ -214,6 +223,13 @@ static dale_status prepare_job(const dale_net_config *c, const dale_spectrum_job
 dale_status dale_spectrum_sample(const dale_spectrum_job *jobs, size_t njobs, unsigned flags,
                                  int threads, dale_spectrum_set *out)
 {
+    return dale_spectrum_sample_progress(jobs, njobs, flags, threads, out, NULL, NULL);
+}
+
+dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t njobs, unsigned flags,
+                                          int threads, dale_spectrum_set *out, dale_spectrum_progress progress,
+                                          void *user)
+{
     if (!jobs || !out || njobs == 0)
         return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_sample: jobs and out must not be NULL, njobs > 0");
     memset(out, 0, njobs * sizeof *out);
@@ -226,6 +242,8 @@ dale_status dale_spectrum_sample(const dale_spectrum_job *jobs, size_t njobs, un
     p.jobs = jobs;
     p.out = out;
     p.flags = flags;
+    p.progress = progress;
+    p.user = user;
     for (size_t j = 0; j < njobs; j++) {
         if (!jobs[j].cfg)
             return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_sample: job %zu has no config", j);
