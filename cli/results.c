@@ -1,13 +1,16 @@
 /* results.c — `dale results DIR`: per-cell tables (mean ± sd over seeds)
- * of the hyper-parameters selected on validation data (dale/select.h), and
+ * of the hyper-parameters selected per cell (dale/select.h; the note says
+ * on which metric and split, and is absent when nothing was selected), and
  * statistics between cells.  Defaults come from the sweep's spec.json
- * "analysis" object; flags win.
+ * "analysis" object; flags win.  --csv keeps stdout pure CSV (statistics
+ * go to stderr).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "dale/select.h"
 #include "dale/stats.h"
@@ -34,9 +37,114 @@ static void results_usage(FILE *f)
           "  --corr X        Pearson, Spearman and linear regression of X (e.g. nse0)\n"
           "                  against the reported metric over the selected runs\n"
           "  --where K=V,..  only runs whose config key (or label) K has value V\n"
-          "  --csv | --json  machine-readable cells instead of the table\n"
-          "  --rebuild       rebuild the store from the run directories first\n",
+          "  --csv | --json  machine-readable cells instead of the table (--csv: only CSV on\n"
+          "                  stdout; --test and --corr lines go to stderr)\n"
+          "  --rebuild       rebuild the store from the run directories first: SWEEP_DIR/runs/*\n"
+          "                  and any SWEEP_DIR/NAME with config.json and result.json (plain\n"
+          "                  `dale train --out SWEEP_DIR/NAME` runs; labelled NAME).  Without a\n"
+          "                  results.sqlite in SWEEP_DIR it is built this way in any case.\n\n"
+          "Group, hp and where keys read the value that ran (config.json), and where\n"
+          "config.json keeps an option unset, the value the sweep spec gave: --group inhib\n"
+          "reads inhib as set (config.json folds it into ei_ratio), or 1/(1 + ei_ratio).\n"
+          "A group key with one value in every run, or none, is reported on stderr.\n\n"
+          "Exit status: 0 tables printed; 1 the store cannot be read or built, or no run\n"
+          "directory was found; 2 usage error (unknown option or metric, --vs matching no\n"
+          "cell).\n",
           f);
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) { fputs(v, stdout); return; }
+    putchar('"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"') putchar('"');
+        putchar(*p);
+    }
+    putchar('"');
+}
+
+/* Is t a JSON number as written (-?int frac? exp?)? */
+static int json_number_text(const char *t)
+{
+    const char *p = t;
+    if (*p == '-') p++;
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9') while (*p >= '0' && *p <= '9') p++;
+    else return 0;
+    if (*p == '.') {
+        if (!(*++p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
+/* A key's value as JSON: a number as a number, "-" (unset) as null, text
+ * as an escaped string. */
+static void json_value(const char *v)
+{
+    if (!strcmp(v, "-")) fputs("null", stdout);
+    else if (json_number_text(v)) fputs(v, stdout);
+    else {
+        char e[400];
+        dalei_json_escape(v, e, sizeof e);
+        printf("\"%s\"", e);
+    }
+}
+
+static void json_string(const char *v)
+{
+    char e[9000];
+    dalei_json_escape(v, e, sizeof e);
+    printf("\"%s\"", e);
+}
+
+static void json_num(double x)
+{
+    if (isfinite(x)) printf("%.9g", x);
+    else fputs("null", stdout);
+}
+
+static const char *split_of(int m) { return m < 2 ? "training" : m < 4 ? "validation" : "test"; }
+
+/* What selection did, one line per metric it used; nothing when every cell
+ * ran one configuration (nothing was selected). */
+static void selection_notes(const dale_selection *sel, const char *hp, const char *select)
+{
+    if (!sel->nselected) return;
+    int want_err = dale_metric_index(select) % 2 == 1;
+    for (int m = 0; m < 6; m++) {
+        size_t k = 0, seq = 0;
+        for (size_t c = 0; c < sel->ncells; c++) {
+            const dale_select_cell *ce = &sel->cells[c];
+            if (ce->nconf < 2 || ce->sel_metric != m) continue;
+            k++;
+            char task[64];
+            dale_select_key_value(&sel->rows[ce->idx[0]], "task", task, sizeof task);
+            seq += !strcmp(task, "seqmnist");
+        }
+        if (!k) continue;
+        printf("note: selected per cell: the %s values with the lowest mean %s over seeds (%s split%s)", hp,
+               dale_metric_name(m), split_of(m), want_err && m % 2 == 0 ? "; the task has no error rate" : "");
+        if (k < sel->ncells) {
+            size_t single = 0;
+            for (size_t c = 0; c < sel->ncells; c++) single += sel->cells[c].nconf < 2;
+            printf(", in %zu of %zu cells%s", k, sel->ncells,
+                   single == sel->ncells - k ? " (the others ran one configuration: nothing to select)" : "");
+        }
+        printf("\n");
+        if (m >= 4 && dale_metric_index(select) < 4)
+            printf("note: no validation split in these runs: the selection used the test split that is also "
+                   "reported, so the reported values are optimistic%s\n",
+                   seq == k ? " (the paper's reference code does this for sequential MNIST)" : "");
+    }
 }
 
 int cmd_results(int argc, char **argv)
@@ -79,7 +187,10 @@ int cmd_results(int argc, char **argv)
         const cJSON *v_ = cJSON_GetObjectItemCaseSensitive(an, key);    \
         if (cJSON_IsString(v_)) var = v_->valuestring;                  \
     }
-    DEF(select, "select") DEF(report, "report") DEF(at_s, "at") DEF(group, "group") DEF(hp, "hp")
+    int group_chosen = group != NULL;
+    DEF(group, "group")
+    group_chosen |= group != NULL;
+    DEF(select, "select") DEF(report, "report") DEF(at_s, "at") DEF(hp, "hp")
     DEF(test, "test") DEF(vs, "vs") DEF(corr, "corr") DEF(where, "where")
 #undef DEF
     if (!select) select = "val_err";
@@ -101,10 +212,37 @@ int cmd_results(int argc, char **argv)
     size_t n = 0;
     int rc = 1;
     dale_selection *sel = NULL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "dale results: %s: no such directory\n", dir);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/results.sqlite", dir);
+    int created = stat(path, &sb) != 0;
+    if (!rebuild && created) {
+        /* no store yet (plain `dale train` runs): build it */
+        fprintf(stderr, "dale results: no results.sqlite in %s: building it from the run directories\n", dir);
+        rebuild = 1;
+    }
     if (dale_store_open(dir, &st)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
     if (rebuild) {
         size_t cnt;
         if (dale_store_rebuild(st, dir, &cnt)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
+        if (cnt == 0) {
+            fprintf(stderr, "dale results: no run directories in %s (a run directory holds config.json and "
+                    "result.json, as %s/runs/ID of a sweep or %s/NAME of `dale train --out`)\n", dir, dir, dir);
+            if (created) { /* leave no empty store behind */
+                dale_store_close(st);
+                st = NULL;
+                static const char *const sfx[3] = {"", "-wal", "-shm"};
+                for (int k = 0; k < 3; k++) {
+                    char f[4300];
+                    snprintf(f, sizeof f, "%s%s", path, sfx[k]);
+                    remove(f);
+                }
+            }
+            goto done;
+        }
         fprintf(stderr, "rebuilt %s/results.sqlite from %zu run directories\n", dir, cnt);
     }
     if (dale_store_load(st, at, &rows, &n)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
@@ -113,15 +251,23 @@ int cmd_results(int argc, char **argv)
     const dale_select_row *w = sel->rows;
     const dale_select_cell *cells = sel->cells;
     const size_t nc = sel->ncells, nw = sel->nrows, nbad = sel->nbad;
-    const int ngroup = sel->ngroup, nhp = sel->nhp, any_test_sel = sel->any_test;
+    const int ngroup = sel->ngroup, nhp = sel->nhp;
     char(*gk)[64] = sel->gk, (*hk)[64] = sel->hk;
     const char *rep_name = nc ? (cells[0].report >= 0 ? dale_metric_name(cells[0].report) : report) : "-";
+    /* group keys that split nothing (the wrong key, or a typo) */
+    for (int k = 0; group_chosen && nw > 1 && k < ngroup; k++) {
+        if (sel->gconst[k] == 1)
+            fprintf(stderr, "dale results: warning: group key '%s' has one value (%s) in every run: it splits nothing\n",
+                    gk[k], w[0].g[k]);
+        else if (sel->gconst[k] == 2)
+            fprintf(stderr, "dale results: warning: group key '%s' is not set in any run (no option or given value of "
+                    "that name): it splits nothing\n", gk[k]);
+    }
     if (!json && !csv) {
-        printf("sweep %s: %zu runs (%zu not finished, failed or filtered out: not in the table); select %s at %s; report %s\n",
-               dir, n, nbad, select, at < 0 ? "the last evaluation" : at_s, rep_name);
-        if (any_test_sel)
-            printf("note: no validation split in these runs: hyper-parameters were selected on the TEST metric "
-                   "(as the reference does for seqMNIST)\n");
+        printf("sweep %s: %zu runs (%zu not finished, failed or filtered out: not in the table); metrics at %s; "
+               "report %s\n",
+               dir, n, nbad, at < 0 ? "the last evaluation" : at_s, rep_name);
+        selection_notes(sel, hp, select);
     }
     int gw[DALE_SELECT_MAXK]; /* column widths of the group keys */
     for (int k = 0; k < ngroup; k++) {
@@ -135,52 +281,83 @@ int cmd_results(int argc, char **argv)
     if (csv) {
         for (int k = 0; k < ngroup; k++) printf("%s,", gk[k]);
         for (int k = 0; k < nhp; k++) printf("%s,", hk[k]);
-        printf("n,diverged,selected_on,select_mean,metric,mean,sd,nse0_mean\n");
+        printf("n,diverged,selected_on,select_mean,metric,mean,sd,nse0_mean,configs\n");
     } else if (!json) {
         for (int k = 0; k < ngroup; k++) printf("%-*s ", gw[k], gk[k]);
         for (int k = 0; k < nhp; k++) printf("%-10s ", hk[k]);
-        printf("%3s  %-22s  %-9s  %-6s  %s\n", "n", "reported (mean ± sd)", "selection", "NSE0", "diverged");
-    } else printf("{\"dir\": \"%s\", \"select\": \"%s\", \"cells\": [\n", dir, select);
+        printf("%3s  %-22s  %-9s  %-6s  %s\n", "n", "reported (mean ± sd)", "configs", "NSE0", "diverged");
+    } else {
+        printf("{\"dir\": ");
+        json_string(dir);
+        printf(", \"select\": ");
+        json_string(select);
+        printf(", \"cells\": [\n");
+    }
     for (size_t c = 0; c < nc; c++) {
         const dale_select_cell *ce = &cells[c];
         const dale_select_row *s0 = &w[ce->sel[0]];
         const char *mn = ce->report >= 0 ? dale_metric_name(ce->report) : report;
+        /* what selection used: nothing when the cell ran one configuration */
+        const char *on = ce->nconf > 1 ? dale_metric_name(ce->sel_metric) : "none";
         if (csv) {
-            for (int k = 0; k < ngroup; k++) printf("%s,", s0->g[k]);
-            for (int k = 0; k < nhp; k++) printf("%s,", s0->h[k]);
-            printf("%zu,%zu,%s,%.9g,%s,%.9g,%.9g,%.9g\n", ce->ns - ce->ndiv, ce->ndiv, ce->used_test ? "test" : select, ce->sel_mean, mn,
-                   ce->mean, ce->sd, ce->nse);
+            for (int k = 0; k < ngroup; k++) { csv_field(s0->g[k]); putchar(','); }
+            for (int k = 0; k < nhp; k++) { csv_field(s0->h[k]); putchar(','); }
+            printf("%zu,%zu,%s,", ce->ns - ce->ndiv, ce->ndiv, on);
+            if (ce->nconf > 1) printf("%.9g", ce->sel_mean);
+            putchar(',');
+            csv_field(mn);
+            printf(",%.9g,%.9g,%.9g,%zu\n", ce->mean, ce->sd, ce->nse, ce->nconf);
         } else if (json) {
             printf("  {");
-            for (int k = 0; k < ngroup; k++) printf("\"%s\": \"%s\", ", gk[k], s0->g[k]);
-            for (int k = 0; k < nhp; k++) printf("\"%s\": \"%s\", ", hk[k], s0->h[k]);
-            char jm[3][32];
-            const double jv[3] = {ce->mean, ce->sd, ce->nse};
-            for (int k = 0; k < 3; k++) {
-                if (isfinite(jv[k])) snprintf(jm[k], sizeof jm[k], "%.9g", jv[k]);
-                else snprintf(jm[k], sizeof jm[k], "null");
+            for (int k = 0; k < ngroup; k++) {
+                json_string(gk[k]);
+                printf(": ");
+                json_value(s0->g[k]);
+                printf(", ");
             }
-            printf("\"n\": %zu, \"diverged\": %zu, \"selected_on\": \"%s\", \"metric\": \"%s\", \"mean\": %s, \"sd\": %s, "
-                   "\"nse0\": %s, \"values\": [",
-                   ce->ns - ce->ndiv, ce->ndiv, ce->used_test ? "test" : select, mn, jm[0], jm[1], jm[2]);
+            for (int k = 0; k < nhp; k++) {
+                json_string(hk[k]);
+                printf(": ");
+                json_value(s0->h[k]);
+                printf(", ");
+            }
+            printf("\"n\": %zu, \"diverged\": %zu, \"configs\": %zu, \"selected_on\": \"%s\", \"select_mean\": ",
+                   ce->ns - ce->ndiv, ce->ndiv, ce->nconf, on);
+            json_num(ce->nconf > 1 ? ce->sel_mean : (double)NAN);
+            printf(", \"metric\": ");
+            json_string(mn);
+            printf(", \"mean\": ");
+            json_num(ce->mean);
+            printf(", \"sd\": ");
+            json_num(ce->sd);
+            printf(", \"nse0\": ");
+            json_num(ce->nse);
+            printf(", \"values\": [");
             for (size_t q = 0; q < ce->ns; q++) {
                 double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : dale_select_row_metric(&w[ce->sel[q]], report, -1);
-                if (isfinite(v)) printf("%s%.9g", q ? ", " : "", v);
-                else printf("%snull", q ? ", " : "");
+                printf("%s", q ? ", " : "");
+                json_num(v);
             }
             printf("], \"seeds\": [");
-            for (size_t q = 0; q < ce->ns; q++) printf("%s%.0f", q ? ", " : "", dale_select_row_metric(&w[ce->sel[q]], "seed", -1));
+            for (size_t q = 0; q < ce->ns; q++) {
+                double sd = dale_select_row_metric(&w[ce->sel[q]], "seed", -1);
+                printf("%s", q ? ", " : "");
+                if (isfinite(sd)) printf("%.0f", sd);
+                else printf("null");
+            }
             printf("]}%s\n", c + 1 < nc ? "," : "");
         } else {
             for (int k = 0; k < ngroup; k++) printf("%-*.*s ", gw[k], gw[k], s0->g[k]);
             for (int k = 0; k < nhp; k++) printf("%-10.10s ", s0->h[k]);
-            char ms[64];
+            char ms[64], cf[32];
             snprintf(ms, sizeof ms, "%.4g ± %.3g", ce->mean, ce->sd);
-            printf("%3zu  %-22s  %-9s  %.4f  %zu\n", ce->ns - ce->ndiv, ms, ce->used_test ? "on test" : "", ce->nse,
-                   ce->ndiv);
+            snprintf(cf, sizeof cf, "%zu%s", ce->nconf, ce->used_test ? " (test)" : "");
+            printf("%3zu  %-22s  %-9s  %.4f  %zu\n", ce->ns - ce->ndiv, ms, cf, ce->nse, ce->ndiv);
         }
     }
     if (json) printf("]}\n");
+    fflush(stdout);
+    FILE *sf = csv ? stderr : stdout; /* --csv keeps stdout pure CSV */
     /* statistics */
     if (test && *test && nc > 1 && !json) {
         size_t ref = 0;
@@ -213,7 +390,7 @@ int cmd_results(int argc, char **argv)
         char rlab[200] = "";
         for (int k = 0; k < ngroup; k++)
             snprintf(rlab + strlen(rlab), sizeof rlab - strlen(rlab), "%s%s", k ? "," : "", w[cells[ref].sel[0]].g[k]);
-        printf("%stests of %s, each cell vs '%s':\n", csv ? "# " : "", rep_name, rlab);
+        fprintf(sf, "tests of %s, each cell vs '%s':\n", rep_name, rlab);
         for (size_t c = 0; c < nc; c++) {
             if (c == ref) continue;
             size_t m = 0;
@@ -227,16 +404,16 @@ int cmd_results(int argc, char **argv)
             if (strstr(test, "welch")) {
                 double t, df, p;
                 if (dale_welch_t(xc, m, xr, nr, &t, &df, &p) == DALE_OK)
-                    printf("%s  welch        %-24s t = %8.3f  df = %6.2f  p = %.3g\n", csv ? "#" : "", lab, t, df, p);
-                else printf("%s  welch        %-24s n/a (%s)\n", csv ? "#" : "", lab, dale_last_error());
+                    fprintf(sf, "  welch        %-24s t = %8.3f  df = %6.2f  p = %.3g\n", lab, t, df, p);
+                else fprintf(sf, "  welch        %-24s n/a (%s)\n", lab, dale_last_error());
             }
             if (strstr(test, "mann")) {
                 double u, p;
                 int ex;
                 if (dale_mann_whitney(xc, m, xr, nr, &u, &p, &ex) == DALE_OK)
-                    printf("%s  mann-whitney %-24s U = %6.1f  p = %.3g (%s)\n", csv ? "#" : "", lab, u, p,
-                           ex ? "exact" : "normal approx.");
-                else printf("%s  mann-whitney %-24s n/a\n", csv ? "#" : "", lab);
+                    fprintf(sf, "  mann-whitney %-24s U = %6.1f  p = %.3g (%s)\n", lab, u, p,
+                            ex ? "exact" : "normal approx.");
+                else fprintf(sf, "  mann-whitney %-24s n/a\n", lab);
             }
         }
         free(xr);
@@ -255,11 +432,11 @@ int cmd_results(int argc, char **argv)
         dale_linreg lr;
         if (x && y && !dale_pearson(x, y, m, &r, &p) && !dale_spearman(x, y, m, &rs, &ps) &&
             !dale_linregress(x, y, m, &lr)) {
-            printf("%scorrelation of %s with %s over %zu selected runs:\n", csv ? "# " : "", corr, rep_name, m);
-            printf("%s  pearson r = %.4f (p = %.3g)   spearman rho = %.4f (p = %.3g)\n", csv ? "#" : "", r, p, rs, ps);
-            printf("%s  linregress: slope = %.5g ± %.3g, intercept = %.5g, r = %.4f, p = %.3g\n", csv ? "#" : "",
-                   lr.slope, lr.stderr_slope, lr.intercept, lr.r, lr.p);
-        } else printf("%scorrelation of %s: not computable over %zu runs\n", csv ? "# " : "", corr, m);
+            fprintf(sf, "correlation of %s with %s over %zu selected runs:\n", corr, rep_name, m);
+            fprintf(sf, "  pearson r = %.4f (p = %.3g)   spearman rho = %.4f (p = %.3g)\n", r, p, rs, ps);
+            fprintf(sf, "  linregress: slope = %.5g ± %.3g, intercept = %.5g, r = %.4f, p = %.3g\n", lr.slope,
+                    lr.stderr_slope, lr.intercept, lr.r, lr.p);
+        } else fprintf(sf, "correlation of %s: not computable over %zu runs\n", corr, m);
         free(x);
         free(y);
     }

@@ -92,8 +92,9 @@ dale results s
 [ "$RC" -eq 0 ] && ok "dale results" || fail "dale results" "rc $RC $(err1)"
 grep -q 'welch' "$T/out" && grep -q 'mann-whitney' "$T/out" && ok "results print Welch and Mann-Whitney lines" \
     || fail "test lines" "$(head -c 400 "$T/out")"
-grep -q 'selected on the TEST metric' "$T/out" && ok "results say selection fell back to test (no validation split)" \
-    || fail "test fallback note" "missing"
+grep -q '^note: selected per cell: the lr,clip values with the lowest mean test_loss over seeds (test split)' "$T/out" \
+    && grep -q '^note: no validation split in these runs' "$T/out" \
+    && ok "results say selection fell back to test (no validation split)" || fail "test fallback note" "$(grep note "$T/out")"
 grep -q 'pearson r' "$T/out" && ok "results print the NSE correlation" || fail "corr" "missing"
 grep -E '^(RNN|ColEI) ' "$T/out" | grep -q ' 4 ' && ok "cells have 4 seeds" || fail "cells" "$(cat "$T/out")"
 cp "$T/out" table1.txt

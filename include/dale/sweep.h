@@ -42,6 +42,11 @@ typedef struct dale_sweep_run {
     dale_run_config cfg;   /* resolved; cfg.out = <dir>/runs/<id> */
     int invalid;           /* the options did not resolve: reason says why */
     char reason[256];
+    char *given;           /* the options the spec set for this run (base, run, zip and axes
+                              merged, "label" left out) as one line of JSON, before
+                              resolution: "inhib": 0.2 stays 0.2 although config.json
+                              folds it into ei_ratio.  Owned by the sweep; NULL when out
+                              of memory */
 } dale_sweep_run;
 
 typedef struct dale_sweep {
@@ -104,23 +109,36 @@ DALE_API int dale_run_config_differs(const dale_run_config *c, const char *run_d
  *        train_loss, train_err, val_loss, val_err, test_loss, test_err   final,
  *        best_val_err, best_val_loss, best_test_err, best_test_loss,
  *        nse0, smax0, rho0   (cell 0 at init: metrics.csv row 0),
- *        config (JSON text), then one column per config key)
+ *        config (JSON text), given (JSON text of the options the sweep spec
+ *        set: <run>/sweep.json "given"; NULL without), then one column per
+ *        config key: INTEGER for options that take integers, REAL for other
+ *        numbers, TEXT)
  *   curves(id, "update", then one column per metrics.csv column)
  * The store is derived data: every row can be rebuilt from the run
  * directories (dale_store_put_run on each), so nothing is lost when a
- * process dies between a run's end and its insert. */
+ * process dies between a run's end and its insert.  A store made before
+ * the "given" column opens as it is and gets the column on the next put. */
 typedef struct dale_store dale_store;
 
 DALE_API dale_status dale_store_open(const char *sweep_dir, dale_store **out);
 DALE_API void dale_store_close(dale_store *s); /* NULL-safe */
-/* (Re)insert the run in run_dir (config.json, result.json, metrics.csv; a
- * missing metrics.csv gives no curves) under `id` with `label`; status and
+/* (Re)insert the run in run_dir (config.json, result.json, metrics.csv,
+ * sweep.json's "given"; a missing metrics.csv gives no curves) under `id`
+ * with `label`; status and
  * reason override result.json's when non-NULL (a crash the run could not
  * record).  One transaction. */
 DALE_API dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *id,
                                         const char *label, const char *status, const char *reason);
-/* Insert every run directory under <sweep_dir>/runs that has a result.json
- * or a sweep.json; *count gets how many. */
+/* Drop and recreate both tables (so columns take this version's types),
+ * then insert every run directory: <sweep_dir>/runs/<16 hex> with a
+ * result.json or a sweep.json (a sweep's runs; no result.json: pending),
+ * and any other directory under <sweep_dir>/runs or directly in
+ * <sweep_dir> that holds config.json and result.json (`dale train --out`
+ * runs: id = the run id of its config, or a hash of its name when that
+ * cannot be read or is taken; label = sweep.json's, else the directory
+ * name).  Directories moved aside (NAME.stale-K) are left out.  *count gets
+ * how many.  Errors: DALE_ERR_IO (sweep_dir cannot be read, SQLite),
+ * DALE_ERR_NOMEM. */
 DALE_API dale_status dale_store_rebuild(dale_store *s, const char *sweep_dir, size_t *count);
 /* 1 if the store has a row for id with status ok or diverged. */
 DALE_API int dale_store_has_finished(dale_store *s, const char *id);
@@ -135,6 +153,7 @@ typedef struct dale_store_row {
                               at the requested update (NaN where absent) */
     long update;           /* the update those metrics come from (-1: none) */
     double nse0, smax0, rho0, wall_s;
+    char *given;           /* the options the sweep spec set, JSON text (owned), or NULL */
 } dale_store_row;
 
 /* Every run, with metrics from the curves row at the largest update <= at

@@ -44,14 +44,34 @@ static dale_status write_text(const char *path, const char *text)
     return dalei_write_file_atomic(path, text, strlen(text));
 }
 
-/* <run>/sweep.json: the run's id and label (the store's rebuild reads it). */
+/* <run>/sweep.json: the run's id, label and the options the spec set
+ * before resolution ("given"; the store reads all three, so a rebuild
+ * groups on what the user set, e.g. inhib, which config.json folds into
+ * ei_ratio). */
 static dale_status write_sweep_json(const dale_sweep_run *r)
 {
-    char path[4300], text[512], lab[160];
+    char path[4300], lab[160];
     dalei_json_escape(r->label, lab, sizeof lab - 1); /* - 1: the length these files always had */
     snprintf(path, sizeof path, "%s/sweep.json", r->cfg.out);
-    snprintf(text, sizeof text, "{\n  \"id\": \"%s\",\n  \"label\": \"%s\"\n}\n", r->id, lab);
-    return write_text(path, text);
+    const char *given = r->given ? r->given : "{}";
+    size_t cap = strlen(given) + 512;
+    char *text = dalei_alloc(cap, 1);
+    if (!text) return DALE_ERR_NOMEM;
+    snprintf(text, cap, "{\n  \"id\": \"%s\",\n  \"label\": \"%s\",\n  \"given\": %s\n}\n", r->id, lab, given);
+    dale_status st = write_text(path, text);
+    dalei_free(text);
+    return st;
+}
+
+/* Does <run>/sweep.json record the given options? */
+static int sweep_json_has_given(const char *run_dir)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/sweep.json", run_dir);
+    char *t = dalei_read_text(path, 1 << 20);
+    int has = t && strstr(t, "\"given\":") != NULL;
+    dalei_free(t);
+    return has;
 }
 
 /* result.json for a run the trainer could not record (invalid options, a
@@ -160,8 +180,11 @@ dale_status dale_sweep_plan_create(const dale_sweep *sw, const dale_runner_optio
         }
         if (!p->stale[i] && dale_run_finished(r->cfg.out, rs, sizeof rs)) {
             p->nfinished++;
-            /* a run that finished after its sweep died: catch the store up */
-            if (p->store && !dale_store_has_finished(p->store, r->id) &&
+            /* a run that finished after its sweep died: catch the store up;
+             * a run of an older dale has no "given" options in sweep.json:
+             * add them (config.json and result.json stay as they are) */
+            int upgrade = !o->dry_run && !sweep_json_has_given(r->cfg.out) && !write_sweep_json(r);
+            if (p->store && (upgrade || !dale_store_has_finished(p->store, r->id)) &&
                 dale_store_put_run(p->store, r->cfg.out, r->id, r->label, NULL, NULL))
                 fprintf(log, "dale sweep: store: %s\n", dale_last_error());
             continue;

@@ -35,12 +35,47 @@ static int split_keys(const char *s, char keys[DALE_SELECT_MAXK][64])
     return n;
 }
 
+/* An option left unset in config.json: -1 for numbers, "auto" for text
+ * (config.json holds resolved values, so this is inhib, which resolution
+ * folds into ei_ratio, or an option an older dale did not resolve). */
+static int unset_value(const cJSON *v)
+{
+    return !v || (cJSON_IsNumber(v) && v->valuedouble == -1) || (cJSON_IsString(v) && !strcmp(v->valuestring, "auto")) ||
+           (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v));
+}
+
+/* The value of key k of a run: config.json's (what ran), unless it holds
+ * the key unset, then the value the sweep spec gave; inhib with neither is
+ * the fraction its ei_ratio stands for, 1/(1 + ei_ratio).  NULL: none.
+ * *derived gets that fraction. */
+static const cJSON *key_json(const dale_select_row *w, const char *k, double *derived, int *have_derived)
+{
+    *have_derived = 0;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->config, k);
+    if (!unset_value(v)) return v;
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(w->given, k);
+    if (g && !unset_value(g)) return g;
+    if (!strcmp(k, "inhib")) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(w->config, "ei_ratio");
+        if (cJSON_IsNumber(r) && r->valuedouble > 0) {
+            *derived = 1.0 / (1.0 + r->valuedouble);
+            *have_derived = 1;
+            return NULL;
+        }
+    }
+    return v;
+}
+
 void dale_select_key_value(const dale_select_row *w, const char *k, char *out, size_t cap)
 {
     if (!strcmp(k, "label")) { snprintf(out, cap, "%s", w->r->label); return; }
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->config, k);
-    if (cJSON_IsString(v)) snprintf(out, cap, "%s", v->valuestring);
+    double d;
+    int hd;
+    const cJSON *v = key_json(w, k, &d, &hd);
+    if (hd) snprintf(out, cap, "%.6g", d);
+    else if (cJSON_IsString(v)) snprintf(out, cap, "%s", v->valuestring);
     else if (cJSON_IsNumber(v)) snprintf(out, cap, "%.6g", v->valuedouble);
+    else if (cJSON_IsBool(v)) snprintf(out, cap, "%s", cJSON_IsTrue(v) ? "on" : "off");
     else snprintf(out, cap, "-");
 }
 
@@ -51,7 +86,10 @@ double dale_select_row_metric(const dale_select_row *w, const char *name, int mi
     if (!strcmp(name, "smax0")) return w->r->smax0;
     if (!strcmp(name, "rho0")) return w->r->rho0;
     if (!strcmp(name, "wall_s")) return w->r->wall_s;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->config, name);
+    double d;
+    int hd;
+    const cJSON *v = key_json(w, name, &d, &hd);
+    if (hd) return d;
     return cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
 }
 
@@ -94,7 +132,10 @@ void dale_selection_free(dale_selection *s)
         dalei_free(s->cells[c].sel);
     }
     dalei_free(s->cells);
-    for (size_t i = 0; s->rows && i < s->nrows; i++) cJSON_Delete(s->rows[i].config);
+    for (size_t i = 0; s->rows && i < s->nrows; i++) {
+        cJSON_Delete(s->rows[i].config);
+        cJSON_Delete(s->rows[i].given);
+    }
     dalei_free(s->rows);
     dalei_free(s);
 }
@@ -114,6 +155,7 @@ static void take_rows(dale_selection *s, dale_store_row *rows, size_t n, const d
         dale_select_row *x = &s->rows[s->nrows++];
         x->r = &rows[i];
         x->config = cJSON_Parse(rows[i].config);
+        x->given = rows[i].given ? cJSON_Parse(rows[i].given) : NULL;
         /* where K=V,K=V: keep runs whose every K has the value V */
         int keep = 1;
         int nwh = split_keys(o->where, wk);
@@ -126,7 +168,8 @@ static void take_rows(dale_selection *s, dale_store_row *rows, size_t n, const d
         }
         if (!keep) {
             cJSON_Delete(x->config);
-            x->config = NULL;
+            cJSON_Delete(x->given);
+            x->config = x->given = NULL;
             s->nrows--;
             s->nbad++;
             continue;
@@ -151,10 +194,21 @@ static void select_cell(dale_selection *s, dale_select_cell *ce, int si, const c
     /* fall back: no validation values at all -> test; no error -> loss */
     int have = 0;
     for (size_t j = 0; j < ce->n; j++) have |= isfinite(w[ce->idx[j]].r->m[sidx]);
-    if (!have && (sidx == 2 || sidx == 3)) { sidx += 2; ce->used_test = 1; s->any_test = 1; }
+    int fell_back = 0;
+    if (!have && (sidx == 2 || sidx == 3)) { sidx += 2; fell_back = 1; }
     have = 0;
     for (size_t j = 0; j < ce->n; j++) have |= isfinite(w[ce->idx[j]].r->m[sidx]);
     if (!have && sidx % 2 == 1) sidx -= 1;
+    ce->sel_metric = sidx;
+    /* configurations: distinct hp values */
+    for (size_t j = 0; j < ce->n; j++) {
+        int first = 1;
+        for (size_t q = 0; q < j && first; q++)
+            if (same_hp(s, ce->idx[q], ce->idx[j])) first = 0;
+        ce->nconf += (size_t)first;
+    }
+    if (fell_back && ce->nconf > 1) { ce->used_test = 1; s->any_test = 1; }
+    if (ce->nconf > 1) s->nselected++;
     ce->report = report ? dale_metric_index(report) : (sidx >= 2 ? (sidx % 2) + 4 : sidx);
     if (!report && ce->report == 5) {
         have = 0;
@@ -240,6 +294,12 @@ dale_status dale_select(dale_store_row *rows, size_t n, const dale_select_option
     vals = dalei_calloc(nw ? nw : 1, sizeof(double));
     if (!vals) goto nomem;
     for (size_t c = 0; c < s->ncells; c++) select_cell(s, &s->cells[c], si, o->report, vals);
+    /* group keys that split nothing: one value in every run, or none */
+    for (int k = 0; k < s->ngroup && nw > 0; k++) {
+        int same = 1;
+        for (size_t i = 1; i < nw && same; i++) same = !strcmp(s->rows[i].g[k], s->rows[0].g[k]);
+        s->gconst[k] = !same ? 0 : strcmp(s->rows[0].g[k], "-") ? 1 : 2;
+    }
     dalei_free(vals);
     *out = s;
     return DALE_OK;

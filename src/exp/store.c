@@ -43,11 +43,25 @@ static dale_status exec(dale_store *s, const char *sql)
     return DALE_OK;
 }
 
+/* "given" (the options the sweep spec set, JSON) came after the first
+ * stores: an older store gets it when a run is next put into it. */
 static const char *const run_cols =
     "id TEXT PRIMARY KEY, label TEXT, status TEXT, reason TEXT, updates INTEGER, wall_s REAL, "
     "train_loss REAL, train_err REAL, val_loss REAL, val_err REAL, test_loss REAL, test_err REAL, "
     "best_val_err REAL, best_val_loss REAL, best_test_err REAL, best_test_loss REAL, "
-    "nse0 REAL, smax0 REAL, rho0 REAL, config TEXT";
+    "nse0 REAL, smax0 REAL, rho0 REAL, config TEXT, given TEXT";
+
+static dale_status create_tables(dale_store *s)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS runs (%s);", run_cols);
+    dale_status st;
+    if ((st = exec(s, sql)) ||
+        (st = exec(s, "CREATE TABLE IF NOT EXISTS curves (id TEXT, \"update\" INTEGER);")) ||
+        (st = exec(s, "CREATE INDEX IF NOT EXISTS curves_id ON curves (id, \"update\");")))
+        return st;
+    return DALE_OK;
+}
 
 dale_status dale_store_open(const char *sweep_dir, dale_store **out)
 {
@@ -58,12 +72,8 @@ dale_status dale_store_open(const char *sweep_dir, dale_store **out)
     dale_status st = DALE_OK;
     if (sqlite3_open(s->path, &s->db) != SQLITE_OK) { st = db_fail(s, "cannot open"); goto fail; }
     sqlite3_busy_timeout(s->db, 60000);
-    char sql[1024];
-    snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS runs (%s);", run_cols);
     if ((st = exec(s, "PRAGMA journal_mode=WAL;")) || (st = exec(s, "PRAGMA synchronous=NORMAL;")) ||
-        (st = exec(s, sql)) ||
-        (st = exec(s, "CREATE TABLE IF NOT EXISTS curves (id TEXT, \"update\" INTEGER);")) ||
-        (st = exec(s, "CREATE INDEX IF NOT EXISTS curves_id ON curves (id, \"update\");")))
+        (st = create_tables(s)))
         goto fail;
     *out = s;
     return DALE_OK;
@@ -79,20 +89,37 @@ void dale_store_close(dale_store *s)
     dalei_free(s);
 }
 
-/* Does table t have column c?  Adds it (with `type`) when not. */
-static dale_status ensure_column(dale_store *s, const char *t, const char *c, const char *type)
+/* Does table t have column c? */
+static int has_column(dale_store *s, const char *t, const char *c)
 {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?;", t);
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, "prepare");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return 0;
     sqlite3_bind_text(q, 1, c, -1, SQLITE_TRANSIENT);
     int have = sqlite3_step(q) == SQLITE_ROW;
     sqlite3_finalize(q);
-    if (have) return DALE_OK;
+    return have;
+}
+
+/* Add column c (with `type`) to table t when it has none. */
+static dale_status ensure_column(dale_store *s, const char *t, const char *c, const char *type)
+{
+    char sql[512];
+    if (has_column(s, t, c)) return DALE_OK;
     if (strchr(c, '"')) return DALE_FAIL(DALE_ERR_FORMAT, "%s: bad column name %s", s->path, c);
     snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN \"%s\" %s;", t, c, type);
     return exec(s, sql);
+}
+
+/* An option that takes only integers (seed, hidden, batch, ...): its column
+ * is INTEGER and its values are stored as integers.  Asked of the option
+ * table itself (a fraction is refused), so task options count too. */
+static int integer_option(const char *key)
+{
+    dale_run_config d;
+    dale_config_defaults(&d);
+    return dale_config_has(key) && dale_config_set(&d, key, "0.5") != DALE_OK;
 }
 
 static double jnum(const cJSON *o, const char *k)
@@ -174,6 +201,23 @@ done:
     return st;
 }
 
+/* The "given" object of <run>/sweep.json as one line of JSON (dalei_free),
+ * or NULL (no sweep.json, or one written before dale recorded it). */
+static char *sweep_given(const char *run_dir)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/sweep.json", run_dir);
+    char *t = dalei_read_text(path, 1 << 20);
+    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "given");
+    char *p = cJSON_IsObject(g) ? cJSON_PrintUnformatted(g) : NULL;
+    char *out = p ? dalei_strdup(p) : NULL;
+    cJSON_free(p);
+    cJSON_Delete(j);
+    dalei_free(t);
+    return out;
+}
+
 dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *id, const char *label,
                                const char *status, const char *reason)
 {
@@ -185,6 +229,7 @@ dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *i
     snprintf(path, sizeof path, "%s/metrics.csv", run_dir);
     char *csv = dalei_read_text(path, 1 << 28);
     cJSON *cfg = cfg_text ? cJSON_Parse(cfg_text) : NULL, *res = res_text ? cJSON_Parse(res_text) : NULL;
+    char *given = sweep_given(run_dir);
     sqlite3_stmt *q = NULL;
     dale_status st = exec(s, "BEGIN IMMEDIATE;");
     if (st) goto out;
@@ -199,21 +244,26 @@ dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *i
     }
     double best[4], init[3];
     if ((st = insert_curves(s, id, csv, best, init))) goto rollback;
+    if ((st = ensure_column(s, "runs", "given", "TEXT"))) goto rollback;
     /* config columns */
     char sql[16384];
     size_t o = (size_t)snprintf(sql, sizeof sql,
                                 "INSERT INTO runs (id, label, status, reason, updates, wall_s, train_loss, train_err, "
                                 "val_loss, val_err, test_loss, test_err, best_val_err, best_val_loss, best_test_err, "
-                                "best_test_loss, nse0, smax0, rho0, config");
+                                "best_test_loss, nse0, smax0, rho0, config, given");
     int ncfg = 0;
-    for (const cJSON *it = cfg ? cfg->child : NULL; it && o < sizeof sql - 200; it = it->next) {
+    char isint[256] = {0}; /* per config item: an integer option */
+    for (const cJSON *it = cfg ? cfg->child : NULL; it && o < sizeof sql - 200 && ncfg < 256; it = it->next) {
         if (!cJSON_IsString(it) && !cJSON_IsNumber(it)) continue;
-        if ((st = ensure_column(s, "runs", it->string, cJSON_IsString(it) ? "TEXT" : "REAL"))) goto rollback;
+        if (!strcmp(it->string, "given")) continue; /* not an option; the column above */
+        isint[ncfg] = (char)(cJSON_IsNumber(it) && integer_option(it->string));
+        const char *type = cJSON_IsString(it) ? "TEXT" : isint[ncfg] ? "INTEGER" : "REAL";
+        if ((st = ensure_column(s, "runs", it->string, type))) goto rollback;
         o += (size_t)snprintf(sql + o, sizeof sql - o, ", \"%s\"", it->string);
         ncfg++;
     }
     o += (size_t)snprintf(sql + o, sizeof sql - o, ") VALUES (?");
-    for (int i = 1; i < 20 + ncfg; i++) o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?");
+    for (int i = 1; i < 21 + ncfg; i++) o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?");
     snprintf(sql + o, sizeof sql - o, ");");
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) { st = db_fail(s, "prepare run"); goto rollback; }
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(res, "status");
@@ -231,10 +281,17 @@ dale_status dale_store_put_run(dale_store *s, const char *run_dir, const char *i
     for (int k = 0; k < 3; k++) bind_num(q, 17 + k, init[k]);
     if (cfg_text) sqlite3_bind_text(q, 20, cfg_text, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(q, 20);
-    int i = 21;
-    for (const cJSON *it = cfg ? cfg->child : NULL; it && i < 21 + ncfg; it = it->next) {
-        if (cJSON_IsString(it)) sqlite3_bind_text(q, i++, it->valuestring, -1, SQLITE_TRANSIENT);
-        else if (cJSON_IsNumber(it)) sqlite3_bind_double(q, i++, it->valuedouble);
+    if (given) sqlite3_bind_text(q, 21, given, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(q, 21);
+    int i = 22;
+    for (const cJSON *it = cfg ? cfg->child : NULL; it && i < 22 + ncfg; it = it->next) {
+        if (!cJSON_IsString(it) && !cJSON_IsNumber(it)) continue;
+        if (!strcmp(it->string, "given")) continue;
+        double x = it->valuedouble;
+        if (cJSON_IsString(it)) sqlite3_bind_text(q, i, it->valuestring, -1, SQLITE_TRANSIENT);
+        else if (isint[i - 22] && x == floor(x) && fabs(x) < 9.2e18) sqlite3_bind_int64(q, i, (sqlite3_int64)x);
+        else sqlite3_bind_double(q, i, x);
+        i++;
     }
     if (sqlite3_step(q) != SQLITE_DONE) { st = db_fail(s, "insert run"); goto rollback; }
     sqlite3_finalize(q);
@@ -251,6 +308,7 @@ out:
     dalei_free(cfg_text);
     dalei_free(res_text);
     dalei_free(csv);
+    dalei_free(given);
     return st;
 }
 
@@ -267,29 +325,83 @@ static void run_label(const char *run_dir, char *label, size_t cap)
     dalei_free(t);
 }
 
+static int has_file(const char *dir, const char *name)
+{
+    char p[4700];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int row_exists(dale_store *s, const char *id)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM runs WHERE id = ?;", -1, &q, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+    int have = sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return have;
+}
+
+/* A run directory that no sweep made (`dale train --out DIR/NAME`): its id
+ * is the run id of its config.json (what a sweep would call it), or, when
+ * that cannot be read or another directory already has it, a hash of its
+ * name; its label is its sweep.json label or else the directory name. */
+static dale_status put_plain_run(dale_store *s, const char *run, const char *name)
+{
+    char id[17] = "", label[64];
+    char path[4700];
+    snprintf(path, sizeof path, "%s/config.json", run);
+    dale_run_config c;
+    dale_config_defaults(&c);
+    if (dale_config_load_json(&c, path) || dale_run_id(&c, id) || row_exists(s, id)) {
+        uint64_t h = 1469598103934665603ull;
+        for (const char *p = "dir:"; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)h);
+    }
+    run_label(run, label, sizeof label);
+    if (!label[0]) snprintf(label, sizeof label, "%.63s", name);
+    return dale_store_put_run(s, run, id, label, NULL, NULL);
+}
+
 dale_status dale_store_rebuild(dale_store *s, const char *sweep_dir, size_t *count)
 {
     *count = 0;
+    /* recreated, so that columns take this version's types (INTEGER seeds) */
+    dale_status st = exec(s, "DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS curves;");
+    if (!st) st = create_tables(s);
+    if (st) return st;
+    /* the runs of a sweep: <dir>/runs/<id> */
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/runs", sweep_dir);
     DIR *d = opendir(dir);
-    if (!d) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
-    dale_status st = exec(s, "DELETE FROM runs; DELETE FROM curves;");
     struct dirent *e;
-    while (!st && (e = readdir(d))) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) != 16) continue;
-        char run[4300], p1[4400], p2[4400], label[64];
-        snprintf(run, sizeof run, "%s/%.16s", dir, e->d_name);
-        snprintf(p1, sizeof p1, "%s/result.json", run);
-        snprintf(p2, sizeof p2, "%s/sweep.json", run);
-        struct stat sb;
-        if (stat(p1, &sb) != 0 && stat(p2, &sb) != 0) continue;
-        run_label(run, label, sizeof label);
-        int have_result = stat(p1, &sb) == 0;
-        st = dale_store_put_run(s, run, e->d_name, label, have_result ? NULL : "pending", NULL);
+    while (d && !st && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".stale-")) continue; /* moved aside: another run */
+        char run[4500], label[64];
+        snprintf(run, sizeof run, "%s/%s", dir, e->d_name);
+        int have_result = has_file(run, "result.json");
+        if (strlen(e->d_name) == 16 && (have_result || has_file(run, "sweep.json"))) {
+            run_label(run, label, sizeof label);
+            st = dale_store_put_run(s, run, e->d_name, label, have_result ? NULL : "pending", NULL);
+        } else if (have_result && has_file(run, "config.json")) st = put_plain_run(s, run, e->d_name);
+        else continue;
         if (!st) (*count)++;
     }
-    closedir(d);
+    if (d) closedir(d);
+    /* run directories of their own: <dir>/<name> with config.json and result.json */
+    d = st ? NULL : opendir(sweep_dir);
+    if (!d && !st) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", sweep_dir, strerror(errno));
+    while (d && !st && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !strcmp(e->d_name, "runs") || strstr(e->d_name, ".stale-")) continue;
+        char run[4500];
+        snprintf(run, sizeof run, "%s/%s", sweep_dir, e->d_name);
+        if (!has_file(run, "result.json") || !has_file(run, "config.json")) continue;
+        st = put_plain_run(s, run, e->d_name);
+        if (!st) (*count)++;
+    }
+    if (d) closedir(d);
     return st;
 }
 
@@ -320,7 +432,12 @@ dale_status dale_store_load(dale_store *s, long at, dale_store_row **rows, size_
     dale_store_row *r = NULL;
     size_t cap = 0, k = 0;
     dale_status st = DALE_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, label, status, config, nse0, smax0, rho0, wall_s FROM runs ORDER BY id;",
+    /* a store from before "given" has no such column */
+    int have_given = has_column(s, "runs", "given");
+    if (sqlite3_prepare_v2(s->db,
+                           have_given ? "SELECT id, label, status, config, nse0, smax0, rho0, wall_s, given FROM runs "
+                                        "ORDER BY id;"
+                                      : "SELECT id, label, status, config, nse0, smax0, rho0, wall_s FROM runs ORDER BY id;",
                            -1, &q, NULL) != SQLITE_OK)
         return db_fail(s, "prepare");
     /* val/test columns exist only once some run had them */
@@ -349,6 +466,8 @@ dale_status dale_store_load(dale_store *s, long at, dale_store_row **rows, size_
         w->smax0 = col_num(q, 5);
         w->rho0 = col_num(q, 6);
         w->wall_s = col_num(q, 7);
+        const char *gv = have_given ? (const char *)sqlite3_column_text(q, 8) : NULL;
+        if (gv && !(w->given = dalei_strdup(gv))) { st = DALE_ERR_NOMEM; goto fail; }
         w->update = -1;
         for (int m = 0; m < 6; m++) w->m[m] = DNAN;
         if (have_curves) {
@@ -376,6 +495,9 @@ fail:
 void dale_store_rows_free(dale_store_row *rows, size_t n)
 {
     if (!rows) return;
-    for (size_t i = 0; i < n; i++) dalei_free(rows[i].config);
+    for (size_t i = 0; i < n; i++) {
+        dalei_free(rows[i].config);
+        dalei_free(rows[i].given);
+    }
     dalei_free(rows);
 }

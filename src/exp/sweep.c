@@ -184,6 +184,28 @@ static int apply_obj(dale_run_config *c, const cJSON *o, char *label, char *reas
     return 0;
 }
 
+/* The options base, run and assign set (later ones win), "label" left
+ * out, as one line of JSON owned by the caller (dalei_free); NULL when out
+ * of memory. */
+static char *given_text(const cJSON *base, const cJSON *run, const cJSON *assign)
+{
+    cJSON *g = cJSON_CreateObject();
+    const cJSON *src[3] = {base, run, assign};
+    for (int k = 0; g && k < 3; k++)
+        for (const cJSON *it = src[k] ? src[k]->child : NULL; it; it = it->next) {
+            if (!it->string || !strcmp(it->string, "label")) continue;
+            cJSON *dup = cJSON_Duplicate(it, 1);
+            if (!dup) { cJSON_Delete(g); return NULL; }
+            cJSON_DeleteItemFromObjectCaseSensitive(g, it->string);
+            cJSON_AddItemToObject(g, it->string, dup);
+        }
+    char *t = g ? cJSON_PrintUnformatted(g) : NULL;
+    char *out = t ? dalei_strdup(t) : NULL;
+    cJSON_free(t);
+    cJSON_Delete(g);
+    return out;
+}
+
 static dale_status add_run(expander *e, const cJSON *run, const cJSON *assign)
 {
     dale_sweep *s = e->s;
@@ -223,8 +245,13 @@ static dale_status add_run(expander *e, const cJSON *run, const cJSON *assign)
         /* default label: the run override's options, else the model */
         snprintf(r->label, sizeof r->label, "%s", r->cfg.model);
     }
+    r->given = given_text(e->base, run, assign);
     for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->runs[i].id, r->id)) return DALE_OK; /* duplicate: merged */
+        if (!strcmp(s->runs[i].id, r->id)) { /* duplicate: merged */
+            dalei_free(r->given);
+            r->given = NULL;
+            return DALE_OK;
+        }
     s->n++;
     return DALE_OK;
 }
@@ -422,6 +449,7 @@ dale_status dale_sweep_load(const char *path, const char *dir, const char *scale
 void dale_sweep_free(dale_sweep *s)
 {
     if (!s) return;
+    for (size_t i = 0; s->runs && i < s->n; i++) dalei_free(s->runs[i].given);
     dalei_free(s->runs);
     dalei_free(s->analysis);
     dalei_free(s);
