@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include "dale/version.h"
 #include "cli.h"
 
 static void usage(FILE *f)
@@ -17,6 +18,7 @@ static void usage(FILE *f)
           "  sweep     run a grid of training runs from a JSON spec; `dale sweep --help`\n"
           "  results   tables, hyper-parameter selection and statistics of a sweep\n"
           "  reproduce run a paper experiment (fig2a, table1, ...); `dale reproduce --list`\n"
+          "  version   the dale version and the git commit it was built from (also --version)\n"
           "  help      this text\n\n"
           "Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
           f);
@@ -43,6 +45,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "results")) return cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "reproduce")) return cmd_reproduce(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("dale %s (commit %s)\n", dale_version(), dale_git_commit());
+        return 0;
+    }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "dale/status.h"
+#include "dale/version.h"
 
 #if defined(__GNUC__)
 #define DALEI_PRINTF(a, b) __attribute__((format(printf, a, b)))

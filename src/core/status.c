@@ -1,8 +1,16 @@
-/* status.c — result-code texts and the thread-local last-error message. */
+/* status.c — result-code texts, the version strings and the thread-local
+ * last-error message. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "dale/version.h"
 #include "internal.h"
+
+#define DALE_VERSION "0.15.0"
+/* The Makefile passes the short commit of the checkout it builds. */
+#ifndef DALE_GIT_COMMIT
+#define DALE_GIT_COMMIT "unknown"
+#endif
 
 static const char *const status_text[DALE_STATUS_COUNT] = {
     [DALE_OK] = "ok",
@@ -23,6 +31,10 @@ const char *dale_status_str(dale_status code)
     if ((int)code < 0 || code >= DALE_STATUS_COUNT) return "unknown status";
     return status_text[code];
 }
+
+const char *dale_version(void) { return DALE_VERSION; }
+
+const char *dale_git_commit(void) { return DALE_GIT_COMMIT[0] ? DALE_GIT_COMMIT : "unknown"; }
 
 const char *dale_last_error(void) { return last_error; }
 

@@ -398,6 +398,19 @@ void dale_config_print_help(FILE *f)
     }
 }
 
+/* Keys of config.json that record where a run came from, not how it is
+ * configured: written by dale_config_write_json, accepted and ignored by the
+ * loader, and never part of dale_config_to_json (so run ids and the
+ * comparison with an existing run do not see them). */
+static const char *const meta_keys[] = {"dale_version", "dale_commit"};
+
+static int is_meta_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof meta_keys / sizeof meta_keys[0]; i++)
+        if (!strcmp(key, meta_keys[i])) return 1;
+    return 0;
+}
+
 dale_status dale_config_load_json(dale_run_config *c, const char *path)
 {
     char *buf = NULL;
@@ -429,6 +442,7 @@ dale_status dale_config_load_json(dale_run_config *c, const char *path)
     }
     for (cJSON *it = root->child; it; it = it->next) {
         char val[600];
+        if (is_meta_key(it->string)) continue;
         if (!find_opt(it->string)) {
             st = DALE_FAIL(DALE_ERR_ARG, "%s: unknown option \"%s\"", path, it->string);
             goto done;
@@ -741,6 +755,11 @@ dale_status dale_config_write_json(const dale_run_config *c, const char *path)
 {
     cJSON *root = config_cjson(c);
     if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    if (!cJSON_AddStringToObject(root, "dale_version", dale_version()) ||
+        !cJSON_AddStringToObject(root, "dale_commit", dale_git_commit())) {
+        cJSON_Delete(root);
+        return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return DALE_FAIL(DALE_ERR_NOMEM, "cannot print config JSON");

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# test_messages.sh BUILD_DIR — what users read: the version and where runs
+# record it, error messages (no source locations unless DALE_DEBUG=1,
+# did-you-mean suggestions, JSON line:column), help texts that agree with
+# each other, and the labels of smoke-test scales of `dale reproduce`.
+set -u
+. "$(dirname "$0")/lib.sh"
+lib_init "${1:-}"
+
+# expect_out WHAT PATTERN — the last command exited 0 and printed PATTERN
+# (fixed string) on stdout.
+expect_out() {
+    if [ "$RC" -ne 0 ]; then fail "$1" "exit $RC (stderr: $(err1))"
+    elif ! grep -q -F -e "$2" "$T/out"; then fail "$1" "stdout lacks '$2': $(head -c 300 "$T/out" | tr '\n' ' ')"
+    else ok "$1"; fi
+}
+
+# ------------------------------------------------------------- version
+dale --version
+expect_out "dale --version names the version and commit" "(commit "
+if grep -q -E '^dale [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{4,}|unknown)\)$' "$T/out"; then
+    ok "dale --version prints 'dale X.Y.Z (commit C)'"
+else fail "dale --version format" "$(head -c 200 "$T/out")"; fi
+ver=$(sed -n 's/^dale \([^ ]*\) (commit \(.*\))$/\1/p' "$T/out")
+commit=$(sed -n 's/^dale \([^ ]*\) (commit \(.*\))$/\2/p' "$T/out")
+cp "$T/out" "$T/version.txt"
+dale version
+if [ "$RC" -eq 0 ] && cmp -s "$T/out" "$T/version.txt"; then ok "dale version prints the same as --version"
+else fail "dale version" "exit $RC: $(head -c 200 "$T/out")"; fi
+
+dale train --task adding --model rnn --hidden 4 --adding-n 2000 --epochs 1 --max-updates 2 --quiet --out "$T/run"
+if [ "$RC" -ne 0 ]; then
+    fail "a tiny run for the provenance checks" "exit $RC: $(err1)"
+else
+    json_expect "result.json records dale_version" "$T/run/result.json" dale_version "$ver"
+    json_expect "result.json records dale_commit" "$T/run/result.json" dale_commit "$commit"
+    json_expect "config.json records dale_version" "$T/run/config.json" dale_version "$ver"
+    json_expect "config.json records dale_commit" "$T/run/config.json" dale_commit "$commit"
+    dale train --config "$T/run/config.json" --max-updates 0 --quiet --out "$T/run2"
+    if [ "$RC" -eq 0 ]; then ok "a config.json carrying dale_version/dale_commit loads with --config"
+    else fail "--config with provenance keys" "exit $RC: $(err1)"; fi
+    sed -i 's/"dale_commit":.*/"dale_commit": "0000000"/' "$T/run/config.json"
+    lift_max_updates "$T/run"
+    dale train --resume --out "$T/run" --quiet
+    if [ "$RC" -eq 0 ]; then ok "--resume of a run recorded by another commit is not refused for it"
+    else fail "--resume across commits" "exit $RC: $(err1)"; fi
+fi
+
+lib_finish
