@@ -1,8 +1,8 @@
 /* internal.h — cross-file internals of libdale (never installed).
  *
  * Naming: dalei_* functions are shared between library files only.
- * Errors: DALE_FAIL(code, fmt, ...) records a message with file:line and
- * evaluates to the code, so `return DALE_FAIL(DALE_ERR_ARG, "...")` works.
+ * Errors: DALE_FAIL(code, fmt, ...) records a message (with file:line when
+ * DALE_DEBUG=1 is set) and evaluates to the code, so `return DALE_FAIL(DALE_ERR_ARG, "...")` works.
  * Allocation: every heap allocation goes through dalei_alloc/dalei_calloc/
  * dalei_free.  They check n*size for overflow and can be told to fail on the
  * Nth call (dalei_alloc_fail_at) so tests can walk every failure path.

@@ -46,4 +46,16 @@ else
     else fail "--resume across commits" "exit $RC: $(err1)"; fi
 fi
 
+# ------------------------------------------- source locations: debug only
+dale train --task adding --adding-n 200 --quiet --out "$T/small"
+if [ "$RC" -ne 0 ] && [ -s "$T/err" ] && ! grep -q -E '\([a-z_]+\.c:[0-9]+\)' "$T/err"; then
+    ok "an error message names no source location by default"
+else fail "no (file.c:N) by default" "exit $RC: $(err1)"; fi
+DALE_DEBUG=1 "$DALE" train --task adding --adding-n 200 --quiet --out "$T/small" >"$T/out" 2>"$T/err"
+if grep -q -E '\([a-z_]+\.c:[0-9]+\)' "$T/err"; then ok "DALE_DEBUG=1 adds the source location"
+else fail "DALE_DEBUG=1 location" "$(err1)"; fi
+DALE_DEBUG=0 "$DALE" train --task adding --adding-n 200 --quiet --out "$T/small" >"$T/out" 2>"$T/err"
+if ! grep -q -E '\([a-z_]+\.c:[0-9]+\)' "$T/err"; then ok "DALE_DEBUG=0 is off"
+else fail "DALE_DEBUG=0" "$(err1)"; fi
+
 lib_finish
