@@ -4,6 +4,7 @@
 #include <string.h>
 #include "dale/version.h"
 #include "cli.h"
+#include "internal.h"
 
 static void usage(FILE *f)
 {
@@ -53,7 +54,11 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "dale: unknown command '%s'\n", cmd);
+    static const char *const commands[] = {"train", "eval", "data", "spectrum", "diagnose", "transplant",
+                                           "sweep", "results", "reproduce", "version", "help"};
+    const char *near = dalei_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
+    if (near) fprintf(stderr, "dale: unknown command '%s' (did you mean %s?)\n", cmd, near);
+    else fprintf(stderr, "dale: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
 }

@@ -83,6 +83,16 @@ void dalei_sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
  * (never half an escape); returns the length written. */
 size_t dalei_json_escape(const char *s, char *out, size_t cap);
 
+/* The candidate nearest to word by edit distance (insertions, deletions,
+ * substitutions and swaps of neighbours each count 1), for "did you mean"
+ * suggestions: NULL when none is within max(1, strlen(word) / 3) edits
+ * (or as far as word is long).  NULL candidates are skipped; ties go to
+ * the first.  Words over 63 bytes match nothing. */
+const char *dalei_nearest(const char *word, const char *const *cand, size_t n);
+/* The same over "a|b|c" (at most 32 choices of under 64 bytes): the nearest
+ * choice copied to buf, returned, or NULL. */
+const char *dalei_nearest_choice(const char *word, const char *choices, char *buf, size_t cap);
+
 /* A growable list of owned strings (file walkers). */
 typedef struct dalei_strlist {
     char **s;

@@ -58,4 +58,19 @@ DALE_DEBUG=0 "$DALE" train --task adding --adding-n 200 --quiet --out "$T/small"
 if ! grep -q -E '\([a-z_]+\.c:[0-9]+\)' "$T/err"; then ok "DALE_DEBUG=0 is off"
 else fail "DALE_DEBUG=0" "$(err1)"; fi
 
+# ------------------------------------------------------ did you mean
+expect_exit 2 "unknown option suggests the nearest (--hiden=10)" "(did you mean hidden?)" train --hiden=10 --dry-run
+expect_exit 2 "unknown model suggests the nearest (dan)" "did you mean dann?" train --model dan --dry-run
+expect_exit 2 "unknown task suggests the nearest (seqmist)" "did you mean seqmnist?" train --task seqmist --dry-run
+expect_exit 2 "a bad choice suggests the nearest (--colei-dist gama)" "did you mean gamma?" train --colei-dist gama --dry-run
+expect_exit 2 "a bad task choice suggests the nearest (--variant pixl)" "did you mean pixel?" \
+    train --task seqmnist --variant pixl --dry-run
+expect_exit 2 "on/off prefers the completion (of: off)" "did you mean off?" train --spectra of --dry-run
+expect_exit 2 "unknown command suggests the nearest (trian)" "did you mean train?" trian
+dale train --model xyz --dry-run
+if [ "$RC" -eq 2 ] && ! grep -q "did you mean" "$T/err"; then ok "nothing near: no suggestion (xyz)"
+else fail "no suggestion for a far word" "exit $RC: $(err1)"; fi
+printf '{"hiden": 5}\n' >"$T/hiden.json"
+expect_exit 2 "an unknown key of a config file suggests the nearest" "did you mean hidden?" train --config "$T/hiden.json"
+
 lib_finish
