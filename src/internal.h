@@ -93,6 +93,14 @@ const char *dalei_nearest(const char *word, const char *const *cand, size_t n);
  * choice copied to buf, returned, or NULL. */
 const char *dalei_nearest_choice(const char *word, const char *choices, char *buf, size_t cap);
 
+/* Where `at` lies in the text buf[0..len) (a parser's error position; NULL
+ * or outside: the end): its 1-based line and column (in bytes), and in near
+ * the text around it on that line (up to 12 bytes before and 12 from it;
+ * tabs as spaces; "" on an empty line), for "FILE:LINE:COL: not valid JSON
+ * (near '...')". */
+void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
+                      size_t cap);
+
 /* A growable list of owned strings (file walkers). */
 typedef struct dalei_strlist {
     char **s;

@@ -146,6 +146,20 @@ static void test_nearest(void)
     CHECK(dalei_nearest_choice("qqqq", "row|pixel", buf, sizeof buf) == NULL, "no near choice: NULL");
 }
 
+static void test_text_where(void)
+{
+    const char *t = "{\n  \"a\": 1\n  \"b\": 2\n}";
+    size_t line, col, len = strlen(t);
+    char near[32];
+    dalei_text_where(t, len, strchr(t, 'b') - 1, &line, &col, near, sizeof near);
+    CHECK(line == 3 && col == 3, "line 3 col 3, got %zu:%zu", line, col);
+    CHECK(!strcmp(near, "  \"b\": 2"), "near is the text around it on its line: '%s'", near);
+    dalei_text_where(t, len, NULL, &line, &col, near, sizeof near);
+    CHECK(line == 4 && col == 2 && !strcmp(near, "}"), "NULL: the end (4:2 '}'), got %zu:%zu '%s'", line, col, near);
+    dalei_text_where(t, len, t, &line, &col, near, 4);
+    CHECK(line == 1 && col == 1 && !strcmp(near, "{"), "start: 1:1 '{', got %zu:%zu '%s'", line, col, near);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/dale_test_core.XXXXXX");
@@ -157,6 +171,7 @@ int main(void)
     test_json_escape();
     test_sfmt();
     test_nearest();
+    test_text_where();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

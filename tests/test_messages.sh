@@ -73,4 +73,15 @@ else fail "no suggestion for a far word" "exit $RC: $(err1)"; fi
 printf '{"hiden": 5}\n' >"$T/hiden.json"
 expect_exit 2 "an unknown key of a config file suggests the nearest" "did you mean hidden?" train --config "$T/hiden.json"
 
+# ------------------------------------------------- broken JSON: line:col
+printf '{\n  "hidden": 5,\n  "lr": 0.1\n  "seed": 3\n}\n' >"$T/broken.json"
+expect_exit 2 "a broken config file names FILE:LINE:COL" "broken.json:4:3: not valid JSON (near '" \
+    train --config "$T/broken.json"
+printf '{\n  "name": "x",\n  "base": {"task": "adding" "hidden": 4}\n}\n' >"$T/spec.json"
+expect_exit 2 "a broken sweep spec names FILE:LINE:COL" "spec.json:3:" sweep "$T/spec.json" --dry-run --out "$T/sw"
+if grep -q -E 'spec\.json:3:[0-9]+: not valid JSON \(near' "$T/err"; then ok "the spec error shows the text near it"
+else fail "spec error text" "$(err1)"; fi
+printf '{"name": "x", "base": {"task": "adding"}, "scales": {"q": {"kind": "smok"}}}\n' >"$T/spec2.json"
+expect_exit 2 "a scale kind other than smoke/reduced/paper is refused" '"kind" must be' sweep "$T/spec2.json" --dry-run --out "$T/sw"
+
 lib_finish

@@ -87,3 +87,26 @@ const char *dalei_nearest_choice(const char *word, const char *choices, char *bu
     snprintf(buf, cap, "%s", best);
     return buf;
 }
+
+void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
+                      size_t cap)
+{
+    size_t off = at && at >= buf && at <= buf + len ? (size_t)(at - buf) : len;
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (buf[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+    if (cap == 0) return;
+    /* up to 12 bytes before the spot and 12 from it, within its line */
+    size_t from = off - (*col - 1), k = 0;
+    if (off - from > 12) from = off - 12;
+    for (size_t i = from; i < len && k + 1 < cap && i < off + 12 && buf[i] != '\n'; i++)
+        near[k++] = buf[i] == '\t' || buf[i] == '\r' ? ' ' : buf[i];
+    near[k] = '\0';
+}

@@ -479,13 +479,16 @@ dale_status dale_config_load_json(dale_run_config *c, const char *path)
         if (buf[i] == '\\') i++; /* skip the escaped character ("\\u0000" is no NUL) */
     }
     root = cJSON_ParseWithLength(buf, (size_t)len);
-    if (!root || !cJSON_IsObject(root)) {
-        /* Report the line of the parse error. */
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1;
-        if (at && at >= buf && at <= buf + len)
-            for (const char *p = buf; p < at; p++) line += *p == '\n';
-        st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: not a valid JSON object", path, root ? (size_t)1 : line);
+    if (!root) {
+        size_t line, col;
+        char near[32];
+        dalei_text_where(buf, ulen, cJSON_GetErrorPtr(), &line, &col, near, sizeof near);
+        if (near[0]) st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (near '%s')", path, line, col, near);
+        else st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (at an empty line)", path, line, col);
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: not a JSON object of options ({\"key\": value, ...})", path);
         goto done;
     }
     for (cJSON *it = root->child; it; it = it->next) {
