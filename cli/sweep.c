@@ -41,7 +41,7 @@ static void sweep_usage(FILE *f)
           "  --slurm         write OUT/slurm/sweep.sbatch (one array task per pending run)\n"
           "                  and OUT/slurm/pending.txt; run nothing\n"
           "  --mpi           run this rank's share of the pending runs: the k-th pending\n"
-          "                  run when k %% size == rank (rank/size from OMPI_COMM_WORLD_*,\n"
+          "                  run when k % size == rank (rank/size from OMPI_COMM_WORLD_*,\n"
           "                  PMI_*, or SLURM_PROCID/SLURM_NTASKS; default jobs 1)\n"
           "  --rank R --size S  the same with an explicit rank and size\n"
           "  --only ID       run only the run with this id\n"

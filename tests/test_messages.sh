@@ -84,4 +84,29 @@ else fail "spec error text" "$(err1)"; fi
 printf '{"name": "x", "base": {"task": "adding"}, "scales": {"q": {"kind": "smok"}}}\n' >"$T/spec2.json"
 expect_exit 2 "a scale kind other than smoke/reduced/paper is refused" '"kind" must be' sweep "$T/spec2.json" --dry-run --out "$T/sw"
 
+# ------------------------------------------------- help texts agree
+dale train --help
+cp "$T/out" "$T/train-help.txt"
+dale spectrum --help
+cp "$T/out" "$T/spectrum-help.txt"
+nu_train=$(sed -n 's/^  --numerator .*(default: \([^)]*\)).*/\1/p' "$T/train-help.txt")
+nu_spec=$(sed -n 's/^  --numerator .*(default: \([^)]*\)).*/\1/p' "$T/spectrum-help.txt")
+if [ -n "$nu_train" ] && [ "$nu_train" = "$nu_spec" ]; then ok "train and spectrum --help print the same nu default ($nu_train)"
+else fail "nu default in help" "train '$nu_train', spectrum '$nu_spec'"; fi
+twice=$(grep -c "(default:.*(default:" "$T/train-help.txt")
+if [ "$twice" -eq 0 ]; then ok "no train --help line states its default twice"
+else fail "train --help double defaults" "$(grep "(default:.*(default:" "$T/train-help.txt" | head -n 2)"; fi
+dale sweep --help
+if [ "$RC" -eq 0 ] && ! grep -q '%%' "$T/out" && grep -q 'k % size' "$T/out"; then ok "sweep --help shows % (not %%)"
+else fail "sweep --help %%" "$(grep -n '%' "$T/out" | head -n 2)"; fi
+for set in mnist fashion-mnist objrec kjv glove100; do
+    dale help
+    grep -q -e "$set" "$T/out" || { fail "dale help names data set $set" "missing"; continue; }
+    dale data --help
+    grep -q -e "^NAME:.*$set" "$T/out" || { fail "data --help NAME line names $set" "missing"; continue; }
+    dale data get nosuchset
+    if [ "$RC" -eq 2 ] && grep -q -e "$set" "$T/err"; then ok "help, data --help and data get's error name $set"
+    else fail "data get error names $set" "exit $RC: $(err1)"; fi
+done
+
 lib_finish

@@ -429,7 +429,14 @@ static void print_opt(FILE *f, const opt *o)
             k += (size_t)snprintf(extra + k, sizeof extra - k, "%s %s", i ? " |" : "", dale_task_at(i)->name);
         if (k < sizeof extra) snprintf(extra + k, sizeof extra - k, " (each described below)");
     }
-    fprintf(f, "  --%-18s %s%s (default: %s)\n", nm, o->help, extra, o->def[0] ? o->def : "\"\"");
+    /* the default as help texts print numbers (6 significant digits: nu
+     * 0.333333 as in `dale spectrum --help`); the option keeps its exact
+     * default; a help that states its default already gets no second one */
+    char def[64];
+    if (o->type == DALE_OPT_DOUBLE) snprintf(def, sizeof def, "%.6g", strtod(o->def, NULL));
+    else snprintf(def, sizeof def, "%s", o->def[0] ? o->def : "\"\"");
+    if (strstr(o->help, "(default:")) fprintf(f, "  --%-18s %s%s\n", nm, o->help, extra);
+    else fprintf(f, "  --%-18s %s%s (default: %s)\n", nm, o->help, extra, def);
 }
 
 void dale_config_print_help(FILE *f)
