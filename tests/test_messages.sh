@@ -82,7 +82,7 @@ expect_exit 2 "a broken sweep spec names FILE:LINE:COL" "spec.json:3:" sweep "$T
 if grep -q -E 'spec\.json:3:[0-9]+: not valid JSON \(near' "$T/err"; then ok "the spec error shows the text near it"
 else fail "spec error text" "$(err1)"; fi
 printf '{"name": "x", "base": {"task": "adding"}, "scales": {"q": {"kind": "smok"}}}\n' >"$T/spec2.json"
-expect_exit 2 "a scale kind other than smoke/reduced/paper is refused" '"kind" must be' sweep "$T/spec2.json" --dry-run --out "$T/sw"
+expect_exit 2 "a scale kind other than smoke/reduced/paper/control is refused" '"kind" must be' sweep "$T/spec2.json" --dry-run --out "$T/sw"
 
 # ------------------------------------------------- help texts agree
 dale train --help
@@ -108,5 +108,59 @@ for set in mnist fashion-mnist objrec kjv glove100; do
     if [ "$RC" -eq 2 ] && grep -q -e "$set" "$T/err"; then ok "help, data --help and data get's error name $set"
     else fail "data get error names $set" "exit $RC: $(err1)"; fi
 done
+
+# ------------------------------------- reproduce: scales and their kinds
+EXP=$(cd "$(dirname "$0")/../experiments" && pwd)
+DALE_EXPERIMENTS=$EXP "$DALE" reproduce --list >"$T/list.txt" 2>"$T/err"
+RC=$?
+# block PRESET — the --list lines of one preset
+block() { awk -v p="$1" '$1 == p { on = 1; next } /^$/ { on = 0 } on' "$T/list.txt"; }
+for want in "fig2a quick smoke" "fig2a paper paper" "fig2a grid paper" "fig2b quick smoke" \
+            "fig2d select paper" "fig2d pixels-centred control" "fig2d grid paper" "fig5 quick smoke" \
+            "fig5 reduced reduced" "fig6 reduced reduced" "table1 paper900 paper" "table1 reduced reduced" \
+            "table3 quick reduced"; do
+    set -- $want
+    if [ "$RC" -eq 0 ] && block "$1" | grep -q -E "^  [ *] $2 +$3 "; then ok "reproduce --list shows $1 scale $2 as $3"
+    else fail "reproduce --list $1 $2" "no line '$2 $3' (exit $RC): $(block "$1" | head -n 3 | tr '\n' '|')"; fi
+done
+nbad=0
+for f in "$EXP"/*.json; do
+    p=$(basename "$f" .json)
+    nk=$(grep -c '"kind": "' "$f")
+    nl=$(block "$p" | grep -c -E '^  [ *] [a-z0-9-]+ +(smoke|reduced|paper|control) ')
+    star=$(block "$p" | grep -c -E '^  \* [a-z0-9-]+ +(reduced|paper) ')
+    if [ "$nk" -lt 2 ] || [ "$nk" -ne "$nl" ] || [ "$star" -ne 1 ]; then
+        nbad=$((nbad + 1))
+        fail "reproduce --list $p" "$nk scales with a kind in the spec, $nl listed, $star marked"
+    fi
+done
+[ "$nbad" -eq 0 ] && ok "reproduce --list shows every scale of every preset, one marked as the first to support the claim"
+
+mkdir -p "$T/exp"
+cat >"$T/exp/tiny.json" <<'JSON'
+{
+  "name": "tiny",
+  "description": "a tiny adding sweep",
+  "base": {"task": "adding", "hidden": 4, "adding_n": 2000, "epochs": 1},
+  "runs": [{"label": "RNN", "model": "rnn"}],
+  "axes": {"seed": [0, 1]},
+  "scales": {
+    "smoke": {"kind": "smoke", "note": "tests the pipeline only", "base": {"max_updates": 3}},
+    "small": {"kind": "reduced", "note": "a smaller budget", "base": {"max_updates": 6}}
+  },
+  "analysis": {"select": "test_loss", "group": "label"}
+}
+JSON
+DALE_EXPERIMENTS=$T/exp "$DALE" reproduce tiny --scale smoke --jobs 1 --quiet --out "$T/tiny-smoke" >"$T/out" 2>"$T/err"
+RC=$?
+if [ "$RC" -eq 0 ] && head -n 1 "$T/out" | grep -q "^SMOKE TEST: these numbers test the pipeline, not the paper's claim; use --scale small"; then
+    ok "the table of a smoke scale starts with the SMOKE TEST line naming the scale to use"
+else fail "smoke banner" "exit $RC, first line: $(head -n 1 "$T/out") ($(err1))"; fi
+json_expect "the sweep directory records the scale" "$T/tiny-smoke/scale.json" scale smoke
+json_expect "the sweep directory records the scale's kind" "$T/tiny-smoke/scale.json" kind smoke
+DALE_EXPERIMENTS=$T/exp "$DALE" reproduce tiny --scale small --jobs 1 --quiet --out "$T/tiny-small" >"$T/out" 2>"$T/err"
+RC=$?
+if [ "$RC" -eq 0 ] && ! grep -q "SMOKE TEST" "$T/out" && grep -q "RNN" "$T/out"; then ok "a reduced scale prints its table without the banner"
+else fail "no banner for reduced" "exit $RC: $(head -n 2 "$T/out" | tr '\n' '|') ($(err1))"; fi
 
 lib_finish

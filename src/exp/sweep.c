@@ -407,7 +407,8 @@ done:
 
 /* Each scale may say what its numbers are good for: "kind" (smoke: the
  * pipeline only; reduced: a smaller budget that shows the paper's ordering;
- * paper: the paper's protocol) and a one-line "note".  `dale reproduce
+ * paper: the paper's protocol; control: a control experiment beside the
+ * claim) and a one-line "note".  `dale reproduce
  * --list` and the results banner read them; they do not change any run, so
  * they are checked and taken out here, before the spec is expanded.
  * Returns 1 when something was taken out, 0 when not, -1 on an error. */
@@ -421,9 +422,10 @@ static int strip_scale_notes(cJSON *root, const char *path, dale_status *st)
         cJSON *note = cJSON_GetObjectItemCaseSensitive(sc, "note");
         if (kind && !(cJSON_IsString(kind) && (!strcmp(kind->valuestring, "smoke") ||
                                                !strcmp(kind->valuestring, "reduced") ||
-                                               !strcmp(kind->valuestring, "paper")))) {
-            *st = DALE_FAIL(DALE_ERR_FORMAT, "%s: scale \"%s\": \"kind\" must be \"smoke\", \"reduced\" or \"paper\"",
-                            path, sc->string);
+                                               !strcmp(kind->valuestring, "paper") ||
+                                               !strcmp(kind->valuestring, "control")))) {
+            *st = DALE_FAIL(DALE_ERR_FORMAT, "%s: scale \"%s\": \"kind\" must be \"smoke\", \"reduced\", \"paper\" "
+                            "or \"control\"", path, sc->string);
             return -1;
         }
         if (note && !cJSON_IsString(note)) {
