@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "dale/runner.h"
 #include "dale/sweep.h"
+#include "internal.h"
 
 /* The dale executable the runs are started with. */
 static int self_exe(char *buf, size_t cap)
@@ -419,7 +420,23 @@ int cmd_reproduce(int argc, char **argv)
     snprintf(spec, sizeof spec, "%s/%s.json", ed, name);
     struct stat sb;
     if (stat(spec, &sb) != 0) {
-        fprintf(stderr, "dale reproduce: no preset '%s' (%s); see dale reproduce --list\n", name, spec);
+        char hint[128] = "";
+        DIR *d = opendir(ed);
+        if (d) {
+            char *names[256];
+            size_t nn = 0;
+            struct dirent *e;
+            while ((e = readdir(d)) && nn < 256) {
+                size_t l = strlen(e->d_name);
+                if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && (names[nn] = strdup(e->d_name))) names[nn++][l - 5] = '\0';
+            }
+            closedir(d);
+            qsort(names, nn, sizeof *names, cmp_cstr); /* ties go to the first name, whatever readdir's order */
+            const char *near = dalei_nearest(name, (const char *const *)names, nn);
+            if (near) snprintf(hint, sizeof hint, " (did you mean %s?)", near);
+            for (size_t i = 0; i < nn; i++) free(names[i]);
+        }
+        fprintf(stderr, "dale reproduce: no preset '%s' (%s)%s; see dale reproduce --list\n", name, spec, hint);
         return 2;
     }
     if (!o.out) {
@@ -430,6 +447,14 @@ int cmd_reproduce(int argc, char **argv)
     scale_info sc[MAX_SCALES];
     size_t ns = preset_scales(spec, sc, 1);
     const scale_info *x = find_scale(sc, ns, o.scale), *first = first_claim_scale(sc, ns);
+    if (!x) {
+        const char *cand[MAX_SCALES];
+        for (size_t i = 0; i < ns; i++) cand[i] = sc[i].name;
+        const char *near = dalei_nearest(o.scale, cand, ns);
+        fprintf(stderr, "dale reproduce: %s has no scale '%s'%s%s%s; see dale reproduce --list\n", name, o.scale,
+                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+        return 2;
+    }
     char banner[512] = "";
     if (x && !strcmp(x->kind, "smoke"))
         snprintf(banner, sizeof banner, "SMOKE TEST: these numbers test the pipeline, not the paper's claim; use "

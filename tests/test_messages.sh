@@ -163,4 +163,9 @@ RC=$?
 if [ "$RC" -eq 0 ] && ! grep -q "SMOKE TEST" "$T/out" && grep -q "RNN" "$T/out"; then ok "a reduced scale prints its table without the banner"
 else fail "no banner for reduced" "exit $RC: $(head -n 2 "$T/out" | tr '\n' '|') ($(err1))"; fi
 
+DALE_EXPERIMENTS=$T/exp expect_exit 2 "an unknown scale of a preset suggests the nearest" "did you mean small?" \
+    reproduce tiny --scale smal --dry-run
+DALE_EXPERIMENTS=$T/exp expect_exit 2 "an unknown preset suggests the nearest" "did you mean tiny?" \
+    reproduce tinyy --dry-run
+
 lib_finish
