@@ -45,9 +45,13 @@ all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN) $(EXAMPLE_
 $(BUILD)/src/core/image.o: FILE_CFLAGS = -fno-sanitize=shift,signed-integer-overflow
 
 # The commit the library is built from, recorded by every run (dale --version,
-# config.json, result.json): "unknown" outside a git checkout.  The stamp file
-# changes only when the commit does, so only status.o is rebuilt then.
-GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# config.json, result.json): "-dirty" appended when tracked files differ from
+# it, "unknown" outside a git checkout.  The stamp file changes only when
+# that text does, so only status.o is rebuilt then.
+GIT_COMMIT := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+ifneq ($(GIT_COMMIT),unknown)
+GIT_COMMIT := $(GIT_COMMIT)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+endif
 $(BUILD)/git-commit: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@

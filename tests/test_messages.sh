@@ -18,7 +18,7 @@ expect_out() {
 # ------------------------------------------------------------- version
 dale --version
 expect_out "dale --version names the version and commit" "(commit "
-if grep -q -E '^dale [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{4,}|unknown)\)$' "$T/out"; then
+if grep -q -E '^dale [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{4,}(-dirty)?|unknown)\)$' "$T/out"; then
     ok "dale --version prints 'dale X.Y.Z (commit C)'"
 else fail "dale --version format" "$(head -c 200 "$T/out")"; fi
 ver=$(sed -n 's/^dale \([^ ]*\) (commit \(.*\))$/\1/p' "$T/out")

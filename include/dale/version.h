@@ -15,8 +15,9 @@ extern "C" {
 /* The release this library is, e.g. "0.15.0"; a static string, never NULL. */
 DALE_API const char *dale_version(void);
 
-/* The short git commit of the source tree it was built from, or "unknown"
- * when it was built outside a git checkout; a static string, never NULL. */
+/* The short git commit of the source tree it was built from ("-dirty"
+ * appended when tracked files had changes), or "unknown" when it was built
+ * outside a git checkout; a static string, never NULL. */
 DALE_API const char *dale_git_commit(void);
 
 #ifdef __cplusplus
