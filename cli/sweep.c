@@ -254,20 +254,14 @@ static int cmp_scale_cost(const void *a, const void *b)
 }
 
 /* The scales of the spec at path ("paper", the spec as written, always
- * among them), cheapest first; with costs when `cost`.  Returns how many. */
+ * among them), with costs and cheapest first when `cost`.  Returns how many:
+ * 0 when the spec cannot be read as a JSON object. */
 static size_t preset_scales(const char *path, scale_info *sc, int cost)
 {
     size_t n = 0;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    if (f) {
-        text = malloc((size_t)1 << 20);
-        size_t len = text ? fread(text, 1, ((size_t)1 << 20) - 1, f) : 0;
-        if (text) text[len] = '\0';
-        fclose(f);
-    }
+    char *text = dalei_read_text(path, (size_t)1 << 24);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
-    free(text);
+    dalei_free(text);
     int have_paper = 0;
     const cJSON *scales = cJSON_GetObjectItemCaseSensitive(root, "scales");
     for (const cJSON *it = cJSON_IsObject(scales) ? scales->child : NULL; it && n < MAX_SCALES; it = it->next) {
@@ -278,6 +272,10 @@ static size_t preset_scales(const char *path, scale_info *sc, int cost)
         snprintf(x->kind, sizeof x->kind, "%s", cJSON_IsString(k) ? k->valuestring : strcmp(it->string, "paper") ? "?" : "paper");
         snprintf(x->note, sizeof x->note, "%s", cJSON_IsString(nt) ? nt->valuestring : "");
         have_paper |= !strcmp(it->string, "paper");
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return 0; /* dale_sweep_load says what is wrong with it */
     }
     cJSON_Delete(root);
     if (!have_paper && n < MAX_SCALES) {
@@ -393,12 +391,13 @@ int cmd_reproduce(int argc, char **argv)
             dale_sweep *sw = NULL;
             char desc[256] = "";
             if (!dale_sweep_load(path, "sweeps", NULL, &sw)) snprintf(desc, sizeof desc, "%s", sw->description);
+            else snprintf(desc, sizeof desc, "(cannot be read: %s)", dale_last_error());
             dale_sweep_free(sw);
             scale_info sc[MAX_SCALES];
             size_t ns = preset_scales(path, sc, 1);
             const scale_info *first = first_claim_scale(sc, ns);
             printf("%s%s  %s\n", i ? "\n" : "", names[i], desc);
-            printf("    %-16s %-8s %6s %10s %10s  %s\n", "scale", "kind", "runs", "updates", "cpu", "note");
+            if (ns) printf("    %-16s %-8s %6s %10s %10s  %s\n", "scale", "kind", "runs", "updates", "cpu", "note");
             for (size_t k = 0; k < ns; k++) {
                 char t[32];
                 dale_format_duration(sc[k].seconds, t, sizeof t);
@@ -445,9 +444,9 @@ int cmd_reproduce(int argc, char **argv)
     }
     o.spec = spec;
     scale_info sc[MAX_SCALES];
-    size_t ns = preset_scales(spec, sc, 1);
-    const scale_info *x = find_scale(sc, ns, o.scale), *first = first_claim_scale(sc, ns);
-    if (!x) {
+    size_t ns = preset_scales(spec, sc, 0);
+    const scale_info *x = find_scale(sc, ns, o.scale), *first = NULL;
+    if (ns && !x) {
         const char *cand[MAX_SCALES];
         for (size_t i = 0; i < ns; i++) cand[i] = sc[i].name;
         const char *near = dalei_nearest(o.scale, cand, ns);
@@ -456,9 +455,12 @@ int cmd_reproduce(int argc, char **argv)
         return 2;
     }
     char banner[512] = "";
-    if (x && !strcmp(x->kind, "smoke"))
+    if (x && !strcmp(x->kind, "smoke")) {
+        ns = preset_scales(spec, sc, 1); /* cheapest first */
+        first = first_claim_scale(sc, ns);
         snprintf(banner, sizeof banner, "SMOKE TEST: these numbers test the pipeline, not the paper's claim; use "
                  "--scale %s (%s)\n", first ? first->name : "paper", first ? first->note : "the paper's protocol");
+    }
     if (banner[0]) fputs(banner, stderr);
     rc = dalecli_sweep_run(&o, 0);
     if (o.dry_run || rc == 2 || rc == 130) return rc;
