@@ -32,7 +32,7 @@ EXAMPLE_SRC = $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) $(wildcard tests/*.h)
 
-.PHONY: all test demo bench asan debug install clean deps fuzz
+.PHONY: all test demo bench asan debug install clean deps fuzz FORCE
 # keep object files of tests (make would delete them as intermediates)
 .SECONDARY:
 
@@ -43,6 +43,21 @@ all: $(BUILD)/libdale.a $(BUILD)/libdale.so $(BUILD)/dale $(TEST_BIN) $(EXAMPLE_
 # UBSan reports; memory safety is still checked by ASan); only that file is
 # exempt from those two checks.
 $(BUILD)/src/core/image.o: FILE_CFLAGS = -fno-sanitize=shift,signed-integer-overflow
+
+# The commit the library is built from, recorded by every run (dale --version,
+# config.json, result.json): "-dirty" appended when tracked files differ from
+# it, "unknown" outside a git checkout.  The stamp file changes only when
+# that text does, so only status.o is rebuilt then.
+GIT_COMMIT := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+ifneq ($(GIT_COMMIT),unknown)
+GIT_COMMIT := $(GIT_COMMIT)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+endif
+$(BUILD)/git-commit: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
+$(BUILD)/src/core/status.o: FILE_CFLAGS = -DDALE_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(BUILD)/src/core/status.o: $(BUILD)/git-commit
+FORCE:
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "internal.h"
 #include "dale/data.h"
 #include "dale/objrec.h"
 #include "dale/lm.h"
@@ -17,7 +18,8 @@ static void data_usage(FILE *f)
           "                                         check SHA-256 sums (all sets on disk by default)\n\n"
           "       dale data make-objrec --objects DIR --backgrounds DIR --out DIR [...]\n"
           "                                         render an object-recognition set (--help)\n\n"
-          "NAME: mnist | fashion-mnist | objrec.  Files go to DIR/NAME (IDX, plain or .gz).\n"
+          "NAME: mnist | fashion-mnist | objrec | kjv | glove100.  Files go to DIR/NAME\n"
+          "(images: IDX, plain or .gz; kjv and glove100: below).\n"
           "objrec is rendered here from photos in Debian packages (tuxpaint-stamps-default,\n"
           "mate-backgrounds, plasma-workspace-wallpapers; installed with apt-get when\n"
           "missing), seed 0, with a contact-sheet.png to look at (docs/objrec.md).\n"
@@ -241,7 +243,7 @@ int cmd_data(int argc, char **argv)
     if (!strcmp(pos[0], "verify")) return cmd_verify(data, pos[1]);
     if (!strcmp(pos[0], "get")) {
         if (!pos[1]) {
-            fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist | objrec)\n");
+            fprintf(stderr, "dale data get: which data set? (mnist | fashion-mnist | objrec | kjv | glove100)\n");
             return 2;
         }
         if (dale_lmdata_known(pos[1])) {
@@ -263,7 +265,10 @@ int cmd_data(int argc, char **argv)
         }
         const dale_dataset *ds = dale_dataset_find(pos[1]);
         if (!ds) {
-            fprintf(stderr, "dale data get: unknown data set '%s' (expected mnist, fashion-mnist or objrec)\n", pos[1]);
+            static const char *const sets[] = {"mnist", "fashion-mnist", "objrec", "kjv", "glove100"};
+            const char *near = dalei_nearest(pos[1], sets, sizeof sets / sizeof sets[0]);
+            fprintf(stderr, "dale data get: unknown data set '%s' (expected mnist, fashion-mnist, objrec, kjv or "
+                    "glove100%s%s%s)\n", pos[1], near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
             return 2;
         }
         if (opt.source && strcmp(opt.source, "auto") && strcmp(opt.source, "url") && strcmp(opt.source, "npm") &&

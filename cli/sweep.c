@@ -3,6 +3,7 @@
  * are pending, worker processes, the MPI share, the Slurm array, the store
  * records) is the library's (dale/runner.h).
  */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "dale/runner.h"
 #include "dale/sweep.h"
+#include "internal.h"
 
 /* The dale executable the runs are started with. */
 static int self_exe(char *buf, size_t cap)
@@ -41,7 +43,7 @@ static void sweep_usage(FILE *f)
           "  --slurm         write OUT/slurm/sweep.sbatch (one array task per pending run)\n"
           "                  and OUT/slurm/pending.txt; run nothing\n"
           "  --mpi           run this rank's share of the pending runs: the k-th pending\n"
-          "                  run when k %% size == rank (rank/size from OMPI_COMM_WORLD_*,\n"
+          "                  run when k % size == rank (rank/size from OMPI_COMM_WORLD_*,\n"
           "                  PMI_*, or SLURM_PROCID/SLURM_NTASKS; default jobs 1)\n"
           "  --rank R --size S  the same with an explicit rank and size\n"
           "  --only ID       run only the run with this id\n"
@@ -50,6 +52,8 @@ static void sweep_usage(FILE *f)
           "reason), 2 usage error, 130 interrupted (re-run to resume).\n",
           f);
 }
+
+static void write_scale_json(const char *out, const char *spec, const char *scale);
 
 static int env_int(const char *const *names, int def)
 {
@@ -95,6 +99,7 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
         }
     }
     if (o->dry_run) { rc = 0; goto done; }
+    write_scale_json(o->out, o->spec, o->scale);
     char self[4096];
     if (o->slurm) {
         char script[4400];
@@ -230,16 +235,127 @@ static const char *experiments_dir(char *buf, size_t cap)
 
 static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* One scale of a preset: its "kind" (smoke: the pipeline only; reduced: a
+ * smaller budget that shows the paper's ordering; paper: the paper's
+ * protocol; control: a control experiment beside the claim), its note, and
+ * the size and cost of its sweep. */
+typedef struct scale_info {
+    char name[64], kind[16], note[256];
+    size_t runs;
+    double updates, seconds;
+} scale_info;
+
+#define MAX_SCALES 16
+
+static int cmp_scale_cost(const void *a, const void *b)
+{
+    double x = ((const scale_info *)a)->seconds, y = ((const scale_info *)b)->seconds;
+    return x < y ? -1 : x > y;
+}
+
+/* The scales of the spec at path ("paper", the spec as written, always
+ * among them), with costs and cheapest first when `cost`.  Returns how many:
+ * 0 when the spec cannot be read as a JSON object. */
+static size_t preset_scales(const char *path, scale_info *sc, int cost)
+{
+    size_t n = 0;
+    char *text = dalei_read_text(path, (size_t)1 << 24);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    dalei_free(text);
+    int have_paper = 0;
+    const cJSON *scales = cJSON_GetObjectItemCaseSensitive(root, "scales");
+    for (const cJSON *it = cJSON_IsObject(scales) ? scales->child : NULL; it && n < MAX_SCALES; it = it->next) {
+        scale_info *x = &sc[n++];
+        memset(x, 0, sizeof *x);
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, "kind"), *nt = cJSON_GetObjectItemCaseSensitive(it, "note");
+        snprintf(x->name, sizeof x->name, "%s", it->string);
+        snprintf(x->kind, sizeof x->kind, "%s", cJSON_IsString(k) ? k->valuestring : strcmp(it->string, "paper") ? "?" : "paper");
+        snprintf(x->note, sizeof x->note, "%s", cJSON_IsString(nt) ? nt->valuestring : "");
+        have_paper |= !strcmp(it->string, "paper");
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return 0; /* dale_sweep_load says what is wrong with it */
+    }
+    cJSON_Delete(root);
+    if (!have_paper && n < MAX_SCALES) {
+        memset(&sc[n], 0, sizeof sc[n]);
+        snprintf(sc[n].name, sizeof sc[n].name, "paper");
+        snprintf(sc[n].kind, sizeof sc[n].kind, "paper");
+        n++;
+    }
+    for (size_t i = 0; cost && i < n; i++) {
+        dale_sweep *sw = NULL;
+        if (dale_sweep_load(path, "sweeps", sc[i].name, &sw)) {
+            fprintf(stderr, "dale reproduce: %s\n", dale_last_error());
+            continue;
+        }
+        sc[i].runs = sw->n;
+        for (size_t r = 0; r < sw->n; r++) {
+            sc[i].seconds += dale_run_seconds(&sw->runs[r].cfg);
+            sc[i].updates += dale_run_updates(&sw->runs[r].cfg);
+        }
+        dale_sweep_free(sw);
+    }
+    if (cost) qsort(sc, n, sizeof *sc, cmp_scale_cost);
+    return n;
+}
+
+/* The cheapest scale whose numbers can support the paper's claim (the
+ * first of kind reduced or paper), or NULL. */
+static const scale_info *first_claim_scale(const scale_info *sc, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(sc[i].kind, "reduced") || !strcmp(sc[i].kind, "paper")) return &sc[i];
+    return NULL;
+}
+
+/* The scale named `name` among sc, or NULL. */
+static const scale_info *find_scale(const scale_info *sc, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(sc[i].name, name)) return &sc[i];
+    return NULL;
+}
+
+/* OUT/scale.json: which scale of which spec the sweep directory holds and
+ * what kind of numbers it gives, so a table read later can say so. */
+static void write_scale_json(const char *out, const char *spec, const char *scale)
+{
+    scale_info sc[MAX_SCALES];
+    size_t n = preset_scales(spec, sc, 0);
+    const scale_info *x = find_scale(sc, n, scale && scale[0] ? scale : "paper");
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return;
+    cJSON_AddStringToObject(j, "spec", spec);
+    cJSON_AddStringToObject(j, "scale", scale && scale[0] ? scale : "paper");
+    cJSON_AddStringToObject(j, "kind", x ? x->kind : "?");
+    cJSON_AddStringToObject(j, "note", x ? x->note : "");
+    char *t = cJSON_Print(j);
+    cJSON_Delete(j);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/scale.json", out);
+    FILE *f = t ? fopen(path, "wb") : NULL;
+    if (f) {
+        fprintf(f, "%s\n", t);
+        if (fclose(f)) fprintf(stderr, "dale sweep: cannot write %s\n", path);
+    }
+    cJSON_free(t);
+}
+
 static void reproduce_usage(FILE *f)
 {
     fputs("usage: dale reproduce --list\n"
-          "       dale reproduce NAME [--scale quick|paper] [--jobs N] [--out DIR] [--dry-run]\n\n"
+          "       dale reproduce NAME [--scale S] [--jobs N] [--out DIR] [--dry-run]\n\n"
           "Runs the paper experiment NAME (a sweep spec experiments/NAME.json; directory:\n"
           "$DALE_EXPERIMENTS, else ./experiments, else next to the executable), then prints\n"
           "its table and statistics with `dale results` and the preset's analysis.\n\n"
-          "  --list          every preset with its runs and cost estimate at both scales\n"
-          "  --scale S       quick (minutes on 2 cores) or paper (the reference protocol;\n"
-          "                  default quick)\n"
+          "  --list          every preset, every scale it has with its kind, runs and\n"
+          "                  cost estimate, and the cheapest scale that can support the\n"
+          "                  paper's claim\n"
+          "  --scale S       a scale of the preset (default quick): quick is a smoke test\n"
+          "                  (minutes on 2 cores; it tests the pipeline, its numbers are\n"
+          "                  not results); paper is the paper's protocol; others: --list\n"
           "  --jobs N        worker processes (default: online CPUs)\n"
           "  --out DIR       sweep directory (default: sweeps/NAME-SCALE)\n"
           "  --dry-run       list the runs and the estimate only\n",
@@ -268,37 +384,32 @@ int cmd_reproduce(int argc, char **argv)
         }
         closedir(d);
         qsort(names, nn, sizeof *names, cmp_cstr);
-        printf("%-10s %6s %10s %10s   %6s %10s %10s   %s\n", "name", "quick", "updates", "cpu", "paper", "updates",
-               "cpu", "description");
         for (size_t i = 0; i < nn; i++) {
             char path[4400];
             snprintf(path, sizeof path, "%s/%s", ed, names[i]);
             names[i][strlen(names[i]) - 5] = '\0';
-            double est[2] = {0, 0}, upd[2] = {0, 0};
-            size_t runs[2] = {0, 0};
+            dale_sweep *sw = NULL;
             char desc[256] = "";
-            static const char *const sc[2] = {"quick", "paper"};
-            for (int k = 0; k < 2; k++) {
-                dale_sweep *sw = NULL;
-                if (dale_sweep_load(path, "sweeps", sc[k], &sw)) {
-                    fprintf(stderr, "dale reproduce: %s\n", dale_last_error());
-                    continue;
-                }
-                runs[k] = sw->n;
-                for (size_t r = 0; r < sw->n; r++) {
-                    est[k] += dale_run_seconds(&sw->runs[r].cfg);
-                    upd[k] += dale_run_updates(&sw->runs[r].cfg);
-                }
-                snprintf(desc, sizeof desc, "%s", sw->description);
-                dale_sweep_free(sw);
+            if (!dale_sweep_load(path, "sweeps", NULL, &sw)) snprintf(desc, sizeof desc, "%s", sw->description);
+            else snprintf(desc, sizeof desc, "(cannot be read: %s)", dale_last_error());
+            dale_sweep_free(sw);
+            scale_info sc[MAX_SCALES];
+            size_t ns = preset_scales(path, sc, 1);
+            const scale_info *first = first_claim_scale(sc, ns);
+            printf("%s%s  %s\n", i ? "\n" : "", names[i], desc);
+            if (ns) printf("    %-16s %-8s %6s %10s %10s  %s\n", "scale", "kind", "runs", "updates", "cpu", "note");
+            for (size_t k = 0; k < ns; k++) {
+                char t[32];
+                dale_format_duration(sc[k].seconds, t, sizeof t);
+                printf("  %s %-16s %-8s %6zu %10.3g %10s  %s\n", &sc[k] == first ? "*" : " ", sc[k].name, sc[k].kind,
+                       sc[k].runs, sc[k].updates, t, sc[k].note);
             }
-            char t0[32], t1[32];
-            dale_format_duration(est[0], t0, sizeof t0);
-            dale_format_duration(est[1], t1, sizeof t1);
-            printf("%-10s %6zu %10.3g %10s   %6zu %10.3g %10s   %s\n", names[i], runs[0], upd[0], t0, runs[1], upd[1],
-                   t1, desc);
             free(names[i]);
         }
+        printf("\nkinds: smoke = tests the pipeline only (its numbers are not results); reduced = a smaller\n"
+               "budget that shows the paper's ordering, not its numbers; paper = the paper's protocol;\n"
+               "control = a control experiment beside the claim.\n"
+               "* = the cheapest scale whose numbers can support the paper's claim.\n");
         printf("\ncpu = estimated single-core time (divide by --jobs); see docs/experiments.md\n");
         return 0;
     }
@@ -308,7 +419,23 @@ int cmd_reproduce(int argc, char **argv)
     snprintf(spec, sizeof spec, "%s/%s.json", ed, name);
     struct stat sb;
     if (stat(spec, &sb) != 0) {
-        fprintf(stderr, "dale reproduce: no preset '%s' (%s); see dale reproduce --list\n", name, spec);
+        char hint[128] = "";
+        DIR *d = opendir(ed);
+        if (d) {
+            char *names[256];
+            size_t nn = 0;
+            struct dirent *e;
+            while ((e = readdir(d)) && nn < 256) {
+                size_t l = strlen(e->d_name);
+                if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && (names[nn] = strdup(e->d_name))) names[nn++][l - 5] = '\0';
+            }
+            closedir(d);
+            qsort(names, nn, sizeof *names, cmp_cstr); /* ties go to the first name, whatever readdir's order */
+            const char *near = dalei_nearest(name, (const char *const *)names, nn);
+            if (near) snprintf(hint, sizeof hint, " (did you mean %s?)", near);
+            for (size_t i = 0; i < nn; i++) free(names[i]);
+        }
+        fprintf(stderr, "dale reproduce: no preset '%s' (%s)%s; see dale reproduce --list\n", name, spec, hint);
         return 2;
     }
     if (!o.out) {
@@ -316,9 +443,31 @@ int cmd_reproduce(int argc, char **argv)
         o.out = out;
     }
     o.spec = spec;
+    scale_info sc[MAX_SCALES];
+    size_t ns = preset_scales(spec, sc, 0);
+    const scale_info *x = find_scale(sc, ns, o.scale), *first = NULL;
+    if (ns && !x) {
+        const char *cand[MAX_SCALES];
+        for (size_t i = 0; i < ns; i++) cand[i] = sc[i].name;
+        const char *near = dalei_nearest(o.scale, cand, ns);
+        fprintf(stderr, "dale reproduce: %s has no scale '%s'%s%s%s; see dale reproduce --list\n", name, o.scale,
+                near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+        return 2;
+    }
+    char banner[512] = "";
+    if (x && !strcmp(x->kind, "smoke")) {
+        ns = preset_scales(spec, sc, 1); /* cheapest first */
+        first = first_claim_scale(sc, ns);
+        snprintf(banner, sizeof banner, "SMOKE TEST: these numbers test the pipeline, not the paper's claim; use "
+                 "--scale %s (%s)\n", first ? first->name : "paper", first ? first->note : "the paper's protocol");
+    }
+    if (banner[0]) fputs(banner, stderr);
     rc = dalecli_sweep_run(&o, 0);
     if (o.dry_run || rc == 2 || rc == 130) return rc;
+    fputs(banner, stdout);
+    fflush(stdout);
     char *rargv[] = {"results", (char *)o.out, NULL};
     int rr = cmd_results(2, rargv);
+    if (banner[0]) printf("\n%s", banner);
     return rc ? rc : rr;
 }

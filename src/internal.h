@@ -1,8 +1,8 @@
 /* internal.h — cross-file internals of libdale (never installed).
  *
  * Naming: dalei_* functions are shared between library files only.
- * Errors: DALE_FAIL(code, fmt, ...) records a message with file:line and
- * evaluates to the code, so `return DALE_FAIL(DALE_ERR_ARG, "...")` works.
+ * Errors: DALE_FAIL(code, fmt, ...) records a message (with file:line when
+ * DALE_DEBUG=1 is set) and evaluates to the code, so `return DALE_FAIL(DALE_ERR_ARG, "...")` works.
  * Allocation: every heap allocation goes through dalei_alloc/dalei_calloc/
  * dalei_free.  They check n*size for overflow and can be told to fail on the
  * Nth call (dalei_alloc_fail_at) so tests can walk every failure path.
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "dale/status.h"
+#include "dale/version.h"
 
 #if defined(__GNUC__)
 #define DALEI_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -81,6 +82,24 @@ void dalei_sfmt(char *buf, size_t cap, const char *fmt, ...) DALEI_PRINTF(3, 4);
  * bytes and the NUL, stopping before a character that does not fit whole
  * (never half an escape); returns the length written. */
 size_t dalei_json_escape(const char *s, char *out, size_t cap);
+
+/* The candidate nearest to word by edit distance (insertions, deletions,
+ * substitutions and swaps of neighbours each count 1), for "did you mean"
+ * suggestions: NULL when none is within max(1, strlen(word) / 3) edits
+ * (or as far as word is long).  NULL candidates are skipped; ties go to
+ * the first.  Words over 63 bytes match nothing. */
+const char *dalei_nearest(const char *word, const char *const *cand, size_t n);
+/* The same over "a|b|c" (at most 32 choices of under 64 bytes): the nearest
+ * choice copied to buf, returned, or NULL. */
+const char *dalei_nearest_choice(const char *word, const char *choices, char *buf, size_t cap);
+
+/* Where `at` lies in the text buf[0..len) (a parser's error position; NULL
+ * or outside: the end): its 1-based line and column (in bytes), and in near
+ * the text around it on that line (up to 12 bytes before and 12 from it;
+ * tabs as spaces; "" on an empty line), for "FILE:LINE:COL: not valid JSON
+ * (near '...')". */
+void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
+                      size_t cap);
 
 /* A growable list of owned strings (file walkers). */
 typedef struct dalei_strlist {

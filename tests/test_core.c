@@ -124,6 +124,42 @@ static void test_sfmt(void)
     CHECK(!strcmp(b, "0123456"), "sfmt truncates with a NUL: %s", b);
 }
 
+static void test_nearest(void)
+{
+    static const char *const w[] = {"hidden", "hidden_x", "layers", NULL, "lr"};
+    const char *r = dalei_nearest("hiden", w, 5);
+    CHECK(r && !strcmp(r, "hidden"), "hiden -> hidden, got %s", r ? r : "NULL");
+    r = dalei_nearest("hdiden", w, 5);
+    CHECK(r && !strcmp(r, "hidden"), "a swap of neighbours counts 1: got %s", r ? r : "NULL");
+    CHECK(dalei_nearest("zzzzzz", w, 5) == NULL, "nothing within the limit: NULL");
+    CHECK(dalei_nearest("", w, 5) == NULL, "empty word: NULL");
+    CHECK(dalei_nearest("x", w, 5) == NULL, "never a whole-word replacement");
+    char big[100];
+    memset(big, 'a', sizeof big - 1);
+    big[99] = '\0';
+    CHECK(dalei_nearest(big, w, 5) == NULL, "a word over 63 bytes matches nothing");
+    char buf[64];
+    r = dalei_nearest_choice("of", "on|off", buf, sizeof buf);
+    CHECK(r && !strcmp(r, "off"), "tie: the completion wins (of -> off), got %s", r ? r : "NULL");
+    r = dalei_nearest_choice("pixl", "row|pixel|permuted", buf, sizeof buf);
+    CHECK(r && !strcmp(r, "pixel"), "pixl -> pixel, got %s", r ? r : "NULL");
+    CHECK(dalei_nearest_choice("qqqq", "row|pixel", buf, sizeof buf) == NULL, "no near choice: NULL");
+}
+
+static void test_text_where(void)
+{
+    const char *t = "{\n  \"a\": 1\n  \"b\": 2\n}";
+    size_t line, col, len = strlen(t);
+    char near[32];
+    dalei_text_where(t, len, strchr(t, 'b') - 1, &line, &col, near, sizeof near);
+    CHECK(line == 3 && col == 3, "line 3 col 3, got %zu:%zu", line, col);
+    CHECK(!strcmp(near, "  \"b\": 2"), "near is the text around it on its line: '%s'", near);
+    dalei_text_where(t, len, NULL, &line, &col, near, sizeof near);
+    CHECK(line == 4 && col == 2 && !strcmp(near, "}"), "NULL: the end (4:2 '}'), got %zu:%zu '%s'", line, col, near);
+    dalei_text_where(t, len, t, &line, &col, near, 4);
+    CHECK(line == 1 && col == 1 && !strcmp(near, "{"), "start: 1:1 '{', got %zu:%zu '%s'", line, col, near);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/dale_test_core.XXXXXX");
@@ -134,6 +170,8 @@ int main(void)
     test_read_file();
     test_json_escape();
     test_sfmt();
+    test_nearest();
+    test_text_where();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -3,8 +3,9 @@
  * Every fallible public function returns a dale_status.  DALE_OK is 0; all
  * other codes are failures.  dale_status_str() gives a fixed text for a code;
  * dale_last_error() gives the detailed message of the most recent failure in
- * the calling thread (with the source file:line that raised it).  The message
- * buffer is thread-local and owned by the library.
+ * the calling thread; with the environment variable DALE_DEBUG=1 it ends in
+ * " (file.c:LINE)", the source location that raised it.  The message buffer
+ * is thread-local and owned by the library.
  */
 #ifndef DALE_STATUS_H
 #define DALE_STATUS_H
@@ -35,7 +36,8 @@ typedef enum dale_status {
 /* Fixed text for a code ("out of memory", ...); never NULL. */
 DALE_API const char *dale_status_str(dale_status code);
 
-/* Detailed message of the last failure in this thread, or "" if none. */
+/* Detailed message of the last failure in this thread, or "" if none
+ * (" (file.c:LINE)" appended only under DALE_DEBUG=1). */
 DALE_API const char *dale_last_error(void);
 
 /* Forget the last error (tests use it). */

@@ -1,7 +1,8 @@
-/* text.c — small string helpers shared by the library: bounded formatting
- * and JSON string escaping. */
+/* text.c — small string helpers shared by the library: bounded formatting,
+ * JSON string escaping and the nearest word (did-you-mean suggestions). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "internal.h"
 
 void dalei_sfmt(char *buf, size_t cap, const char *fmt, ...)
@@ -22,4 +23,90 @@ size_t dalei_json_escape(const char *s, char *out, size_t cap)
     }
     out[k] = '\0';
     return k;
+}
+
+/* Edit distance with adjacent transpositions (optimal string alignment),
+ * or more than 64 when either word is longer than 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 63 || m > 63) return 65;
+    size_t d[64][64];
+    for (size_t i = 0; i <= n; i++) d[i][0] = i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+const char *dalei_nearest(const char *word, const char *const *cand, size_t n)
+{
+    size_t len = strlen(word), limit = len / 3 > 1 ? len / 3 : 1, best = limit + 1;
+    const char *pick = NULL;
+    if (len == 0) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!cand[i] || !cand[i][0]) continue;
+        size_t d = edit_distance(word, cand[i]);
+        /* on a tie, a candidate that starts with word wins ("of": off, not on) */
+        int better = d < best || (d == best && pick && strncmp(cand[i], word, len) == 0 &&
+                                  strncmp(pick, word, len) != 0);
+        if (better && d < len) {
+            best = d;
+            pick = cand[i];
+        }
+    }
+    return pick;
+}
+
+const char *dalei_nearest_choice(const char *word, const char *choices, char *buf, size_t cap)
+{
+    const char *best = NULL;
+    char items[32][64];
+    const char *ptr[32];
+    size_t n = 0;
+    for (const char *p = choices; *p && n < 32;) {
+        const char *bar = strchr(p, '|');
+        size_t k = bar ? (size_t)(bar - p) : strlen(p);
+        if (k < sizeof items[0]) {
+            memcpy(items[n], p, k);
+            items[n][k] = '\0';
+            ptr[n] = items[n];
+            n++;
+        }
+        p += k + (bar ? 1 : 0);
+    }
+    best = dalei_nearest(word, ptr, n);
+    if (!best || cap == 0) return NULL;
+    snprintf(buf, cap, "%s", best);
+    return buf;
+}
+
+void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
+                      size_t cap)
+{
+    size_t off = at && at >= buf && at <= buf + len ? (size_t)(at - buf) : len;
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (buf[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+    if (cap == 0) return;
+    /* up to 12 bytes before the spot and 12 from it, within its line */
+    size_t from = off - (*col - 1), k = 0;
+    if (off - from > 12) from = off - 12;
+    for (size_t i = from; i < len && k + 1 < cap && i < off + 12 && buf[i] != '\n'; i++)
+        near[k++] = buf[i] == '\t' || buf[i] == '\r' ? ' ' : buf[i];
+    near[k] = '\0';
 }

@@ -432,6 +432,40 @@ done:
     return st;
 }
 
+/* Each scale may say what its numbers are good for: "kind" (smoke: the
+ * pipeline only; reduced: a smaller budget that shows the paper's ordering;
+ * paper: the paper's protocol; control: a control experiment beside the
+ * claim) and a one-line "note".  `dale reproduce
+ * --list` and the results banner read them; they do not change any run, so
+ * they are checked and taken out here, before the spec is expanded.
+ * Returns 1 when something was taken out, 0 when not, -1 on an error. */
+static int strip_scale_notes(cJSON *root, const char *path, dale_status *st)
+{
+    cJSON *scales = cJSON_GetObjectItemCaseSensitive(root, "scales");
+    int stripped = 0;
+    for (cJSON *sc = cJSON_IsObject(scales) ? scales->child : NULL; sc; sc = sc->next) {
+        if (!cJSON_IsObject(sc)) continue;
+        cJSON *kind = cJSON_GetObjectItemCaseSensitive(sc, "kind");
+        cJSON *note = cJSON_GetObjectItemCaseSensitive(sc, "note");
+        if (kind && !(cJSON_IsString(kind) && (!strcmp(kind->valuestring, "smoke") ||
+                                               !strcmp(kind->valuestring, "reduced") ||
+                                               !strcmp(kind->valuestring, "paper") ||
+                                               !strcmp(kind->valuestring, "control")))) {
+            *st = DALE_FAIL(DALE_ERR_FORMAT, "%s: scale \"%s\": \"kind\" must be \"smoke\", \"reduced\", \"paper\" "
+                            "or \"control\"", path, sc->string);
+            return -1;
+        }
+        if (note && !cJSON_IsString(note)) {
+            *st = DALE_FAIL(DALE_ERR_FORMAT, "%s: scale \"%s\": \"note\" must be a string", path, sc->string);
+            return -1;
+        }
+        if (kind) cJSON_DeleteItemFromObjectCaseSensitive(sc, "kind");
+        if (note) cJSON_DeleteItemFromObjectCaseSensitive(sc, "note");
+        stripped |= kind || note;
+    }
+    return stripped;
+}
+
 dale_status dale_sweep_load(const char *path, const char *dir, const char *scale, dale_sweep **out)
 {
     *out = NULL;
@@ -440,8 +474,30 @@ dale_status dale_sweep_load(const char *path, const char *dir, const char *scale
     dale_status st = dalei_read_file(path, (size_t)1 << 24, &buf, &len);
     if (st == DALE_ERR_FORMAT) return DALE_FAIL(DALE_ERR_FORMAT, "%s: spec must be under 16 MiB", path);
     if (st) return st;
-    if (strlen(buf) != len) st = DALE_FAIL(DALE_ERR_FORMAT, "%s: NUL byte in the spec", path);
-    else st = dale_sweep_parse(buf, path, dir, scale, out);
+    if (strlen(buf) != len) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: NUL byte in the spec", path);
+        dalei_free(buf);
+        return st;
+    }
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    char *text = NULL;
+    if (!root) {
+        size_t line, col;
+        char near[32];
+        dalei_text_where(buf, len, cJSON_GetErrorPtr(), &line, &col, near, sizeof near);
+        if (near[0]) st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (near '%s')", path, line, col, near);
+        else st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (at an empty line)", path,
+                            line, col);
+    } else {
+        int k = strip_scale_notes(root, path, &st);
+        if (k > 0) {
+            text = cJSON_PrintUnformatted(root);
+            if (!text) st = DALE_FAIL(DALE_ERR_NOMEM, "%s: cannot print the spec", path);
+        }
+        if (k >= 0 && !st) st = dale_sweep_parse(text ? text : buf, path, dir, scale, out);
+    }
+    cJSON_free(text);
+    cJSON_Delete(root);
     dalei_free(buf);
     return st;
 }

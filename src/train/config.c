@@ -138,10 +138,58 @@ static void cli_name(const char *key, char *buf, size_t n)
     buf[i] = '\0';
 }
 
+/* " (did you mean X?)" for an unknown option key, X written the way the
+ * key was (hyphens on the command line, underscores in JSON); "" if no
+ * option is near. */
+static const char *option_hint(const char *key, char *buf, size_t cap)
+{
+    size_t n;
+    const opt *t = opts_table(&n);
+    const char *names[MAXOPTS];
+    char k[64];
+    size_t i = 0;
+    for (; key[i] && i + 1 < sizeof k; i++) k[i] = key[i] == '-' ? '_' : key[i];
+    k[i] = '\0';
+    for (i = 0; i < n; i++) names[i] = t[i].key;
+    const char *near = dalei_nearest(k, names, n);
+    buf[0] = '\0';
+    if (near) {
+        char nm[64];
+        if (strchr(key, '_')) snprintf(nm, sizeof nm, "%s", near);
+        else cli_name(near, nm, sizeof nm);
+        snprintf(buf, cap, " (did you mean %s%s?)", key[0] == '-' ? "--" : "", nm);
+    }
+    return buf;
+}
+
+/* "; did you mean X?" among "a|b|c", or "". */
+static const char *choice_hint(const char *v, const char *choices, char *buf, size_t cap)
+{
+    char near[64];
+    buf[0] = '\0';
+    if (dalei_nearest_choice(v, choices, near, sizeof near)) snprintf(buf, cap, "; did you mean %s?", near);
+    return buf;
+}
+
+/* "--task: unknown task 'x' (expected a, b or c; did you mean y?)" */
+static dale_status unknown_task(const char *prefix, const char *name)
+{
+    const char *names[64];
+    size_t n = dale_task_count() < 64 ? dale_task_count() : 64;
+    for (size_t i = 0; i < n; i++) names[i] = dale_task_at(i)->name;
+    const char *near = dalei_nearest(name, names, n);
+    char hint[96] = "";
+    if (near) snprintf(hint, sizeof hint, "; did you mean %s?", near);
+    return DALE_FAIL(DALE_ERR_ARG, "%sunknown task '%s' (expected %s%s)", prefix, name, dale_task_names(), hint);
+}
+
 dale_status dale_config_set(dale_run_config *c, const char *key, const char *value)
 {
     const opt *o = find_opt(key);
-    if (!o) return DALE_FAIL(DALE_ERR_ARG, "unknown option '%s'", key);
+    if (!o) {
+        char hint[96];
+        return DALE_FAIL(DALE_ERR_ARG, "unknown option '%s'%s", key, option_hint(key, hint, sizeof hint));
+    }
     char *dst = (char *)c + o->offset, *end = NULL;
     char nm[64];
     cli_name(o->key, nm, sizeof nm);
@@ -243,7 +291,7 @@ const dale_task_desc *dale_config_task(const dale_run_config *c) { return dale_t
 dale_status dale_config_task_shape(const dale_run_config *c, dale_task_shape *s)
 {
     const dale_task_desc *d = dale_config_task(c);
-    if (!d) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected %s)", c->task, dale_task_names());
+    if (!d) return unknown_task("--task: ", c->task);
     dale_options o;
     const_options(c, &o);
     return d->shape(&o, s);
@@ -253,7 +301,7 @@ dale_status dale_task_from_config(const dale_run_config *c, dale_task **out)
 {
     *out = NULL;
     const dale_task_desc *d = dale_config_task(c);
-    if (!d) return DALE_FAIL(DALE_ERR_ARG, "unknown task '%s' (expected %s)", c->task, dale_task_names());
+    if (!d) return unknown_task("", c->task);
     dale_options o;
     const_options(c, &o);
     return d->create(&o, out);
@@ -381,7 +429,14 @@ static void print_opt(FILE *f, const opt *o)
             k += (size_t)snprintf(extra + k, sizeof extra - k, "%s %s", i ? " |" : "", dale_task_at(i)->name);
         if (k < sizeof extra) snprintf(extra + k, sizeof extra - k, " (each described below)");
     }
-    fprintf(f, "  --%-18s %s%s (default: %s)\n", nm, o->help, extra, o->def[0] ? o->def : "\"\"");
+    /* the default as help texts print numbers (6 significant digits: nu
+     * 0.333333 as in `dale spectrum --help`); the option keeps its exact
+     * default; a help that states its default already gets no second one */
+    char def[64];
+    if (o->type == DALE_OPT_DOUBLE) snprintf(def, sizeof def, "%.6g", strtod(o->def, NULL));
+    else snprintf(def, sizeof def, "%s", o->def[0] ? o->def : "\"\"");
+    if (strstr(o->help, "(default:")) fprintf(f, "  --%-18s %s%s\n", nm, o->help, extra);
+    else fprintf(f, "  --%-18s %s%s (default: %s)\n", nm, o->help, extra, def);
 }
 
 void dale_config_print_help(FILE *f)
@@ -396,6 +451,19 @@ void dale_config_print_help(FILE *f)
         for (size_t i = 0; i < n; i++)
             if (t[i].task == d) print_opt(f, &t[i]);
     }
+}
+
+/* Keys of config.json that record where a run came from, not how it is
+ * configured: written by dale_config_write_json, accepted and ignored by the
+ * loader, and never part of dale_config_to_json (so run ids and the
+ * comparison with an existing run do not see them). */
+static const char *const meta_keys[] = {"dale_version", "dale_commit"};
+
+static int is_meta_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof meta_keys / sizeof meta_keys[0]; i++)
+        if (!strcmp(key, meta_keys[i])) return 1;
+    return 0;
 }
 
 dale_status dale_config_load_json(dale_run_config *c, const char *path)
@@ -418,19 +486,25 @@ dale_status dale_config_load_json(dale_run_config *c, const char *path)
         if (buf[i] == '\\') i++; /* skip the escaped character ("\\u0000" is no NUL) */
     }
     root = cJSON_ParseWithLength(buf, (size_t)len);
-    if (!root || !cJSON_IsObject(root)) {
-        /* Report the line of the parse error. */
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1;
-        if (at && at >= buf && at <= buf + len)
-            for (const char *p = buf; p < at; p++) line += *p == '\n';
-        st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: not a valid JSON object", path, root ? (size_t)1 : line);
+    if (!root) {
+        size_t line, col;
+        char near[32];
+        dalei_text_where(buf, ulen, cJSON_GetErrorPtr(), &line, &col, near, sizeof near);
+        if (near[0]) st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (near '%s')", path, line, col, near);
+        else st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu:%zu: not valid JSON (at an empty line)", path, line, col);
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: not a JSON object of options ({\"key\": value, ...})", path);
         goto done;
     }
     for (cJSON *it = root->child; it; it = it->next) {
         char val[600];
+        if (is_meta_key(it->string)) continue;
         if (!find_opt(it->string)) {
-            st = DALE_FAIL(DALE_ERR_ARG, "%s: unknown option \"%s\"", path, it->string);
+            char hint[96];
+            st = DALE_FAIL(DALE_ERR_ARG, "%s: unknown option \"%s\"%s", path, it->string,
+                           option_hint(it->string, hint, sizeof hint));
             goto done;
         }
         if (cJSON_IsString(it)) snprintf(val, sizeof val, "%s", it->valuestring);
@@ -493,7 +567,8 @@ static dale_status bad_choice(const opt *o, const char *v)
         k += (size_t)snprintf(list + k, sizeof list - k, "%s%.*s", i == 0 ? "" : i + 1 == nalt ? " or " : ", ", (int)len, p);
         p += len + (bar ? 1 : 0);
     }
-    return DALE_FAIL(DALE_ERR_ARG, "--%s: expected %s (got '%s')", nm, list, v);
+    char hint[96];
+    return DALE_FAIL(DALE_ERR_ARG, "--%s: expected %s (got '%s'%s)", nm, list, v, choice_hint(v, o->choices, hint, sizeof hint));
 }
 
 /* Every task's own options: choices and minimum, whatever the task. */
@@ -538,16 +613,23 @@ static dale_status apply_task_defaults(dale_run_config *c, const dale_task_desc 
 
 dale_status dale_config_resolve(dale_run_config *c)
 {
+    char hint[96];
     const dale_task_desc *td = dale_config_task(c);
-    if (!td) return DALE_FAIL(DALE_ERR_ARG, "--task: unknown task '%s' (expected %s)", c->task, dale_task_names());
+    if (!td) return unknown_task("--task: ", c->task);
     const dale_model_info *mi = dale_model_find(c->model);
     if (!mi) {
         char names[256];
-        size_t k = 0;
-        for (size_t i = 0; i < dale_model_count() && k < sizeof names; i++)
-            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i == 0 ? "" : i + 1 == dale_model_count() ? " or " : ", ",
-                                  dale_model_at(i)->name);
-        return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected %s)", c->model, names);
+        const char *cand[64];
+        hint[0] = '\0';
+        size_t k = 0, nm = dale_model_count() < 64 ? dale_model_count() : 64;
+        for (size_t i = 0; i < nm && k < sizeof names; i++) {
+            cand[i] = dale_model_at(i)->name;
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i == 0 ? "" : i + 1 == nm ? " or " : ", ",
+                                  cand[i]);
+        }
+        const char *near = dalei_nearest(c->model, cand, nm);
+        if (near) snprintf(hint, sizeof hint, "; did you mean %s?", near);
+        return DALE_FAIL(DALE_ERR_ARG, "--model: unknown model '%s' (expected %s%s)", c->model, names, hint);
     }
     snprintf(c->model, sizeof c->model, "%s", mi->name); /* an alias becomes the model's name */
     /* the model's own update policy fills project / scaling / scope "auto" */
@@ -571,11 +653,14 @@ dale_status dale_config_resolve(dale_run_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "--dann-ni-* must be >= 0");
     if (!(c->rho > 0)) return DALE_FAIL(DALE_ERR_ARG, "--rho must be > 0 (got %g)", c->rho);
     if (strcmp(c->colei_dist, "exponential") && strcmp(c->colei_dist, "gamma") && strcmp(c->colei_dist, "uniform"))
-        return DALE_FAIL(DALE_ERR_ARG, "--colei-dist: expected exponential, gamma or uniform (got '%s')", c->colei_dist);
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-dist: expected exponential, gamma or uniform (got '%s'%s)", c->colei_dist,
+                         choice_hint(c->colei_dist, "exponential|gamma|uniform", hint, sizeof hint));
     if (strcmp(c->dann_wie, "mean") && strcmp(c->dann_wie, "random"))
-        return DALE_FAIL(DALE_ERR_ARG, "--dann-wie: expected mean or random (got '%s')", c->dann_wie);
+        return DALE_FAIL(DALE_ERR_ARG, "--dann-wie: expected mean or random (got '%s'%s)", c->dann_wie,
+                         choice_hint(c->dann_wie, "mean|random", hint, sizeof hint));
     if (strcmp(c->rnn_input_init, "uniform") && strcmp(c->rnn_input_init, "he"))
-        return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s')", c->rnn_input_init);
+        return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s'%s)", c->rnn_input_init,
+                         choice_hint(c->rnn_input_init, "uniform|he", hint, sizeof hint));
     const struct { const char *name, *val; int allow_auto; } sw[] = {
         {"zero-diag", c->zero_diag, 0},       {"bias-centering", c->bias_centering, 0},
         {"sign-freeze", c->sign_freeze, 0},   {"spectra", c->spectra, 0},
@@ -583,12 +668,15 @@ dale_status dale_config_resolve(dale_run_config *c)
     };
     for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
         if (!(sw[i].allow_auto ? is_auto_onoff(sw[i].val) : is_onoff(sw[i].val)))
-            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected on%s or off (got '%s')", sw[i].name,
-                             sw[i].allow_auto ? ", auto" : "", sw[i].val);
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: expected on%s or off (got '%s'%s)", sw[i].name,
+                             sw[i].allow_auto ? ", auto" : "", sw[i].val,
+                             choice_hint(sw[i].val, sw[i].allow_auto ? "on|off|auto" : "on|off", hint, sizeof hint));
     if (strcmp(c->transplant, "off") && strcmp(c->transplant, "rnn-vectors+colei-values") &&
         strcmp(c->transplant, "colei-vectors+rnn-values"))
         return DALE_FAIL(DALE_ERR_ARG, "--transplant: expected off, rnn-vectors+colei-values or "
-                         "colei-vectors+rnn-values (got '%s')", c->transplant);
+                         "colei-vectors+rnn-values (got '%s'%s)", c->transplant,
+                         choice_hint(c->transplant, "off|rnn-vectors+colei-values|colei-vectors+rnn-values", hint,
+                                     sizeof hint));
     if (strcmp(c->transplant, "off") && (strcmp(c->model, "rnn") || c->layers != 1 || c->dense[0]))
         return DALE_FAIL(DALE_ERR_ARG, "--transplant needs --model rnn, --layers 1 and no --dense "
                          "(Table 1: a 1-layer standard RNN)");
@@ -596,7 +684,8 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (!strcmp(c->inhib_grad_scale, "auto")) strcpy(c->inhib_grad_scale, mp.inhib_scale ? "on" : "off");
     if (!strcmp(c->clip_scope, "auto")) strcpy(c->clip_scope, dale_clip_scope_name(mp.scope));
     if (strcmp(c->clip_scope, "tensor") && strcmp(c->clip_scope, "layer") && strcmp(c->clip_scope, "global"))
-        return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s')", c->clip_scope);
+        return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s'%s)", c->clip_scope,
+                         choice_hint(c->clip_scope, "auto|tensor|layer|global", hint, sizeof hint));
     if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
     if (!(c->lr > 0)) return DALE_FAIL(DALE_ERR_ARG, "--lr must be > 0 (got %g)", c->lr);
     if (c->clip < 0) return DALE_FAIL(DALE_ERR_ARG, "--clip must be >= 0 (0: none; got %g)", c->clip);
@@ -614,7 +703,8 @@ dale_status dale_config_resolve(dale_run_config *c)
         snprintf(c->data, sizeof c->data, "%s", env && env[0] ? env : "data");
     }
     if (strcmp(c->split, "reference") && strcmp(c->split, "paper"))
-        return DALE_FAIL(DALE_ERR_ARG, "--split: expected reference or paper (got '%s')", c->split);
+        return DALE_FAIL(DALE_ERR_ARG, "--split: expected reference or paper (got '%s'%s)", c->split,
+                         choice_hint(c->split, "reference|paper", hint, sizeof hint));
     /* dense widths */
     const char *p = c->dense;
     while (*p) {
@@ -741,6 +831,11 @@ dale_status dale_config_write_json(const dale_run_config *c, const char *path)
 {
     cJSON *root = config_cjson(c);
     if (!root) return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    if (!cJSON_AddStringToObject(root, "dale_version", dale_version()) ||
+        !cJSON_AddStringToObject(root, "dale_commit", dale_git_commit())) {
+        cJSON_Delete(root);
+        return DALE_FAIL(DALE_ERR_NOMEM, "cannot build config JSON");
+    }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return DALE_FAIL(DALE_ERR_NOMEM, "cannot print config JSON");

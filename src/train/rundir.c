@@ -263,11 +263,12 @@ static dale_status write_result(rundir *rd, const char *status, const char *reas
                      "  \"epochs_done\": %ld,\n  \"lr\": %.9g,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
                      "  \"val_loss\": %s,\n  \"val_err\": %s,\n  \"test_loss\": %s,\n  \"test_err\": %s,\n"
                      "%s%s%s%s%s%s%s"
-                     "  \"wall_s\": %.3f\n}\n",
+                     "  \"wall_s\": %.3f,\n  \"dale_version\": \"%s\",\n  \"dale_commit\": \"%s\"\n}\n",
                      status, esc, updates, epoch, lr, num[0], num[1], num[2], num[3],
                      num[4], num[5], ppl ? "  \"train_ppl\": " : "", ppl ? num[6] : "",
                      ppl ? ",\n  \"val_ppl\": " : "", ppl ? num[7] : "", ppl ? ",\n  \"test_ppl\": " : "",
-                     ppl ? num[8] : "", ppl ? ",\n" : "", wall);
+                     ppl ? num[8] : "", ppl ? ",\n" : "", wall,
+                     dale_version(), dale_git_commit());
     return dalei_write_file_atomic(run_file(rd, "result.json"), text, (size_t)n);
 }
 
