@@ -573,14 +573,34 @@ static const table_row rows3[] = {
 
 static int ref_index(size_t n) { return n == 100 ? 0 : n == 300 ? 1 : n == 1000 ? 2 : -1; }
 
+/* The --sizes of a table run (its default when not given); 0 after an
+ * error message. */
+static size_t table_sizes(const opts *o, const char *def, size_t sizes[32])
+{
+    size_t ns = parse_sizes(o->sizes[0] ? o->sizes : def, sizes, 32);
+    if (!ns)
+        fprintf(stderr, "dale spectrum: --sizes: expected up to 32 comma-separated sizes >= 2, got '%s'\n", o->sizes);
+    return ns;
+}
+
+/* Sample a table's jobs into sets; the seconds it took in *secs.  1 after
+ * an error message. */
+static int table_sample(const opts *o, const dale_spectrum_job *jobs, size_t nj, dale_spectrum_set *sets, double *secs)
+{
+    double t0 = now_s();
+    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
+        fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
+        return 1;
+    }
+    *secs = now_s() - t0;
+    return 0;
+}
+
 static int run_table_nse(opts *o)
 {
     size_t sizes[32];
-    size_t ns = parse_sizes(o->sizes[0] ? o->sizes : "100,300,1000", sizes, 32);
-    if (!ns) {
-        fprintf(stderr, "dale spectrum: --sizes: expected up to 32 comma-separated sizes >= 2, got '%s'\n", o->sizes);
-        return 2;
-    }
+    size_t ns = table_sizes(o, "100,300,1000", sizes);
+    if (!ns) return 2;
     size_t seeds = o->seeds > 0 ? (size_t)o->seeds : 20, nj = NROWS3 * ns;
     dale_net_config cfgs[NROWS3 * 32];
     dale_spectrum_job jobs[NROWS3 * 32];
@@ -595,12 +615,8 @@ static int run_table_nse(opts *o)
             c->input = c->output = 1;
             jobs[r * ns + s] = (dale_spectrum_job){c, o->seed, seeds};
         }
-    double t0 = now_s();
-    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
-        fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
-        return 1;
-    }
-    double secs = now_s() - t0;
+    double secs;
+    if (table_sample(o, jobs, nj, sets, &secs)) return 1;
     int rc = 1;
     cJSON *arr = cJSON_CreateArray();
     sbuf b = {0};
@@ -685,11 +701,8 @@ fail:
 static int run_table_grid(opts *o)
 {
     size_t sizes[32];
-    size_t ns = parse_sizes(o->sizes[0] ? o->sizes : "100,200,300,400,500,600,700,800,900,1000", sizes, 32);
-    if (!ns) {
-        fprintf(stderr, "dale spectrum: --sizes: expected up to 32 comma-separated sizes >= 2, got '%s'\n", o->sizes);
-        return 2;
-    }
+    size_t ns = table_sizes(o, "100,200,300,400,500,600,700,800,900,1000", sizes);
+    if (!ns) return 2;
     size_t seeds = o->seeds > 0 ? (size_t)o->seeds : 1, nj = ns * GRID_P;
     dale_net_config cfgs[32 * GRID_P];
     dale_spectrum_job jobs[32 * GRID_P];
@@ -708,12 +721,8 @@ static int run_table_grid(opts *o)
             c->input = c->output = 1;
             jobs[s * GRID_P + q] = (dale_spectrum_job){c, o->seed, seeds};
         }
-    double t0 = now_s();
-    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
-        fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
-        return 1;
-    }
-    double secs = now_s() - t0;
+    double secs;
+    if (table_sample(o, jobs, nj, sets, &secs)) return 1;
     int rc = 1, plotted = 0, warned = 0;
     sbuf b = {0};
     cJSON *arr = cJSON_CreateArray();
