@@ -25,7 +25,8 @@
  *   result.json      status (ok | diverged | failed), reason, final metrics, wall time
  * Resume (resume = 1) reloads checkpoint.npz and continues bit-for-bit: the
  * batch order, learning rate, loss ring buffer and sign memory are restored,
- * and metrics.csv is cut back to the checkpoint's update.
+ * and metrics.csv is cut back to the checkpoint's update.  A run that does
+ * not resume never overwrites what cfg->out holds (dale_train_dir_prepare).
  */
 #ifndef DALE_TRAINER_H
 #define DALE_TRAINER_H
