@@ -218,11 +218,12 @@ typedef struct dale_train_options {
 
 /* What <c->out> holds, for a run about to start there afresh. */
 typedef enum dale_train_dir {
-    DALE_TRAIN_DIR_FREE = 0, /* absent, empty, or this same config's start that
-                                never reached its first checkpoint (config.json,
-                                metrics.csv, a "failed" result.json and a
-                                sweep's sweep.json, lock, log.txt): it starts
-                                again there, as a sweep re-runs such runs */
+    DALE_TRAIN_DIR_FREE = 0, /* absent, empty, or a start that never reached
+                                its first checkpoint (config.json, metrics.csv,
+                                a sweep's sweep.json, lock, log.txt) of this
+                                same config, or of any config when its
+                                result.json says "failed": the run starts
+                                (again) there, as a sweep re-runs such runs */
     DALE_TRAIN_DIR_SAME,     /* a run of this config (the budget, epochs and
                                 max_updates, may differ) with checkpoint.npz:
                                 finished, failed or interrupted; resume continues it */

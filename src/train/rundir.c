@@ -293,8 +293,8 @@ static void fmt_eta(char *buf, size_t cap, double s)
 
 /* The progress line: while training (at most every 0.5 s on a terminal,
  * where it is redrawn, every 10 s otherwise; the line of the last update is
- * left to the closing one), and a closing line (`end`: "done" or
- * "stopped") whose epochs are those result.json reports. */
+ * left to the closing one), and a closing line (`end`: "done", "diverged"
+ * or "stopped") whose epochs are those result.json reports. */
 static void progress(rundir *rd, const char *end)
 {
     if (!rd->opt->log) return;
@@ -580,6 +580,9 @@ dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_tra
             dalei_sfmt(head, sizeof head, "a run that stopped before its first checkpoint");
         if (rel <= 1 && ck >= 0) *kind = DALE_TRAIN_DIR_SAME;
         else if (rel <= 1 && !has[2] && !has[3] && !finished) *kind = DALE_TRAIN_DIR_FREE; /* starts again */
+        /* a recorded failure before any training: nothing to keep, and no
+         * process is running it (one still in its set-up has no result) */
+        else if (!has[2] && !has[3] && !strcmp(status, "failed")) *kind = DALE_TRAIN_DIR_FREE;
         else *kind = DALE_TRAIN_DIR_OTHER;
         dalei_sfmt(what, cap, "%s %s%s%s%s%s", head, rel == 3 ? "without a readable config.json" : "of ",
                    rel == 3 ? "" : who, rel == 1 ? " (the same config but for its budget: " :
