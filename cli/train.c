@@ -1,16 +1,19 @@
 /* train.c — `dale train`: options -> resolved config -> dale_train_run. */
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/linalg.h"
+#include "dale/npy.h"
 #include "dale/sweep.h"
 #include "dale/trainer.h"
 
 static void train_usage(FILE *f)
 {
-    fputs("usage: dale train [--config FILE] [--resume] [--quiet] [--OPTION VALUE ...]\n\n"
+    fputs("usage: dale train [--config FILE] [--resume | --force] [--quiet] [--OPTION VALUE ...]\n\n"
           "Trains one network and writes config.json, metrics.csv, checkpoint.npz,\n"
           "final.npz and result.json into --out.  Options (also keys of config.json):\n\n",
           f);
@@ -19,10 +22,90 @@ static void train_usage(FILE *f)
           "  --resume             continue the run in --out from its checkpoint.npz (the\n"
           "                       run's own config.json is used; only --epochs and\n"
           "                       --max-updates may be given, to change the budget)\n"
+          "  --force              --out holds a run or other files: move it aside to\n"
+          "                       OUT.old-N (the first free N) and train afresh; nothing\n"
+          "                       is deleted.  Without --force or --resume such a\n"
+          "                       directory is refused (exit 1) and left as it is\n"
           "  --quiet              no progress output\n"
           "  --dry-run            print the resolved config, the task's shape, the update\n"
-          "                       count and the estimated CPU time and memory; train nothing\n",
+          "                       count and the estimated CPU time and memory; train nothing\n\n"
+          "SIGINT (Ctrl-C) or SIGTERM: the update in progress is finished, the checkpoint\n"
+          "saved at it, and dale train exits 130 (143 for SIGTERM) with the command that\n"
+          "continues the run; a second signal ends it at once (the last checkpoint stays).\n"
+          "Exit status: 0 done (also when the run diverged; result.json says so), 1 error\n"
+          "or a refused --out, 2 usage error, 130 / 143 interrupted.\n",
           f);
+}
+
+/* The path quoted for a POSIX shell: 'a b' -> 'a b', it's -> 'it'\''s'. */
+static void shell_quote(const char *s, char *buf, size_t cap)
+{
+    size_t k = 0;
+    if (cap < 3) { if (cap) buf[0] = '\0'; return; }
+    buf[k++] = '\'';
+    for (; *s && k + 6 < cap; s++) {
+        if (*s == '\'') {
+            memcpy(buf + k, "'\\''", 4);
+            k += 4;
+        } else buf[k++] = *s;
+    }
+    buf[k++] = '\'';
+    buf[k] = '\0';
+}
+
+/* The update the run's checkpoint.npz was saved at (-1: unreadable). */
+static long checkpoint_update(const char *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.npz", out);
+    dale_npz *z = NULL;
+    dale_array a;
+    memset(&a, 0, sizeof a);
+    long u = -1;
+    if (dale_npz_open(path, &z) == DALE_OK && dale_npz_read(z, "state.counters", &a) == DALE_OK &&
+        a.dtype == DALE_I64 && a.count == 3)
+        u = (long)((const int64_t *)a.data)[2];
+    dale_array_free(&a);
+    dale_npz_close(z);
+    return u;
+}
+
+/* SIGINT / SIGTERM: the first asks the run to stop after its update (it
+ * saves its checkpoint); a second ends the process at once. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+    static const char msg[] = "\ndale train: stopping after this update (a second signal ends it at once)\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+}
+
+/* Refuse an --out that holds a run or other files: say what is there and
+ * the ways on. */
+static void refuse_out(const dale_run_config *c, dale_train_dir kind, const char *what, const char *const budget_key[2],
+                       const char *const budget_val[2])
+{
+    char q[8400];
+    shell_quote(c->out, q, sizeof q);
+    fprintf(stderr, "dale train: --out %s already holds %s.\nIt is not overwritten. Ways on:\n", c->out, what);
+    if (kind == DALE_TRAIN_DIR_SAME) {
+        fprintf(stderr, "  dale train --resume --out %s", q);
+        for (int k = 0; k < 2; k++)
+            if (budget_key[k]) fprintf(stderr, " --%s %s", k ? "max-updates" : "epochs", budget_val[k]);
+        fprintf(stderr, "\n      continue that run (its own config.json; a finished one only with a larger\n"
+                        "      --epochs or --max-updates)\n");
+    }
+    fprintf(stderr, "  --out ANOTHER_DIR\n      train into a new or empty directory\n"
+                    "  --force\n      move %s aside to %s.old-N (the first free N; nothing is deleted) and\n"
+                    "      train afresh in %s\n",
+            c->out, c->out, c->out);
 }
 
 /* --dry-run: what the run would be and cost, from the config alone. */
@@ -53,7 +136,7 @@ int cmd_train(int argc, char **argv)
 {
     dale_run_config c;
     dale_config_defaults(&c);
-    int resume = 0, quiet = 0, dry = 0;
+    int resume = 0, quiet = 0, dry = 0, force = 0;
     const char *config_file = NULL;
     /* --config first, so that command-line flags override the file. */
     for (int i = 1; i < argc; i++) {
@@ -81,6 +164,7 @@ int cmd_train(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--config")) { i++; have_config = 1; continue; }
         if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--force")) { force = 1; continue; }
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (!strcmp(a, "--dry-run")) { dry = 1; continue; }
         if (strncmp(a, "--", 2) != 0) {
@@ -96,7 +180,14 @@ int cmd_train(int argc, char **argv)
         } else {
             snprintf(name, sizeof name, "%s", key);
             if (!dale_config_has(name)) {
-                fprintf(stderr, "dale train: unknown option '--%s' (see dale train --help)\n", name);
+                /* the library's message suggests the nearest option */
+                dale_config_set(&c, name, "");
+                const char *near = strstr(dale_last_error(), "did you mean ");
+                char hint[96] = "";
+                if (near) snprintf(hint, sizeof hint, "; did you mean --%.60s", near + 13);
+                char *paren = strchr(hint, ')');
+                if (paren) *paren = '\0';
+                fprintf(stderr, "dale train: unknown option '--%s'%s (see dale train --help)\n", name, hint);
                 return 2;
             }
             if (i + 1 >= argc) {
@@ -116,6 +207,10 @@ int cmd_train(int argc, char **argv)
         } else if (strcmp(name, "out")) {
             flags++;
         }
+    }
+    if (resume && force) {
+        fprintf(stderr, "dale train: --resume continues the run in --out, --force moves it aside: give one\n");
+        return 2;
     }
     if (resume) {
         /* The run's own resolved config defines it; only --out may be given. */
@@ -153,12 +248,46 @@ int cmd_train(int argc, char **argv)
     }
     if (dry) return dry_run(&c);
     dale_set_blas_threads((int)c.threads); /* default 1 (docs/performance.md) */
-    dale_train_options opt = {resume, quiet ? NULL : stderr, !quiet && isatty(2)};
+    if (!resume) {
+        /* A run (or anything else) in --out is never overwritten silently. */
+        dale_train_dir kind;
+        char what[1024];
+        if (dale_train_dir_prepare(&c, force, &kind, what, sizeof what)) {
+            fprintf(stderr, "dale train: %s\n", dale_last_error());
+            return 1;
+        }
+        if (kind == DALE_TRAIN_DIR_MOVED) fprintf(stderr, "dale train: --force: %s held %s\n", c.out, what);
+        else if (kind != DALE_TRAIN_DIR_FREE) {
+            refuse_out(&c, kind, what, budget_key, budget_val);
+            return 1;
+        }
+    }
+    dale_train_options opt = {resume, quiet ? NULL : stderr, !quiet && isatty(2), 0, &stop_signal};
+    char clip[160];
+    if (c.clip > 0) snprintf(clip, sizeof clip, "clip %g (%s)", c.clip, c.clip_scope);
+    else snprintf(clip, sizeof clip, "no clipping");
     if (!quiet)
-        fprintf(stderr, "dale train: task %s, model %s, %ld x %ld hidden, lr %g, clip %g (%s), seed %llu -> %s\n",
-                c.task, c.model, c.layers, c.hidden, c.lr, c.clip, c.clip_scope,
-                (unsigned long long)c.seed, c.out);
-    if (dale_train_run(&c, &opt)) {
+        fprintf(stderr, "dale train: task %s, model %s, %ld x %ld hidden, lr %g, %s, seed %llu -> %s\n", c.task,
+                c.model, c.layers, c.hidden, c.lr, clip, (unsigned long long)c.seed, c.out);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    dale_status st = dale_train_run(&c, &opt);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (st && stop_signal && st == DALE_ERR_STATE) {
+        char q[8400];
+        shell_quote(c.out, q, sizeof q);
+        long m = checkpoint_update(c.out);
+        fprintf(stderr, "dale train: interrupted at update %ld; the checkpoint at update %ld is kept; "
+                        "continue with: dale train --resume --out %s\n", m, m, q);
+        return 128 + (int)stop_signal;
+    }
+    if (st) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());
         if (resume)
             fprintf(stderr, "hint: the checkpoint may be damaged; start again without --resume\n");

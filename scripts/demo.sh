@@ -8,9 +8,20 @@
 set -euo pipefail
 dale=${1:-build/dale}
 out=${DALE_DEMO_OUT:-runs/demo}
+# train DIR ARGS...: a run the demo made before is kept and continued (a
+# finished one has nothing left to do), never overwritten; anything else in
+# the way is moved aside by --force (DIR.old-N), not deleted.
+train() {
+  local dir=$1; shift
+  if [ -f "$dir/config.json" ] && [ -f "$dir/checkpoint.npz" ] &&
+     "$dale" train --resume --out "$dir" --quiet 2>/dev/null; then
+    return 0
+  fi
+  "$dale" train "$@" --out "$dir" --quiet --force
+}
 echo "dale demo: adding problem (T = 20), 1 x 10 hidden, 100 epochs, seed 0"
 for m in rnn colei dann; do
-  "$dale" train --task adding --model "$m" --seed 0 --out "$out/adding-$m" --quiet
+  train "$out/adding-$m" --task adding --model "$m" --seed 0
 done
 printf '\n%-8s %-14s %-10s %s\n' model "test MSE" updates "run directory"
 for m in rnn colei dann; do
@@ -37,8 +48,8 @@ if ! "$dale" data get mnist --data "$data" --connect-timeout 5 2>"$out/data-get.
   exit 1
 fi
 for m in rnn colei dann; do
-  "$dale" train --task seqmnist --data "$data" --model "$m" --layers 1 --hidden 100 --seed 0 \
-    --max-updates "$upd" --eval-every "$upd" --out "$out/seqmnist-$m" --quiet
+  train "$out/seqmnist-$m" --task seqmnist --data "$data" --model "$m" --layers 1 --hidden 100 --seed 0 \
+    --max-updates "$upd" --eval-every "$upd"
 done
 printf '\n%-8s %-14s %-10s %s\n' model "test error %" updates "run directory"
 for m in rnn colei dann; do

@@ -213,7 +213,7 @@ static dale_status train_scenario(void *ctx, long n)
     const dale_run_config *base = ctx;
     dale_run_config c = *base;
     snprintf(c.out, sizeof c.out, "%s/train/n%ld", root, n);
-    dale_train_options opt = {0, NULL, 0};
+    dale_train_options opt = {0}; /* resume off, quiet, refuse to overwrite */
     dale_status st = dale_train_run(&c, &opt);
     char p[700];
     snprintf(p, sizeof p, "%s/result.json", c.out);

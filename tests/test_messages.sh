@@ -60,6 +60,7 @@ else fail "DALE_DEBUG=0" "$(err1)"; fi
 
 # ------------------------------------------------------ did you mean
 expect_exit 2 "unknown option suggests the nearest (--hiden=10)" "(did you mean hidden?)" train --hiden=10 --dry-run
+expect_exit 2 "unknown flag suggests the nearest (--hiden 10)" "did you mean --hidden?" train --hiden 10 --dry-run
 expect_exit 2 "unknown model suggests the nearest (dan)" "did you mean dann?" train --model dan --dry-run
 expect_exit 2 "unknown task suggests the nearest (seqmist)" "did you mean seqmnist?" train --task seqmist --dry-run
 expect_exit 2 "a bad choice suggests the nearest (--colei-dist gama)" "did you mean gamma?" train --colei-dist gama --dry-run

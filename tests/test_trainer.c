@@ -288,7 +288,7 @@ static void test_vs_train_run(const char *model)
     snprintf(label, sizeof label, "vs dale_train_run (%s)", model);
     dale_run_config c;
     adding_config(&c, model, out);
-    dale_train_options opt = {0, NULL, 0};
+    dale_train_options opt = {0}; /* resume off, quiet, refuse to overwrite */
     CHECK_OK(dale_train_run(&c, &opt));
 
     dale_task *task;

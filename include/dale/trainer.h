@@ -25,11 +25,13 @@
  *   result.json      status (ok | diverged | failed), reason, final metrics, wall time
  * Resume (resume = 1) reloads checkpoint.npz and continues bit-for-bit: the
  * batch order, learning rate, loss ring buffer and sign memory are restored,
- * and metrics.csv is cut back to the checkpoint's update.
+ * and metrics.csv is cut back to the checkpoint's update.  A run that does
+ * not resume never overwrites what cfg->out holds (dale_train_dir_prepare).
  */
 #ifndef DALE_TRAINER_H
 #define DALE_TRAINER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,16 +201,61 @@ DALE_API dale_status dale_trainer_checkpoint_load(dale_trainer *tr, const char *
 
 /* --------------------------------------------------------- run directory */
 
+/* Zero-initialised options are safe: no resume, quiet, and a directory
+ * that holds a run (or other files) is refused, not overwritten. */
 typedef struct dale_train_options {
     int resume;   /* continue from <out>/checkpoint.npz */
     FILE *log;    /* progress and messages (NULL: quiet) */
     int tty;      /* log is a terminal: redraw one progress line */
+    int force;    /* without resume: whatever <out> holds is first moved
+                     aside to <out>.old-N (dale_train_dir_prepare); 0: refuse */
+    /* NULL, or a flag (set by the caller's signal handler): once it is
+     * non-zero, the run stops after the update in progress, saves its
+     * checkpoint at that update and returns DALE_ERR_STATE without writing
+     * result.json or final.npz; resume continues it bit for bit */
+    const volatile sig_atomic_t *stop;
 } dale_train_options;
+
+/* What <c->out> holds, for a run about to start there afresh. */
+typedef enum dale_train_dir {
+    DALE_TRAIN_DIR_FREE = 0, /* absent, empty, or a start that never reached
+                                its first checkpoint (config.json, metrics.csv,
+                                a sweep's sweep.json, lock, log.txt) of this
+                                same config, or of any config when its
+                                result.json says "failed": the run starts
+                                (again) there, as a sweep re-runs such runs */
+    DALE_TRAIN_DIR_SAME,     /* a run of this config (the budget, epochs and
+                                max_updates, may differ) with checkpoint.npz:
+                                finished, failed or interrupted; resume continues it */
+    DALE_TRAIN_DIR_OTHER,    /* a run of another config, or one resume cannot continue */
+    DALE_TRAIN_DIR_FILES,    /* files that are not a run's */
+    DALE_TRAIN_DIR_MOVED     /* (force) it held one of the two above and was
+                                renamed to the first free <out>.old-N */
+} dale_train_dir;
+
+/* The guard dale_train_run applies before a run that does not resume:
+ * classify <c->out> (*kind); with force, rename a directory that is not
+ * FREE to the first free <out>.old-N (N = 1, 2, ...; nothing is deleted)
+ * and set *kind to DALE_TRAIN_DIR_MOVED.  what (may be NULL) gets one line
+ * saying what is there: "a finished run (status ok, 10 updates, 0 epochs
+ * done) of task adding, model colei, seed 1", "a run interrupted at update
+ * 40 (its checkpoint) of ...", "a run of ... (max_updates is 10 there, 20
+ * here)", "4 files that are not a run's: a.txt, b.txt, c.txt, ...", and
+ * after a move "... moved to <out>.old-1".  Reads config.json, result.json
+ * and checkpoint.npz there; changes nothing unless it moves.
+ * Errors: DALE_ERR_IO (<out> cannot be read, or the rename failed),
+ * DALE_ERR_NOMEM. */
+DALE_API dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_train_dir *kind, char *what,
+                                            size_t cap);
 
 /* Run the training described by the resolved config c.  Returns DALE_OK when
  * the run finished, also when it diverged (result.json says so); an error
  * for failures (bad data, I/O, ...) after writing result.json with status
- * "failed" where the run directory exists. */
+ * "failed" where the run directory exists.  Without resume, <c->out> must be
+ * FREE (dale_train_dir_prepare; with force it is moved aside first, said on
+ * log): otherwise DALE_ERR_STATE, naming what is there, and nothing in it
+ * is changed.  A stop (opt->stop) returns DALE_ERR_STATE after saving the
+ * checkpoint, as described there. */
 DALE_API dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt);
 
 /* Create (not initialise) the network a resolved config describes for

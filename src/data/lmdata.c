@@ -70,8 +70,32 @@ static dale_status write_manifest(const char *dir, const char *man)
 
 /* ------------------------------------------------------------- kjv */
 
-static dale_status get_kjv(const char *dir, FILE *log)
+/* 1 when dir holds a kjv build of `dale data get kjv` whose files match
+ * its manifest (the build is deterministic: a rebuild gives the same files). */
+static int kjv_in_place(const char *data_dir, const char *dir)
 {
+    char path[4300], first[64] = "";
+    dalei_sfmt(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ours = fgets(first, sizeof first, f) && !strncmp(first, "# dale data get kjv:", 20);
+    fclose(f);
+    if (!ours || dale_lmdata_verify("kjv", data_dir, NULL) != DALE_OK) {
+        dale_clear_error();
+        return 0;
+    }
+    return 1;
+}
+
+static dale_status get_kjv(const char *data_dir, const char *dir, FILE *log)
+{
+    if (kjv_in_place(data_dir, dir)) {
+        if (log)
+            fprintf(log, "kjv: already in place and verified against its manifest (%s); remove %s/manifest.txt to "
+                         "build it again\n",
+                    dir, dir);
+        return DALE_OK;
+    }
     char dump[4200], logp[4200], tail[512];
     dalei_sfmt(dump, sizeof dump, "%s/.kjv-dump.%ld", dir, (long)getpid());
     dalei_sfmt(logp, sizeof logp, "%s/.kjv-log.%ld", dir, (long)getpid());
@@ -268,7 +292,7 @@ dale_status dale_lmdata_get(const char *name, const char *data_dir, const dale_l
     dalei_sfmt(dir, sizeof dir, "%s/%s", data_dir, name);
     dale_status st = dale_mkdirs(dir);
     if (st) return st;
-    return !strcmp(name, "kjv") ? get_kjv(dir, opt->log) : get_glove(data_dir, dir, opt);
+    return !strcmp(name, "kjv") ? get_kjv(data_dir, dir, opt->log) : get_glove(data_dir, dir, opt);
 }
 
 dale_status dale_lmdata_verify(const char *name, const char *data_dir, FILE *log)

@@ -8,9 +8,11 @@
  * trainer forks its batch order from the unadvanced rng(seed) ("order"), so
  * the three streams are those every run has always used.
  */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -274,25 +276,52 @@ static dale_status write_result(rundir *rd, const char *status, const char *reas
 
 /* ----------------------------------------------------------- progress */
 
-static void progress(rundir *rd, int force)
+/* Updates per second, or seconds per update when slower than one a second. */
+static void fmt_rate(char *buf, size_t cap, double rate)
+{
+    if (!(rate > 0) || !isfinite(rate)) dalei_sfmt(buf, cap, "- upd/s");
+    else if (rate >= 10) dalei_sfmt(buf, cap, "%.0f upd/s", rate);
+    else if (rate >= 1) dalei_sfmt(buf, cap, "%.1f upd/s", rate);
+    else dalei_sfmt(buf, cap, "%.3g s/upd", 1 / rate);
+}
+
+static void fmt_eta(char *buf, size_t cap, double s)
+{
+    if (!(s >= 0) || !isfinite(s)) dalei_sfmt(buf, cap, "-");
+    else if (s >= 3600) dalei_sfmt(buf, cap, "%ldh%02ldm", (long)(s / 3600), ((long)s / 60) % 60);
+    else dalei_sfmt(buf, cap, "%ldm%02lds", (long)s / 60, (long)s % 60);
+}
+
+/* The progress line: while training (at most every 0.5 s on a terminal,
+ * where it is redrawn, every 10 s otherwise; the line of the last update is
+ * left to the closing one), and a closing line (`end`: "done", "diverged"
+ * or "stopped") whose epochs are those result.json reports. */
+static void progress(rundir *rd, const char *end)
 {
     if (!rd->opt->log) return;
     double t = now_s(&rd->t0);
-    if (!force && t - rd->last_progress < (rd->opt->tty ? 0.5 : 10.0)) return;
-    rd->last_progress = t;
     dale_trainer *tr = rd->tr;
     long done = dale_trainer_updates(tr), total = dale_trainer_total_updates(tr), epoch = dale_trainer_epoch(tr);
-    double rate = t > 0 ? (double)(done - rd->start_updates) / t : 0;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    if (!end && (done >= total || t - rd->last_progress < (rd->opt->tty ? 0.5 : 10.0))) return;
+    rd->last_progress = t;
+    double rate = t > 0 && done > rd->start_updates ? (double)(done - rd->start_updates) / t : 0;
+    char rs[32], es[32];
+    fmt_rate(rs, sizeof rs, rate);
+    fmt_eta(es, sizeof es, rate > 0 ? (double)(total - done) / rate : -1);
     double train_loss;
     dale_trainer_metrics last;
     dale_trainer_train_means(tr, &train_loss, NULL);
     dale_trainer_last_metrics(tr, &last);
-    fprintf(rd->opt->log, "%sepoch %ld update %ld/%ld  %.0f upd/s  ETA %dm%02ds  train loss %.5g  test loss %.5g%s",
-            rd->opt->tty ? "\r" : "", epoch + 1 > rd->c->epochs ? rd->c->epochs : epoch + 1,
-            done, total, rate, (int)(eta / 60), (int)eta % 60, train_loss,
-            last.test_loss, rd->opt->tty ? "   " : "\n");
-    fflush(rd->opt->log);
+    FILE *f = rd->opt->log;
+    if (end)
+        fprintf(f, "%s%s: update %ld/%ld, epochs done %ld/%ld, %s, train loss %.5g, test loss %.5g%s\n",
+                rd->opt->tty ? "\r" : "", end, done, total, epoch, rd->c->epochs, rs, train_loss, last.test_loss,
+                rd->opt->tty ? "   " : "");
+    else
+        fprintf(f, "%sepoch %ld/%ld  update %ld/%ld  %s  ETA %s  train loss %.5g  test loss %.5g%s",
+                rd->opt->tty ? "\r" : "", epoch + 1 > rd->c->epochs ? rd->c->epochs : epoch + 1, rd->c->epochs, done,
+                total, rs, es, train_loss, last.test_loss, rd->opt->tty ? "   " : "\n");
+    fflush(f);
 }
 
 /* ----------------------------------------------------- trainer events */
@@ -311,7 +340,7 @@ static dale_status on_checkpoint(dale_trainer *tr, void *user)
 static void on_progress(dale_trainer *tr, void *user)
 {
     (void)tr;
-    progress(user, 0);
+    progress(user, NULL);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -341,6 +370,239 @@ static dale_status setup(rundir *rd)
     /* Every evaluation of a run reports its test split. */
     if (t->count[DALE_SPLIT_TEST] == 0)
         return DALE_FAIL(DALE_ERR_ARG, "task %s has no samples in this split", t->name);
+    return DALE_OK;
+}
+
+/* ------------------------------------------------- the overwrite guard */
+
+/* The files a run writes, and those a sweep keeps beside them. */
+static const char *const run_files[] = {"config.json", "metrics.csv", "checkpoint.npz", "final.npz", "result.json"};
+
+static int is_run_file(const char *name)
+{
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++)
+        if (!strcmp(name, run_files[i])) return 1;
+    return 0;
+}
+
+static int is_companion(const char *name)
+{
+    if (!strcmp(name, "sweep.json") || !strcmp(name, "lock") || !strcmp(name, "log.txt")) return 1;
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        size_t n = strlen(run_files[i]);
+        if (!strncmp(name, run_files[i], n) && !strncmp(name + n, ".tmp.", 5)) return 1; /* a killed writer's */
+    }
+    return 0;
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* Keys that do not make a run another one (as a sweep compares them), and
+ * the budget, which resume may change. */
+static int guard_ignored(const char *key)
+{
+    return !strcmp(key, "out") || !strcmp(key, "data") || !strcmp(key, "max_memory_gb");
+}
+static int guard_budget(const char *key) { return !strcmp(key, "epochs") || !strcmp(key, "max_updates"); }
+
+/* How <dir>/config.json relates to c: 0 the same, 1 the same but for the
+ * budget, 2 another config, 3 absent or unreadable.  why: the first
+ * difference; who: "task T, model M, seed S". */
+static int guard_config(const dale_run_config *c, const char *dir, char *why, size_t wcap, char *who, size_t hcap)
+{
+    char path[4200];
+    why[0] = who[0] = '\0';
+    dalei_sfmt(path, sizeof path, "%s/config.json", dir);
+    char *buf = dalei_read_text(path, 1 << 24);
+    if (!buf) return 3;
+    cJSON *have = cJSON_Parse(buf);
+    dalei_free(buf);
+    if (!cJSON_IsObject(have)) {
+        cJSON_Delete(have);
+        return 3;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(have, "task"), *m = cJSON_GetObjectItemCaseSensitive(have, "model"),
+                *sd = cJSON_GetObjectItemCaseSensitive(have, "seed");
+    dalei_sfmt(who, hcap, "task %s, model %s, seed %.0f", cJSON_IsString(t) ? t->valuestring : "?",
+               cJSON_IsString(m) ? m->valuestring : "?", cJSON_IsNumber(sd) ? sd->valuedouble : -1.0);
+    char *wt = NULL, *dt = NULL;
+    cJSON *want = NULL, *def = NULL;
+    dale_run_config d;
+    dale_config_defaults(&d);
+    if (!dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
+    if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
+    int rel = want && def ? 0 : 3;
+    for (cJSON *it = want && def ? want->child : NULL; it && rel < 2; it = it->next) {
+        if (guard_ignored(it->string)) continue;
+        cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
+        if (hv && cJSON_Compare(it, hv, 1)) continue;
+        /* an option added to dale after that run was made: fine at its default */
+        cJSON *dv = cJSON_GetObjectItemCaseSensitive(def, it->string);
+        if (!hv && dv && cJSON_Compare(it, dv, 1)) continue;
+        int r = guard_budget(it->string) ? 1 : 2;
+        if (r <= rel) continue;
+        rel = r;
+        char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
+        dalei_sfmt(why, wcap, "%s is %s there, %s here", it->string, a ? a : "missing", b ? b : "?");
+        cJSON_free(a);
+        cJSON_free(b);
+    }
+    cJSON_Delete(have);
+    cJSON_Delete(want);
+    cJSON_Delete(def);
+    dale_config_free_text(wt);
+    dale_config_free_text(dt);
+    return rel;
+}
+
+/* result.json: its status ("" when absent or unreadable), updates, epochs
+ * done and reason. */
+static void guard_result(const char *dir, char *status, size_t scap, long *updates, long *epochs, char *reason,
+                         size_t rcap)
+{
+    char path[4200];
+    status[0] = reason[0] = '\0';
+    *updates = *epochs = -1;
+    dalei_sfmt(path, sizeof path, "%s/result.json", dir);
+    char *buf = dalei_read_text(path, 1 << 20);
+    cJSON *j = buf ? cJSON_Parse(buf) : NULL;
+    dalei_free(buf);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "status"), *r = cJSON_GetObjectItemCaseSensitive(j, "reason"),
+                *u = cJSON_GetObjectItemCaseSensitive(j, "updates"),
+                *e = cJSON_GetObjectItemCaseSensitive(j, "epochs_done");
+    if (cJSON_IsString(s)) dalei_sfmt(status, scap, "%s", s->valuestring);
+    if (cJSON_IsString(r)) dalei_sfmt(reason, rcap, "%s", r->valuestring);
+    if (cJSON_IsNumber(u)) *updates = (long)u->valuedouble;
+    if (cJSON_IsNumber(e)) *epochs = (long)e->valuedouble;
+    cJSON_Delete(j);
+}
+
+/* The update a checkpoint was saved at (its state.counters), -1 when it
+ * cannot be read. */
+static long checkpoint_update(const char *dir)
+{
+    char path[4200];
+    dalei_sfmt(path, sizeof path, "%s/checkpoint.npz", dir);
+    dale_npz *z = NULL;
+    dale_array a;
+    memset(&a, 0, sizeof a);
+    long u = -1;
+    if (dale_npz_open(path, &z) == DALE_OK && dale_npz_read(z, "state.counters", &a) == DALE_OK &&
+        a.dtype == DALE_I64 && a.count == 3)
+        u = (long)((const int64_t *)a.data)[2];
+    dale_array_free(&a);
+    dale_npz_close(z);
+    dale_clear_error();
+    return u;
+}
+
+/* dir without trailing slashes, so that "<dir>.old-N" is its sibling. */
+static void strip_slashes(const char *dir, char *out, size_t cap)
+{
+    dalei_sfmt(out, cap, "%s", dir);
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
+}
+
+dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_train_dir *kind, char *what, size_t cap)
+{
+    char dummy[8];
+    if (!what || !cap) {
+        what = dummy;
+        cap = sizeof dummy;
+    }
+    what[0] = '\0';
+    *kind = DALE_TRAIN_DIR_FREE;
+    if (!c || !c->out[0]) return DALE_FAIL(DALE_ERR_ARG, "dale_train_dir_prepare: no run directory");
+    const char *dir = c->out;
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        if (errno == ENOENT) return DALE_OK;
+        return DALE_FAIL(DALE_ERR_IO, "%s: cannot read it: %s", dir, strerror(errno));
+    }
+    /* Names found, sorted for the message: the first few that are not a run's. */
+    char others[32][64];
+    size_t nothers = 0, nrun = 0, nall = 0;
+    int has[5] = {0, 0, 0, 0, 0};
+    if (!S_ISDIR(sb.st_mode)) {
+        *kind = DALE_TRAIN_DIR_FILES;
+        dalei_sfmt(what, cap, "a file, not a directory");
+    } else {
+        DIR *d = opendir(dir);
+        if (!d) return DALE_FAIL(DALE_ERR_IO, "%s: cannot list it: %s", dir, strerror(errno));
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            nall++;
+            if (is_run_file(e->d_name)) {
+                nrun++;
+                for (size_t i = 0; i < 5; i++) has[i] |= !strcmp(e->d_name, run_files[i]);
+            } else if (!is_companion(e->d_name)) {
+                if (nothers < 32) dalei_sfmt(others[nothers], sizeof others[0], "%s", e->d_name);
+                nothers++;
+            }
+        }
+        closedir(d);
+        if (nrun == 0 && nothers == 0) return DALE_OK; /* empty, or a sweep's run not started yet */
+        if (nrun == 0) {
+            size_t shown = nothers < 32 ? nothers : 32;
+            qsort(others, shown, sizeof others[0], cmp_name);
+            size_t k = (size_t)snprintf(what, cap, "%zu file%s that %s not a run's:", nothers, nothers == 1 ? "" : "s",
+                                        nothers == 1 ? "is" : "are");
+            for (size_t i = 0; i < shown && i < 4 && k < cap; i++)
+                k += (size_t)snprintf(what + k, cap - k, "%s %s", i ? "," : "", others[i]);
+            if (nothers > 4 && k < cap) snprintf(what + k, cap - k, ", ...");
+            *kind = DALE_TRAIN_DIR_FILES;
+        }
+    }
+    if (*kind == DALE_TRAIN_DIR_FREE) {
+        char why[256], who[256], status[32], reason[160];
+        long updates, epochs, ck = has[2] ? checkpoint_update(dir) : -1;
+        int rel = guard_config(c, dir, why, sizeof why, who, sizeof who);
+        guard_result(dir, status, sizeof status, &updates, &epochs, reason, sizeof reason);
+        int finished = !strcmp(status, "ok") || !strcmp(status, "diverged");
+        char head[512];
+        if (finished)
+            dalei_sfmt(head, sizeof head, "a finished run (status %s, %ld updates, %ld epochs done)", status, updates,
+                       epochs);
+        else if (!strcmp(status, "failed") && ck >= 0)
+            dalei_sfmt(head, sizeof head, "a failed run (%s; its checkpoint at update %ld)", reason, ck);
+        else if (status[0] && strcmp(status, "failed"))
+            dalei_sfmt(head, sizeof head, "a run with status %s", status);
+        else if (ck >= 0)
+            dalei_sfmt(head, sizeof head, "a run interrupted at update %ld (its checkpoint)", ck);
+        else if (has[2])
+            dalei_sfmt(head, sizeof head, "a run with an unreadable checkpoint.npz");
+        else if (has[3])
+            dalei_sfmt(head, sizeof head, "a run with final.npz but no checkpoint");
+        else if (status[0])
+            dalei_sfmt(head, sizeof head, "a failed run that stopped before its first checkpoint (%s)", reason);
+        else
+            dalei_sfmt(head, sizeof head, "a run that stopped before its first checkpoint");
+        if (rel <= 1 && ck >= 0) *kind = DALE_TRAIN_DIR_SAME;
+        else if (rel <= 1 && !has[2] && !has[3] && !finished) *kind = DALE_TRAIN_DIR_FREE; /* starts again */
+        /* a recorded failure before any training: nothing to keep, and no
+         * process is running it (one still in its set-up has no result) */
+        else if (!has[2] && !has[3] && !strcmp(status, "failed")) *kind = DALE_TRAIN_DIR_FREE;
+        else *kind = DALE_TRAIN_DIR_OTHER;
+        dalei_sfmt(what, cap, "%s %s%s%s%s%s", head, rel == 3 ? "without a readable config.json" : "of ",
+                   rel == 3 ? "" : who, rel == 1 ? " (the same config but for its budget: " :
+                                       rel == 2 ? " (another config: " : "",
+                   rel == 1 || rel == 2 ? why : "", rel == 1 || rel == 2 ? ")" : "");
+        if (*kind == DALE_TRAIN_DIR_FREE) return DALE_OK;
+    }
+    if (!force) return DALE_OK;
+    char base[4096], aside[4200];
+    strip_slashes(dir, base, sizeof base);
+    struct stat ab;
+    int k = 1;
+    do dalei_sfmt(aside, sizeof aside, "%s.old-%d", base, k++);
+    while (lstat(aside, &ab) == 0 && k < 100000);
+    if (rename(base, aside) != 0)
+        return DALE_FAIL(DALE_ERR_IO, "cannot move %s aside to %s: %s", base, aside, strerror(errno));
+    size_t n = strlen(what);
+    dalei_sfmt(what + n, cap - n, "; moved to %s", aside);
+    *kind = DALE_TRAIN_DIR_MOVED;
     return DALE_OK;
 }
 
@@ -386,6 +648,18 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     clock_gettime(CLOCK_MONOTONIC, &rd.t0);
     dale_status st = dale_config_check_memory(c); /* before any large allocation */
     if (st) return st;
+    if (!opt->resume) {
+        /* Never overwrite a run or other files: refuse, or (force) move them aside. */
+        dale_train_dir kind;
+        char what[1024];
+        if ((st = dale_train_dir_prepare(c, opt->force, &kind, what, sizeof what))) return st;
+        if (kind == DALE_TRAIN_DIR_MOVED && opt->log) fprintf(opt->log, "%s held %s\n", c->out, what);
+        if (kind != DALE_TRAIN_DIR_FREE && kind != DALE_TRAIN_DIR_MOVED)
+            return DALE_FAIL(DALE_ERR_STATE,
+                             "%s holds %s; it is not overwritten (resume it, train into another directory, or "
+                             "force: it is moved aside to %s.old-N)",
+                             c->out, what, c->out);
+    }
     if ((st = dale_mkdirs(c->out))) return st;
     remove_stale_temps(c->out);
     if ((st = dale_config_write_json(c, run_file(&rd, "config.json")))) return st;
@@ -411,7 +685,19 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
         if ((st = dale_trainer_checkpoint_save(rd.tr, run_file(&rd, "checkpoint.npz")))) goto fail;
     }
     rd.start_updates = dale_trainer_updates(rd.tr);
-    if ((st = dale_trainer_run(rd.tr))) goto fail;
+    /* dale_trainer_run's loop, with a look at the stop flag between updates */
+    dale_trainer_step_info inf;
+    do {
+        if (opt->stop && *opt->stop) {
+            /* stopped: keep the state at this update; the run stays resumable */
+            if ((st = dale_trainer_checkpoint_save(rd.tr, run_file(&rd, "checkpoint.npz")))) goto fail;
+            progress(&rd, "stopped");
+            long u = dale_trainer_updates(rd.tr);
+            rundir_free(&rd);
+            return DALE_FAIL(DALE_ERR_STATE, "stopped at update %ld; its checkpoint is saved in %s", u, c->out);
+        }
+        if ((st = dale_trainer_step(rd.tr, &inf))) goto fail;
+    } while (!inf.done && !inf.diverged);
     const char *diverged = dale_trainer_diverged(rd.tr);
     if (!diverged) {
         if (dale_trainer_updates(rd.tr) % c->eval_every != 0 && (st = dale_trainer_eval(rd.tr, 1, NULL))) goto fail;
@@ -420,8 +706,7 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
         if ((st = dale_trainer_checkpoint_save(rd.tr, run_file(&rd, "checkpoint.npz")))) goto fail;
         if ((st = save_final(&rd))) goto fail;
     }
-    progress(&rd, 1);
-    if (opt->log && opt->tty) fputc('\n', opt->log);
+    progress(&rd, diverged ? "diverged" : "done");
     if (diverged && opt->log) fprintf(opt->log, "run diverged: %s\n", diverged);
     st = write_result(&rd, diverged ? "diverged" : "ok", diverged ? diverged : "");
     rundir_free(&rd);
