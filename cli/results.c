@@ -246,6 +246,11 @@ int cmd_results(int argc, char **argv)
         fprintf(stderr, "rebuilt %s/results.sqlite from %zu run directories\n", dir, cnt);
     }
     if (dale_store_load(st, at, &rows, &n)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
+    /* a smoke-test scale's numbers test the pipeline: say so above and below the table */
+    char kind[32], instead[700], smoke[900] = "";
+    if (dale_store_get_meta(st, "scale_kind", kind, sizeof kind) && !strcmp(kind, "smoke"))
+        snprintf(smoke, sizeof smoke, "SMOKE TEST: these numbers test the pipeline, not the paper's claim; use %s\n",
+                 dale_store_get_meta(st, "scale_instead", instead, sizeof instead) ? instead : "the paper scale");
     const dale_select_options so = {.select = select, .report = report, .group = group, .hp = hp, .where = where};
     if (dale_select(rows, n, &so, &sel)) { fprintf(stderr, "dale results: %s\n", dale_last_error()); goto done; }
     const dale_select_row *w = sel->rows;
@@ -263,6 +268,7 @@ int cmd_results(int argc, char **argv)
             fprintf(stderr, "dale results: warning: group key '%s' is not set in any run (no option or given value of "
                     "that name): it splits nothing\n", gk[k]);
     }
+    if (smoke[0]) fputs(smoke, csv || json ? stderr : stdout);
     if (!json && !csv) {
         printf("sweep %s: %zu runs (%zu not finished, failed or filtered out: not in the table); metrics at %s; "
                "report %s\n",
@@ -439,6 +445,10 @@ int cmd_results(int argc, char **argv)
         } else fprintf(sf, "correlation of %s: not computable over %zu runs\n", corr, m);
         free(x);
         free(y);
+    }
+    if (smoke[0]) {
+        fflush(stdout);
+        fputs(smoke, csv || json ? stderr : stdout);
     }
     rc = 0;
 done:

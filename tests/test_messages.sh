@@ -157,6 +157,13 @@ RC=$?
 if [ "$RC" -eq 0 ] && head -n 1 "$T/out" | grep -q "^SMOKE TEST: these numbers test the pipeline, not the paper's claim; use --scale small"; then
     ok "the table of a smoke scale starts with the SMOKE TEST line naming the scale to use"
 else fail "smoke banner" "exit $RC, first line: $(head -n 1 "$T/out") ($(err1))"; fi
+"$DALE" results "$T/tiny-smoke" >"$T/out" 2>"$T/err"
+if head -n 1 "$T/out" | grep -q "^SMOKE TEST" && tail -n 1 "$T/out" | grep -q "^SMOKE TEST"; then
+    ok "dale results alone labels a smoke sweep's table (the store records the scale's kind)"
+else fail "results smoke label" "$(head -n 2 "$T/out")"; fi
+"$DALE" results "$T/tiny-smoke" --csv >"$T/out" 2>"$T/err"
+if ! grep -q "SMOKE" "$T/out" && grep -q "SMOKE TEST" "$T/err"; then ok "--csv: the smoke label goes to stderr"
+else fail "csv smoke label" "$(head -n 2 "$T/out")"; fi
 json_expect "the sweep directory records the scale" "$T/tiny-smoke/scale.json" scale smoke
 json_expect "the sweep directory records the scale's kind" "$T/tiny-smoke/scale.json" kind smoke
 DALE_EXPERIMENTS=$T/exp "$DALE" reproduce tiny --scale small --jobs 1 --quiet --out "$T/tiny-small" >"$T/out" 2>"$T/err"

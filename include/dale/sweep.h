@@ -122,6 +122,11 @@ typedef struct dale_store dale_store;
 
 DALE_API dale_status dale_store_open(const char *sweep_dir, dale_store **out);
 DALE_API void dale_store_close(dale_store *s); /* NULL-safe */
+/* Key/value facts about the sweep (table meta): "scale", "scale_kind"
+ * ("smoke", "reduced", "paper", "control"), "scale_note".  get returns buf,
+ * or NULL when the key is not set. */
+DALE_API dale_status dale_store_set_meta(dale_store *s, const char *key, const char *value);
+DALE_API const char *dale_store_get_meta(dale_store *s, const char *key, char *buf, size_t cap);
 /* (Re)insert the run in run_dir (config.json, result.json, metrics.csv,
  * sweep.json's "given"; a missing metrics.csv gives no curves) under `id`
  * with `label`; status and

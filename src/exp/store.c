@@ -58,9 +58,39 @@ static dale_status create_tables(dale_store *s)
     dale_status st;
     if ((st = exec(s, sql)) ||
         (st = exec(s, "CREATE TABLE IF NOT EXISTS curves (id TEXT, \"update\" INTEGER);")) ||
-        (st = exec(s, "CREATE INDEX IF NOT EXISTS curves_id ON curves (id, \"update\");")))
+        (st = exec(s, "CREATE INDEX IF NOT EXISTS curves_id ON curves (id, \"update\");")) ||
+        (st = exec(s, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);")))
         return st;
     return DALE_OK;
+}
+
+dale_status dale_store_set_meta(dale_store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?);", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, "cannot prepare a meta insert");
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 2, value, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? DALE_OK : db_fail(s, "cannot write meta");
+}
+
+const char *dale_store_get_meta(dale_store *s, const char *key, char *buf, size_t cap)
+{
+    sqlite3_stmt *q = NULL;
+    const char *found = NULL;
+    if (cap == 0) return NULL;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?;", -1, &q, NULL) != SQLITE_OK) return NULL;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(q, 0));
+        found = buf;
+    }
+    sqlite3_finalize(q);
+    return found;
 }
 
 dale_status dale_store_open(const char *sweep_dir, dale_store **out)
