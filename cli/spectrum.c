@@ -38,7 +38,7 @@ static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", 
 typedef struct opts {
     dale_run_config c;
     long inits, bins, seeds, eig_draws;
-    int threads, json, logy, plot, no_eig;
+    int threads, json, logy, plot, no_eig, progress;
     uint64_t seed;
     char table[16];
     char sizes[256];
@@ -82,6 +82,8 @@ static void spectrum_usage(FILE *f)
           "  --eig-draws K        draws in eig.csv and the eigenvalue figure (default: 100)\n"
           "  --log-y              logarithmic y axis for the histogram (default: off)\n"
           "  --no-plot            do not run gnuplot (data and scripts are still written) (default: off)\n"
+          "  --progress           a start line and a line per draw on stderr (default: only when the\n"
+          "                       sampling is estimated at over 3 s)\n"
           "  --json               print the summary as JSON on stdout (default: off)\n"
           "  --no-eig             skip eigenvalues where they cost a solve (RNN, DANN; ColEI keeps the\n"
           "                       init's): rho is then not reported (default: off)\n"
@@ -144,6 +146,7 @@ static int parse(int argc, char **argv, opts *o)
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--log-y")) { o->logy = 1; continue; }
         if (!strcmp(a, "--no-plot")) { o->plot = 0; continue; }
+        if (!strcmp(a, "--progress")) { o->progress = 1; continue; }
         if (!strcmp(a, "--no-eig")) { o->no_eig = 1; continue; }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dale spectrum: unexpected argument '%s' (options start with --)\n", a);
@@ -251,7 +254,8 @@ typedef struct progress_state {
     int tty, on;
 } progress_state;
 
-static void progress_start(progress_state *ps, const dale_spectrum_job *jobs, size_t nj, int no_eig, int threads)
+static void progress_start(progress_state *ps, const dale_spectrum_job *jobs, size_t nj, int no_eig, int threads,
+                           int force)
 {
     double est = 0;
     size_t draws = 0;
@@ -263,7 +267,7 @@ static void progress_start(progress_state *ps, const dale_spectrum_job *jobs, si
     est /= threads > 1 ? threads : 1;
     ps->t0 = ps->last = now_s();
     ps->tty = isatty(2);
-    ps->on = est > 3.0;
+    ps->on = force || est > 3.0;
     if (ps->on)
         fprintf(stderr, "dale spectrum: %zu draw%s, about %.0f s on %d thread%s\n", draws, draws == 1 ? "" : "s", est,
                 threads > 1 ? threads : 1, threads > 1 ? "s" : "");
@@ -283,10 +287,10 @@ static void progress_draw(size_t done, size_t total, size_t n, void *user)
 }
 
 static dale_status sample(const dale_spectrum_job *jobs, size_t nj, unsigned flags, int threads,
-                          dale_spectrum_set *out)
+                          dale_spectrum_set *out, int force_progress)
 {
     progress_state ps;
-    progress_start(&ps, jobs, nj, (flags & DALE_SPEC_NO_EIG) != 0, threads);
+    progress_start(&ps, jobs, nj, (flags & DALE_SPEC_NO_EIG) != 0, threads, force_progress);
     return dale_spectrum_sample_progress(jobs, nj, flags, threads, out, progress_draw, &ps);
 }
 
@@ -425,7 +429,7 @@ static int run_single(opts *o)
                  (unsigned long long)o->seed);
     dale_spectrum_job job = {&nc, o->seed, (size_t)o->inits};
     double t0 = now_s();
-    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, &set)) {
+    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, &set, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }
@@ -588,7 +592,7 @@ static size_t table_sizes(const opts *o, const char *def, size_t sizes[32])
 static int table_sample(const opts *o, const dale_spectrum_job *jobs, size_t nj, dale_spectrum_set *sets, double *secs)
 {
     double t0 = now_s();
-    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets)) {
+    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }

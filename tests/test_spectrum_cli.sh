@@ -169,5 +169,13 @@ grep -q "trained for" dg2.txt && fail "diagnose init" "an initial matrix called 
 grep -q '"model":[[:space:]]*"dann"' dg3.txt && grep -q '"updates":[[:space:]]*30' dg3.txt &&
     ok "diagnose --json: model and updates of a run file" || fail "diagnose --json" "$(head -c 300 dg3.txt)"
 
+# progress of long samplings (forced here on a quick one)
+"$DALE" spectrum --model colei --hidden 30 --inits 3 --no-plot --progress --threads 1 --out sp-progress >/dev/null 2>prog.txt
+if grep -q "^dale spectrum: 3 draws, about" prog.txt && grep -q "^draw 3/3 done (n 30)" prog.txt; then
+    ok "spectrum --progress: a start line and the draws"
+else fail "spectrum progress" "$(head -c 300 prog.txt)"; fi
+"$DALE" spectrum --model colei --hidden 30 --inits 3 --no-plot --threads 1 --out sp-quiet >/dev/null 2>prog2.txt
+grep -q "draw" prog2.txt && fail "spectrum progress" "a quick sampling printed progress" || ok "spectrum: a quick sampling stays quiet"
+
 echo "$PASS passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
