@@ -136,6 +136,12 @@ static dale_status axis_values(const cJSON *v, const char *origin, const char *k
             return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\": need k >= 1 (and a, b > 0 for geomspace)", origin, key);
         int decimals = dec && cJSON_IsNumber(dec) ? dec->valueint : 6;
         int digits = dig && cJSON_IsNumber(dig) ? dig->valueint : 0;
+        /* 10^d must stay a finite double with room for x: a double has 17
+         * significant digits, so more decimals or digits mean nothing */
+        if ((dec && (!cJSON_IsNumber(dec) || dec->valuedouble != decimals || decimals < 0 || decimals > 17)) ||
+            (dig && (!cJSON_IsNumber(dig) || dig->valuedouble != digits || digits < 1 || digits > 17)))
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: axis \"%s\": \"decimals\" must be an integer in 0..17 and "
+                             "\"digits\" in 1..17", origin, key);
         size_t k = (size_t)kd;
         cJSON *arr = cJSON_CreateArray();
         if (!arr) return DALE_ERR_NOMEM;

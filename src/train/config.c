@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -19,6 +20,9 @@
 /* One option: where it lives in dale_run_config (offset, cap) and how it
  * reads.  Run options are the static table below; each registered task's
  * options follow, stored as text in task_opts (dale/taskdesc.h). */
+/* 2^53 - 1: the largest integer a JSON number (a double) holds exactly. */
+#define DALE_INT_EXACT 9007199254740991L
+
 typedef struct opt {
     const char *key;
     dale_opt_type type;
@@ -204,6 +208,11 @@ dale_status dale_config_set(dale_run_config *c, const char *key, const char *val
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end)
             return DALE_FAIL(DALE_ERR_ARG, "--%s: expected an integer, got '%s'", nm, value);
+        /* config.json keeps numbers as doubles: beyond 2^53 - 1 they would
+         * not read back as what was set */
+        if (v > DALE_INT_EXACT || v < -DALE_INT_EXACT)
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: %s is beyond %lld, the largest integer config.json stores exactly",
+                             nm, value, (long long)DALE_INT_EXACT);
         if (o->task) snprintf(dst, o->cap, "%ld", v);
         else memcpy(dst, &v, sizeof v);
         return DALE_OK;
@@ -222,6 +231,9 @@ dale_status dale_config_set(dale_run_config *c, const char *key, const char *val
         unsigned long long v = strtoull(value, &end, 10);
         if (errno || end == value || *end)
             return DALE_FAIL(DALE_ERR_ARG, "--%s: expected a non-negative integer, got '%s'", nm, value);
+        if (v > (unsigned long long)DALE_INT_EXACT)
+            return DALE_FAIL(DALE_ERR_ARG, "--%s: %s is beyond %lld, the largest integer config.json stores exactly",
+                             nm, value, (long long)DALE_INT_EXACT);
         uint64_t u = (uint64_t)v;
         if (o->task) snprintf(dst, o->cap, "%llu", v);
         else memcpy(dst, &u, sizeof u);
@@ -688,6 +700,11 @@ dale_status dale_config_resolve(dale_run_config *c)
                          choice_hint(c->clip_scope, "auto|tensor|layer|global", hint, sizeof hint));
     if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
     if (!(c->lr > 0)) return DALE_FAIL(DALE_ERR_ARG, "--lr must be > 0 (got %g)", c->lr);
+    /* training is float32: an lr outside float's normal range is 0 or
+     * infinite there (1e-46 would "train" without changing a weight) */
+    if (!(c->lr >= (double)FLT_MIN && c->lr <= (double)FLT_MAX))
+        return DALE_FAIL(DALE_ERR_ARG, "--lr %g is outside float32's normal range [%.3g, %.3g] that training uses",
+                         c->lr, (double)FLT_MIN, (double)FLT_MAX);
     if (c->clip < 0) return DALE_FAIL(DALE_ERR_ARG, "--clip must be >= 0 (0: none; got %g)", c->clip);
     if (!(c->lr_decay > 0 && c->lr_decay <= 1))
         return DALE_FAIL(DALE_ERR_ARG, "--lr-decay must be in (0, 1] (got %g)", c->lr_decay);
@@ -792,6 +809,20 @@ dale_status dale_config_check_memory(const dale_run_config *c)
     return DALE_OK;
 }
 
+/* A JSON number that reads back as exactly x: the shortest of 15, 16, 17
+ * significant digits that does (cJSON's own printing accepts a value one
+ * unit in the last place off). */
+static cJSON *exact_number(double x)
+{
+    char t[64];
+    if (!isfinite(x)) return cJSON_CreateNull();
+    for (int p = 15; p <= 17; p++) {
+        snprintf(t, sizeof t, "%.*g", p, x);
+        if (strtod(t, NULL) == x) break;
+    }
+    return cJSON_CreateRaw(t);
+}
+
 static cJSON *config_cjson(const dale_run_config *c)
 {
     cJSON *root = cJSON_CreateObject();
@@ -804,9 +835,10 @@ static cJSON *config_cjson(const dale_run_config *c)
         cJSON *v = NULL;
         switch (t[i].type) {
         case DALE_OPT_STR: v = cJSON_CreateString(text); break;
-        case DALE_OPT_LONG: v = cJSON_CreateNumber((double)strtol(text, NULL, 10)); break;
-        case DALE_OPT_DOUBLE: v = cJSON_CreateNumber(strtod(text, NULL)); break;
-        case DALE_OPT_U64: v = cJSON_CreateNumber((double)strtoull(text, NULL, 10)); break;
+        /* integers as their digits: cJSON would print 9007199254740991 as
+         * 9.00719925474099e+15 (its round-trip check has a tolerance) */
+        case DALE_OPT_LONG: case DALE_OPT_U64: v = cJSON_CreateRaw(text); break;
+        case DALE_OPT_DOUBLE: v = exact_number(strtod(text, NULL)); break;
         }
         if (!v) { cJSON_Delete(root); return NULL; }
         cJSON_AddItemToObject(root, t[i].key, v);
