@@ -210,12 +210,16 @@ fail:
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-/* The child: lock, die with the parent, one BLAS thread, log file, exec. */
-static void child_exec(const dale_sweep_run *r, const char *self, int resume)
+/* The child: lock, die with the parent, one BLAS thread, log file, exec.
+ * Everything it decides about the run directory it decides under the
+ * run's lock: another sweep process on the same sweep may have finished
+ * this run meanwhile (exit 77: nothing to do), and config.json is written
+ * only here, so no other worker's `dale train` finds a half-written one. */
+static void child_exec(const dale_sweep_run *r, const char *self)
 {
     char path[4300], cfg[4300];
     snprintf(path, sizeof path, "%s/lock", r->cfg.out);
-    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
     struct flock fl;
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
@@ -223,15 +227,22 @@ static void child_exec(const dale_sweep_run *r, const char *self, int resume)
     if (fd < 0 || fcntl(fd, F_SETLK, &fl) != 0) _exit(75); /* someone else runs it */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1) _exit(76);
+    char rs[32];
+    if (dale_run_finished(r->cfg.out, rs, sizeof rs)) _exit(77); /* done by another process */
+    int resume = file_exists(r->cfg.out, "checkpoint.npz") && file_exists(r->cfg.out, "config.json");
+    snprintf(cfg, sizeof cfg, "%s/config.json", r->cfg.out);
+    if (!resume && dale_config_write_json(&r->cfg, cfg)) {
+        fprintf(stderr, "dale sweep: %s\n", dale_last_error());
+        _exit(1);
+    }
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     snprintf(path, sizeof path, "%s/log.txt", r->cfg.out);
-    int lf = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int lf = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0644);
     if (lf >= 0) {
         dup2(lf, 1);
         dup2(lf, 2);
         close(lf);
     }
-    snprintf(cfg, sizeof cfg, "%s/config.json", r->cfg.out);
     char *argv_resume[] = {"dale", "train", "--resume", "--out", (char *)r->cfg.out, "--quiet", NULL};
     char *argv_new[] = {"dale", "train", "--config", cfg, "--out", (char *)r->cfg.out, "--quiet", NULL};
     execv(self, resume ? argv_resume : argv_new);
@@ -269,16 +280,6 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
     while (next < np || active > 0) {
         while (!stop_signal && next < np && active < jobs) {
             const dale_sweep_run *r = &sw->runs[pend[next++]];
-            int resume = file_exists(r->cfg.out, "checkpoint.npz") && file_exists(r->cfg.out, "config.json");
-            if (!resume) {
-                char cp[4300];
-                snprintf(cp, sizeof cp, "%s/config.json", r->cfg.out);
-                if (dale_config_write_json(&r->cfg, cp)) {
-                    fprintf(log, "dale sweep: %s\n", dale_last_error());
-                    t->failed++;
-                    continue;
-                }
-            }
             fflush(NULL);
             pid_t pid = fork();
             if (pid < 0) {
@@ -286,7 +287,7 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
                 next--;
                 break;
             }
-            if (pid == 0) child_exec(r, self, resume);
+            if (pid == 0) child_exec(r, self);
             int i = 0;
             while (slots[i].pid) i++;
             slots[i].pid = pid;
@@ -328,6 +329,14 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
         if (WIFEXITED(status) && (WEXITSTATUS(status) == 75 || WEXITSTATUS(status) == 76)) {
             t->locked++;
             fprintf(log, "dale sweep: %s is being run by another process; skipped\n", r->id);
+            continue;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+            t->locked++;
+            fprintf(log, "dale sweep: %s was finished by another process; skipped\n", r->id);
+            if (!dale_store_has_finished(plan->store, r->id) &&
+                dale_store_put_run(plan->store, r->cfg.out, r->id, r->label, NULL, NULL))
+                fprintf(log, "dale sweep: store: %s\n", dale_last_error());
             continue;
         }
         if (stop_signal && !fin) continue; /* stopped by us: left resumable, not a failure */

@@ -11,6 +11,8 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@ typedef struct rundir {
     double last_progress;
     long start_updates;     /* update count when this process started */
     char path[4096];
+    int lock_fd;            /* the run's lock (take_run_lock), -1 when not held */
 } rundir;
 
 static double now_s(const struct timespec *t0)
@@ -592,6 +595,26 @@ dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_tra
         if (*kind == DALE_TRAIN_DIR_FREE) return DALE_OK;
     }
     if (!force) return DALE_OK;
+    /* never move a run that a living process is writing: ask its lock
+     * (a lock file is only looked at, not made, so a foreign directory
+     * gets no new file) */
+    char lk[4200];
+    snprintf(lk, sizeof lk, "%s/lock", dir);
+    int lfd = open(lk, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (lfd >= 0) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        int busy = fcntl(lfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid != getpid();
+        long pid = busy ? (long)fl.l_pid : 0;
+        close(lfd);
+        if (busy)
+            return DALE_FAIL(DALE_ERR_STATE,
+                             "%s is being written by another dale process (pid %ld): it is not moved aside; "
+                             "nothing was changed",
+                             dir, pid);
+    }
     char base[4096], aside[4200];
     strip_slashes(dir, base, sizeof base);
     struct stat ab;
@@ -608,9 +631,11 @@ dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_tra
 
 /* Remove temp files that a killed writer left in the run directory:
  * "<file>.tmp.<pid>" of the atomic writers (and libzip's "<that>.XXXXXX"),
- * for the run's own files only.  They are never read, but a run preempted
- * many times would otherwise collect one per kill that hit a write.  One
- * process per run directory is assumed, as everywhere in the trainer. */
+ * for the run's own files only, and only when that process is gone: a
+ * sweep writes config.json.tmp.<pid> of a run it is about to start, and a
+ * living writer's temp file is never touched.  They are never read, but a
+ * run preempted many times would otherwise collect one per kill that hit
+ * a write. */
 static void remove_stale_temps(const char *dir)
 {
     static const char *const own[] = {"checkpoint.npz", "final.npz", "metrics.csv", "result.json",
@@ -623,6 +648,8 @@ static void remove_stale_temps(const char *dir)
         for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
             size_t n = strlen(own[i]);
             if (strncmp(e->d_name, own[i], n) == 0 && strncmp(e->d_name + n, ".tmp.", 5) == 0) {
+                long pid = strtol(e->d_name + n + 5, NULL, 10);
+                if (pid > 0 && (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)) break;
                 snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
                 unlink(path);
                 break;
@@ -632,8 +659,37 @@ static void remove_stale_temps(const char *dir)
     closedir(d);
 }
 
+/* The run's lock: a write lock (fcntl) on DIR/lock, held until the process
+ * ends, so a dead writer's lock is gone with it.  A sweep's worker takes it
+ * before it execs `dale train`, which then holds it already (the lock
+ * belongs to the process).  *fd is the descriptor to keep open. */
+static dale_status take_run_lock(const char *dir, int *fd)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd < 0) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open the run's lock file: %s", path, strerror(errno));
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(*fd, F_SETLK, &fl) == 0) return DALE_OK;
+    struct flock who = fl;
+    long pid = fcntl(*fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK ? (long)who.l_pid : 0;
+    close(*fd);
+    *fd = -1;
+    char who_s[48] = "";
+    if (pid) snprintf(who_s, sizeof who_s, " (pid %ld)", pid);
+    return DALE_FAIL(DALE_ERR_STATE,
+                     "%s is being written by another dale process%s; nothing was changed (wait for it, or stop "
+                     "it: its checkpoint lets you resume)",
+                     dir, who_s);
+}
+
 static void rundir_free(rundir *rd)
 {
+    if (rd->lock_fd >= 0) close(rd->lock_fd); /* releases the run's lock */
+    rd->lock_fd = -1;
     dale_trainer_free(rd->tr);
     dale_net_free(rd->net);
     dale_task_free(rd->task);
@@ -645,24 +701,47 @@ dale_status dale_train_run(const dale_run_config *c, const dale_train_options *o
     memset(&rd, 0, sizeof rd);
     rd.c = c;
     rd.opt = opt;
+    rd.lock_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &rd.t0);
     dale_status st = dale_config_check_memory(c); /* before any large allocation */
     if (st) return st;
+    /* One writer per run directory: a run there (or its lock file) is
+     * locked before anything is looked at or moved; a directory that holds
+     * no run gets its lock when it is made ready below. */
+    char probe[4200];
+    struct stat sb;
+    snprintf(probe, sizeof probe, "%s/config.json", c->out);
+    int is_run = lstat(probe, &sb) == 0;
+    snprintf(probe, sizeof probe, "%s/lock", c->out);
+    if ((is_run || lstat(probe, &sb) == 0) && (st = take_run_lock(c->out, &rd.lock_fd))) return st;
     if (!opt->resume) {
         /* Never overwrite a run or other files: refuse, or (force) move them aside. */
         dale_train_dir kind;
         char what[1024];
-        if ((st = dale_train_dir_prepare(c, opt->force, &kind, what, sizeof what))) return st;
+        if ((st = dale_train_dir_prepare(c, opt->force, &kind, what, sizeof what))) {
+            rundir_free(&rd);
+            return st;
+        }
         if (kind == DALE_TRAIN_DIR_MOVED && opt->log) fprintf(opt->log, "%s held %s\n", c->out, what);
-        if (kind != DALE_TRAIN_DIR_FREE && kind != DALE_TRAIN_DIR_MOVED)
+        if (kind == DALE_TRAIN_DIR_MOVED) rundir_free(&rd); /* that lock went with the old run */
+        if (kind != DALE_TRAIN_DIR_FREE && kind != DALE_TRAIN_DIR_MOVED) {
+            rundir_free(&rd);
             return DALE_FAIL(DALE_ERR_STATE,
                              "%s holds %s; it is not overwritten (resume it, train into another directory, or "
                              "force: it is moved aside to %s.old-N)",
                              c->out, what, c->out);
+        }
     }
-    if ((st = dale_mkdirs(c->out))) return st;
+    if ((st = dale_mkdirs(c->out))) {
+        rundir_free(&rd);
+        return st;
+    }
+    if (rd.lock_fd < 0 && (st = take_run_lock(c->out, &rd.lock_fd))) return st;
     remove_stale_temps(c->out);
-    if ((st = dale_config_write_json(c, run_file(&rd, "config.json")))) return st;
+    if ((st = dale_config_write_json(c, run_file(&rd, "config.json")))) {
+        rundir_free(&rd);
+        return st;
+    }
     if ((st = setup(&rd))) goto fail;
     /* The trainer's clock started at its creation: it also counts the
      * set-up and (on resume) the time the run had before. */
