@@ -62,4 +62,32 @@ for trial in 1 2 3; do
     n=$("$DALE" results "sw$trial" --csv 2>/dev/null | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "n") c = i; next } { s += $c } END { print s + 0 }')
     [ "$n" = 10 ] && ok "trial $trial: the store counts 10 runs" || fail "trial $trial store" "n = $n"
 done
+
+# --- SIGKILL of the sweep parent while its workers train and store results
+cat >kill.json <<'J'
+{"name": "kill", "base": {"task": "adding", "adding_n": 1000, "adding_test": 100, "hidden": 30, "epochs": 20, "eval_every": 10},
+ "runs": [{"label": "RNN", "model": "rnn"}, {"label": "DANN", "model": "dann"}],
+ "axes": {"seed": [0, 1, 2]}}
+J
+"$DALE" sweep kill.json --out ks --jobs 2 --quiet >/dev/null 2>&1 & parent=$!
+for _ in $(seq 200); do
+    [ "$(ls ks/runs/*/result.json 2>/dev/null | wc -l)" -ge 1 ] && break
+    sleep 0.05
+done
+kill -9 "$parent" 2>/dev/null
+wait "$parent" 2>/dev/null
+sleep 1 # the workers get SIGTERM from the kernel when the parent dies and keep a checkpoint
+left=$(pgrep -f "dale train.*ks/runs" | wc -l)
+[ "$left" -eq 0 ] && ok "no worker outlives a SIGKILLed sweep parent" || fail "orphan workers" "$left still running"
+dale sweep kill.json --out ks --jobs 2 --quiet
+[ "$RC" -eq 0 ] && ok "the sweep run again after the SIGKILL exits 0" || fail "rerun after SIGKILL" "exit $RC: $(err1)"
+n=$("$DALE" results ks --csv 2>/dev/null | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "n") c = i; next } { s += $c } END { print s + 0 }')
+[ "$n" = 6 ] && ok "the store counts all 6 runs once" || fail "store after SIGKILL" "n = $n"
+"$DALE" sweep kill.json --out ks-ref --jobs 2 --quiet >/dev/null 2>&1
+same=1
+for d in ks-ref/runs/*/; do
+    id=$(basename "$d")
+    npz_same "$d/final.npz" "ks/runs/$id/final.npz" || same=0
+done
+[ "$same" -eq 1 ] && ok "every run ends as in an uninterrupted sweep (final.npz)" || fail "runs after SIGKILL" "final.npz differ"
 lib_finish
