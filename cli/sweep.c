@@ -99,20 +99,23 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
         }
     }
     if (o->dry_run) { rc = 0; goto done; }
-    write_scale_json(o->out, o->spec, o->scale);
     char self[4096];
     if (o->slurm) {
         char script[4400];
         if (self_exe(self, sizeof self)) snprintf(self, sizeof self, "dale");
-        if (dale_sweep_write_slurm(plan, o->spec, o->out, o->scale, self, script, sizeof script)) {
+        dale_status sst = dale_sweep_write_slurm(plan, o->spec, o->out, o->scale, self, script, sizeof script);
+        if (sst) {
             fprintf(stderr, "dale sweep: %s\n", dale_last_error());
+            if (sst == DALE_ERR_ARG) rc = 2; /* a name or path no script can hold: nothing was written */
             goto done;
         }
+        write_scale_json(o->out, o->spec, o->scale);
         printf("wrote %s (%zu array tasks) and %s/slurm/pending.txt\nsubmit with: sbatch %s\n", script,
                plan->npending, o->out, script);
         rc = 0;
         goto done;
     }
+    write_scale_json(o->out, o->spec, o->scale);
     if (self_exe(self, sizeof self)) {
         fprintf(stderr, "dale sweep: cannot find the dale executable (/proc/self/exe)\n");
         goto done;

@@ -83,9 +83,14 @@ DALE_API dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_ru
 /* Write out/slurm/pending.txt (the ids of plan->pending) and
  * out/slurm/sweep.sbatch, a job array of one task per pending run that
  * calls `exe sweep SPEC --out OUT [--scale SCALE] --jobs 1 --only ID`,
- * with a time limit of 3x the longest estimate plus 10 minutes.  The
- * script's path goes to script (cap bytes).  Errors: DALE_ERR_IO naming
- * the directory or file. */
+ * with a time limit of 3x the longest estimate plus 10 minutes.  Every
+ * value in the script is quoted (shell words in single quotes, the
+ * #SBATCH --output path as sbatch reads it); the job name is "dale-" and
+ * the sweep name with every character outside [A-Za-z0-9._-] replaced by
+ * '_'.  The script's path goes to script (cap bytes).  Errors:
+ * DALE_ERR_ARG, before anything is written, when the sweep name, spec,
+ * out, scale or exe holds a control character (newline, tab, ...) or out
+ * a backslash; DALE_ERR_IO naming the directory or file. */
 DALE_API dale_status dale_sweep_write_slurm(const dale_sweep_plan *plan, const char *spec, const char *out,
                                             const char *scale, const char *exe, char *script, size_t cap);
 

@@ -36,6 +36,11 @@
 extern "C" {
 #endif
 
+/* The most runs a spec may expand to (runs x zip groups x axes, counted
+ * before duplicate ids merge): a run takes ~4 KB while it is planned, so
+ * this bounds a dry run to about 400 MB. */
+#define DALE_SWEEP_MAX_RUNS 100000
+
 typedef struct dale_sweep_run {
     char id[17];
     char label[64];
@@ -62,7 +67,9 @@ typedef struct dale_sweep {
  * key of "scales").  Runs whose options fail to set or resolve are kept
  * with invalid = 1 and the message in reason (a sweep records them and goes
  * on).  Errors: DALE_ERR_IO, DALE_ERR_FORMAT (bad JSON, unknown top-level
- * key, bad axis: the message names the file and the key), DALE_ERR_ARG
+ * key, bad axis: the message names the file and the key; a grid of more
+ * than DALE_SWEEP_MAX_RUNS runs, refused before it is expanded, the
+ * message naming each factor and its size), DALE_ERR_ARG
  * (unknown scale), DALE_ERR_NOMEM.  *out is owned by the caller
  * (dale_sweep_free). */
 DALE_API dale_status dale_sweep_load(const char *path, const char *dir, const char *scale,

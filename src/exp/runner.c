@@ -378,13 +378,82 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
 
 /* ----------------------------------------------------------------- Slurm */
 
+/* Sweep specs are files people share, so every value that reaches the
+ * generated script is quoted: shell words in single quotes ('...', a '
+ * written as '\''), which bash takes literally whatever they hold; the
+ * #SBATCH --output path in double quotes, which sbatch's own line parser
+ * groups (a " escaped with a backslash, a % doubled so that sbatch's file
+ * name patterns leave it alone); the job name reduced to [A-Za-z0-9._-].
+ * What no quoting makes safe is refused before anything is written: a
+ * control character (newline, tab, ...) anywhere, since a comment line or
+ * an #SBATCH line ends at a newline, and a backslash in the output
+ * directory, which would turn off sbatch's %a pattern in the log name. */
+
+/* Offset of the first control character of s, or -1. */
+static long ctrl_at(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return (long)(p - (const unsigned char *)s);
+    return -1;
+}
+
+static dale_status slurm_value_ok(const char *what, const char *v)
+{
+    long at = ctrl_at(v);
+    if (at >= 0)
+        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the %s holds a control character (byte 0x%02x "
+                         "at offset %ld); newlines, tabs and other control characters cannot go into the script "
+                         "safely: rename it", what, (unsigned)(unsigned char)v[at], at);
+    return DALE_OK;
+}
+
+static void sh_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* dir/file for an #SBATCH line: in double quotes, " as \", % as %%. */
+static void sbatch_quote(FILE *f, const char *dir, const char *file)
+{
+    fputc('"', f);
+    for (const char *p = dir; *p; p++) {
+        if (*p == '"') fputs("\\\"", f);
+        else if (*p == '%') fputs("%%", f);
+        else fputc(*p, f);
+    }
+    fputs(file, f);
+    fputc('"', f);
+}
+
 dale_status dale_sweep_write_slurm(const dale_sweep_plan *plan, const char *spec, const char *out, const char *scale,
                                    const char *exe, char *script, size_t cap)
 {
     const dale_sweep *sw = plan->sweep;
     const size_t *pend = plan->pending, np = plan->npending;
+    dale_status st;
+    if ((st = slurm_value_ok("sweep name", sw->name)) || (st = slurm_value_ok("spec path", spec)) ||
+        (st = slurm_value_ok("--out directory", out)) || (st = slurm_value_ok("dale executable path", exe)) ||
+        (scale && (st = slurm_value_ok("--scale name", scale))))
+        return st;
+    if (strchr(out, '\\'))
+        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the --out directory holds a backslash, which "
+                         "would turn off sbatch's %%a in the task log names: choose another directory");
+    char job[64];
+    size_t jn = 0;
+    for (const char *p = sw->name; *p && jn + 1 < sizeof job; p++)
+        job[jn++] = (char)((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                                   *p == '.' || *p == '_' || *p == '-'
+                               ? *p
+                               : '_');
+    job[jn] = '\0';
     char dir[4200], path[4300];
-    snprintf(dir, sizeof dir, "%s/slurm", out);
+    if ((size_t)snprintf(dir, sizeof dir, "%s/slurm", out) >= sizeof dir)
+        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the --out directory is too long");
     if (dale_mkdirs(dir)) return DALE_FAIL(DALE_ERR_IO, "cannot create %s", dir);
     snprintf(path, sizeof path, "%s/pending.txt", dir);
     FILE *f = fopen(path, "w");
@@ -400,22 +469,34 @@ dale_status dale_sweep_write_slurm(const dale_sweep_plan *plan, const char *spec
     snprintf(path, sizeof path, "%s/sweep.sbatch", dir);
     f = fopen(path, "w");
     if (!f) return DALE_FAIL(DALE_ERR_IO, "cannot write %s", path);
+    fputs("#!/bin/bash\n# Slurm job array for sweep ", f);
+    sh_quote(f, sw->name);
+    fprintf(f, ": one task per pending run (%zu).\n# Submit: sbatch ", np);
+    sh_quote(f, path);
     fprintf(f,
-            "#!/bin/bash\n"
-            "# Slurm job array for sweep '%s': one task per pending run (%zu).\n"
-            "# Submit: sbatch %s   (resubmitting after `dale sweep ... --slurm` again is safe:\n"
+            "   (resubmitting after `dale sweep ... --slurm` again is safe:\n"
             "# finished runs are skipped, interrupted ones resume from their checkpoint).\n"
             "#SBATCH --job-name=dale-%s\n"
             "#SBATCH --array=0-%zu\n"
             "#SBATCH --cpus-per-task=1\n"
             "#SBATCH --time=%ld\n"
-            "#SBATCH --output=%s/task-%%a.out\n"
-            "set -eu\n"
-            "id=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" %s/pending.txt)\n"
-            "exec %s sweep %s --out %s%s%s --jobs 1 --only \"$id\"\n",
-            sw->name, np, path, sw->name, np ? np - 1 : 0, minutes, dir, dir, exe, spec, out,
-            scale ? " --scale " : "", scale ? scale : "");
-    fclose(f);
+            "#SBATCH --output=",
+            job, np ? np - 1 : 0, minutes);
+    sbatch_quote(f, dir, "/task-%a.out");
+    fputs("\nset -eu\nid=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ", f);
+    sh_quote(f, dir);
+    fputs("/pending.txt)\nexec ", f);
+    sh_quote(f, exe);
+    fputs(" sweep ", f);
+    sh_quote(f, spec);
+    fputs(" --out ", f);
+    sh_quote(f, out);
+    if (scale) {
+        fputs(" --scale ", f);
+        sh_quote(f, scale);
+    }
+    fputs(" --jobs 1 --only \"$id\"\n", f);
+    if (fclose(f)) return DALE_FAIL(DALE_ERR_IO, "cannot write %s", path);
     snprintf(script, cap, "%s", path);
     return DALE_OK;
 }

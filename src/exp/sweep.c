@@ -166,7 +166,38 @@ typedef struct expander {
     const cJSON *base;
     dale_sweep *s;
     size_t cap;
+    size_t *slot;  /* open-addressing set of run ids: index + 1 into s->runs, 0 empty */
+    size_t nslot;  /* a power of two, at least twice s->n */
 } expander;
+
+static size_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of id in the set: where it is, or the empty slot where it goes. */
+static size_t id_slot(const expander *e, const char *id)
+{
+    size_t m = e->nslot - 1, i = id_hash(id) & m;
+    while (e->slot[i] && strcmp(e->s->runs[e->slot[i] - 1].id, id)) i = (i + 1) & m;
+    return i;
+}
+
+/* Room in the set for one more id (rehashing into a table twice the size). */
+static dale_status id_reserve(expander *e)
+{
+    if (e->nslot && 2 * (e->s->n + 1) <= e->nslot) return DALE_OK;
+    size_t nn = e->nslot ? 2 * e->nslot : 64, *old = e->slot, on = e->nslot;
+    e->slot = dalei_calloc(nn, sizeof *e->slot);
+    if (!e->slot) { e->slot = old; return DALE_ERR_NOMEM; }
+    e->nslot = nn;
+    for (size_t i = 0; i < on; i++)
+        if (old[i]) e->slot[id_slot(e, e->s->runs[old[i] - 1].id)] = old[i];
+    dalei_free(old);
+    return DALE_OK;
+}
 
 /* Apply one object of options (skipping "label"); on a bad option record
  * the message in *reason and return non-zero. */
@@ -252,13 +283,18 @@ static dale_status add_run(expander *e, const cJSON *run, const cJSON *assign)
         snprintf(r->label, sizeof r->label, "%s", r->cfg.model);
     }
     r->given = given_text(e->base, run, assign);
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->runs[i].id, r->id)) { /* duplicate: merged */
-            dalei_free(r->given);
-            r->given = NULL;
-            return DALE_OK;
-        }
-    s->n++;
+    if (id_reserve(e)) {
+        dalei_free(r->given);
+        r->given = NULL;
+        return DALE_ERR_NOMEM;
+    }
+    size_t at = id_slot(e, r->id);
+    if (e->slot[at]) { /* duplicate: merged */
+        dalei_free(r->given);
+        r->given = NULL;
+        return DALE_OK;
+    }
+    e->slot[at] = ++s->n;
     return DALE_OK;
 }
 
@@ -303,6 +339,51 @@ static dale_status expand_zip(expander *e, const cJSON *run, const cJSON *zip, s
         if (st) return st;
     }
     return DALE_OK;
+}
+
+/* The runs a spec expands to before duplicates merge: runs (or 1) times
+ * the length of each zip group times the length of each axis.  Checked
+ * before anything is expanded, so a grid of 10^10 is refused at once
+ * instead of filling memory: over DALE_SWEEP_MAX_RUNS, DALE_ERR_FORMAT
+ * naming each factor.  A malformed zip group counts its first list here
+ * and is reported by the expansion. */
+static dale_status grid_size_ok(const char *origin, const cJSON *runs, const cJSON *zip, cJSON *const *vals,
+                                const char *const *keys, size_t nax)
+{
+    size_t n = 1, over = 0;
+    double total = 1;
+    char why[512];
+    size_t w = 0;
+    why[0] = '\0';
+#define GRID_FACTOR(k, ...)                                                                                   \
+    do {                                                                                                  \
+        size_t k_ = (k);                                                                                  \
+        total *= (double)k_;                                                                              \
+        if (k_ && n > DALE_SWEEP_MAX_RUNS / k_) over = 1;                                                 \
+        else n *= k_;                                                                                     \
+        if (w < sizeof why) {                                                                             \
+            int m_ = snprintf(why + w, sizeof why - w, __VA_ARGS__);                                     \
+            if (m_ > 0) w += (size_t)m_;                                                                  \
+        }                                                                                                 \
+    } while (0)
+    size_t nr = runs ? (size_t)cJSON_GetArraySize(runs) : 0;
+    if (nr) GRID_FACTOR(nr, "%s%zu runs", w ? " x " : "", nr);
+    for (int g = 0; zip && g < cJSON_GetArraySize(zip); g++) {
+        const cJSON *grp = cJSON_GetArrayItem(zip, g);
+        const cJSON *first = cJSON_IsObject(grp) ? grp->child : NULL;
+        size_t len = cJSON_IsArray(first) ? (size_t)cJSON_GetArraySize(first) : 1;
+        GRID_FACTOR(len, "%szip group %d (%s): %zu", w ? " x " : "", g, first ? first->string : "empty", len);
+    }
+    for (size_t a = 0; a < nax; a++) {
+        size_t len = (size_t)cJSON_GetArraySize(vals[a]);
+        GRID_FACTOR(len, "%s%s: %zu", w ? " x " : "", keys[a], len);
+    }
+#undef GRID_FACTOR
+    if (!over && n <= DALE_SWEEP_MAX_RUNS) return DALE_OK;
+    if (w >= sizeof why) snprintf(why + sizeof why - 5, 5, "...");
+    return DALE_FAIL(DALE_ERR_FORMAT, "%s: the grid has %.*g runs, more than the %d a sweep may have (%s); "
+                     "shorten an axis or split the sweep into several specs", origin, total < 1e15 ? 15 : 3,
+                     total, DALE_SWEEP_MAX_RUNS, why);
 }
 
 /* Overlay `over` onto `dst` for key k: objects merge key by key, anything
@@ -410,22 +491,22 @@ dale_status dale_sweep_parse(const char *text, const char *origin, const char *d
         keys[a] = it->string;
         if ((st = axis_values(it, origin, it->string, &vals[a]))) goto done;
     }
-    expander e = {origin, dir, base, s, 0};
+    if ((st = grid_size_ok(origin, runs, zip, vals, keys, nax))) goto done;
+    expander e = {origin, dir, base, s, 0, NULL, 0};
     if (runs && cJSON_GetArraySize(runs) > 0) {
-        for (const cJSON *r = runs->child; r; r = r->next) {
-            if (!cJSON_IsObject(r)) {
+        for (const cJSON *r = runs->child; r && !st; r = r->next) {
+            if (!cJSON_IsObject(r))
                 st = DALE_FAIL(DALE_ERR_FORMAT, "%s: every element of \"runs\" must be an object", origin);
-                goto done;
-            }
-            if ((st = expand_zip(&e, r, zip, 0, vals, keys, nax, assign))) goto done;
+            else st = expand_zip(&e, r, zip, 0, vals, keys, nax, assign);
         }
     } else {
         cJSON *empty = cJSON_CreateObject();
-        if (!empty) { st = DALE_ERR_NOMEM; goto done; }
-        st = expand_zip(&e, empty, zip, 0, vals, keys, nax, assign);
+        if (!empty) st = DALE_ERR_NOMEM;
+        else st = expand_zip(&e, empty, zip, 0, vals, keys, nax, assign);
         cJSON_Delete(empty);
-        if (st) goto done;
     }
+    dalei_free(e.slot);
+    if (st) goto done;
     *out = s;
     s = NULL;
 done:
