@@ -305,15 +305,18 @@ static dale_status load_text(const char *path, int square, cli_matrix **mats, si
             errno = 0;
             double v = strtod(p, &end);
             if (end == p) {
-                char tok[32];
+                char tok[100];
                 size_t t = strcspn(p, " \t,;\r\n");
-                snprintf(tok, sizeof tok, "%.*s", (int)(t < 24 ? t : 24), p);
+                dalei_escape_ctl(p, t < 24 ? t : 24, tok, sizeof tok);
                 st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: '%s' is not a number%s", path, lineno, tok,
                                rows == 0 ? " (start a header line with #)" : "");
                 goto done;
             }
             if (*end && !strchr(" \t,;\r\n", *end)) {
-                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: bad number near '%.20s'", path, lineno, p);
+                char near[84];
+                size_t t = strcspn(p, "\r\n");
+                dalei_escape_ctl(p, t < 20 ? t : 20, near, sizeof near);
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: bad number near '%s'", path, lineno, near);
                 goto done;
             }
             if (used == alloc) {
@@ -388,6 +391,11 @@ dale_status cli_load_matrices(const char *spec, int square, cli_matrix **mats, s
         st = DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
         st = DALE_FAIL(DALE_ERR_IO, "%s: is a directory, not a matrix file", path);
+    } else if (!S_ISREG(sb.st_mode)) {
+        /* a FIFO would block forever, /dev/zero would be read without end */
+        st = DALE_FAIL(DALE_ERR_IO, "%s: not a regular file (a %s); give a NPY, NPZ or CSV file", path,
+                       S_ISFIFO(sb.st_mode) ? "FIFO or pipe" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "device"
+                       : S_ISSOCK(sb.st_mode) ? "socket" : "special file");
     } else {
         int kind = 0; /* 1 npy, 2 npz, 3 text */
         if (key || ends_with(path, ".npz")) kind = 2;

@@ -72,6 +72,47 @@ JSON
     fi
 fi
 
+# Inputs that are not regular files: refused at once, not read forever
+mkfifo "$T/fifo" || fail "setup" "mkfifo"
+# nonreg WHAT PATTERN CMD... — exit 1 or 2 within the timeout, message matches
+nonreg() {
+    local what=$1 pat=$2
+    shift 2
+    (ulimit -v 4000000 2>/dev/null; exec timeout 20 "$@") >"$T/out" 2>"$T/err"
+    RC=$?
+    if [ "$RC" -ne 1 ] && [ "$RC" -ne 2 ]; then fail "$what" "exit $RC: $(err1)"
+    elif ! grep -q -E -e "$pat" "$T/err"; then fail "$what" "message does not match '$pat': $(err1)"
+    else ok "$what: $(err1 | cut -c 1-110)"
+    fi
+}
+nonreg "diagnose FIFO" "not a regular file" "$DALE" diagnose "$T/fifo"
+nonreg "diagnose /dev/zero" "not a regular file" "$DALE" diagnose /dev/zero
+nonreg "transplant FIFO" "not a regular file" "$DALE" transplant --vectors "$T/fifo" --values /dev/zero --out "$T/tp.npy"
+nonreg "sweep spec FIFO" "not a regular file" "$DALE" sweep "$T/fifo" --out "$T/sw1"
+nonreg "sweep spec /dev/zero" "not a regular file" "$DALE" sweep /dev/zero --out "$T/sw2"
+nonreg "train --config FIFO" "not a regular file" "$DALE" train --config "$T/fifo" --out "$T/tr1"
+nonreg "train --config /dev/zero" "not a regular file" "$DALE" train --config /dev/zero --out "$T/tr2"
+for d in sw1 sw2 tr1 tr2; do [ -e "$T/$d" ] && fail "refused input" "$d was created"; done
+
+# Control bytes quoted from a file are escaped, not echoed raw
+printf '1,2\n3,\033[31mred\n' >"$T/ctl.csv"
+"$DALE" diagnose "$T/ctl.csv" >/dev/null 2>"$T/err"
+if grep -q "$(printf '\033')" "$T/err"; then fail "CSV control bytes" "ESC echoed raw"
+elif grep -q -F "'\x1b[31mred'" "$T/err"; then ok "CSV control bytes escaped: $(err1)"
+else fail "CSV control bytes" "$(err1)"
+fi
+printf '1,2\n3,4\001\n' >"$T/ctl2.csv"
+"$DALE" diagnose "$T/ctl2.csv" >/dev/null 2>"$T/err"
+if grep -q -F '\x01' "$T/err" && ! grep -q "$(printf '\001')" "$T/err"; then ok "CSV bad number escaped: $(err1)"
+else fail "CSV bad number" "$(err1)"
+fi
+printf '{"name": "x",\n "base": {\033[2J }}' >"$T/ctl.json"
+"$DALE" sweep "$T/ctl.json" --out "$T/sw3" >/dev/null 2>"$T/err"
+if grep -q "$(printf '\033')" "$T/err"; then fail "JSON control bytes" "ESC echoed raw"
+elif grep -q -F '\x1b[2J' "$T/err"; then ok "JSON control bytes escaped: $(err1)"
+else fail "JSON control bytes" "$(err1)"
+fi
+
 # dale spectrum estimates its memory before allocating
 timeout 60 "$DALE" spectrum --hidden 300 --inits 1000 --max-memory-gb 0.001 --no-plot --out "$T/spec3" >"$T/out" 2>"$T/err"
 RC=$?
