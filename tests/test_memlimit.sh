@@ -121,4 +121,17 @@ else fail "spectrum over --max-memory-gb" "exit $RC: $(err1)"
 fi
 [ -e "$T/spec3" ] && fail "spectrum over the estimate" "created its --out"
 
+# dale sweep --out too long for the run paths under it: refused, nothing created
+cat >"$T/s.json" <<'JSON'
+{"name": "lim", "base": {"task": "adding", "hidden": 8, "epochs": 1, "max-updates": 2}, "axes": {"seed": [0, 1]}}
+JSON
+A=$(printf '%0120d' 0)
+LONG="$T/long/$A/$A/$A/$(printf '%0130d' 0)"
+(cd "$T" && timeout 60 "$DALE" sweep s.json --out "${LONG#"$T"/}") >"$T/out" 2>"$T/err"
+RC=$?
+if [ "$RC" -eq 2 ] && grep -q 'at most [0-9]* characters' "$T/err"; then ok "sweep --out of ${#LONG} characters refused: $(err1 | cut -c 1-100)"
+else fail "sweep --out of ${#LONG} characters" "exit $RC: $(err1)"
+fi
+[ -e "$T/long" ] && fail "sweep --out too long" "directories were created"
+
 lib_finish
