@@ -1,7 +1,9 @@
 /* dale.c — entry point of the `dale` tool: git-style subcommands. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dale/version.h"
 #include "cli.h"
 #include "internal.h"
@@ -26,8 +28,44 @@ static void usage(FILE *f)
           f);
 }
 
+/* Whether NAME is set to a positive decimal integer (what OpenBLAS takes
+ * as a thread count; anything else it ignores and uses every core). */
+static int env_thread_count(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end == '\0' && n > 0;
+}
+
+/* BLAS threading is decided before OpenBLAS starts its thread pool.  The
+ * library is loaded (and its pool started, one worker per core, each
+ * mapping a 128 MB buffer) before main runs, so dale_set_blas_threads()
+ * comes too late: under `ulimit -v` a worker retries its failed mapping
+ * forever and the process hangs at exit waiting for it.  Unless the user
+ * chose a count (OPENBLAS_NUM_THREADS, which OpenBLAS reads before
+ * GOTO_NUM_THREADS and OMP_NUM_THREADS), dale sets OPENBLAS_NUM_THREADS=1
+ * and executes itself once more, so the library starts with no workers;
+ * a command that wants more BLAS threads (dale train --threads N) asks
+ * for them later through openblas_set_num_threads, which starts them
+ * then.  DALE_BLAS_REEXEC marks the second start, so this never loops;
+ * if the exec fails dale goes on as before. */
+static void pin_blas_threads(char **argv)
+{
+    if (getenv("DALE_BLAS_REEXEC")) {
+        unsetenv("DALE_BLAS_REEXEC"); /* not inherited by what dale starts */
+        return;
+    }
+    if (env_thread_count("OPENBLAS_NUM_THREADS")) return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) || setenv("DALE_BLAS_REEXEC", "1", 1)) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("DALE_BLAS_REEXEC");
+}
+
 int main(int argc, char **argv)
 {
+    pin_blas_threads(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -67,6 +67,10 @@ static dale_status rnn_reference(size_t n, int threads, double *nse, int *sample
     c.hidden = n;
     dale_spectrum_job job = {&c, 0, RNN_DRAWS};
     dale_spectrum_set set;
+    char what[64];
+    snprintf(what, sizeof what, "the RNN reference draws (n %zu)", n);
+    threads = cli_fit_memory("dale diagnose", what, 0, 64.0 * (double)n * (double)n, threads, -1);
+    if (!threads) return DALE_ERR_NOMEM;
     dale_status st = dale_spectrum_sample(&job, 1, DALE_SPEC_NO_EIG, threads, &set);
     if (st) return st;
     double sd;
@@ -85,6 +89,10 @@ static dale_status analyse(const cli_matrix *m, int threads, diag *d)
 {
     memset(d, 0, sizeof *d);
     size_t n = m->rows;
+    /* checked before LAPACK runs: OpenBLAS spins when its buffer cannot be mapped */
+    char what[64];
+    snprintf(what, sizeof what, "the spectrum of a %zu x %zu matrix", n, m->cols);
+    if (!cli_fit_memory("dale diagnose", what, 0, 64.0 * (double)n * (double)m->cols, 1, -1)) return DALE_ERR_NOMEM;
     dale_status st = dale_spectrum_summarize(m->data, n, &d->s, NULL, NULL, NULL);
     if (st) return st;
     if (!(d->s.sigma_max > 0))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dale/config.h"
@@ -25,6 +26,82 @@ int cli_default_threads(void)
     return n > 0 && n < 4096 ? (int)n : 1;
 }
 
+/* OpenBLAS 0.3.21 (x86-64) maps a buffer of this size for each thread that
+ * runs a BLAS call needing one, and retries forever when it cannot. */
+#define BLAS_BUFFER_BYTES (128.0 * 1048576.0)
+
+/* Bytes of address space left under RLIMIT_AS; -1 when there is no limit
+ * (or it cannot be read). */
+static double address_space_left(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) || r.rlim_cur == RLIM_INFINITY) return -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    double used = (double)pages * (double)sysconf(_SC_PAGESIZE), left = (double)r.rlim_cur - used;
+    return left > 0 ? left : 0;
+}
+
+static double thread_stack_bytes(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_STACK, &r) || r.rlim_cur == RLIM_INFINITY || r.rlim_cur > (rlim_t)1 << 30)
+        return 8.0 * 1048576.0;
+    return (double)r.rlim_cur;
+}
+
+int cli_fit_memory(const char *cmd, const char *what, double fixed, double per_thread, int threads,
+                   double max_gb)
+{
+    if (threads < 1) threads = 1;
+    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    double limit = max_gb > 0 ? max_gb * 1e9 : ram;
+    if (limit > 0 && fixed + per_thread > limit) {
+        DALE_FAIL(DALE_ERR_NOMEM,
+                  "%s needs about %.3g GB (%.3g GB kept, %.3g GB scratch per thread), more than %s %.3g GB; "
+                  "ask for fewer draws or a smaller n%s",
+                  what, (fixed + per_thread) / 1e9, fixed / 1e9, per_thread / 1e9,
+                  max_gb > 0 ? "--max-memory-gb" : "this machine's RAM,", limit / 1e9,
+                  max_gb >= 0 ? ", or raise --max-memory-gb" : "");
+        return 0;
+    }
+    int fit = threads;
+    if (limit > 0 && per_thread > 0) {
+        double t = (limit - fixed) / per_thread;
+        if (t < fit) fit = (int)t;
+    }
+    double left = address_space_left();
+    if (left >= 0) {
+        /* One thread runs in the caller (its stack and arena exist
+         * already); two or more are started, each with a stack and its own
+         * malloc arena (64 MB reserved). */
+        double one = per_thread + BLAS_BUFFER_BYTES,
+               each = one + thread_stack_bytes() + 64.0 * 1048576.0;
+        /* headroom for what the libraries map besides (stdio, LAPACK work) */
+        double avail = left - fixed - 16.0 * 1048576.0;
+        if (avail < one) {
+            DALE_FAIL(DALE_ERR_NOMEM,
+                      "out of memory: %s needs about %.0f MB of address space (%.0f MB kept, %.0f MB of "
+                      "scratch, OpenBLAS's 128 MB buffer), but the limit (ulimit -v) leaves %.0f MB; "
+                      "raise ulimit -v",
+                      what, (fixed + one) / 1048576.0 + 16.0, fixed / 1048576.0, per_thread / 1048576.0,
+                      left / 1048576.0);
+            return 0;
+        }
+        double t = avail / each;
+        if (t < 2) t = 1;
+        if (t < fit) fit = (int)t;
+    }
+    if (fit < 1) fit = 1;
+    if (fit < threads)
+        fprintf(stderr, "%s: %d of %d threads fit in the memory limit%s; using %d\n", cmd, fit, threads,
+                left >= 0 ? " (ulimit -v; OpenBLAS maps 128 MB per thread)" : "", fit);
+    return fit;
+}
 
 void cli_matrices_free(cli_matrix *mats, size_t count)
 {
@@ -228,15 +305,18 @@ static dale_status load_text(const char *path, int square, cli_matrix **mats, si
             errno = 0;
             double v = strtod(p, &end);
             if (end == p) {
-                char tok[32];
+                char tok[100];
                 size_t t = strcspn(p, " \t,;\r\n");
-                snprintf(tok, sizeof tok, "%.*s", (int)(t < 24 ? t : 24), p);
+                dalei_escape_ctl(p, t < 24 ? t : 24, tok, sizeof tok);
                 st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: '%s' is not a number%s", path, lineno, tok,
                                rows == 0 ? " (start a header line with #)" : "");
                 goto done;
             }
             if (*end && !strchr(" \t,;\r\n", *end)) {
-                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: bad number near '%.20s'", path, lineno, p);
+                char near[84];
+                size_t t = strcspn(p, "\r\n");
+                dalei_escape_ctl(p, t < 20 ? t : 20, near, sizeof near);
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s:%zu: bad number near '%s'", path, lineno, near);
                 goto done;
             }
             if (used == alloc) {
@@ -311,6 +391,11 @@ dale_status cli_load_matrices(const char *spec, int square, cli_matrix **mats, s
         st = DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
         st = DALE_FAIL(DALE_ERR_IO, "%s: is a directory, not a matrix file", path);
+    } else if (!S_ISREG(sb.st_mode)) {
+        /* a FIFO would block forever, /dev/zero would be read without end */
+        st = DALE_FAIL(DALE_ERR_IO, "%s: not a regular file (a %s); give a NPY, NPZ or CSV file", path,
+                       S_ISFIFO(sb.st_mode) ? "FIFO or pipe" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "device"
+                       : S_ISSOCK(sb.st_mode) ? "socket" : "special file");
     } else {
         int kind = 0; /* 1 npy, 2 npz, 3 text */
         if (key || ends_with(path, ".npz")) kind = 2;

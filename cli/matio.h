@@ -35,6 +35,19 @@ void cli_matrices_free(cli_matrix *mats, size_t count);
 /* "--threads" default: number of online CPUs (at least 1). */
 int cli_default_threads(void);
 
+/* Threads a threaded computation can run on within the memory it may use,
+ * before it allocates anything.  `fixed` bytes are allocated once,
+ * `per_thread` bytes by each worker; each worker that calls BLAS also
+ * costs OpenBLAS's 128 MB buffer and a thread stack in address space.
+ * Two limits: RAM (or max_gb * 1e9 when max_gb > 0) bounds the bytes
+ * used (max_gb < 0: RAM, no option to raise), and `ulimit -v` (RLIMIT_AS) bounds the address space left now
+ * (OpenBLAS retries a failed buffer mapping forever, so the check must
+ * come first).  Returns `threads` or fewer (a note on stderr naming cmd
+ * when fewer), or 0 after DALE_FAIL(DALE_ERR_NOMEM, "out of memory: WHAT
+ * needs about ...") when not even one thread fits. */
+int cli_fit_memory(const char *cmd, const char *what, double fixed, double per_thread, int threads,
+                   double max_gb);
+
 /* Network config (type and init options, hidden width) from a resolved run
  * config, the same mapping dale train uses; input/output widths are 1. */
 struct dale_run_config;

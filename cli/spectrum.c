@@ -39,6 +39,7 @@ typedef struct opts {
     dale_run_config c;
     long inits, bins, seeds, eig_draws;
     int threads, json, logy, plot, no_eig, progress;
+    double max_gb; /* --max-memory-gb, 0: the RAM */
     uint64_t seed;
     char table[16];
     char sizes[256];
@@ -75,7 +76,9 @@ static void spectrum_usage(FILE *f)
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"
-          "  --threads N          worker threads, BLAS single-threaded (default: online CPUs)\n"
+          "  --threads N          worker threads, BLAS single-threaded (default: online CPUs;\n"
+          "                       fewer when the memory limit holds fewer)\n"
+          "  --max-memory-gb G    refuse a sampling estimated above G GB (default 0: the RAM)\n"
           "  --out DIR            output directory (default: spec/<model>-<n>-<seed>, or\n"
           "                       spec/table-nse, spec/nse-grid for the tables)\n"
           "  --bins B             singular-value histogram bins (default: 100)\n"
@@ -170,7 +173,17 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(name, "bins")) { if (!parse_long(name, val, 1, 1000000, &o->bins)) return 2; }
         else if (!strcmp(name, "seeds")) { if (!parse_long(name, val, 1, 1000000, &o->seeds)) return 2; }
         else if (!strcmp(name, "eig-draws")) { if (!parse_long(name, val, 0, 100000000, &o->eig_draws)) return 2; }
-        else if (!strcmp(name, "threads")) {
+        else if (!strcmp(name, "max-memory-gb")) {
+            char *end;
+            errno = 0;
+            double g = strtod(val, &end);
+            if (errno || end == val || *end || !(g >= 0) || g > 1e9) {
+                fprintf(stderr, "dale spectrum: --max-memory-gb: expected a number >= 0 (0: the machine's RAM), "
+                                "got '%s'\n", val);
+                return 2;
+            }
+            o->max_gb = g;
+        } else if (!strcmp(name, "threads")) {
             if (!parse_long(name, val, 1, 4096, &x)) return 2;
             o->threads = (int)x;
         } else if (!strcmp(name, "seed")) {
@@ -287,8 +300,23 @@ static void progress_draw(size_t done, size_t total, size_t n, void *user)
 }
 
 static dale_status sample(const dale_spectrum_job *jobs, size_t nj, unsigned flags, int threads,
-                          dale_spectrum_set *out, int force_progress)
+                          double max_memory_gb, dale_spectrum_set *out, int force_progress)
 {
+    /* What the sets keep (a summary per draw; with KEEP the singular values
+     * and, unless --no-eig, the eigenvalues: n doubles each per draw), and
+     * each worker's scratch (W in float and double, the SVD and
+     * eigen-solve copies and LAPACK's work: about 8 n^2 doubles). */
+    double kept = 0, nmax = 0;
+    for (size_t j = 0; j < nj; j++) {
+        double n = (double)jobs[j].cfg->hidden, per = (double)sizeof(dale_spectrum_summary);
+        if (flags & DALE_SPEC_KEEP) per += 3.0 * 8.0 * n;
+        kept += per * (double)jobs[j].inits;
+        if (n > nmax) nmax = n;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "sampling %zu job%s (n up to %.0f)", nj, nj == 1 ? "" : "s", nmax);
+    threads = cli_fit_memory("dale spectrum", what, kept, 64.0 * nmax * nmax, threads, max_memory_gb);
+    if (!threads) return DALE_ERR_NOMEM;
     progress_state ps;
     progress_start(&ps, jobs, nj, (flags & DALE_SPEC_NO_EIG) != 0, threads, force_progress);
     return dale_spectrum_sample_progress(jobs, nj, flags, threads, out, progress_draw, &ps);
@@ -429,7 +457,7 @@ static int run_single(opts *o)
                  (unsigned long long)o->seed);
     dale_spectrum_job job = {&nc, o->seed, (size_t)o->inits};
     double t0 = now_s();
-    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, &set, o->progress)) {
+    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, o->max_gb, &set, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }
@@ -592,7 +620,7 @@ static size_t table_sizes(const opts *o, const char *def, size_t sizes[32])
 static int table_sample(const opts *o, const dale_spectrum_job *jobs, size_t nj, dale_spectrum_set *sets, double *secs)
 {
     double t0 = now_s();
-    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, sets, o->progress)) {
+    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, o->max_gb, sets, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }

@@ -64,11 +64,41 @@ static int env_int(const char *const *names, int def)
     return def;
 }
 
+/* The longest path a sweep writes is a run's checkpoint temp file,
+ * OUT/runs/<16-hex id>/checkpoint.npz.tmp.<pid>; a run directory must fit
+ * in a run config's out (511 bytes).  Checked before anything is created,
+ * so a too-long --out does not leave directories behind SQLite's "unable
+ * to open database file".  0 when it fits, else 2 after a message. */
+static int check_out_length(const char *out)
+{
+    const size_t out_cap = sizeof ((dale_run_config *)0)->out - 1;
+    const size_t tail = strlen("/runs/") + 16 + strlen("/checkpoint.npz.tmp.") + 10;
+    size_t len = strlen(out);
+    if (len + tail > out_cap) {
+        fprintf(stderr,
+                "dale sweep: --out is %zu characters; the sweep's longest path (OUT/runs/<id>/checkpoint.npz.tmp.<pid>, "
+                "%zu more) must fit in %zu: use a directory name of at most %zu characters\n",
+                len, tail, out_cap, out_cap - tail);
+        return 2;
+    }
+    for (const char *p = out; *p;) {
+        size_t k = strcspn(p, "/");
+        if (k > 255) {
+            fprintf(stderr, "dale sweep: --out: a path component is %zu characters, more than the 255 a file name may have\n", k);
+            return 2;
+        }
+        p += k;
+        while (*p == '/') p++;
+    }
+    return 0;
+}
+
 static int dalecli_sweep_run(const sweep_opts *o, int print_list)
 {
     dale_sweep *sw = NULL;
     dale_sweep_plan *plan = NULL;
     int rc = 1;
+    if (check_out_length(o->out)) return 2;
     if (dale_sweep_load(o->spec, o->out, o->scale, &sw)) {
         fprintf(stderr, "dale sweep: %s\n", dale_last_error());
         return 2;

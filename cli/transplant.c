@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/npy.h"
@@ -87,9 +88,8 @@ static int load_side(const char *what, const char *s, dale_run_config *c, cli_ma
 {
     memset(m, 0, sizeof *m);
     int is_model = 0;
-    FILE *f = fopen(s, "rb");
-    if (f) fclose(f);
-    else {
+    /* access, not a probe open: opening a FIFO would block */
+    if (access(s, R_OK) != 0) {
         int rc = model_spec(s, c, m, &is_model);
         if (is_model) return rc;
     }

@@ -93,10 +93,17 @@ const char *dalei_nearest(const char *word, const char *const *cand, size_t n);
  * choice copied to buf, returned, or NULL. */
 const char *dalei_nearest_choice(const char *word, const char *choices, char *buf, size_t cap);
 
+/* Copy up to n bytes of s (stopping at a NUL) into out (cap bytes, always
+ * NUL-terminated when cap > 0), control bytes (below 0x20, and 0x7f) written
+ * as \xNN, so text quoted from a file into a message cannot drive the
+ * terminal; stops before a byte or escape that would not fit.  Returns the
+ * length written. */
+size_t dalei_escape_ctl(const char *s, size_t n, char *out, size_t cap);
+
 /* Where `at` lies in the text buf[0..len) (a parser's error position; NULL
  * or outside: the end): its 1-based line and column (in bytes), and in near
  * the text around it on that line (up to 12 bytes before and 12 from it;
- * tabs as spaces; "" on an empty line), for "FILE:LINE:COL: not valid JSON
+ * tabs as spaces, other control bytes as \xNN; "" on an empty line), for "FILE:LINE:COL: not valid JSON
  * (near '...')". */
 void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
                       size_t cap);

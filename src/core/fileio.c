@@ -44,10 +44,20 @@ static int slurp(FILE *f, size_t max, char **out, size_t *outlen)
     return SLURP_OK;
 }
 
+/* Opening a FIFO blocks until a writer comes, and a device such as
+ * /dev/zero never ends: only regular files are read (stat before open). */
+static int special_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
 dale_status dalei_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
     *buf = NULL;
     *len = 0;
+    if (special_file(path))
+        return DALE_FAIL(DALE_ERR_IO, "%s: not a regular file (a FIFO, device or socket); give a file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     int why = slurp(f, max, buf, len);
@@ -62,6 +72,7 @@ dale_status dalei_read_file(const char *path, size_t max, char **buf, size_t *le
 
 char *dalei_read_text(const char *path, size_t max)
 {
+    if (special_file(path)) return NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char *buf;

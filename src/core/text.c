@@ -88,6 +88,28 @@ const char *dalei_nearest_choice(const char *word, const char *choices, char *bu
     return buf;
 }
 
+size_t dalei_escape_ctl(const char *s, size_t n, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    if (cap == 0) return 0;
+    for (size_t i = 0; i < n && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            if (k + 4 >= cap) break;
+            out[k++] = '\\';
+            out[k++] = 'x';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        } else {
+            if (k + 1 >= cap) break;
+            out[k++] = (char)c;
+        }
+    }
+    out[k] = '\0';
+    return k;
+}
+
 void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line, size_t *col, char *near,
                       size_t cap)
 {
@@ -106,7 +128,14 @@ void dalei_text_where(const char *buf, size_t len, const char *at, size_t *line,
     /* up to 12 bytes before the spot and 12 from it, within its line */
     size_t from = off - (*col - 1), k = 0;
     if (off - from > 12) from = off - 12;
-    for (size_t i = from; i < len && k + 1 < cap && i < off + 12 && buf[i] != '\n'; i++)
-        near[k++] = buf[i] == '\t' || buf[i] == '\r' ? ' ' : buf[i];
+    /* tabs and CRs as spaces, other control bytes as \xNN (a hostile file
+     * must not drive the terminal through an error message) */
+    for (size_t i = from; i < len && i < off + 12 && buf[i] != '\n'; i++) {
+        char c = buf[i] == '\t' || buf[i] == '\r' ? ' ' : buf[i];
+        size_t w = c ? dalei_escape_ctl(&c, 1, near + k, cap - k)
+                     : dalei_escape_ctl("\\x00", 4, near + k, cap - k) == 4 ? 4 : 0;
+        if (w == 0) break;
+        k += w;
+    }
     near[k] = '\0';
 }
