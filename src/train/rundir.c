@@ -256,20 +256,26 @@ static dale_status write_result(rundir *rd, const char *status, const char *reas
         if (isfinite(v[i])) snprintf(num[i], sizeof num[i], "%.9g", v[i]);
         else snprintf(num[i], sizeof num[i], "null");
     }
+    /* JSON has no nan or inf: a non-finite lr or clock is written as null. */
+    char lrs[32], walls[32];
+    if (isfinite(lr)) snprintf(lrs, sizeof lrs, "%.9g", lr);
+    else snprintf(lrs, sizeof lrs, "null");
+    if (isfinite(wall)) snprintf(walls, sizeof walls, "%.3f", wall);
+    else snprintf(walls, sizeof walls, "null");
     char esc[600];
     dalei_json_escape(reason, esc, sizeof esc);
     /* Every-step cross-entropy (lm): perplexities exp(CE) too (null above CE 20). */
     int ppl = rd->task && rd->task->loss == DALE_LOSS_CE_EVERY;
     int n = snprintf(text, sizeof text,
                      "{\n  \"status\": \"%s\",\n  \"reason\": \"%s\",\n  \"updates\": %ld,\n"
-                     "  \"epochs_done\": %ld,\n  \"lr\": %.9g,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
+                     "  \"epochs_done\": %ld,\n  \"lr\": %s,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
                      "  \"val_loss\": %s,\n  \"val_err\": %s,\n  \"test_loss\": %s,\n  \"test_err\": %s,\n"
                      "%s%s%s%s%s%s%s"
-                     "  \"wall_s\": %.3f,\n  \"dale_version\": \"%s\",\n  \"dale_commit\": \"%s\"\n}\n",
-                     status, esc, updates, epoch, lr, num[0], num[1], num[2], num[3],
+                     "  \"wall_s\": %s,\n  \"dale_version\": \"%s\",\n  \"dale_commit\": \"%s\"\n}\n",
+                     status, esc, updates, epoch, lrs, num[0], num[1], num[2], num[3],
                      num[4], num[5], ppl ? "  \"train_ppl\": " : "", ppl ? num[6] : "",
                      ppl ? ",\n  \"val_ppl\": " : "", ppl ? num[7] : "", ppl ? ",\n  \"test_ppl\": " : "",
-                     ppl ? num[8] : "", ppl ? ",\n" : "", wall,
+                     ppl ? num[8] : "", ppl ? ",\n" : "", walls,
                      dale_version(), dale_git_commit());
     return dalei_write_file_atomic(run_file(rd, "result.json"), text, (size_t)n);
 }
