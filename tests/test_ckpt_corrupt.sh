@@ -95,4 +95,53 @@ corrupt "a nan weight" good out.b 0 nan
 corrupt "an infinite weight" good cell0.W_pos 5 -inf
 corrupt "a negative sign-constrained weight" good cell0.W_pos 0 -0.5
 
+# Only a checkpoint that failed to load earns the "start again" hint.
+cp -r "$T/good" "$T/hint1"
+"$EDIT" set "$T/good/checkpoint.npz" "$T/hint1/checkpoint.npz" state.lr 0 nan 2>/dev/null
+expect_exit 1 "a corrupt checkpoint: the hint says it may be damaged" "checkpoint may be damaged" \
+    train --quiet --resume --out "$T/hint1"
+
+# ------------------------------------------------------------ appends
+# metrics.csv replaced by a symbolic link: refused, the link's target untouched.
+cp -r "$T/good" "$T/link"
+cp "$T/good/metrics.csv" "$T/target.csv"
+cp "$T/target.csv" "$T/target.before"
+rm "$T/link/metrics.csv"
+ln -s "$T/target.csv" "$T/link/metrics.csv"
+expect_exit 1 "metrics.csv a symbolic link: resume refused" "symbolic link" train --quiet --resume --out "$T/link"
+if cmp -s "$T/target.csv" "$T/target.before" && [ -L "$T/link/metrics.csv" ]; then
+    ok "metrics.csv a symbolic link: its target unchanged"
+else fail "metrics.csv a symbolic link: its target unchanged" "target or link changed"; fi
+grep -q "checkpoint is intact" "$T/err" && ok "metrics.csv a symbolic link: the hint says the checkpoint is intact" ||
+    fail "metrics.csv a symbolic link: the hint says the checkpoint is intact" "$(err1)"
+
+# metrics.csv made a directory (a write error that works as root too): the
+# hint keeps the run (the checkpoint is intact), never "start again".
+cp -r "$T/good" "$T/mdir"
+rm "$T/mdir/metrics.csv"
+mkdir "$T/mdir/metrics.csv"
+cp "$T/mdir/checkpoint.npz" "$T/mdir.ckpt"
+expect_exit 1 "metrics.csv a directory: the hint says the checkpoint is intact" "checkpoint is intact" \
+    train --quiet --resume --out "$T/mdir"
+if grep -q "may be damaged" "$T/err"; then fail "metrics.csv a directory: no 'start again' hint" "$(err1)"
+else ok "metrics.csv a directory: no 'start again' hint"; fi
+cmp -s "$T/mdir/checkpoint.npz" "$T/mdir.ckpt" && ok "metrics.csv a directory: checkpoint unchanged" ||
+    fail "metrics.csv a directory: checkpoint unchanged" "it changed"
+
+# A torn last row is dropped on resume: the resumed metrics.csv equals an
+# uninterrupted run's.  "10" without a newline is row 100 cut short (it
+# would parse as update 10); "20,1,0.5" has a newline but too few fields.
+dale train --quiet --adding-n 2000 --epochs 3 --eval-every 10 --model colei --out "$T/full"
+[ "$RC" -eq 0 ] || fail "setup: uninterrupted run" "exit $RC: $(err1)"
+for torn in '10' $'20,1,0.5\n'; do
+    rm -rf "$T/torn"
+    cp -r "$T/good" "$T/torn"
+    printf '%s' "$torn" >>"$T/torn/metrics.csv"
+    dale train --quiet --resume --out "$T/torn"
+    name="a torn last row '$(printf '%s' "$torn" | tr '\n' '$')'"
+    if [ "$RC" -ne 0 ]; then fail "$name: resume" "exit $RC: $(err1)"; continue; fi
+    expect_same_file "$name is dropped on resume: metrics.csv equals the uninterrupted run's" \
+        "$T/full/metrics.csv" "$T/torn/metrics.csv"
+done
+
 lib_finish
