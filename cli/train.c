@@ -289,8 +289,24 @@ int cmd_train(int argc, char **argv)
     }
     if (st) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());
-        if (resume)
-            fprintf(stderr, "hint: the checkpoint may be damaged; start again without --resume\n");
+        if (resume) {
+            /* Only a checkpoint that failed to load is worth giving up;
+             * after any other error (disk full, permissions) it is intact,
+             * and starting again would throw the run away. */
+            const char *e = dale_last_error();
+            int ckpt = strstr(e, "checkpoint.npz") != NULL &&
+                       (st == DALE_ERR_FORMAT || strstr(e, "No such file") != NULL);
+            char q[8400];
+            shell_quote(c.out, q, sizeof q);
+            if (ckpt)
+                fprintf(stderr, "hint: the checkpoint may be damaged; start again without --resume\n");
+            else if (st == DALE_ERR_IO)
+                fprintf(stderr, "hint: the checkpoint is intact; free space or fix permissions, then resume again: "
+                                "dale train --resume --out %s\n", q);
+            else
+                fprintf(stderr, "hint: the checkpoint is intact; fix the problem above, then resume again: "
+                                "dale train --resume --out %s\n", q);
+        }
         return 1;
     }
     FILE *f;

@@ -186,15 +186,24 @@ DALE_API dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *
 /* Restore the state saved by dale_trainer_state_save from z (`path` names
  * it in messages).  The trainer must be set up as the saved one was (same
  * task, network and batch); the schedule may differ (a new budget continues
- * the same trajectory).  On an error nothing is changed.
+ * the same trajectory).  Every member is checked before any is used: the
+ * generator state not all zero, its cache flag 0/1 and value finite, lr
+ * finite and > 0, wall time finite and >= 0, counters with 0 <= batch <
+ * batches per epoch and updates = epoch * batches + batch, the ring finite
+ * or nan, the batch order a permutation of the training samples (or the
+ * all-zero initial order before the first update), sign memory in
+ * {-1, 0, +1}.  On an error nothing is changed.
  * Errors: DALE_ERR_FORMAT (a member missing, of the wrong dtype or size, or
- * out of range), DALE_ERR_NOMEM, those of dale_npz_read. */
+ * "PATH: corrupt checkpoint: member 'state.X' ..." naming what was
+ * expected), DALE_ERR_NOMEM, those of dale_npz_read. */
 DALE_API dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *path);
 
 /* A checkpoint file: parameters + effective matrices (dale_params_save)
  * and the state, written atomically to path; and its reader, which loads
- * the parameters into the trainer's network, then the state (on an error
- * the parameters may be partly loaded, the state is unchanged).
+ * the parameters (present, finite, and the DALE_P_NONNEG ones >= 0 when the
+ * policy projects) and the state first, then loads them (on a corrupt
+ * member neither network nor state changes; only a read error at that
+ * stage may leave them partly loaded).
  * Errors: as dale_npz_writer_create / dale_npz_open and the above. */
 DALE_API dale_status dale_trainer_checkpoint_save(dale_trainer *tr, const char *path);
 DALE_API dale_status dale_trainer_checkpoint_load(dale_trainer *tr, const char *path);

@@ -146,8 +146,18 @@ static void csv_num(FILE *f, double v)
 /* The header (m NULL) or the row of evaluation m. */
 static dale_status write_metrics(rundir *rd, const dale_trainer_metrics *m)
 {
-    FILE *f = fopen(run_file(rd, "metrics.csv"), m ? "a" : "w");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", rd->path, strerror(errno));
+    /* Never through a symbolic link: a link planted in the run directory
+     * would make the append write into its target. */
+    int fd = open(run_file(rd, "metrics.csv"), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (m ? O_APPEND : O_TRUNC),
+                  0644);
+    if (fd < 0 && errno == ELOOP)
+        return DALE_FAIL(DALE_ERR_IO, "%s: is a symbolic link; dale does not write through one (remove it)", rd->path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, m ? "a" : "w");
+    if (!f) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return DALE_FAIL(DALE_ERR_IO, "%s: cannot open: %s", rd->path, strerror(e));
+    }
     size_t nc = dale_net_ncells(rd->net);
     if (!m) {
         fputs("update,epoch,lr,train_loss,train_err,val_loss,val_err,test_loss,test_err", f);
@@ -190,13 +200,25 @@ static dale_status write_metrics(rundir *rd, const dale_trainer_metrics *m)
 static dale_status truncate_metrics(rundir *rd, long upto)
 {
     const char *p = run_file(rd, "metrics.csv");
+    struct stat sb;
+    if (lstat(p, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return DALE_FAIL(DALE_ERR_IO, "%s: is %s, not a regular file; dale does not write through it (remove it)", p,
+                         S_ISLNK(sb.st_mode) ? "a symbolic link" : "a directory or device");
     FILE *f = fopen(p, "r");
     if (!f) return write_metrics(rd, NULL);
     size_t cap = 1 << 16, len = 0;
     char *buf = dalei_alloc(cap, 1), line[8192];
     if (!buf) { fclose(f); return DALE_ERR_NOMEM; }
     int first = 1;
+    size_t fields = 0;
     while (fgets(line, sizeof line, f)) {
+        size_t l0 = strlen(line), nf = 1;
+        for (size_t i = 0; i < l0; i++) nf += line[i] == ',';
+        /* A row cut short (a full disk, a kill inside the write) has no
+         * newline or fewer fields than the header: it is dropped, with
+         * anything after it, and the resumed run writes it again. */
+        if (!first && (l0 == 0 || line[l0 - 1] != '\n' || nf != fields)) break;
+        if (first) fields = nf;
         long u = strtol(line, NULL, 10);
         if (!first && u > upto) break;
         if (!first && u % rd->c->eval_every != 0) continue;
@@ -259,20 +281,26 @@ static dale_status write_result(rundir *rd, const char *status, const char *reas
         if (isfinite(v[i])) snprintf(num[i], sizeof num[i], "%.9g", v[i]);
         else snprintf(num[i], sizeof num[i], "null");
     }
+    /* JSON has no nan or inf: a non-finite lr or clock is written as null. */
+    char lrs[32], walls[32];
+    if (isfinite(lr)) snprintf(lrs, sizeof lrs, "%.9g", lr);
+    else snprintf(lrs, sizeof lrs, "null");
+    if (isfinite(wall)) snprintf(walls, sizeof walls, "%.3f", wall);
+    else snprintf(walls, sizeof walls, "null");
     char esc[600];
     dalei_json_escape(reason, esc, sizeof esc);
     /* Every-step cross-entropy (lm): perplexities exp(CE) too (null above CE 20). */
     int ppl = rd->task && rd->task->loss == DALE_LOSS_CE_EVERY;
     int n = snprintf(text, sizeof text,
                      "{\n  \"status\": \"%s\",\n  \"reason\": \"%s\",\n  \"updates\": %ld,\n"
-                     "  \"epochs_done\": %ld,\n  \"lr\": %.9g,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
+                     "  \"epochs_done\": %ld,\n  \"lr\": %s,\n  \"train_loss\": %s,\n  \"train_err\": %s,\n"
                      "  \"val_loss\": %s,\n  \"val_err\": %s,\n  \"test_loss\": %s,\n  \"test_err\": %s,\n"
                      "%s%s%s%s%s%s%s"
-                     "  \"wall_s\": %.3f,\n  \"dale_version\": \"%s\",\n  \"dale_commit\": \"%s\"\n}\n",
-                     status, esc, updates, epoch, lr, num[0], num[1], num[2], num[3],
+                     "  \"wall_s\": %s,\n  \"dale_version\": \"%s\",\n  \"dale_commit\": \"%s\"\n}\n",
+                     status, esc, updates, epoch, lrs, num[0], num[1], num[2], num[3],
                      num[4], num[5], ppl ? "  \"train_ppl\": " : "", ppl ? num[6] : "",
                      ppl ? ",\n  \"val_ppl\": " : "", ppl ? num[7] : "", ppl ? ",\n  \"test_ppl\": " : "",
-                     ppl ? num[8] : "", ppl ? ",\n" : "", wall,
+                     ppl ? num[8] : "", ppl ? ",\n" : "", walls,
                      dale_version(), dale_git_commit());
     return dalei_write_file_atomic(run_file(rd, "result.json"), text, (size_t)n);
 }

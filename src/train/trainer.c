@@ -356,6 +356,95 @@ static dale_status read_exact(dale_npz *z, const char *path, const char *key, da
     return DALE_OK;
 }
 
+/* Everything a checkpoint restores is checked before any of it is used:
+ * a state the loop could never have written (an all-zero generator, which
+ * is xoshiro's fixed point and hangs the shuffle's bounded draw; a batch
+ * order that is no permutation; a lr or clock that is not a finite
+ * positive number; counters beyond the epoch) is refused naming the member. */
+#define CORRUPT(member, ...)                                                                              \
+    DALE_FAIL(DALE_ERR_FORMAT, "%s: corrupt checkpoint: member '" member "' " __VA_ARGS__)
+
+static dale_status check_state(const dale_trainer *tr, const char *path, const uint64_t s[4],
+                               const double cache[2], const int64_t counters[3], double lr, double wall,
+                               const double *rb, const uint64_t *perm, const dale_signs *sg)
+{
+    if (!(s[0] | s[1] | s[2] | s[3]))
+        return CORRUPT("state.rng", "is all zero (a generator state is never zero)", path);
+    if (!(cache[0] == 0 || cache[0] == 1) || !isfinite(cache[1]))
+        return CORRUPT("state.rng_cache", "holds %g, %g (want a flag 0 or 1 and a finite number)", path, cache[0],
+                       cache[1]);
+    if (!(isfinite(lr) && lr > 0))
+        return CORRUPT("state.lr", "is %g (want a finite learning rate > 0)", path, lr);
+    if (!(isfinite(wall) && wall >= 0))
+        return CORRUPT("state.wall", "is %g (want finite seconds >= 0)", path, wall);
+    /* The batch position is always inside an epoch (it wraps to 0 at its end),
+     * and every update advanced it: updates = epoch * batches + position. */
+    int64_t ep = counters[0], bi = counters[1], up = counters[2], nb = (int64_t)tr->nbatch;
+    if (ep < 0 || bi < 0 || bi >= nb || up < 0 || ep > (INT64_MAX - bi) / nb || up != ep * nb + bi)
+        return CORRUPT("state.counters",
+                       "holds epoch %lld, batch %lld, updates %lld (want 0 <= batch < %lld batches per epoch and "
+                       "updates = epoch * %lld + batch)",
+                       path, (long long)ep, (long long)bi, (long long)up, (long long)nb, (long long)nb);
+    for (int i = 0; i < 2 * RING; i++)
+        if (isinf(rb[i]))
+            return CORRUPT("state.ring", "holds %g at %d (want finite losses and errors, or nan for none)", path,
+                           rb[i], i);
+    /* A permutation of 0..N-1; before the first update the order is still
+     * the initial all-zero one (the first update draws it). */
+    int initial = up == 0;
+    for (size_t k = 0; k < tr->ntrain && initial; k++) initial = perm[k] == 0;
+    if (!initial) {
+        unsigned char *seen = dalei_calloc(tr->ntrain, 1);
+        if (!seen) return DALE_ERR_NOMEM;
+        for (size_t k = 0; k < tr->ntrain; k++) {
+            if (perm[k] >= tr->ntrain || seen[perm[k]]) {
+                unsigned long long v = (unsigned long long)perm[k];
+                int dup = perm[k] < tr->ntrain;
+                dalei_free(seen);
+                return CORRUPT("state.perm", "holds %s %llu at position %zu (want each of 0..%zu exactly once)",
+                               path, dup ? "a second" : "the out-of-range index", v, k, tr->ntrain - 1);
+            }
+            seen[perm[k]] = 1;
+        }
+        dalei_free(seen);
+    }
+    for (size_t k = 0; sg && k < sg->size; k++)
+        if (!(sg->s[k] == 1.0f || sg->s[k] == 0.0f || sg->s[k] == -1.0f))
+            return CORRUPT("state.signs", "holds %g at %zu (want -1, 0 or +1)", path, (double)sg->s[k], k);
+    return DALE_OK;
+}
+
+/* The parameters of a checkpoint, checked before the network takes them:
+ * present with the right dtype and size, finite, and the sign-constrained
+ * ones (DALE_P_NONNEG) >= 0 where the policy projects them. */
+static dale_status check_params(const dale_trainer *tr, dale_npz *z, const char *path)
+{
+    for (size_t i = 0; i < dale_net_nparams(tr->net); i++) {
+        const dale_param *q = dale_net_param(tr->net, i);
+        if (!dale_npz_has(z, q->name))
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' is missing (a file of another model?)", path,
+                             q->name);
+        dale_array a;
+        dale_status st = dale_npz_read(z, q->name, &a);
+        if (st) return st;
+        if (a.dtype != DALE_F32 || a.count != q->rows * q->cols) {
+            dale_array_free(&a);
+            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' has the wrong dtype or size (want %zu float32)",
+                             path, q->name, q->rows * q->cols);
+        }
+        const float *w = a.data;
+        int nonneg = tr->pol.project && (q->flags & DALE_P_NONNEG);
+        for (size_t k = 0; k < a.count && !st; k++)
+            if (!isfinite(w[k]) || (nonneg && w[k] < 0.0f))
+                st = DALE_FAIL(DALE_ERR_FORMAT, "%s: corrupt checkpoint: member '%s' holds %g at %zu (want %s)",
+                               path, q->name, (double)w[k], k,
+                               nonneg ? "finite weights >= 0: the parameter is sign-constrained" : "finite weights");
+        dale_array_free(&a);
+        if (st) return st;
+    }
+    return DALE_OK;
+}
+
 dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *path)
 {
     if (!tr || !z) return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_state_load: a NULL argument");
@@ -378,13 +467,7 @@ dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *p
         if (!(st = dale_signs_record(&sg, tr->net)))
             st = read_exact(z, path, "state.signs", DALE_F32, sg.size, sg.s);
     }
-    for (size_t k = 0; k < tr->ntrain && !st; k++)
-        if (perm[k] >= tr->ntrain)
-            st = DALE_FAIL(DALE_ERR_FORMAT, "%s: batch order holds index %llu beyond %zu samples", path,
-                           (unsigned long long)perm[k], tr->ntrain);
-    /* The batch position is always inside an epoch (it wraps to 0 at its end). */
-    if (!st && (counters[0] < 0 || counters[1] < 0 || (uint64_t)counters[1] >= tr->nbatch || counters[2] < 0))
-        st = DALE_FAIL(DALE_ERR_FORMAT, "%s: trainer counters out of range", path);
+    if (!st) st = check_state(tr, path, s, cache, counters, lr, wall, rb, perm, sg.s ? &sg : NULL);
     if (!st) {
         memcpy(tr->order.s, s, sizeof s);
         tr->order.has_cached = cache[0] != 0;
@@ -428,8 +511,10 @@ dale_status dale_trainer_checkpoint_load(dale_trainer *tr, const char *path)
     dale_npz *z;
     dale_status st = dale_npz_open(path, &z);
     if (st) return st;
-    st = dale_params_load(tr->net, z, path);
+    /* All checks first: a corrupt member leaves network and state as they were. */
+    st = check_params(tr, z, path);
     if (!st) st = dale_trainer_state_load(tr, z, path);
+    if (!st) st = dale_params_load(tr->net, z, path);
     dale_npz_close(z);
     return st;
 }
