@@ -53,23 +53,6 @@ static void shell_quote(const char *s, char *buf, size_t cap)
     buf[k] = '\0';
 }
 
-/* The update the run's checkpoint.npz was saved at (-1: unreadable). */
-static long checkpoint_update(const char *out)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoint.npz", out);
-    dale_npz *z = NULL;
-    dale_array a;
-    memset(&a, 0, sizeof a);
-    long u = -1;
-    if (dale_npz_open(path, &z) == DALE_OK && dale_npz_read(z, "state.counters", &a) == DALE_OK &&
-        a.dtype == DALE_I64 && a.count == 3)
-        u = (long)((const int64_t *)a.data)[2];
-    dale_array_free(&a);
-    dale_npz_close(z);
-    return u;
-}
-
 /* SIGINT / SIGTERM: the first asks the run to stop after its update (it
  * saves its checkpoint); a second ends the process at once. */
 static volatile sig_atomic_t stop_signal;
@@ -282,7 +265,7 @@ int cmd_train(int argc, char **argv)
     if (st && stop_signal && st == DALE_ERR_STATE) {
         char q[8400];
         shell_quote(c.out, q, sizeof q);
-        long m = checkpoint_update(c.out);
+        long m = dale_checkpoint_update(c.out);
         fprintf(stderr, "dale train: interrupted at update %ld; the checkpoint at update %ld is kept; "
                         "continue with: dale train --resume --out %s\n", m, m, q);
         return 128 + (int)stop_signal;

@@ -265,6 +265,10 @@ DALE_API dale_status dale_train_dir_prepare(const dale_run_config *c, int force,
  * log): otherwise DALE_ERR_STATE, naming what is there, and nothing in it
  * is changed.  A stop (opt->stop) returns DALE_ERR_STATE after saving the
  * checkpoint, as described there. */
+/* The update DIR/checkpoint.npz was saved at (its state.counters), -1 when
+ * it cannot be read (no error is left behind). */
+DALE_API long dale_checkpoint_update(const char *dir);
+
 DALE_API dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt);
 
 /* Create (not initialise) the network a resolved config describes for

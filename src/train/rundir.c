@@ -508,9 +508,7 @@ static void guard_result(const char *dir, char *status, size_t scap, long *updat
     cJSON_Delete(j);
 }
 
-/* The update a checkpoint was saved at (its state.counters), -1 when it
- * cannot be read. */
-static long checkpoint_update(const char *dir)
+long dale_checkpoint_update(const char *dir)
 {
     char path[4200];
     dalei_sfmt(path, sizeof path, "%s/checkpoint.npz", dir);
@@ -588,7 +586,7 @@ dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_tra
     }
     if (*kind == DALE_TRAIN_DIR_FREE) {
         char why[256], who[256], status[32], reason[160];
-        long updates, epochs, ck = has[2] ? checkpoint_update(dir) : -1;
+        long updates, epochs, ck = has[2] ? dale_checkpoint_update(dir) : -1;
         int rel = guard_config(c, dir, why, sizeof why, who, sizeof who);
         guard_result(dir, status, sizeof status, &updates, &epochs, reason, sizeof reason);
         int finished = !strcmp(status, "ok") || !strcmp(status, "diverged");
