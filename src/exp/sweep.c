@@ -603,14 +603,18 @@ void dale_sweep_free(dale_sweep *s)
 /* Updates of a resolved run: its epochs of minibatches (a task whose
  * samples fill several rows, lm, takes one sample per update), capped by
  * max_updates.  0 when the task is unknown. */
-double dale_run_updates(const dale_run_config *c)
+static double updates_of(const dale_run_config *c, const dale_task_shape *s)
 {
-    dale_task_shape s;
-    if (dale_config_task_shape(c, &s)) return 0;
-    double per_epoch = s.rows > 1 ? s.ntrain : ceil(s.ntrain / (double)(c->batch > 0 ? c->batch : 1));
+    double per_epoch = s->rows > 1 ? s->ntrain : ceil(s->ntrain / (double)(c->batch > 0 ? c->batch : 1));
     double u = (double)c->epochs * per_epoch;
     if (c->max_updates >= 0 && (double)c->max_updates < u) u = (double)c->max_updates;
     return u;
+}
+
+double dale_run_updates(const dale_run_config *c)
+{
+    dale_task_shape s;
+    return dale_config_task_shape(c, &s) ? 0 : updates_of(c, &s);
 }
 
 /* CPU seconds of a run from its task's shape: multiply-adds of one batch
@@ -646,7 +650,7 @@ double dale_run_seconds(const dale_run_config *c)
     double Tin = s.Tin < s.T ? s.Tin : s.T;
     double per_row = s.T * (H * H * L + (L - 1) * H * H) + Tin * H * s.input + (s.every_step ? s.T : 1) * head;
     double rows = s.rows > 1 ? s.rows : (double)c->batch;
-    double upd = dale_run_updates(c);
+    double upd = updates_of(c, &s);
     double train = upd * (6 * rows * per_row / R + overhead + 24 * weights / Bw);
     double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
     double eval = evals * 2 * s.neval * per_row / R;

@@ -10,8 +10,10 @@
  * batch, so nothing is allocated per token or per batch.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "dale/lm.h"
 #include "dale/taskdesc.h"
 #include "internal.h"
@@ -208,8 +210,67 @@ static double vectors_width(const char *path)
     return fields > 1 ? fields - 1 : 0;
 }
 
-/* The corpus in place (token counts and vocabulary: it is read), else a
- * PTB-sized one (929k / 73k / 82k tokens, a vocabulary at the limit). */
+/* What the shape needs of a corpus: token counts and vocabulary.  Reading
+ * them means reading the corpus, and a sweep asks for the shape of many
+ * runs over one corpus (its cost, its updates, its memory), so the last
+ * answer is kept, keyed by the directory, the vocabulary limit and the
+ * size and modification time of its split files. */
+typedef struct corpus_facts {
+    char dir[512];
+    long limit;
+    double stamp;   /* sum over the split files found of size + mtime */
+    int ok;         /* the corpus loaded */
+    double n[3], V;
+} corpus_facts;
+
+static double corpus_stamp(const char *dir)
+{
+    static const char *const base[3] = {"train", "valid", "test"};
+    double st = 0;
+    for (int k = 0; k < 3; k++) {
+        char p[600];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/ptb.%s.txt", dir, base[k]);
+        if (stat(p, &sb) != 0) snprintf(p, sizeof p, "%s/%s.txt", dir, base[k]);
+        if (stat(p, &sb) == 0) st += (double)sb.st_size + (double)sb.st_mtime * 1e-3 + (double)sb.st_mtim.tv_nsec * 1e-12;
+    }
+    return st;
+}
+
+static void corpus_facts_of(const char *dir, long limit, corpus_facts *f)
+{
+    static corpus_facts last;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    double stamp = corpus_stamp(dir);
+    pthread_mutex_lock(&lock);
+    if (last.dir[0] && !strcmp(last.dir, dir) && last.limit == limit && last.stamp == stamp) {
+        *f = last;
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    pthread_mutex_unlock(&lock);
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "%s", dir);
+    f->limit = limit;
+    f->stamp = stamp;
+    dale_corpus *c = NULL;
+    if (dale_corpus_load(dir, limit > 0 ? (size_t)limit : 0, &c) == DALE_OK) {
+        for (int k = 0; k < 3; k++) {
+            size_t m;
+            dale_corpus_tokens(c, (dale_split)k, &m);
+            f->n[k] = (double)m;
+        }
+        f->V = (double)dale_corpus_vocab(c);
+        f->ok = 1;
+    }
+    dale_corpus_free(c);
+    pthread_mutex_lock(&lock);
+    last = *f;
+    pthread_mutex_unlock(&lock);
+}
+
+/* The corpus in place (token counts and vocabulary), else a PTB-sized one
+ * (929k / 73k / 82k tokens, a vocabulary at the limit). */
 static dale_status lm_shape(const dale_options *o, dale_task_shape *s)
 {
     char corpus[512], vectors[512];
@@ -218,16 +279,12 @@ static dale_status lm_shape(const dale_options *o, dale_task_shape *s)
     double L = (double)dale_opt_long(o, "window"), S = (double)dale_opt_long(o, "batch");
     long limit = dale_opt_long(o, "vocab_limit");
     double n[3] = {929589, 73760, 82430}, V = limit > 0 ? (double)limit : 10000;
-    dale_corpus *c = NULL;
-    if (corpus[0] && dale_corpus_load(corpus, limit > 0 ? (size_t)limit : 0, &c) == DALE_OK) {
-        for (int k = 0; k < 3; k++) {
-            size_t m;
-            dale_corpus_tokens(c, (dale_split)k, &m);
-            n[k] = (double)m;
-        }
-        V = (double)dale_corpus_vocab(c);
+    corpus_facts f;
+    if (corpus[0]) corpus_facts_of(corpus, limit, &f);
+    if (corpus[0] && f.ok) {
+        memcpy(n, f.n, sizeof n);
+        V = f.V;
     }
-    dale_corpus_free(c);
     double D = vectors_width(vectors);
     if (S < 1) S = 1;
     if (L < 1) L = 1;
