@@ -62,6 +62,17 @@ dale_status dalei_write_file_atomic(const char *path, const void *data, size_t l
  * a directory), DALE_ERR_FORMAT (longer than max bytes; SIZE_MAX: no
  * limit), DALE_ERR_NOMEM. */
 dale_status dalei_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* A run directory's lock: a write lock (fcntl) on `path`, created if
+ * missing, never through a symbolic link.  Returns the descriptor that
+ * holds it (close it to release; the process's death releases it too), or
+ * -1 with errno EAGAIN and *holder the pid of the process that holds it
+ * (0 if unknown), or another errno when the file cannot be opened.  POSIX
+ * locks belong to the process, so a holder that execs keeps it and a
+ * second lock by the same process succeeds. */
+int dalei_lock_file(const char *path, long *holder);
+/* The pid of another process holding a write lock on `path`, else 0 (also
+ * when there is no such file; nothing is created). */
+long dalei_lock_holder(const char *path);
 /* The same without an error message: the text, or NULL when the file cannot
  * be opened or read, is longer than max bytes, or memory runs out. */
 char *dalei_read_text(const char *path, size_t max);

@@ -157,3 +157,35 @@ int dale_data_locate(const char *dir, const char *name, char *path, size_t cap)
     if (exists(plain)) dalei_sfmt(path, cap, "%s", plain);
     return 1;
 }
+
+int dalei_lock_file(const char *path, long *holder)
+{
+    if (holder) *holder = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) == 0) return fd;
+    if (holder) {
+        struct flock who = fl;
+        if (fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK) *holder = (long)who.l_pid;
+    }
+    close(fd);
+    errno = EAGAIN;
+    return -1;
+}
+
+long dalei_lock_holder(const char *path)
+{
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    long pid = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid != getpid() ? (long)fl.l_pid : 0;
+    close(fd);
+    return pid;
+}

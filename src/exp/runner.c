@@ -219,12 +219,10 @@ static void child_exec(const dale_sweep_run *r, const char *self)
 {
     char path[4300], cfg[4300];
     snprintf(path, sizeof path, "%s/lock", r->cfg.out);
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fd < 0 || fcntl(fd, F_SETLK, &fl) != 0) _exit(75); /* someone else runs it */
+    int fd = dalei_lock_file(path, NULL);
+    if (fd < 0) _exit(75); /* someone else runs it */
+    /* kept open (and so locked) across the exec: `dale train` holds it on */
+    fcntl(fd, F_SETFD, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1) _exit(76);
     char rs[32];

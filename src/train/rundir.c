@@ -626,21 +626,12 @@ dale_status dale_train_dir_prepare(const dale_run_config *c, int force, dale_tra
      * gets no new file) */
     char lk[4200];
     snprintf(lk, sizeof lk, "%s/lock", dir);
-    int lfd = open(lk, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (lfd >= 0) {
-        struct flock fl;
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        int busy = fcntl(lfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid != getpid();
-        long pid = busy ? (long)fl.l_pid : 0;
-        close(lfd);
-        if (busy)
-            return DALE_FAIL(DALE_ERR_STATE,
-                             "%s is being written by another dale process (pid %ld): it is not moved aside; "
-                             "nothing was changed",
-                             dir, pid);
-    }
+    long holder = dalei_lock_holder(lk);
+    if (holder)
+        return DALE_FAIL(DALE_ERR_STATE,
+                         "%s is being written by another dale process (pid %ld): it is not moved aside; "
+                         "nothing was changed",
+                         dir, holder);
     char base[4096], aside[4200];
     strip_slashes(dir, base, sizeof base);
     struct stat ab;
@@ -692,18 +683,11 @@ static void remove_stale_temps(const char *dir)
 static dale_status take_run_lock(const char *dir, int *fd)
 {
     char path[4200];
+    long pid;
     snprintf(path, sizeof path, "%s/lock", dir);
-    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (*fd < 0) return DALE_FAIL(DALE_ERR_IO, "%s: cannot open the run's lock file: %s", path, strerror(errno));
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(*fd, F_SETLK, &fl) == 0) return DALE_OK;
-    struct flock who = fl;
-    long pid = fcntl(*fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK ? (long)who.l_pid : 0;
-    close(*fd);
-    *fd = -1;
+    if ((*fd = dalei_lock_file(path, &pid)) >= 0) return DALE_OK;
+    if (errno != EAGAIN)
+        return DALE_FAIL(DALE_ERR_IO, "%s: cannot open the run's lock file: %s", path, strerror(errno));
     char who_s[48] = "";
     if (pid) snprintf(who_s, sizeof who_s, " (pid %ld)", pid);
     return DALE_FAIL(DALE_ERR_STATE,
