@@ -163,14 +163,14 @@ int cmd_train(int argc, char **argv)
         } else {
             snprintf(name, sizeof name, "%s", key);
             if (!dale_config_has(name)) {
-                /* the library's message suggests the nearest option */
-                dale_config_set(&c, name, "");
-                const char *near = strstr(dale_last_error(), "did you mean ");
-                char hint[96] = "";
-                if (near) snprintf(hint, sizeof hint, "; did you mean --%.60s", near + 13);
-                char *paren = strchr(hint, ')');
-                if (paren) *paren = '\0';
-                fprintf(stderr, "dale train: unknown option '--%s'%s (see dale train --help)\n", name, hint);
+                char near[64], flag[64] = "";
+                if (dale_config_nearest(name, near, sizeof near)) {
+                    size_t k = 0;
+                    for (; near[k] && k + 1 < sizeof flag; k++) flag[k] = near[k] == '_' ? '-' : near[k];
+                    flag[k] = '\0';
+                }
+                fprintf(stderr, "dale train: unknown option '--%s'%s%s%s (see dale train --help)\n", name,
+                        flag[0] ? "; did you mean --" : "", flag, flag[0] ? "?" : "");
                 return 2;
             }
             if (i + 1 >= argc) {

@@ -76,6 +76,9 @@ DALE_API void dale_config_defaults(dale_run_config *c);
 DALE_API dale_status dale_config_set(dale_run_config *c, const char *key, const char *value);
 /* 1 if key names an option. */
 DALE_API int dale_config_has(const char *key);
+/* The option nearest to an unknown key (JSON spelling, into buf), or NULL
+ * when none is close; for "did you mean" messages. */
+DALE_API const char *dale_config_nearest(const char *key, char *buf, size_t cap);
 /* The value of option `key` as text (numbers as config.json writes them)
  * into buf; returns buf, or NULL when there is no such option. */
 DALE_API const char *dale_config_get(const dale_run_config *c, const char *key, char *buf, size_t cap);

@@ -142,10 +142,7 @@ static void cli_name(const char *key, char *buf, size_t n)
     buf[i] = '\0';
 }
 
-/* " (did you mean X?)" for an unknown option key, X written the way the
- * key was (hyphens on the command line, underscores in JSON); "" if no
- * option is near. */
-static const char *option_hint(const char *key, char *buf, size_t cap)
+const char *dale_config_nearest(const char *key, char *buf, size_t cap)
 {
     size_t n;
     const opt *t = opts_table(&n);
@@ -156,9 +153,19 @@ static const char *option_hint(const char *key, char *buf, size_t cap)
     k[i] = '\0';
     for (i = 0; i < n; i++) names[i] = t[i].key;
     const char *near = dalei_nearest(k, names, n);
+    if (!near || !cap) return NULL;
+    snprintf(buf, cap, "%s", near);
+    return buf;
+}
+
+/* " (did you mean X?)" for an unknown option key, X written the way the
+ * key was (hyphens on the command line, underscores in JSON); "" if no
+ * option is near. */
+static const char *option_hint(const char *key, char *buf, size_t cap)
+{
+    char near[64], nm[64];
     buf[0] = '\0';
-    if (near) {
-        char nm[64];
+    if (dale_config_nearest(key, near, sizeof near)) {
         if (strchr(key, '_')) snprintf(nm, sizeof nm, "%s", near);
         else cli_name(near, nm, sizeof nm);
         snprintf(buf, cap, " (did you mean %s%s?)", key[0] == '-' ? "--" : "", nm);
