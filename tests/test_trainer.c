@@ -211,32 +211,6 @@ static void adding_config(dale_run_config *c, const char *model, const char *out
     CHECK_OK(dale_config_resolve(c));
 }
 
-static void policy_of(const dale_run_config *c, dale_update_policy *p)
-{
-    memset(p, 0, sizeof *p);
-    p->clip = c->clip;
-    p->scope = !strcmp(c->clip_scope, "tensor") ? DALE_CLIP_TENSOR
-               : !strcmp(c->clip_scope, "global") ? DALE_CLIP_GLOBAL
-                                                  : DALE_CLIP_LAYER;
-    p->inhib_scale = !strcmp(c->inhib_grad_scale, "on");
-    p->project = !strcmp(c->project, "on");
-    p->sign_freeze = !strcmp(c->sign_freeze, "on");
-}
-
-static void schedule_of(const dale_run_config *c, dale_schedule *s)
-{
-    dale_schedule_defaults(s);
-    s->lr = c->lr;
-    s->lr_decay = c->lr_decay;
-    s->lr_decay_every = c->lr_decay_every;
-    s->batch = (size_t)c->batch;
-    s->epochs = c->epochs;
-    s->max_updates = c->max_updates;
-    s->eval_every = c->eval_every;
-    s->eval_batch = (size_t)c->eval_batch;
-    s->checkpoint_every = c->checkpoint_every;
-}
-
 /* Task and initialised network of c, as `dale train` builds them. */
 static int build(const dale_run_config *c, dale_task **task, dale_net **net)
 {
@@ -296,8 +270,8 @@ static void test_vs_train_run(const char *model)
     if (!build(&c, &task, &net)) { dale_net_free(net); dale_task_free(task); return; }
     dale_update_policy pol;
     dale_schedule s;
-    policy_of(&c, &pol);
-    schedule_of(&c, &s);
+    CHECK_OK(dale_config_policy(&c, &pol));
+    dale_config_schedule(&c, &s);
     events ev;
     memset(&ev, 0, sizeof ev);
     dale_trainer_callbacks cb = {ev_eval, NULL, NULL, &ev};
@@ -349,8 +323,8 @@ static void test_resume(void)
     CHECK_OK(dale_config_set(&c, "dense", "6"));
     dale_update_policy pol;
     dale_schedule s;
-    policy_of(&c, &pol);
-    schedule_of(&c, &s);
+    CHECK_OK(dale_config_policy(&c, &pol));
+    dale_config_schedule(&c, &s);
 
     /* the uninterrupted run */
     dale_task *task;
