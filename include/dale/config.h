@@ -126,6 +126,17 @@ DALE_API dale_status dale_config_write_json(const dale_run_config *c, const char
  * with dale_config_free_text.  Errors: DALE_ERR_NOMEM. */
 DALE_API dale_status dale_config_to_json(const dale_run_config *c, char **text);
 DALE_API void dale_config_free_text(char *text); /* NULL-safe */
+/* 1 for the options that say where a run lives, not what it is (out,
+ * data, max_memory_gb): outside run ids and config comparisons. */
+DALE_API int dale_config_key_is_place(const char *key);
+/* How the config.json at `path` relates to c, option by option (place
+ * options skipped; an option missing there but at its default here counts
+ * as equal, so options added to dale later do not make old runs other
+ * runs): -1 unreadable, 0 the same run, 1 the same but for the budget
+ * (epochs, max_updates; only with budget_apart), 2 another run.  why gets
+ * the most telling difference ("lr is 0.1 there, 0.05 here"). */
+DALE_API int dale_config_compare_file(const dale_run_config *c, const char *path, int budget_apart, char *why,
+                                      size_t cap);
 /* Print "  --key VALUE   help (default: ...)" for every option. */
 DALE_API void dale_config_print_help(FILE *f);
 

@@ -17,13 +17,6 @@
 
 /* ------------------------------------------------------------- ids */
 
-/* Options that say where a run lives, not what it is: outside its id and
- * outside the stale-directory comparison. */
-static int not_identity(const char *key)
-{
-    return !strcmp(key, "out") || !strcmp(key, "data") || !strcmp(key, "max_memory_gb");
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -55,7 +48,7 @@ dale_status dale_run_id(const dale_run_config *c, char id[17])
     keys = dalei_alloc(n ? n : 1, sizeof *keys);
     if (!keys) { st = DALE_ERR_NOMEM; goto done; }
     for (cJSON *it = jk->child; it; it = it->next) {
-        if (not_identity(it->string)) continue;
+        if (dale_config_key_is_place(it->string)) continue;
         cJSON *dv = cJSON_GetObjectItemCaseSensitive(jd, it->string);
         int always = !strcmp(it->string, "task") || !strcmp(it->string, "model");
         if (!always && dv && cJSON_Compare(it, dv, 1)) continue;
@@ -662,42 +655,8 @@ double dale_run_seconds(const dale_run_config *c)
 int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char *why, size_t cap)
 {
     char path[4200];
-    if (why && cap) why[0] = '\0';
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    char *buf = dalei_read_text(path, 1 << 24);
-    if (!buf) return 0;
-    cJSON *have = cJSON_Parse(buf);
-    dalei_free(buf);
-    char *wt = NULL, *dt = NULL;
-    cJSON *want = NULL, *def = NULL;
-    int differs = 0;
-    dale_run_config d;
-    dale_config_defaults(&d);
-    if (have && !dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
-    if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
-    if (have && want && def) {
-        for (cJSON *it = want->child; it && !differs; it = it->next) {
-            if (not_identity(it->string)) continue;
-            cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
-            if (hv && cJSON_Compare(it, hv, 1)) continue;
-            /* an option added to dale after that run was made: fine at its default */
-            cJSON *dv = cJSON_GetObjectItemCaseSensitive(def, it->string);
-            if (!hv && dv && cJSON_Compare(it, dv, 1)) continue;
-            differs = 1;
-            if (why && cap) {
-                char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
-                snprintf(why, cap, "%s is %s there, %s here", it->string, a ? a : "missing", b ? b : "?");
-                cJSON_free(a);
-                cJSON_free(b);
-            }
-        }
-    }
-    cJSON_Delete(have);
-    cJSON_Delete(want);
-    cJSON_Delete(def);
-    dale_config_free_text(wt);
-    dale_config_free_text(dt);
-    return differs;
+    return dale_config_compare_file(c, path, 0, why, cap) == 2;
 }
 
 int dale_run_finished(const char *run_dir, char *status, size_t cap)

@@ -884,3 +884,53 @@ dale_status dale_config_write_json(const dale_run_config *c, const char *path)
 }
 
 void dale_config_free_text(char *text) { dalei_free(text); }
+
+int dale_config_key_is_place(const char *key)
+{
+    return !strcmp(key, "out") || !strcmp(key, "data") || !strcmp(key, "max_memory_gb");
+}
+
+static int is_budget(const char *key) { return !strcmp(key, "epochs") || !strcmp(key, "max_updates"); }
+
+int dale_config_compare_file(const dale_run_config *c, const char *path, int budget_apart, char *why, size_t cap)
+{
+    if (why && cap) why[0] = '\0';
+    char *buf = dalei_read_text(path, 1 << 24);
+    if (!buf) return -1;
+    cJSON *have = cJSON_Parse(buf);
+    dalei_free(buf);
+    if (!cJSON_IsObject(have)) {
+        cJSON_Delete(have);
+        return -1;
+    }
+    char *wt = NULL, *dt = NULL;
+    cJSON *want = NULL, *def = NULL;
+    dale_run_config d;
+    dale_config_defaults(&d);
+    if (!dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
+    if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
+    int rel = want && def ? 0 : -1;
+    for (cJSON *it = want && def ? want->child : NULL; it && rel < 2; it = it->next) {
+        if (dale_config_key_is_place(it->string)) continue;
+        cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
+        if (hv && cJSON_Compare(it, hv, 1)) continue;
+        /* an option added to dale after that run was made: fine at its default */
+        cJSON *dv = cJSON_GetObjectItemCaseSensitive(def, it->string);
+        if (!hv && dv && cJSON_Compare(it, dv, 1)) continue;
+        int r = budget_apart && is_budget(it->string) ? 1 : 2;
+        if (r <= rel) continue;
+        rel = r;
+        if (why && cap) {
+            char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
+            snprintf(why, cap, "%s is %s there, %s here", it->string, a ? a : "missing", b ? b : "?");
+            cJSON_free(a);
+            cJSON_free(b);
+        }
+    }
+    cJSON_Delete(have);
+    cJSON_Delete(want);
+    cJSON_Delete(def);
+    dale_config_free_text(wt);
+    dale_config_free_text(dt);
+    return rel;
+}

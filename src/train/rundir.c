@@ -428,14 +428,6 @@ static int is_companion(const char *name)
 
 static int cmp_name(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
-/* Keys that do not make a run another one (as a sweep compares them), and
- * the budget, which resume may change. */
-static int guard_ignored(const char *key)
-{
-    return !strcmp(key, "out") || !strcmp(key, "data") || !strcmp(key, "max_memory_gb");
-}
-static int guard_budget(const char *key) { return !strcmp(key, "epochs") || !strcmp(key, "max_updates"); }
-
 /* How <dir>/config.json relates to c: 0 the same, 1 the same but for the
  * budget, 2 another config, 3 absent or unreadable.  why: the first
  * difference; who: "task T, model M, seed S". */
@@ -456,34 +448,9 @@ static int guard_config(const dale_run_config *c, const char *dir, char *why, si
                 *sd = cJSON_GetObjectItemCaseSensitive(have, "seed");
     dalei_sfmt(who, hcap, "task %s, model %s, seed %.0f", cJSON_IsString(t) ? t->valuestring : "?",
                cJSON_IsString(m) ? m->valuestring : "?", cJSON_IsNumber(sd) ? sd->valuedouble : -1.0);
-    char *wt = NULL, *dt = NULL;
-    cJSON *want = NULL, *def = NULL;
-    dale_run_config d;
-    dale_config_defaults(&d);
-    if (!dale_config_to_json(c, &wt)) want = cJSON_Parse(wt);
-    if (want && !dale_config_to_json(&d, &dt)) def = cJSON_Parse(dt);
-    int rel = want && def ? 0 : 3;
-    for (cJSON *it = want && def ? want->child : NULL; it && rel < 2; it = it->next) {
-        if (guard_ignored(it->string)) continue;
-        cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
-        if (hv && cJSON_Compare(it, hv, 1)) continue;
-        /* an option added to dale after that run was made: fine at its default */
-        cJSON *dv = cJSON_GetObjectItemCaseSensitive(def, it->string);
-        if (!hv && dv && cJSON_Compare(it, dv, 1)) continue;
-        int r = guard_budget(it->string) ? 1 : 2;
-        if (r <= rel) continue;
-        rel = r;
-        char *a = hv ? cJSON_PrintUnformatted(hv) : NULL, *b = cJSON_PrintUnformatted(it);
-        dalei_sfmt(why, wcap, "%s is %s there, %s here", it->string, a ? a : "missing", b ? b : "?");
-        cJSON_free(a);
-        cJSON_free(b);
-    }
     cJSON_Delete(have);
-    cJSON_Delete(want);
-    cJSON_Delete(def);
-    dale_config_free_text(wt);
-    dale_config_free_text(dt);
-    return rel;
+    int rel = dale_config_compare_file(c, path, 1, why, wcap);
+    return rel < 0 ? 3 : rel;
 }
 
 /* result.json: its status ("" when absent or unreadable), updates, epochs
