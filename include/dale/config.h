@@ -68,6 +68,7 @@ typedef struct dale_run_config {
     char out[512];
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
     long threads;                /* BLAS threads of the run (default 1; docs/performance.md) */
+    char numerics[DALE_STR];     /* blas | dale: the arithmetic (docs/performance.md, Two arithmetics) */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

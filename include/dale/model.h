@@ -100,6 +100,17 @@ typedef enum dale_colei_dist { DALE_DIST_EXPONENTIAL, DALE_DIST_GAMMA, DALE_DIST
 
 #define DALE_MAX_DENSE 8
 
+/* Which arithmetic computes a network's products (and, in the trainer, its
+ * softmax cross-entropy; docs/performance.md, Two arithmetics):
+ *   BLAS  (0, the default) dale's kernels where their size rules say so,
+ *         OpenBLAS's sgemm for the rest (larger products, the dense and
+ *         readout forward) and libm's exp: the results of earlier versions,
+ *         which depend on the machine's OpenBLAS kernel and thread count;
+ *   DALE  every product in dale's own kernels and dale's own exp and log:
+ *         the same bits on every machine, instruction set and thread count.
+ * The two differ by float round-off only. */
+typedef enum dale_numerics { DALE_NUMERICS_BLAS = 0, DALE_NUMERICS_DALE = 1 } dale_numerics;
+
 typedef struct dale_net_config {
     dale_model_type type;
     size_t input;        /* d: input width                                      */
@@ -126,6 +137,7 @@ typedef struct dale_net_config {
     /* cell dynamics (0 = relu, so a zeroed config keeps the discrete ReLU cell) */
     dale_dynamics_type dynamics;
     double alpha;        /* leaky: update rate in (0, 1] (default 1)               */
+    dale_numerics numerics; /* arithmetic of the products (0 = BLAS, the default)    */
 } dale_net_config;
 
 /* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,

@@ -71,9 +71,13 @@ struct dale_net {
     int have_forward;
     size_t fwd_T, fwd_B;
     int fwd_all;
-    int fwd_kern;              /* the forward used dale's kernels (linalg/kernels.h) */
+    int fwd_kern;              /* the forward's route: 0 dale_sgemm only, 1 dale's kernels
+                                  within their size rules, 2 dale's kernels only (net.c) */
     const float *fwd_x;
     size_t fwd_Tx;             /* steps 0..fwd_Tx-1 of x hold a non-zero; later ones are all 0 */
+    /* numerics = dale: scratch for M^T of the widest dense or readout
+     * layer and DANN's negated factors (net.c); NULL otherwise */
+    float *scratch;
     /* ColEI: eigenvalues of each cell's W from the init's eigen-solve,
      * (ncells, 2, n) re then im; valid while have_init_eig */
     double *init_eig;

@@ -28,6 +28,13 @@
  * ones, and every product of wider cells, use dale_sgemm.  The choice
  * depends on the shapes only, so a run is reproducible; the two routes
  * agree to float round-off (their summation orders differ).
+ *
+ * numerics = dale (cfg.numerics) sends every product to dale's kernels
+ * whatever its size: the packed maps exist for cells of any width, the
+ * dense and readout forward multiplies by M^T packed once per forward, and
+ * DANN's M = EE - EI IE and its two gradient products accumulate
+ * C + (-a) b with negated copies of a factor (exact sign flips).  The
+ * results then do not depend on OpenBLAS.
  */
 #include <math.h>
 #include <stdio.h>
@@ -120,6 +127,9 @@ static dale_status check_config(const dale_net_config *c)
                          lim, c->hidden, c->input, c->output);
     if (!(c->ei_ratio > 0) || !isfinite(c->ei_ratio))
         return DALE_FAIL(DALE_ERR_ARG, "E/I ratio must be a finite number > 0 (got %g)", c->ei_ratio);
+    if (c->numerics != DALE_NUMERICS_BLAS && c->numerics != DALE_NUMERICS_DALE)
+        return DALE_FAIL(DALE_ERR_ARG, "numerics %d is neither DALE_NUMERICS_BLAS nor DALE_NUMERICS_DALE",
+                         (int)c->numerics);
     dale_status st = ops->check ? ops->check(c) : DALE_OK;
     if (!st && dyn->check) st = dyn->check(c);
     return st;
@@ -180,11 +190,26 @@ void dale_net_free(dale_net *net)
         }
     }
     dalei_free(net->layers);
+    dalei_free(net->scratch);
     dalei_free(net->init_eig);
     dalei_free(net->params);
     dalei_free(net->theta);
     dalei_free(net->grad);
     dalei_free(net);
+}
+
+/* numerics = dale: floats of scratch layer L needs, at least `have`:
+ * M^T (in, out) of a dense or readout layer; -EI (rows, ni) and -IE^T
+ * (cols, ni) of a DANN map. */
+static size_t scratch_need(const dale_layer *L, size_t have)
+{
+    size_t need = L->kind == LAYER_CELL ? 0 : L->in * L->out;
+    const dale_map *maps[2] = {&L->U, L->kind == LAYER_CELL ? &L->W : NULL};
+    for (size_t k = 0; k < 2; k++) {
+        const dale_map *m = maps[k];
+        if (m && m->kind == MAP_DANN && (m->rows + m->cols) * m->ni > need) need = (m->rows + m->cols) * m->ni;
+    }
+    return need > have ? need : have;
 }
 
 dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
@@ -243,11 +268,14 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
     net->theta = dalei_calloc(net->size, sizeof(float));
     net->grad = dalei_calloc(net->size, sizeof(float));
     if (!net->theta || !net->grad) { st = DALE_ERR_NOMEM; goto fail; }
+    const int own = cfg->numerics == DALE_NUMERICS_DALE;
+    size_t nscratch = 0;
     for (size_t l = 0; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
         if ((st = map_alloc(net, &L->U, l == 0))) goto fail;
         if (L->kind == LAYER_CELL && (st = map_alloc(net, &L->W, 0))) goto fail;
-        if (L->kind == LAYER_CELL && L->out <= DALEI_SMM_MAX_N) {
+        if (own) nscratch = scratch_need(L, nscratch);
+        if (L->kind == LAYER_CELL && (L->out <= DALEI_SMM_MAX_N || own)) {
             /* zeroed, so the padding columns the kernels read stay 0 */
             L->ldp = dalei_smm_ld(L->out);
             L->Wt = dalei_calloc(2 * L->out * L->ldp + L->in * L->out, sizeof(float));
@@ -256,6 +284,7 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
             L->Ut = L->Wp + L->out * L->ldp;
         }
     }
+    if (nscratch && !(net->scratch = dalei_alloc(nscratch, sizeof(float)))) { st = DALE_ERR_NOMEM; goto fail; }
     *out = net;
     return DALE_OK;
 fail:
@@ -298,6 +327,13 @@ void dale_net_zero_grad(dale_net *net) { memset(net->grad, 0, net->size * sizeof
 
 /* ------------------------------------------------------- effective maps */
 
+/* dst = -src over n floats (an exact sign flip); returns dst. */
+static float *negate(float *dst, const float *src, size_t n)
+{
+    for (size_t k = 0; k < n; k++) dst[k] = -src[k];
+    return dst;
+}
+
 /* eff_forward: M from the raw parameters. */
 static void map_build(dale_net *net, dale_map *m)
 {
@@ -315,7 +351,12 @@ static void map_build(dale_net *net, dale_map *m)
         const float *IE = net->theta + net->params[m->p_ie].offset;
         const float *EI = net->theta + net->params[m->p_ei].offset;
         memcpy(m->eff, P, R * C * sizeof(float));
-        dale_sgemm(0, 0, R, C, m->ni, -1.0f, EI, m->ni, IE, C, 1.0f, m->eff, C);
+        if (net->cfg.numerics == DALE_NUMERICS_DALE) {
+            float *nEI = negate(net->scratch, EI, R * m->ni);
+            dalei_gemm_acc(0, R, C, m->ni, nEI, m->ni, IE, C, m->eff, C);
+        } else {
+            dale_sgemm(0, 0, R, C, m->ni, -1.0f, EI, m->ni, IE, C, 1.0f, m->eff, C);
+        }
         break;
     }
     }
@@ -341,8 +382,17 @@ static void map_chain(dale_net *net, dale_map *m)
         float *dIE = net->grad + net->params[m->p_ie].offset;
         float *dEI = net->grad + net->params[m->p_ei].offset;
         dalei_scale_cols(dP, G, NULL, R, C, 1); /* dP += G */
-        dale_sgemm(1, 0, m->ni, C, R, -1.0f, EI, m->ni, G, C, 1.0f, dIE, C);
-        dale_sgemm(0, 1, R, m->ni, C, -1.0f, G, C, IE, C, 1.0f, dEI, m->ni);
+        if (net->cfg.numerics == DALE_NUMERICS_DALE) {
+            const size_t ni = m->ni;
+            float *nEI = negate(net->scratch, EI, R * ni), *nIEt = net->scratch + R * ni;
+            for (size_t i = 0; i < ni; i++)
+                for (size_t j = 0; j < C; j++) nIEt[j * ni + i] = -IE[i * C + j];
+            dalei_gemm_acc(1, ni, C, R, nEI, ni, G, C, dIE, C);
+            dalei_gemm_acc(0, R, ni, C, G, C, nIEt, ni, dEI, ni);
+        } else {
+            dale_sgemm(1, 0, m->ni, C, R, -1.0f, EI, m->ni, G, C, 1.0f, dIE, C);
+            dale_sgemm(0, 1, R, m->ni, C, -1.0f, G, C, IE, C, 1.0f, dEI, m->ni);
+        }
         break;
     }
     }
@@ -419,9 +469,13 @@ static void relu_mask(float *dy, const float *y, size_t n) { dalei_relu_mask(dy,
  * (K, 32)-float panels of P then stay within 512 KiB (L2), and its
  * advantage over the OpenBLAS kernels was measured up to here. */
 #define SMALL_GEMM 4096
+/* A forward's route (net->fwd_kern): every product to dale_sgemm
+ * (DALE_SMM=blas), dale's kernels by the size rules here, or dale's
+ * kernels for every product (numerics = dale). */
+enum { ROUTE_BLAS, ROUTE_MIXED, ROUTE_DALE };
 static int small_gemm(int kern, size_t M, size_t N, size_t K)
 {
-    return kern && M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM;
+    return kern == ROUTE_DALE || (kern && M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM);
 }
 
 /* Pack a cell's effective maps for the kernels: Wt = W^T and Wp = W (n, n)
@@ -438,12 +492,23 @@ static void pack_cell(dale_layer *L)
     }
 }
 
-/* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in). */
-static void dense_forward(float *y, const float *x, const float *M, const float *b, size_t R,
+/* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
+ * With Mt (scratch of in * out floats, numerics = dale) M^T is packed there
+ * and the product runs in dalei_gemm_acc; else dale_sgemm. */
+static void dense_forward(float *y, const float *x, const float *M, float *Mt, const float *b, size_t R,
                           size_t in, size_t out, int relu)
 {
     for (size_t r = 0; r < R; r++) memcpy(y + r * out, b, out * sizeof(float));
-    dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
+    if (Mt) {
+        /* Mt[k][i] = M[i][k], in 32 x 32 blocks so both sides stay in cache */
+        for (size_t i0 = 0; i0 < out; i0 += 32)
+            for (size_t k0 = 0; k0 < in; k0 += 32)
+                for (size_t i = i0; i < out && i < i0 + 32; i++)
+                    for (size_t k = k0; k < in && k < k0 + 32; k++) Mt[k * out + i] = M[i * in + k];
+        dalei_gemm_acc(0, R, out, in, x, in, Mt, out, y, out);
+    } else {
+        dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
+    }
     if (relu)
         relu_inplace(y, R * out);
 }
@@ -459,9 +524,12 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                          "call dale_net_plan first", T, B, net->plan_T, net->plan_B);
     dalei_net_build_effective(net);
     const dalei_dynamics_ops *dyn = net->dyn;
-    /* Route of this forward and its backward: dale's kernels, or dale_sgemm
-     * everywhere (DALE_SMM=blas; tests compare the two). */
-    const int kern = net->fwd_kern = dalei_kernels_enabled();
+    /* Route of this forward and its backward: dale's kernels only
+     * (numerics = dale), by the size rules, or dale_sgemm everywhere
+     * (DALE_SMM=blas; tests compare the two). */
+    const int kern = net->fwd_kern = net->cfg.numerics == DALE_NUMERICS_DALE ? ROUTE_DALE
+                                     : dalei_kernels_enabled()               ? ROUTE_MIXED
+                                                                             : ROUTE_BLAS;
     const float *in = x;
     /* Trailing steps whose input is all zero (objrec shows its image at the
      * first step only) contribute nothing to X U^T or to dU: skip them. */
@@ -490,7 +558,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
             for (size_t r = 0; r < Tin * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
             dalei_gemm_acc(0, Tin * B, n, d, in, d, L->Ut, n, H + B * n, n);
         } else if (Tin) {
-            dense_forward(H + B * n, in, L->U.eff, b, Tin * B, d, n, 0);
+            dense_forward(H + B * n, in, L->U.eff, NULL, b, Tin * B, d, n, 0);
         }
         for (size_t r = Tin * B; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
         for (size_t t = 1; t <= T; t++) {
@@ -502,7 +570,10 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                 dalei_smm(B, n, n, hprev, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU, NULL, 0);
                 continue;
             }
-            if (t > 1) dale_sgemm(0, 1, B, n, n, 1.0f, hprev, n, L->W.eff, n, 1.0f, h, n);
+            if (t > 1 && kern == ROUTE_DALE)
+                dalei_smm(B, n, n, hprev, n, L->Wt, L->ldp, h, n, DALEI_EPI_NONE, NULL, 0);
+            else if (t > 1)
+                dale_sgemm(0, 1, B, n, n, 1.0f, hprev, n, L->W.eff, n, 1.0f, h, n);
             dyn->step(&net->cfg, h, hprev, L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
         }
         in = H + B * n; /* h_1..h_T feed the next layer */
@@ -513,7 +584,8 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
     for (size_t l = net->ncells; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
         const float *b = net->theta + net->params[L->p_b].offset;
-        dense_forward(L->A, top, L->U.eff, b, R, L->in, L->out, L->kind == LAYER_DENSE);
+        dense_forward(L->A, top, L->U.eff, kern == ROUTE_DALE ? net->scratch : NULL, b, R, L->in, L->out,
+                      L->kind == LAYER_DENSE);
         top = L->A;
     }
     net->have_forward = 1;
@@ -605,7 +677,10 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
                 net->dyn->back(&net->cfg, dz, t > 1 ? dz - B * n : NULL, h,
                                L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
                 /* dL/dh_{t-1} += dz_t W */
-                if (t > 1) dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
+                if (t > 1 && kern == ROUTE_DALE)
+                    dalei_smm(B, n, n, dz, n, L->Wp, L->ldp, dz - B * n, n, DALEI_EPI_NONE, NULL, 0);
+                else if (t > 1)
+                    dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
             }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */

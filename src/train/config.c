@@ -36,6 +36,7 @@ typedef struct opt {
 } opt;
 
 #define O(k, t, d, h) {#k, t, offsetof(dale_run_config, k), sizeof(((dale_run_config *)0)->k), d, h, NULL, 0, NULL, NULL}
+#define C(k, t, d, h, ch) {#k, t, offsetof(dale_run_config, k), sizeof(((dale_run_config *)0)->k), d, h, ch, 0, NULL, NULL}
 #define A(k, t, d, h, fb) {#k, t, offsetof(dale_run_config, k), sizeof(((dale_run_config *)0)->k), d, h, NULL, 0, fb, NULL}
 static const opt run_opts[] = {
     O(task, DALE_OPT_STR, "adding", "task"),
@@ -82,9 +83,14 @@ static const opt tail_opts[] = {
     O(out, DALE_OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
     O(max_memory_gb, DALE_OPT_DOUBLE, "0", "refuse a run whose estimated memory exceeds this many GB (0: the machine's RAM)"),
     O(threads, DALE_OPT_LONG, "1", "BLAS threads of the run, 1..64 (dale's own kernels are single-threaded: helps only larger products, e.g. an lm softmax)"),
+    C(numerics, DALE_OPT_STR, "blas", "arithmetic: blas (default) = dale's kernels within their size limits, OpenBLAS for "
+      "larger products and the dense/readout forward, libm exp: the results of earlier versions, which depend on the "
+      "machine's OpenBLAS kernel and thread count | dale = every product in dale's kernels and dale's own exp: faster "
+      "at large shapes (lm, objrec), the same bits on every machine and thread count", "blas|dale"),
 };
 #undef O
 #undef A
+#undef C
 #define NRUN (sizeof run_opts / sizeof run_opts[0])
 #define NTAIL (sizeof tail_opts / sizeof tail_opts[0])
 #define MAXOPTS (NRUN + DALE_TASK_OPTS_MAX + NTAIL)
@@ -373,6 +379,9 @@ dale_status dale_config_net(const dale_run_config *c, size_t input, size_t outpu
     else return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s')", c->rnn_input_init);
     if ((st = on_off("bias-centering", c->bias_centering, &nc->bias_centering))) return st;
     nc->input_mean = input_mean;
+    if (!strcmp(c->numerics, "blas")) nc->numerics = DALE_NUMERICS_BLAS;
+    else if (!strcmp(c->numerics, "dale")) nc->numerics = DALE_NUMERICS_DALE;
+    else return DALE_FAIL(DALE_ERR_ARG, "--numerics: expected blas or dale (got '%s')", c->numerics);
     return DALE_OK;
 }
 
@@ -659,6 +668,8 @@ dale_status dale_config_resolve(dale_run_config *c)
     if ((st = check_task_options(c))) return st;
     if (c->threads < 1 || c->threads > 64)
         return DALE_FAIL(DALE_ERR_ARG, "--threads must be in 1..64 (got %ld)", c->threads);
+    const opt *num = find_opt("numerics");
+    if (!in_choices(num->choices, c->numerics)) return bad_choice(num, c->numerics);
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
     if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
     if (c->inhib != -1) {

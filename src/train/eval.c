@@ -76,7 +76,9 @@ static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *i
     float *dout = backward ? b->dout : NULL;
     size_t np = 0;
     *ncorrect = 0;
-    if (ce) *loss = dale_loss_ce_weighted(out, b->yi, b->w, rows, m, dout, ncorrect, &np, &b->wsum);
+    if (ce)
+        *loss = dale_loss_ce_weighted_num(dale_net_config_of(b->net)->numerics, out, b->yi, b->w, rows, m, dout,
+                                          ncorrect, &np, &b->wsum);
     else *loss = dale_loss_mse_weighted(out, b->yf, b->w, rows, m, dout, &np, &b->wsum);
     b->npred = np;
     if (backward && isfinite(*loss)) {
@@ -110,7 +112,7 @@ dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, s
     float *dout = backward ? b->dout : NULL;
     *ncorrect = 0;
     if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, b->yf, rows, t->output, dout);
-    else *loss = dale_loss_ce(out, b->yi, rows, t->output, dout, ncorrect);
+    else *loss = dale_loss_ce_num(dale_net_config_of(b->net)->numerics, out, b->yi, rows, t->output, dout, ncorrect);
     if (backward && isfinite(*loss)) {
         dale_net_zero_grad(b->net);
         if ((st = dale_net_backward(b->net, b->dout))) return st;

@@ -1,7 +1,11 @@
 /* loss.c — mean-squared error and softmax cross-entropy with their gradients,
- * unweighted (the original kinds, untouched) and with per-prediction weights. */
+ * unweighted (the original kinds, untouched) and with per-prediction weights,
+ * and the cross-entropy in dale's own arithmetic (numerics = dale). */
 #include <math.h>
+#include <string.h>
 #include "dale/train.h"
+#include "internal.h"
+#include "linalg/dexp.h"
 
 double dale_loss_mse(const float *out, const float *y, size_t N, size_t m, float *dout)
 {
@@ -106,6 +110,80 @@ double dale_loss_ce_weighted(const float *logits, const int32_t *labels, const f
                 dout[r * m + j] = (float)((p - (j == (size_t)y ? 1.0 : 0.0)) * (wr * inv));
             }
     }
+    if (correct) *correct = hits;
+    return total * inv;
+}
+
+/* ------------------------------------------- numerics = dale: the softmax
+ * One row: argmax as above (first index on ties), e_j = exp(z_j - zmax) in
+ * dale's exp, se = their sum in dalei_exp_row's fixed order, lse = zmax +
+ * log(se) in dale's log; p_j = e_j (1 / se), one exp per logit.  The e_j
+ * are kept in `e` (m doubles) between the sum and the gradient; without
+ * that buffer (allocation failed) they are computed again in chunks, which
+ * gives the same values.  Returns lse - z_y; dout (if any) gets
+ * (p_j - [j = y]) * scale. */
+#define CE_CHUNK 512
+static double ce_row_dale(const float *z, size_t m, int32_t y, double scale, float *dout, double *e,
+                          size_t *arg_out)
+{
+    size_t arg = 0;
+    for (size_t j = 1; j < m; j++)
+        if (z[j] > z[arg]) arg = j;
+    *arg_out = arg;
+    double zmax = (double)z[arg];
+    double se = dalei_exp_row(z, m, zmax, dout ? e : NULL);
+    double lse = zmax + dalei_log(se), r = 1.0 / se;
+    if (dout) {
+        double tmp[CE_CHUNK];
+        for (size_t j0 = 0; j0 < m; j0 += CE_CHUNK) {
+            size_t n = m - j0 < CE_CHUNK ? m - j0 : CE_CHUNK;
+            const double *ej = e ? e + j0 : tmp;
+            if (!e) dalei_exp_row(z + j0, n, zmax, tmp);
+            for (size_t j = 0; j < n; j++) dout[j0 + j] = (float)((ej[j] * r) * scale);
+            if ((size_t)y >= j0 && (size_t)y < j0 + n) dout[y] = (float)((ej[(size_t)y - j0] * r - 1.0) * scale);
+        }
+    }
+    return lse - (double)z[y];
+}
+
+double dale_loss_ce_num(dale_numerics num, const float *logits, const int32_t *labels, size_t N, size_t m,
+                        float *dout, size_t *correct)
+{
+    if (num != DALE_NUMERICS_DALE) return dale_loss_ce(logits, labels, N, m, dout, correct);
+    double total = 0, inv = 1.0 / (double)N;
+    size_t hits = 0;
+    double *e = dout ? dalei_alloc(m, sizeof(double)) : NULL;
+    for (size_t r = 0; r < N; r++) {
+        size_t arg;
+        total += ce_row_dale(logits + r * m, m, labels[r], inv, dout ? dout + r * m : NULL, e, &arg);
+        if ((size_t)labels[r] == arg) hits++;
+    }
+    dalei_free(e);
+    if (correct) *correct = hits;
+    return total * inv;
+}
+
+double dale_loss_ce_weighted_num(dale_numerics num, const float *logits, const int32_t *labels, const float *w,
+                                 size_t N, size_t m, float *dout, size_t *correct, size_t *npred, double *wsum)
+{
+    if (num != DALE_NUMERICS_DALE)
+        return dale_loss_ce_weighted(logits, labels, w, N, m, dout, correct, npred, wsum);
+    double W = weight_sum(w, N, npred), total = 0;
+    if (wsum) *wsum = W;
+    double inv = W > 0 ? 1.0 / W : 0.0;
+    size_t hits = 0;
+    double *e = dout ? dalei_alloc(m, sizeof(double)) : NULL;
+    for (size_t r = 0; r < N; r++) {
+        if (!(w[r] > 0.0f)) {
+            if (dout) memset(dout + r * m, 0, m * sizeof(float));
+            continue;
+        }
+        double wr = (double)w[r];
+        size_t arg;
+        total += wr * ce_row_dale(logits + r * m, m, labels[r], wr * inv, dout ? dout + r * m : NULL, e, &arg);
+        if ((size_t)labels[r] == arg) hits++;
+    }
+    dalei_free(e);
     if (correct) *correct = hits;
     return total * inv;
 }
