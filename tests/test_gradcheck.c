@@ -20,7 +20,9 @@
  * 3. the grid: every model × 1/2 cells × every loss, dense stacks, DANN with
  *    one and several inhibitory units, ColEI with nI = 1, 2, 3;
  * 4. a random directional check on bigger nets (n 30, T 10, B 4, 2 cells);
- * 5. state and shape errors of dale_net_backward/forward, and accumulation.
+ * 5. state and shape errors of dale_net_backward/forward, and accumulation;
+ * 6. groups 3 and 4 again in the numerics = dale arithmetic (every product
+ *    in dale's kernels, dale's exp in the cross-entropy).
  *
  * Parameters are drawn directly (not by dale_net_init, except for the bigger
  * nets) and inputs are re-drawn until no pre-activation lies within a margin
@@ -245,9 +247,13 @@ static void case_label(const gc_case *c, char *buf, size_t cap)
         snprintf(buf + k, cap - (size_t)k, " r%g ni(%zu,%zu,%zu)", c->ratio, c->ni_in, c->ni_rec, c->ni_out);
 }
 
+/* The arithmetic of the nets and the loss (section 6 sets DALE). */
+static dale_numerics numerics = DALE_NUMERICS_BLAS;
+
 static void case_config(const gc_case *c, dale_net_config *cfg)
 {
     dale_net_config_defaults(cfg);
+    cfg->numerics = numerics;
     cfg->type = c->type;
     cfg->input = c->d;
     cfg->layers = c->L;
@@ -412,7 +418,7 @@ static void batch_draw(batch *b, dale_rng *r)
 static double lib_loss(const batch *b, const float *out, float *dout)
 {
     if (b->loss == DALE_LOSS_MSE_LAST) return dale_loss_mse(out, b->yt, b->R, b->m, dout);
-    return dale_loss_ce(out, b->labels, b->R, b->m, dout, NULL);
+    return dale_loss_ce_num(numerics, out, b->labels, b->R, b->m, dout, NULL);
 }
 
 /* Re-draw the batch until every ReLU pre-activation is at least `margin`
@@ -580,7 +586,8 @@ static gc_case tiny_case(dale_model_type t, size_t L, dale_loss_kind loss)
 
 static void print_group(const char *group, int ncases, int fails_before)
 {
-    printf("gradcheck %-12s %2d cases, %s; worst ‖Δg‖/‖g‖ rnn %.2e colei %.2e dann %.2e\n", group, ncases,
+    printf("gradcheck %s%-12s %2d cases, %s; worst ‖Δg‖/‖g‖ rnn %.2e colei %.2e dann %.2e\n",
+           numerics == DALE_NUMERICS_DALE ? "numerics=dale " : "", group, ncases,
            check_fail_count == fails_before ? "ok" : "FAILURES", group_grad[0], group_grad[1], group_grad[2]);
     memset(group_grad, 0, sizeof group_grad);
 }
@@ -860,8 +867,8 @@ static void test_directional(void)
             free(dout);
             dale_net_free(net);
         }
-    printf("gradcheck %-12s %2d cases, %s; worst |g·v − FD|/|FD| rnn %.2e colei %.2e dann %.2e\n",
-           "directional", n, check_fail_count == f0 ? "ok" : "FAILURES", worst_dir[0], worst_dir[1], worst_dir[2]);
+    printf("gradcheck %s%-12s %2d cases, %s; worst |g·v − FD|/|FD| rnn %.2e colei %.2e dann %.2e\n",
+           numerics == DALE_NUMERICS_DALE ? "numerics=dale " : "", "directional", n, check_fail_count == f0 ? "ok" : "FAILURES", worst_dir[0], worst_dir[1], worst_dir[2]);
 }
 
 /* ------------------------------------------- 5: state, shape, accumulation */
@@ -948,6 +955,12 @@ int main(void)
 {
     clock_t t0 = clock();
     test_state();
+    test_grid();
+    test_dense();
+    test_variants();
+    test_leaky();
+    test_directional();
+    numerics = DALE_NUMERICS_DALE;
     test_grid();
     test_dense();
     test_variants();
