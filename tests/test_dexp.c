@@ -213,6 +213,36 @@ static void test_ce(void)
     free(d2);
 }
 
+/* The argmax behind the hit count: the first index of the largest logit,
+ * NaN entries skipped as by the scalar loop `z[j] > z[arg]`, ties, signed
+ * zeros and infinities, at every position around the 8-lane blocks. */
+static void test_argmax(void)
+{
+    size_t bad = 0, cases = 0;
+    float z[41];
+    const float specials[] = {0.0f, -0.0f, (float)NAN, (float)INFINITY, -(float)INFINITY, 1.0f, 1.0f};
+    for (size_t m = 1; m <= 41; m++)
+        for (int rep = 0; rep < 40; rep++) {
+            for (size_t j = 0; j < m; j++) z[j] = (float)(int)urand(-3.0, 3.0); /* many ties */
+            for (int k = 0; k < rep % 4; k++)
+                z[(size_t)urand(0.0, (double)m) % m] = specials[(size_t)urand(0.0, 7.0) % 7];
+            size_t arg = 0;
+            for (size_t j = 1; j < m; j++)
+                if (z[j] > z[arg]) arg = j;
+            int32_t y = (int32_t)arg;
+            size_t hit = 0;
+            dale_loss_ce_num(DALE_NUMERICS_DALE, z, &y, 1, m, NULL, &hit);
+            bad += hit != 1;
+            if (arg + 1 < m && z[arg + 1] != z[arg]) {
+                y = (int32_t)arg + 1;
+                dale_loss_ce_num(DALE_NUMERICS_DALE, z, &y, 1, m, NULL, &hit);
+                bad += hit != 0;
+            }
+            cases++;
+        }
+    CHECK(bad == 0, "argmax differs from the scalar loop in %zu of %zu rows", bad, cases);
+}
+
 int main(void)
 {
     dale_rng_seed(&rng, 17);
@@ -220,5 +250,6 @@ int main(void)
     test_log_accuracy();
     test_paths();
     test_ce();
+    test_argmax();
     return check_done("dexp");
 }

@@ -166,7 +166,7 @@ double dalei_exp_row_naive(const float *z, size_t m, double shift, double *e)
  * unsigned 64-bit integers, VF W floats.  The selects are bit masks
  * (a vector comparison gives all-ones or all-zero lanes). */
 #define DEXP_PATH(NAME, ATTR, VD, VL, VU, VF, W)                                             \
-    ATTR static VD NAME##_exp(VD x)                                                          \
+    ATTR static inline __attribute__((always_inline)) VD NAME##_exp(VD x)                   \
     {                                                                                        \
         const VD zero = {0};                                                                 \
         const VD lo = zero + EXP_LO, hi = zero + EXP_HI;                                     \

@@ -2,6 +2,7 @@
  * unweighted (the original kinds, untouched) and with per-prediction weights,
  * and the cross-entropy in dale's own arithmetic (numerics = dale). */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "dale/train.h"
 #include "internal.h"
@@ -123,12 +124,43 @@ double dale_loss_ce_weighted(const float *logits, const int32_t *labels, const f
  * gives the same values.  Returns lse - z_y; dout (if any) gets
  * (p_j - [j = y]) * scale. */
 #define CE_CHUNK 512
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* The index the loops above find with `if (z[j] > z[arg]) arg = j`: the
+ * first index of the largest value, NaN entries skipped (z[0] itself when
+ * it is NaN).  The maximum is found in two 4-lane running maxima (exact:
+ * only comparisons), then its first index by a scan. */
+static size_t argmax_first(const float *z, size_t m)
+{
+    if (m == 0 || z[0] != z[0]) return 0;
+    float mx = z[0];
+    size_t j = 0;
+    if (m >= 8) {
+        v4f a = {mx, mx, mx, mx}, b = a, v, w;
+        for (; j + 8 <= m; j += 8) {
+            memcpy(&v, z + j, sizeof v);
+            memcpy(&w, z + j + 4, sizeof w);
+            v4i gv = v > a, gw = w > b; /* false for NaN lanes */
+            a = (v4f)(((v4i)v & gv) | ((v4i)a & ~gv));
+            b = (v4f)(((v4i)w & gw) | ((v4i)b & ~gw));
+        }
+        for (int l = 0; l < 4; l++) {
+            if (a[l] > mx) mx = a[l];
+            if (b[l] > mx) mx = b[l];
+        }
+    }
+    for (; j < m; j++)
+        if (z[j] > mx) mx = z[j];
+    for (j = 0; j < m; j++)
+        if (z[j] == mx) return j;
+    return 0;
+}
+
 static double ce_row_dale(const float *z, size_t m, int32_t y, double scale, float *dout, double *e,
                           size_t *arg_out)
 {
-    size_t arg = 0;
-    for (size_t j = 1; j < m; j++)
-        if (z[j] > z[arg]) arg = j;
+    size_t arg = argmax_first(z, m);
     *arg_out = arg;
     double zmax = (double)z[arg];
     double se = dalei_exp_row(z, m, zmax, dout ? e : NULL);
