@@ -70,6 +70,21 @@ void dalei_add_rows(float *db, const float *dy, size_t R, size_t n);
  * or NULL for all ones.  Same arithmetic as the scalar loops. */
 void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc);
 
+/* Threads per product (default 1; clamped to 1..64).  With n > 1,
+ * dalei_smm and dalei_gemm_acc split the output of a large enough product
+ * (rows or whole vector tiles of columns, never the sum over k) between
+ * the caller and n - 1 pooled worker threads (linalg/threads.c): results
+ * are bit-identical for every n.  The setting is process-wide. */
+void dalei_kernels_set_threads(int n);
+int dalei_kernels_threads(void);
+
+/* Run fn(arg, part, nparts) for part = 0..nparts-1, part 0 on the calling
+ * thread and the others on the pool's workers (started on first use);
+ * returns when all parts are done.  If the pool is busy (another thread's
+ * job), or nparts <= 1, the caller runs every part itself in order.  Parts
+ * must write disjoint memory. */
+void dalei_pool_run(void (*fn)(void *arg, int part, int nparts), void *arg, int nparts);
+
 /* Instruction-set paths.  dalei_smm_path() is the one dalei_smm uses now:
  * the widest the CPU supports, unless forced.  dalei_smm_force(p) makes
  * dalei_smm use path p when the CPU supports it (tests, benchmarks) and
