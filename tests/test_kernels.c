@@ -348,10 +348,24 @@ static void record_part(void *arg, int part, int nparts)
     }
 }
 
+/* A second caller: 2-thread products against the naive loops, 20 times;
+ * *arg = 1 when all agree (no CHECK here: check.h counts on one thread). */
 static void *other_caller(void *arg)
 {
-    (void)arg;
-    check_large(0, 300, 300, 300, 1, dalei_smm_path());
+    const size_t M = 300, N = 300, K = 300;
+    float *A = malloc(M * K * sizeof(float)), *P = malloc(K * N * sizeof(float));
+    float *C0 = calloc(M * N, sizeof(float)), *C1 = calloc(M * N, sizeof(float));
+    for (size_t k = 0; k < M * K; k++) A[k] = (float)(k % 13) * 0.1f - 0.6f;
+    for (size_t k = 0; k < K * N; k++) P[k] = (float)(k % 7) * 0.1f - 0.3f;
+    dalei_gemm_acc_naive(0, M, N, K, A, K, P, N, C0, N);
+    int ok = 1;
+    for (int r = 0; r < 20; r++) {
+        memset(C1, 0, M * N * sizeof(float));
+        dalei_gemm_acc(0, M, N, K, A, K, P, N, C1, N);
+        ok &= memcmp(C0, C1, M * N * sizeof(float)) == 0;
+    }
+    *(int *)arg = ok;
+    free(A); free(P); free(C0); free(C1);
     return NULL;
 }
 
@@ -372,9 +386,11 @@ static void test_pool(void)
     CHECK(dalei_kernels_threads() == 64, "threads(1000) gives %d, want 64", dalei_kernels_threads());
     dalei_kernels_set_threads(2);
     pthread_t t;
-    CHECK(pthread_create(&t, NULL, other_caller, NULL) == 0, "pthread_create");
+    int other_ok = 0;
+    CHECK(pthread_create(&t, NULL, other_caller, &other_ok) == 0, "pthread_create");
     check_large(1, 300, 300, 300, 0, dalei_smm_path());
     pthread_join(t, NULL);
+    CHECK(other_ok, "a second caller's products differ from the naive loops");
     dalei_kernels_set_threads(1);
 }
 
