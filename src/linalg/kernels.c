@@ -302,6 +302,8 @@ int dalei_smm_force(int path)
 
 /* Vector width (floats) of each path. */
 static const size_t path_width[] = {4, 8, 16};
+/* Width (floats) of each path's full tile: NV W. */
+static const size_t path_wide[] = {8, 16, 32};
 
 /* Run the path in use on a padded P (tail vectors load whole). */
 static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
@@ -346,20 +348,65 @@ static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const flo
 #define BLOCK_K 256
 #define BLOCK_M 256
 
+/* One K chunk of one row block through packed panels: each (kc, NV W)
+ * panel of P is copied into a contiguous zero-padded buffer, and all row
+ * tiles of the block run from there.  A P with long rows (the lm
+ * readout's 10000 columns, objrec's 7225) otherwise puts every k of a
+ * panel in its own page; packed, a panel is 8 pages and streams.  While a
+ * panel is copied, the next one is requested from memory, and the first C
+ * rows it will update.  (Tried and dropped, no gain measured: spreading
+ * those requests over the row tiles, and copying a transposed A with long
+ * rows into contiguous slices.)  The copy moves values: same bits. */
+static void run_packed(int path, int ta, size_t mc, size_t N, size_t kc, const float *a,
+                       size_t lda, const float *P, size_t ldp, float *C, size_t ldc, int epi,
+                       const float *Y, size_t ldy, float *buf)
+{
+    const size_t W = path_width[path], wide = path_wide[path];
+    for (size_t j0 = 0; j0 < N; j0 += wide) {
+        const size_t bw = N - j0 < wide ? N - j0 : wide, bwp = (bw + W - 1) / W * W;
+        const size_t jn = j0 + wide, wn = jn < N ? (N - jn < wide ? N - jn : wide) : 0;
+        for (size_t k = 0; k < kc; k++) {
+            const float *p = P + k * ldp + j0;
+            if (wn) {
+                __builtin_prefetch(p + wide);
+                if (wn > 16) __builtin_prefetch(p + wide + 16);
+                __builtin_prefetch(p + wide + wn - 1);
+            }
+            memcpy(buf + k * bwp, p, bw * sizeof(float));
+            if (bwp > bw) memset(buf + k * bwp + bw, 0, (bwp - bw) * sizeof(float));
+        }
+        if (wn)
+            for (size_t r = 0; r < mc && r < 8; r++) __builtin_prefetch(C + r * ldc + jn, 1);
+        run_padded(path, ta, mc, bw, kc, a, lda, buf, bwp, C + j0, ldc, epi, Y ? Y + j0 : NULL,
+                   ldy);
+    }
+}
+
+/* Whether to pack: a panel serves M / MR row tiles, and below 8 of them
+ * its copy costs more than it saves unless P is far too large for the
+ * caches (measured: 32 x 1000 x 1000 and 32 x 100 x 100 run faster in
+ * place, the objrec input product 16..80 x 1000 x 7225 faster packed).
+ * In place, only an unpadded tail is copied. */
+static int want_pack(size_t M, size_t N, size_t K)
+{
+    return M >= 64 || (M >= 16 && K * N >= ((size_t)1 << 22));
+}
+
 static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t K,
                         const float *A, size_t lda, const float *P, size_t ldp, float *C,
                         size_t ldc, int epi, const float *Y, size_t ldy)
 {
     const size_t W = path_width[path], Nm = padded ? N : N - N % W, tail = N - Nm;
+    const int pack = K > 0 && want_pack(M, N, K);
     const size_t nk = K > BLOCK_K ? (K + BLOCK_K - 1) / BLOCK_K : 1;
     const size_t kcs = (K + nk - 1) / nk; /* chunks of equal size (the last may be shorter) */
     const size_t nm = M > BLOCK_M ? (M + BLOCK_M - 1) / BLOCK_M : 1;
     const size_t mcs = nm == 1 ? M : ((M + nm - 1) / nm + 7) / 8 * 8;
-    float buf[BLOCK_K * 16];
+    float buf[BLOCK_K * 32];
     for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kcs) {
         const size_t kc = K - k0 < kcs ? K - k0 : kcs;
         const int e = k0 + kc >= K ? epi : DALEI_EPI_NONE;
-        if (tail)
+        if (tail && !pack)
             for (size_t k = 0; k < kc; k++) {
                 memcpy(buf + k * W, P + (k0 + k) * ldp + Nm, tail * sizeof(float));
                 memset(buf + k * W + tail, 0, (W - tail) * sizeof(float));
@@ -368,6 +415,11 @@ static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t
         for (size_t i0 = 0; i0 < M; i0 += mcs) {
             const size_t mc = M - i0 < mcs ? M - i0 : mcs;
             const float *ai = ta ? a + i0 : a + i0 * lda;
+            if (pack) {
+                run_packed(path, ta, mc, N, kc, ai, lda, P + k0 * ldp, ldp, C + i0 * ldc, ldc, e,
+                           Y ? Y + i0 * ldy : NULL, ldy, buf);
+                continue;
+            }
             if (Nm)
                 run_padded(path, ta, mc, Nm, kc, ai, lda, P + k0 * ldp, ldp, C + i0 * ldc, ldc,
                            e, Y ? Y + i0 * ldy : NULL, ldy);
