@@ -252,7 +252,8 @@ static void test_net_paths(void)
 }
 
 /* Large products: the cache blocking (K chunks of 256, row blocks of 256,
- * P copied panel by panel from 64 rows, or from 16 when K N >= 2^22) and
+ * P copied panel by panel from 64 rows and K N >= 2^16, or from 16 rows
+ * when K N >= 2^22) and
  * the thread split (rows in multiples of 8, columns in multiples of
  * 64, from 2^21 multiply-adds) must not move any term of any sum.  Shapes
  * just beyond the block and split edges, M = 1 and N = 1, both layouts of
@@ -323,7 +324,8 @@ static void test_large(void)
         {1, 263, 65, 257, 1},  {0, 1, 4097, 600, 0},  {1, 1, 4097, 600, 3},
         {0, 4100, 1, 600, 1},  {1, 4100, 1, 600, 0},  {0, 520, 200, 33, 2},
         {1, 9, 3000, 255, 1},  {0, 17, 700, 1000, 0}, {1, 513, 63, 129, 1},
-        {0, 16, 4200, 1000, 1}, {1, 64, 100, 300, 0},
+        {0, 16, 4200, 1000, 1}, {1, 64, 300, 300, 0}, {0, 100, 300, 257, 2},
+        {1, 70, 1000, 70, 1},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
         check_large((int)shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4],
@@ -331,8 +333,8 @@ static void test_large(void)
     check_smm_threads(32, 1000, 1000, DALEI_EPI_RELU, best);
     check_smm_threads(33, 1001, 300, DALEI_EPI_MASK, best);
     check_smm_threads(300, 129, 520, DALEI_EPI_MASK, best);
-    check_smm_threads(70, 200, 300, DALEI_EPI_RELU, best);
-    check_smm_threads(64, 77, 1, DALEI_EPI_NONE, best);
+    check_smm_threads(70, 250, 300, DALEI_EPI_RELU, best);
+    check_smm_threads(64, 1100, 60, DALEI_EPI_NONE, best);
     dalei_smm_force(DALEI_SMM_AUTO);
     printf("ok large products, 1 to 3 threads\n");
 }

@@ -382,14 +382,15 @@ static void run_packed(int path, int ta, size_t mc, size_t N, size_t kc, const f
     }
 }
 
-/* Whether to pack: a panel serves M / MR row tiles, and below 8 of them
- * its copy costs more than it saves unless P is far too large for the
- * caches (measured: 32 x 1000 x 1000 and 32 x 100 x 100 run faster in
- * place, the objrec input product 16..80 x 1000 x 7225 faster packed).
+/* Whether to copy P panel by panel: a panel serves M / MR row tiles, and
+ * below 8 of them its copy costs more than it saves unless P is far too
+ * large for the caches (measured: 32 x 1000 x 1000 and 32 x 100 x 100 run
+ * faster in place, the objrec input product 16..80 x 1000 x 7225 faster
+ * copied); a P that fits in L2 (K N < 2^16 floats) stays in place too.
  * In place, only an unpadded tail is copied. */
 static int want_pack(size_t M, size_t N, size_t K)
 {
-    return M >= 64 || (M >= 16 && K * N >= ((size_t)1 << 22));
+    return (M >= 64 && K * N >= ((size_t)1 << 16)) || (M >= 16 && K * N >= ((size_t)1 << 22));
 }
 
 static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t K,

@@ -8,8 +8,10 @@
  * w part w.  Hand-off is a generation counter: a worker that finished a
  * job spins on it for SPIN_NS (the per-step products of a forward come
  * every few hundred microseconds, and a condition-variable wake-up costs
- * tens of microseconds), then sleeps on a condition variable, so an idle
- * pool costs no CPU.  The caller waits for the workers the same way.
+ * tens of microseconds; after the first few microseconds the spin also
+ * yields the core, for when the machine is busier than its cores), then
+ * sleeps on a condition variable, so an idle pool costs no CPU.  The
+ * caller waits for the workers the same way.
  *
  * Only one job runs at a time: a call made while the pool is busy (two
  * threads of the caller using kernels at once) runs all parts itself, in
@@ -17,6 +19,7 @@
  * split the output, never the sum over k (kernels.c).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -82,7 +85,10 @@ static int spin_until(_Atomic unsigned *gen, unsigned old, _Atomic int *pending)
                 : atomic_load_explicit(pending, memory_order_acquire) == 0)
             return 1;
         cpu_relax();
-        if (!(i & 255) && elapsed_ns(&t0) > SPIN_NS) return 0;
+        if (!(i & 255)) {
+            if (elapsed_ns(&t0) > SPIN_NS) return 0;
+            if (i >= 4096) sched_yield(); /* a loaded machine: let the partner run */
+        }
     }
 }
 
