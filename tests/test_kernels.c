@@ -12,8 +12,11 @@
  * product checks the reference itself within a tolerance.  Guard values
  * around C check that nothing outside the (M, N) block is written.  The
  * elementwise passes (ReLU, mask, bias-gradient row sums, column scaling)
- * are compared with scalar loops, NaN included.  Finally a whole network's forward and
- * BPTT give identical bits on every path.
+ * are compared with scalar loops, NaN included.  Large products, just past
+ * the cache-blocking and thread-split edges, must give the naive bits on
+ * every path with 1, 2 and 3 threads; the worker pool must run its parts on
+ * distinct threads and serve a second caller.  Finally a whole network's
+ * forward and BPTT give identical bits on every path.
  */
 #include <math.h>
 #include <pthread.h>

@@ -6,7 +6,9 @@
  * and dispatch, so dale runs them through dalei_smm below when n is at most
  * DALEI_SMM_MAX_N, and through dale_sgemm otherwise.  dalei_gemm_acc is the
  * same kernel without the padding contract, for the products over all
- * steps (dW = dZ^T H and friends).
+ * steps (dW = dZ^T H and friends).  Both are cache-blocked for any size
+ * (the lm readout, objrec's input layer) and can split their output
+ * between threads (dalei_kernels_set_threads), with the same bits.
  *
  * Results do not depend on the instruction set chosen at run time: every
  * path forms each output as C + a_0 b_0 + a_1 b_1 + ... in k order with a
