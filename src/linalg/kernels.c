@@ -168,7 +168,6 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
                 const float *a = A + i0 * astep, *p = P + j0, *y = Y ? Y + i0 * ldy + j0 : NULL; \
                 float *c = C + i0 * ldc + j0;                                               \
                 SMM_PREFETCH_C(c, ldc, i0, M, MR, bw);                                      \
-                SMM_PREFETCH_P(P, ldp, K, N, j0, bw, i0, M, MR, NV * W);                    \
                 if (i0 + (MR) <= M) {                                                       \
                     if (wide) NAME##_full(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
                     else NAME##_col1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);           \
@@ -199,29 +198,6 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
             __builtin_prefetch(cn_, 1);                                                     \
             if ((bw) > 16) __builtin_prefetch(cn_ + 16, 1);                                 \
             __builtin_prefetch(cn_ + (bw) - 1, 1);                                          \
-        }                                                                                   \
-    } while (0)
-
-/* Meanwhile, the row tiles of one column block share the work of asking
- * for the next block's P panel: tile t (of about M / MR) takes rows
- * [t s, (t + 1) s) with s = K / (M / MR).  A P with long rows (the lm
- * readout's 10000 columns, objrec's 7225) puts each panel row in its own
- * page, and with few row tiles (objrec's batch) the first tile of a block
- * would otherwise wait for every row of it.  Only addresses inside P. */
-#define SMM_PREFETCH_P(P, ldp, K, N, j0, bw, i0, M, MR, WIDE)                               \
-    do {                                                                                    \
-        const size_t jn_ = (j0) + (bw);                                                     \
-        if (jn_ < (N) && (K) > 0) {                                                         \
-            const size_t wn_ = (N) - jn_ < (WIDE) ? (N) - jn_ : (WIDE);                     \
-            const size_t nt_ = ((M) + (MR) - 1) / (MR), s_ = ((K) + nt_ - 1) / nt_;         \
-            const size_t t_ = (i0) / (MR);                                                  \
-            const size_t k1_ = (t_ + 1) * s_ < (K) ? (t_ + 1) * s_ : (K);                   \
-            for (size_t k_ = t_ * s_; k_ < k1_; k_++) {                                     \
-                const float *pn_ = (P) + k_ * (ldp) + jn_;                                  \
-                __builtin_prefetch(pn_);                                                    \
-                if (wn_ > 16) __builtin_prefetch(pn_ + 16);                                 \
-                __builtin_prefetch(pn_ + wn_ - 1);                                          \
-            }                                                                               \
         }                                                                                   \
     } while (0)
 
