@@ -12,10 +12,14 @@
  * product checks the reference itself within a tolerance.  Guard values
  * around C check that nothing outside the (M, N) block is written.  The
  * elementwise passes (ReLU, mask, bias-gradient row sums, column scaling)
- * are compared with scalar loops, NaN included.  Finally a whole network's forward and
- * BPTT give identical bits on every path.
+ * are compared with scalar loops, NaN included.  Large products, just past
+ * the cache-blocking and thread-split edges, must give the naive bits on
+ * every path with 1, 2 and 3 threads; the worker pool must run its parts on
+ * distinct threads and serve a second caller.  Finally a whole network's
+ * forward and BPTT give identical bits on every path.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,11 +254,162 @@ static void test_net_paths(void)
     dalei_smm_force(DALEI_SMM_AUTO);
 }
 
+/* Large products: the cache blocking (K chunks of 256, row blocks of 256,
+ * P copied panel by panel from 64 rows and K N >= 2^16, or from 16 rows
+ * when K N >= 2^22) and
+ * the thread split (rows in multiples of 8, columns in multiples of
+ * 64, from 2^21 multiply-adds) must not move any term of any sum.  Shapes
+ * just beyond the block and split edges, M = 1 and N = 1, both layouts of
+ * A, ldc > N; each against the naive loops (computed once) on every path
+ * with 1, 2 and 3 threads, bit for bit. */
+static void check_large(int ta, size_t M, size_t N, size_t K, size_t pad, int best)
+{
+    size_t lda = (ta ? M : K) + pad, ldp = N + pad, ldc = N + 2 * pad;
+    size_t na = (ta ? K : M) * lda, np = K ? (K - 1) * ldp + N : 0;
+    float *A = malloc((na + 1) * sizeof(float)), *P = malloc((np + 1) * sizeof(float));
+    float *C0 = malloc((M * ldc + 1) * sizeof(float)), *C1 = malloc((M * ldc + 1) * sizeof(float));
+    float *Cref = malloc((M * ldc + 1) * sizeof(float));
+    for (size_t k = 0; k < na; k++) A[k] = frand();
+    for (size_t k = 0; k < np; k++) P[k] = frand();
+    for (size_t k = 0; k < M * ldc; k++) C0[k] = (k % ldc) < N ? frand() : GUARD;
+    memcpy(Cref, C0, M * ldc * sizeof(float));
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, Cref, ldc);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
+        for (int th = 1; th <= 3; th++) {
+            dalei_smm_force(path);
+            dalei_kernels_set_threads(th);
+            memcpy(C1, C0, M * ldc * sizeof(float));
+            dalei_gemm_acc(ta, M, N, K, A, lda, P, ldp, C1, ldc);
+            CHECK(memcmp(C1, Cref, M * ldc * sizeof(float)) == 0,
+                  "gemm_acc %s, %d threads, ta %d M %zu N %zu K %zu pad %zu differs from the "
+                  "naive loops", dalei_smm_path_name(path), th, ta, M, N, K, pad);
+        }
+    dalei_kernels_set_threads(1);
+    free(A); free(P); free(C0); free(C1); free(Cref);
+}
+
+/* dalei_smm split between threads (the per-step product's shape and odd
+ * ones), each epilogue. */
+static void check_smm_threads(size_t M, size_t N, size_t K, int epi, int best)
+{
+    size_t lda = K + 1, ldp = dalei_smm_ld(N), ldc = N + 3, ldy = N;
+    float *A = malloc(M * lda * sizeof(float)), *P = calloc(K * ldp + 1, sizeof(float));
+    float *C0 = malloc(M * ldc * sizeof(float)), *C1 = malloc(M * ldc * sizeof(float));
+    float *Cref = malloc(M * ldc * sizeof(float)), *Y = malloc(M * ldy * sizeof(float));
+    for (size_t k = 0; k < M * lda; k++) A[k] = frand();
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < N; j++) P[k * ldp + j] = frand();
+    for (size_t k = 0; k < M * ldc; k++) C0[k] = (k % ldc) < N ? frand() : GUARD;
+    for (size_t k = 0; k < M * ldy; k++) Y[k] = frand();
+    const float *Yp = epi == DALEI_EPI_MASK ? Y : NULL;
+    memcpy(Cref, C0, M * ldc * sizeof(float));
+    dalei_smm_naive(M, N, K, A, lda, P, ldp, Cref, ldc, epi, Yp, ldy);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
+        for (int th = 1; th <= 3; th++) {
+            dalei_smm_force(path);
+            dalei_kernels_set_threads(th);
+            memcpy(C1, C0, M * ldc * sizeof(float));
+            dalei_smm(M, N, K, A, lda, P, ldp, C1, ldc, epi, Yp, ldy);
+            CHECK(memcmp(C1, Cref, M * ldc * sizeof(float)) == 0,
+                  "smm %s, %d threads, M %zu N %zu K %zu epi %d differs from the naive loops",
+                  dalei_smm_path_name(path), th, M, N, K, epi);
+        }
+    dalei_kernels_set_threads(1);
+    free(A); free(P); free(C0); free(C1); free(Cref); free(Y);
+}
+
+static void test_large(void)
+{
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    /* {ta, M, N, K, pad} */
+    static const size_t shapes[][5] = {
+        {0, 257, 129, 513, 1}, {1, 257, 129, 513, 2}, {0, 263, 65, 257, 0},
+        {1, 263, 65, 257, 1},  {0, 1, 4097, 600, 0},  {1, 1, 4097, 600, 3},
+        {0, 4100, 1, 600, 1},  {1, 4100, 1, 600, 0},  {0, 520, 200, 33, 2},
+        {1, 9, 3000, 255, 1},  {0, 17, 700, 1000, 0}, {1, 513, 63, 129, 1},
+        {0, 16, 4200, 1000, 1}, {1, 64, 300, 300, 0}, {0, 100, 300, 257, 2},
+        {1, 70, 1000, 70, 1},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        check_large((int)shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4],
+                    best);
+    check_smm_threads(32, 1000, 1000, DALEI_EPI_RELU, best);
+    check_smm_threads(33, 1001, 300, DALEI_EPI_MASK, best);
+    check_smm_threads(300, 129, 520, DALEI_EPI_MASK, best);
+    check_smm_threads(70, 250, 300, DALEI_EPI_RELU, best);
+    check_smm_threads(64, 1100, 60, DALEI_EPI_NONE, best);
+    dalei_smm_force(DALEI_SMM_AUTO);
+    printf("ok large products, 1 to 3 threads\n");
+}
+
+/* The pool runs part 0 on the caller and the others on distinct workers;
+ * a caller that finds it busy runs every part itself.  Two threads using
+ * the kernels at once both get exact results (and, under ASan/TSan, no
+ * race: the parts write disjoint blocks). */
+struct part_rec { pthread_t who[4]; int ran[4]; };
+
+static void record_part(void *arg, int part, int nparts)
+{
+    struct part_rec *r = arg;
+    if (part < 4 && nparts <= 4) {
+        r->who[part] = pthread_self();
+        r->ran[part]++;
+    }
+}
+
+/* A second caller: 2-thread products against the naive loops, 20 times;
+ * *arg = 1 when all agree (no CHECK here: check.h counts on one thread). */
+static void *other_caller(void *arg)
+{
+    const size_t M = 300, N = 300, K = 300;
+    float *A = malloc(M * K * sizeof(float)), *P = malloc(K * N * sizeof(float));
+    float *C0 = calloc(M * N, sizeof(float)), *C1 = calloc(M * N, sizeof(float));
+    for (size_t k = 0; k < M * K; k++) A[k] = (float)(k % 13) * 0.1f - 0.6f;
+    for (size_t k = 0; k < K * N; k++) P[k] = (float)(k % 7) * 0.1f - 0.3f;
+    dalei_gemm_acc_naive(0, M, N, K, A, K, P, N, C0, N);
+    int ok = 1;
+    for (int r = 0; r < 20; r++) {
+        memset(C1, 0, M * N * sizeof(float));
+        dalei_gemm_acc(0, M, N, K, A, K, P, N, C1, N);
+        ok &= memcmp(C0, C1, M * N * sizeof(float)) == 0;
+    }
+    *(int *)arg = ok;
+    free(A); free(P); free(C0); free(C1);
+    return NULL;
+}
+
+static void test_pool(void)
+{
+    struct part_rec r;
+    memset(&r, 0, sizeof r);
+    dalei_pool_run(record_part, &r, 3);
+    CHECK(r.ran[0] == 1 && r.ran[1] == 1 && r.ran[2] == 1, "pool ran parts %d %d %d", r.ran[0],
+          r.ran[1], r.ran[2]);
+    CHECK(pthread_equal(r.who[0], pthread_self()), "part 0 not on the caller");
+    CHECK(!pthread_equal(r.who[1], pthread_self()) && !pthread_equal(r.who[2], pthread_self()) &&
+              !pthread_equal(r.who[1], r.who[2]),
+          "parts 1 and 2 not on two workers");
+    dalei_kernels_set_threads(0);
+    CHECK(dalei_kernels_threads() == 1, "threads(0) gives %d, want 1", dalei_kernels_threads());
+    dalei_kernels_set_threads(1000);
+    CHECK(dalei_kernels_threads() == 64, "threads(1000) gives %d, want 64", dalei_kernels_threads());
+    dalei_kernels_set_threads(2);
+    pthread_t t;
+    int other_ok = 0;
+    CHECK(pthread_create(&t, NULL, other_caller, &other_ok) == 0, "pthread_create");
+    check_large(1, 300, 300, 300, 0, dalei_smm_path());
+    pthread_join(t, NULL);
+    CHECK(other_ok, "a second caller's products differ from the naive loops");
+    dalei_kernels_set_threads(1);
+}
+
 int main(void)
 {
     dale_rng_seed(&rng, 2024);
     test_smm();
     test_gemm_acc();
+    test_large();
+    test_pool();
     test_elementwise();
     test_net_paths();
     return check_done("test_kernels");

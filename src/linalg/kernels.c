@@ -167,6 +167,7 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
             while (i0 < M) {                                                                \
                 const float *a = A + i0 * astep, *p = P + j0, *y = Y ? Y + i0 * ldy + j0 : NULL; \
                 float *c = C + i0 * ldc + j0;                                               \
+                SMM_PREFETCH_C(c, ldc, i0, M, MR, bw);                                      \
                 if (i0 + (MR) <= M) {                                                       \
                     if (wide) NAME##_full(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);      \
                     else NAME##_col1(K, a, lda, p, ldp, c, ldc, bw, epi, y, ldy);           \
@@ -184,6 +185,21 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
             j0 += bw;                                                                       \
         }                                                                                   \
     }
+
+/* Before a row tile starts, ask for the C rows of the next one (the tile
+ * after it in the same column block): with C too large for the caches its
+ * rows are far apart (a new page each for the lm readout's 10000 columns),
+ * and the tile's K steps hide the latency.  Only addresses inside C. */
+#define SMM_PREFETCH_C(c, ldc, i0, M, MR, bw)                                               \
+    do {                                                                                    \
+        const size_t nr_ = (M) - (i0) > 2 * (MR) ? (MR) : (M) - (i0) > (MR) ? (M) - (i0) - (MR) : 0; \
+        for (size_t r_ = 0; r_ < nr_; r_++) {                                               \
+            const float *cn_ = (c) + ((MR) + r_) * (ldc);                                   \
+            __builtin_prefetch(cn_, 1);                                                     \
+            if ((bw) > 16) __builtin_prefetch(cn_ + 16, 1);                                 \
+            __builtin_prefetch(cn_ + (bw) - 1, 1);                                          \
+        }                                                                                   \
+    } while (0)
 
 #define SMM_PATH(NAME, ATTR, VT, VI, W, MR, NV)                                             \
     SMM_DRIVER(NAME, ATTR, VT, VI, W, MR, NV, 0)                                            \
@@ -262,6 +278,8 @@ int dalei_smm_force(int path)
 
 /* Vector width (floats) of each path. */
 static const size_t path_width[] = {4, 8, 16};
+/* Width (floats) of each path's full tile: NV W. */
+static const size_t path_wide[] = {8, 16, 32};
 
 /* Run the path in use on a padded P (tail vectors load whole). */
 static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
@@ -283,31 +301,171 @@ static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const flo
     }
 }
 
-/* An unpadded P (rows may end right after column N): the columns up to the
- * last multiple of the vector width run in place (they load whole vectors
- * only); the last N mod W columns are copied, SCRATCH_K rows at a time,
- * into a zero-padded stack buffer of W-float rows and run from there.
- * Splitting K into chunks keeps each output's sum in k order: C holds the
- * running sum between chunks, and storing and reloading a float does not
- * change it.  No epilogue on this route (DALEI_EPI_NONE only). */
-#define SCRATCH_K 256
-static void run_unpadded(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
-                         const float *P, size_t ldp, float *C, size_t ldc)
+/* Cache blocking.  The path drivers above keep one (K, NV W) panel of P in
+ * cache while every row tile of C passes over it, and each row tile reads
+ * its MR rows of A over all of K.  That is right for the per-step products
+ * (K <= 2048, M ~ 32), but with a long K the panel leaves L1 and with many
+ * rows A leaves L2, so large products run in blocks:
+ *   K chunks of at most BLOCK_K rows (a P panel of BLOCK_K x 32 floats is
+ *     32 KiB: L1), in k order; C holds the running sum between chunks
+ *     (each tile loads C, adds its chunk's terms in k order and stores it;
+ *     storing and reloading a float changes nothing), so every output is
+ *     still C + a_0 b_0 + a_1 b_1 + ... left to right, bit for bit;
+ *   inside a chunk, row blocks of at most BLOCK_M rows (an A block of
+ *     BLOCK_M x BLOCK_K floats is 256 KiB: L2), each run over all columns.
+ * The epilogue (dalei_smm) applies in the last chunk only.  Blocking moves
+ * no term of any sum, so it changes speed, never bits.
+ *
+ * An unpadded P (dalei_gemm_acc: rows may end right after column N): the
+ * columns up to the last multiple of the vector width run in place (they
+ * load whole vectors only); the last N mod W columns of each K chunk are
+ * copied into a zero-padded stack buffer of W-float rows and run from
+ * there (no epilogue on this route: DALEI_EPI_NONE only). */
+#define BLOCK_K 256
+#define BLOCK_M 256
+
+/* One K chunk of one row block through packed panels: each (kc, NV W)
+ * panel of P is copied into a contiguous zero-padded buffer, and all row
+ * tiles of the block run from there.  A P with long rows (the lm
+ * readout's 10000 columns, objrec's 7225) otherwise puts every k of a
+ * panel in its own page; packed, a panel is 8 pages and streams.  While a
+ * panel is copied, the next one is requested from memory, and the first C
+ * rows it will update.  (Tried and dropped, no gain measured: spreading
+ * those requests over the row tiles, and copying a transposed A with long
+ * rows into contiguous slices.)  The copy moves values: same bits. */
+static void run_packed(int path, int ta, size_t mc, size_t N, size_t kc, const float *a,
+                       size_t lda, const float *P, size_t ldp, float *C, size_t ldc, int epi,
+                       const float *Y, size_t ldy, float *buf)
+{
+    const size_t W = path_width[path], wide = path_wide[path];
+    for (size_t j0 = 0; j0 < N; j0 += wide) {
+        const size_t bw = N - j0 < wide ? N - j0 : wide, bwp = (bw + W - 1) / W * W;
+        const size_t jn = j0 + wide, wn = jn < N ? (N - jn < wide ? N - jn : wide) : 0;
+        for (size_t k = 0; k < kc; k++) {
+            const float *p = P + k * ldp + j0;
+            if (wn) {
+                __builtin_prefetch(p + wide);
+                if (wn > 16) __builtin_prefetch(p + wide + 16);
+                __builtin_prefetch(p + wide + wn - 1);
+            }
+            memcpy(buf + k * bwp, p, bw * sizeof(float));
+            if (bwp > bw) memset(buf + k * bwp + bw, 0, (bwp - bw) * sizeof(float));
+        }
+        if (wn)
+            for (size_t r = 0; r < mc && r < 8; r++) __builtin_prefetch(C + r * ldc + jn, 1);
+        run_padded(path, ta, mc, bw, kc, a, lda, buf, bwp, C + j0, ldc, epi, Y ? Y + j0 : NULL,
+                   ldy);
+    }
+}
+
+/* Whether to copy P panel by panel: a panel serves M / MR row tiles, and
+ * below 8 of them its copy costs more than it saves unless P is far too
+ * large for the caches (measured: 32 x 1000 x 1000 and 32 x 100 x 100 run
+ * faster in place, the objrec input product 16..80 x 1000 x 7225 faster
+ * copied); a P that fits in L2 (K N < 2^16 floats) stays in place too.
+ * In place, only an unpadded tail is copied. */
+static int want_pack(size_t M, size_t N, size_t K)
+{
+    return (M >= 64 && K * N >= ((size_t)1 << 16)) || (M >= 16 && K * N >= ((size_t)1 << 22));
+}
+
+static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t K,
+                        const float *A, size_t lda, const float *P, size_t ldp, float *C,
+                        size_t ldc, int epi, const float *Y, size_t ldy)
+{
+    const size_t W = path_width[path], Nm = padded ? N : N - N % W, tail = N - Nm;
+    const int pack = K > 0 && want_pack(M, N, K);
+    const size_t nk = K > BLOCK_K ? (K + BLOCK_K - 1) / BLOCK_K : 1;
+    const size_t kcs = (K + nk - 1) / nk; /* chunks of equal size (the last may be shorter) */
+    const size_t nm = M > BLOCK_M ? (M + BLOCK_M - 1) / BLOCK_M : 1;
+    const size_t mcs = nm == 1 ? M : ((M + nm - 1) / nm + 7) / 8 * 8;
+    float buf[BLOCK_K * 32];
+    for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kcs) {
+        const size_t kc = K - k0 < kcs ? K - k0 : kcs;
+        const int e = k0 + kc >= K ? epi : DALEI_EPI_NONE;
+        if (tail && !pack)
+            for (size_t k = 0; k < kc; k++) {
+                memcpy(buf + k * W, P + (k0 + k) * ldp + Nm, tail * sizeof(float));
+                memset(buf + k * W + tail, 0, (W - tail) * sizeof(float));
+            }
+        const float *a = ta ? A + k0 * lda : A + k0;
+        for (size_t i0 = 0; i0 < M; i0 += mcs) {
+            const size_t mc = M - i0 < mcs ? M - i0 : mcs;
+            const float *ai = ta ? a + i0 : a + i0 * lda;
+            if (pack) {
+                run_packed(path, ta, mc, N, kc, ai, lda, P + k0 * ldp, ldp, C + i0 * ldc, ldc, e,
+                           Y ? Y + i0 * ldy : NULL, ldy, buf);
+                continue;
+            }
+            if (Nm)
+                run_padded(path, ta, mc, Nm, kc, ai, lda, P + k0 * ldp, ldp, C + i0 * ldc, ldc,
+                           e, Y ? Y + i0 * ldy : NULL, ldy);
+            if (tail)
+                run_padded(path, ta, mc, tail, kc, ai, lda, buf, W, C + i0 * ldc + Nm, ldc,
+                           DALEI_EPI_NONE, NULL, 0);
+        }
+        if (K == 0) break;
+    }
+}
+
+/* Thread split.  With dalei_kernels_set_threads(n > 1) a product of at
+ * least SPLIT_MIN multiply-adds is cut into n parts of the OUTPUT: row
+ * ranges (multiples of 8 rows) when M >= N, so the threads share P and
+ * each reads its own rows of A, else column ranges (multiples of 64
+ * columns: whole vector tiles on every path, and dalei_smm's zero padding
+ * stays where the kernels expect it).  Each part is the serial blocked
+ * product on its sub-block, written by one thread only; the sum over k is
+ * never split, so every output sees the same terms in the same order
+ * whichever thread computes it and however many there are. */
+#define SPLIT_MIN ((size_t)1 << 21)
+#define SPLIT_ROWS 8
+#define SPLIT_COLS 64
+
+struct split_job {
+    int path, ta, padded, by_rows;
+    size_t M, N, K, lda, ldp, ldc, ldy;
+    const float *A, *P, *Y;
+    float *C;
+    int epi;
+};
+
+static void split_part(void *arg, int part, int nparts)
+{
+    const struct split_job *j = arg;
+    const size_t q = j->by_rows ? SPLIT_ROWS : SPLIT_COLS, len = j->by_rows ? j->M : j->N;
+    const size_t units = (len + q - 1) / q, np = (size_t)nparts, p = (size_t)part;
+    size_t lo = units * p / np * q, hi = units * (p + 1) / np * q;
+    if (hi > len) hi = len;
+    if (lo >= hi) return;
+    if (j->by_rows) {
+        const float *a = j->ta ? j->A + lo : j->A + lo * j->lda;
+        run_blocked(j->path, j->ta, j->padded, hi - lo, j->N, j->K, a, j->lda, j->P, j->ldp,
+                    j->C + lo * j->ldc, j->ldc, j->epi, j->Y ? j->Y + lo * j->ldy : NULL, j->ldy);
+    } else {
+        run_blocked(j->path, j->ta, j->padded, j->M, hi - lo, j->K, j->A, j->lda, j->P + lo,
+                    j->ldp, j->C + lo, j->ldc, j->epi, j->Y ? j->Y + lo : NULL, j->ldy);
+    }
+}
+
+static void run_product(int ta, int padded, size_t M, size_t N, size_t K, const float *A,
+                        size_t lda, const float *P, size_t ldp, float *C, size_t ldc, int epi,
+                        const float *Y, size_t ldy)
 {
     const int path = dalei_smm_path();
-    const size_t W = path_width[path], Nm = N - N % W, tail = N % W;
-    if (Nm) run_padded(path, ta, M, Nm, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE, NULL, 0);
-    if (!tail) return;
-    float buf[SCRATCH_K * 16];
-    for (size_t k0 = 0; k0 < K; k0 += SCRATCH_K) {
-        const size_t kc = K - k0 < SCRATCH_K ? K - k0 : SCRATCH_K;
-        for (size_t k = 0; k < kc; k++) {
-            memcpy(buf + k * W, P + (k0 + k) * ldp + Nm, tail * sizeof(float));
-            memset(buf + k * W + tail, 0, (W - tail) * sizeof(float));
+    int n = dalei_kernels_threads();
+    if (n > 1 && M * N * (K ? K : 1) >= SPLIT_MIN) {
+        const int by_rows = M >= N;
+        const size_t q = by_rows ? SPLIT_ROWS : SPLIT_COLS, len = by_rows ? M : N;
+        const size_t units = (len + q - 1) / q;
+        if ((size_t)n > units) n = (int)units;
+        if (n > 1) {
+            struct split_job j = {path, ta, padded, by_rows, M, N, K, lda, ldp, ldc, ldy,
+                                  A, P, Y, C, epi};
+            dalei_pool_run(split_part, &j, n);
+            return;
         }
-        run_padded(path, ta, M, tail, kc, ta ? A + k0 * lda : A + k0, lda, buf, W, C + Nm, ldc,
-                   DALEI_EPI_NONE, NULL, 0);
     }
+    run_blocked(path, ta, padded, M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
 }
 
 /* -1: not resolved yet (DALE_SMM=blas turns the kernels off). */
@@ -337,7 +495,7 @@ void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const f
     DALE_ASSERT(ldp >= dalei_smm_ld(N) && lda >= K && ldc >= N);
     DALE_ASSERT(epi != DALEI_EPI_MASK || (Y != NULL && ldy >= N));
     if (M == 0 || N == 0) return;
-    run_padded(dalei_smm_path(), 0, M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+    run_product(0, 1, M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
 }
 
 void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
@@ -345,7 +503,7 @@ void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t
 {
     DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N);
     if (M == 0 || N == 0) return;
-    run_unpadded(ta, M, N, K, A, lda, P, ldp, C, ldc);
+    run_product(ta, 0, M, N, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE, NULL, 0);
 }
 
 /* Reference of dalei_gemm_acc: c = C[i][j]; for k: c = c + op(A)[i][k] P[k][j]. */

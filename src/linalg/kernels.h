@@ -6,7 +6,9 @@
  * and dispatch, so dale runs them through dalei_smm below when n is at most
  * DALEI_SMM_MAX_N, and through dale_sgemm otherwise.  dalei_gemm_acc is the
  * same kernel without the padding contract, for the products over all
- * steps (dW = dZ^T H and friends).
+ * steps (dW = dZ^T H and friends).  Both are cache-blocked for any size
+ * (the lm readout, objrec's input layer) and can split their output
+ * between threads (dalei_kernels_set_threads), with the same bits.
  *
  * Results do not depend on the instruction set chosen at run time: every
  * path forms each output as C + a_0 b_0 + a_1 b_1 + ... in k order with a
@@ -69,6 +71,21 @@ void dalei_add_rows(float *db, const float *dy, size_t R, size_t n);
 /* y = x diag(s) (acc = 0) or y += x diag(s) (acc = 1), x and y (R, C); s (C)
  * or NULL for all ones.  Same arithmetic as the scalar loops. */
 void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc);
+
+/* Threads per product (default 1; clamped to 1..64).  With n > 1,
+ * dalei_smm and dalei_gemm_acc split the output of a large enough product
+ * (rows or whole vector tiles of columns, never the sum over k) between
+ * the caller and n - 1 pooled worker threads (linalg/threads.c): results
+ * are bit-identical for every n.  The setting is process-wide. */
+void dalei_kernels_set_threads(int n);
+int dalei_kernels_threads(void);
+
+/* Run fn(arg, part, nparts) for part = 0..nparts-1, part 0 on the calling
+ * thread and the others on the pool's workers (started on first use);
+ * returns when all parts are done.  If the pool is busy (another thread's
+ * job), or nparts <= 1, the caller runs every part itself in order.  Parts
+ * must write disjoint memory. */
+void dalei_pool_run(void (*fn)(void *arg, int part, int nparts), void *arg, int nparts);
 
 /* Instruction-set paths.  dalei_smm_path() is the one dalei_smm uses now:
  * the widest the CPU supports, unless forced.  dalei_smm_force(p) makes
