@@ -230,7 +230,7 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     if (dry) return dry_run(&c);
-    dale_set_blas_threads((int)c.threads); /* default 1 (docs/performance.md) */
+    dale_set_threads((int)c.threads); /* default 1 (docs/performance.md) */
     if (!resume) {
         /* A run (or anything else) in --out is never overwritten silently. */
         dale_train_dir kind;

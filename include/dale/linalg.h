@@ -45,6 +45,13 @@ DALE_API dale_status dale_spectral_radius(const double *A, size_t n, double *rho
  * several runs.  Process-wide (OpenBLAS). */
 DALE_API void dale_set_blas_threads(int n);
 
+/* A run's threads: n BLAS threads (as dale_set_blas_threads) and n parts
+ * for each of dale's own products that is large enough to split (n < 1
+ * means 1).  The kernels split their output, never a sum, so their results
+ * do not depend on n; OpenBLAS's do (the "blas" arithmetic, see
+ * docs/performance.md).  Process-wide. */
+DALE_API void dale_set_threads(int n);
+
 #ifdef __cplusplus
 }
 #endif

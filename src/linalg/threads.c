@@ -30,6 +30,12 @@ void openblas_set_num_threads(int num_threads);
 
 void dale_set_blas_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }
 
+void dale_set_threads(int n)
+{
+    dale_set_blas_threads(n);
+    dalei_kernels_set_threads(n > 0 ? n : 1);
+}
+
 #define POOL_MAX 64
 #define SPIN_NS 200000L
 

@@ -82,7 +82,7 @@ static const opt run_opts[] = {
 static const opt tail_opts[] = {
     O(out, DALE_OPT_STR, "", "run directory (default runs/<task>-<model>-seed<seed>)"),
     O(max_memory_gb, DALE_OPT_DOUBLE, "0", "refuse a run whose estimated memory exceeds this many GB (0: the machine's RAM)"),
-    O(threads, DALE_OPT_LONG, "1", "BLAS threads of the run, 1..64 (dale's own kernels are single-threaded: helps only larger products, e.g. an lm softmax)"),
+    O(threads, DALE_OPT_LONG, "1", "threads of the run, 1..64: OpenBLAS threads and the parts of each large product of dale's kernels (H >= ~300, lm, objrec); with numerics dale the results do not depend on it"),
     C(numerics, DALE_OPT_STR, "blas", "arithmetic: blas (default) = dale's kernels within their size limits, OpenBLAS for "
       "larger products and the dense/readout forward, libm exp: the results of earlier versions, which depend on the "
       "machine's OpenBLAS kernel and thread count | dale = every product in dale's kernels and dale's own exp: faster "
