@@ -4,11 +4,17 @@
  * through dale_sgemm on U itself.  U^T is packed only where it is read, so
  * after evaluations and updates the next training forward must still see
  * the current U: its outputs and gradients must be the bits of a network
- * that never evaluated. */
+ * that never evaluated.  And the effective matrices of a parameter file
+ * (checkpoints, final.npz), written from the network's own maps, are those
+ * dale_net_effective gives. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
+#include "dale/eval.h"
 #include "dale/model.h"
+#include "dale/npy.h"
 #include "dale/rng.h"
 #include "internal.h"
 #include "linalg/kernels.h"
@@ -103,8 +109,57 @@ static void test_eval_between_updates(void)
     }
 }
 
+/* A parameter file's effective matrices (written straight from the
+ * network's maps) are those dale_net_effective gives, for every cell. */
+static void test_params_effective(void)
+{
+    for (int type = 0; type < DALE_MODEL_COUNT; type++) {
+        dale_net_config c;
+        dale_net_config_defaults(&c);
+        c.type = (dale_model_type)type;
+        c.input = 7;
+        c.hidden = 13;
+        c.output = 3;
+        c.layers = 2;
+        dale_net *net = NULL;
+        CHECK_OK(dale_net_create(&c, &net));
+        if (!net) return;
+        dale_rng r;
+        dale_rng_seed(&r, 5);
+        CHECK_OK(dale_net_init(net, &r));
+        nudge(net);
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/dale-test-protocol-%d.npz", (int)getpid());
+        dale_npz_writer *w = NULL;
+        CHECK_OK(dale_npz_writer_create(path, &w));
+        CHECK_OK(dale_params_save(net, w));
+        CHECK_OK(dale_npz_writer_commit(w));
+        dale_npz *z = NULL;
+        CHECK_OK(dale_npz_open(path, &z));
+        for (size_t l = 0; z && l < 2; l++) {
+            float W[13 * 13], U[13 * 13];
+            size_t nu = 13 * (l == 0 ? 7 : 13);
+            CHECK_OK(dale_net_effective(net, l, W, U));
+            char key[32];
+            dale_array a;
+            snprintf(key, sizeof key, "cell%zu.W_eff", l);
+            CHECK_OK(dale_npz_read(z, key, &a));
+            CHECK(a.count == 13 * 13 && !memcmp(a.data, W, sizeof W), "%s: %s", dale_model_name(c.type), key);
+            dale_array_free(&a);
+            snprintf(key, sizeof key, "cell%zu.U_eff", l);
+            CHECK_OK(dale_npz_read(z, key, &a));
+            CHECK(a.count == nu && !memcmp(a.data, U, nu * sizeof(float)), "%s: %s", dale_model_name(c.type), key);
+            dale_array_free(&a);
+        }
+        dale_npz_close(z);
+        unlink(path);
+        dale_net_free(net);
+    }
+}
+
 int main(void)
 {
     test_eval_between_updates();
+    test_params_effective();
     return check_done("test_protocol");
 }

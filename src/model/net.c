@@ -373,6 +373,14 @@ dale_status dale_net_effective(dale_net *net, size_t cell, float *W, float *U)
     return DALE_OK;
 }
 
+void dalei_net_cell_maps(dale_net *net, size_t cell, const float **W, const float **U)
+{
+    DALE_ASSERT(cell < net->ncells);
+    dalei_net_build_effective(net);
+    *W = net->layers[cell].W.eff;
+    *U = net->layers[cell].U.eff;
+}
+
 /* ------------------------------------------------------------------ plan */
 
 dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
