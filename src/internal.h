@@ -128,4 +128,11 @@ void dalei_strlist_free(dalei_strlist *l);            /* frees every string; zer
 dale_status dalei_strlist_add(dalei_strlist *l, const char *s); /* copies s */
 void dalei_strlist_sort(dalei_strlist *l);            /* strcmp order */
 
+/* The effective maps of cell `cell` < ncells as the network holds them,
+ * built from theta now: W (n, n) and U (n, in), row-major; the same floats
+ * dale_net_effective copies out.  Valid until theta changes or the network
+ * is freed (model/net.c; for writers that would otherwise copy them). */
+struct dale_net;
+void dalei_net_cell_maps(struct dale_net *net, size_t cell, const float **W, const float **U);
+
 #endif

@@ -207,7 +207,7 @@ static void check_batch(dale_task *t, dale_split split, const size_t *idx, const
 {
     size_t T = t->T, d = t->input;
     float *x = malloc(T * B * d * sizeof(float)), *want = malloc(T * B * d * sizeof(float));
-    int32_t yi[64];
+    int32_t *yi = malloc(B * sizeof(int32_t));
     CHECK_OK(t->batch(t, split, idx, B, x, NULL, yi));
     int test = split == DALE_SPLIT_TEST, labels_ok = 1;
     for (size_t b = 0; b < B; b++) {
@@ -217,9 +217,11 @@ static void check_batch(dale_task *t, dale_split split, const size_t *idx, const
         labels_ok &= yi[b] == lab(file_idx[b], test);
     }
     check_close(label, x, want, T * B * d, 0, 0);
+    CHECK(!memcmp(x, want, T * B * d * sizeof(float)), "%s: the same bits as (float)p / 255.0f", label);
     CHECK(labels_ok, "%s: labels", label);
     free(x);
     free(want);
+    free(yi);
 }
 
 static void test_task(const char *set)
@@ -258,6 +260,15 @@ static void test_task(const char *set)
         size_t tidx[3] = {NTE - 1, 5, 0};
         snprintf(label, sizeof label, "%s test batch, variant %d", set, variant);
         check_batch(t, DALE_SPLIT_TEST, tidx, tidx, 3, variant, perm, label);
+        /* Batches larger than the task's gather block (64 samples), with
+         * repeats and a partial last block: every pixel value 0..255 occurs. */
+        size_t big[150], tbig[131];
+        for (size_t b = 0; b < 150; b++) big[b] = (b * 7 + 3) % NTR;
+        for (size_t b = 0; b < 131; b++) tbig[b] = (b * 3 + 1) % NTE;
+        snprintf(label, sizeof label, "%s train batch of 150, variant %d", set, variant);
+        check_batch(t, DALE_SPLIT_TRAIN, big, big, 150, variant, perm, label);
+        snprintf(label, sizeof label, "%s test batch of 131, variant %d", set, variant);
+        check_batch(t, DALE_SPLIT_TEST, tbig, tbig, 131, variant, perm, label);
         float x[28 * 28];
         int32_t yi[1];
         size_t bad = NTE;

@@ -423,6 +423,14 @@ dale_status dale_net_effective(dale_net *net, size_t cell, float *W, float *U)
     return DALE_OK;
 }
 
+void dalei_net_cell_maps(dale_net *net, size_t cell, const float **W, const float **U)
+{
+    DALE_ASSERT(cell < net->ncells);
+    dalei_net_build_effective(net);
+    *W = net->layers[cell].W.eff;
+    *U = net->layers[cell].U.eff;
+}
+
 /* ------------------------------------------------------------------ plan */
 
 dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
@@ -478,18 +486,27 @@ static int small_gemm(int kern, size_t M, size_t N, size_t K)
     return kern == ROUTE_DALE || (kern && M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM);
 }
 
-/* Pack a cell's effective maps for the kernels: Wt = W^T and Wp = W (n, n)
- * with rows of ldp floats (the padding stays zero from the allocation),
- * Ut = U^T (d, n). */
+/* Pack a cell's recurrent map for the kernels: Wt = W^T and Wp = W (n, n)
+ * with rows of ldp floats (the padding stays zero from the allocation). */
 static void pack_cell(dale_layer *L)
 {
-    const size_t n = L->out, d = L->in, ld = L->ldp;
-    const float *W = L->W.eff, *U = L->U.eff;
+    const size_t n = L->out, ld = L->ldp;
+    const float *W = L->W.eff;
     for (size_t i = 0; i < n; i++) {
         memcpy(L->Wp + i * ld, W + i * n, n * sizeof(float));
         for (size_t j = 0; j < n; j++) L->Wt[j * ld + i] = W[i * n + j];
-        for (size_t k = 0; k < d; k++) L->Ut[k * n + i] = U[i * d + k];
     }
+}
+
+/* Ut = U^T (d, n), only for an input projection that goes through the
+ * kernels: the dale_sgemm route reads U itself, and packing a wide U
+ * (objrec: 1000 x 7225) would cost a strided pass over it for nothing. */
+static void pack_input(dale_layer *L)
+{
+    const size_t n = L->out, d = L->in;
+    const float *U = L->U.eff;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++) L->Ut[k * n + i] = U[i * d + k];
 }
 
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
@@ -555,6 +572,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         size_t Tin = l == 0 ? net->fwd_Tx : T;
         if (step_kern) pack_cell(L);
         if (Tin && step_kern && small_gemm(kern, Tin * B, n, d)) {
+            pack_input(L);
             for (size_t r = 0; r < Tin * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
             dalei_gemm_acc(0, Tin * B, n, d, in, d, L->Ut, n, H + B * n, n);
         } else if (Tin) {

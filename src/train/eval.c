@@ -167,21 +167,20 @@ dale_status dale_params_save(dale_net *net, dale_npz_writer *w)
         size_t shape[2] = {q->rows, q->cols};
         st = dale_npz_add(w, q->name, DALE_F32, (q->flags & DALE_P_BIAS) ? 1 : 2, shape, th + q->offset);
     }
-    /* Effective matrices, so users need not rebuild them. */
+    /* Effective matrices, so users need not rebuild them: straight from the
+     * network's own (the writer copies them; objrec's U alone is 29 MB). */
     const dale_net_config *c = dale_net_config_of(net);
-    size_t nc = dale_net_ncells(net), n = c->hidden, d = c->input, maxw = n > d ? n : d;
-    float *buf = dalei_alloc(n * (n + maxw), sizeof(float));
-    if (!buf) return DALE_ERR_NOMEM;
+    size_t nc = dale_net_ncells(net), n = c->hidden, d = c->input;
     for (size_t l = 0; l < nc && !st; l++) {
         char key[64];
         size_t sw[2] = {n, n}, su[2] = {n, l == 0 ? d : n};
-        if ((st = dale_net_effective(net, l, buf, buf + n * n))) break;
+        const float *W, *U;
+        dalei_net_cell_maps(net, l, &W, &U);
         snprintf(key, sizeof key, "cell%zu.W_eff", l);
-        if ((st = dale_npz_add(w, key, DALE_F32, 2, sw, buf))) break;
+        if ((st = dale_npz_add(w, key, DALE_F32, 2, sw, W))) break;
         snprintf(key, sizeof key, "cell%zu.U_eff", l);
-        st = dale_npz_add(w, key, DALE_F32, 2, su, buf + n * n);
+        st = dale_npz_add(w, key, DALE_F32, 2, su, U);
     }
-    dalei_free(buf);
     return st;
 }
 

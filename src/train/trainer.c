@@ -321,9 +321,16 @@ dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *w)
     double rb[2 * RING];
     memcpy(rb, tr->ring_loss, sizeof tr->ring_loss);
     memcpy(rb + RING, tr->ring_err, sizeof tr->ring_err);
-    uint64_t *perm = dalei_alloc(nperm, sizeof(uint64_t));
-    if (!perm) return DALE_ERR_NOMEM;
-    for (size_t k = 0; k < nperm; k++) perm[k] = tr->perm[k];
+    /* The batch order as uint64: where size_t is that already (LP64), the
+     * writer copies tr->perm's bytes as they are, without a converted copy
+     * (60000 entries for MNIST, at every checkpoint). */
+    uint64_t *perm = NULL;
+    const void *pdata = tr->perm;
+    if (sizeof(size_t) != sizeof(uint64_t)) {
+        if (!(perm = dalei_alloc(nperm, sizeof(uint64_t)))) return DALE_ERR_NOMEM;
+        for (size_t k = 0; k < nperm; k++) perm[k] = tr->perm[k];
+        pdata = perm;
+    }
     dale_status st;
     if (!(st = dale_npz_add(w, "state.rng", DALE_U64, 1, &four, tr->order.s)) &&
         !(st = dale_npz_add(w, "state.rng_cache", DALE_F64, 1, &two, cache)) &&
@@ -331,7 +338,7 @@ dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *w)
         !(st = dale_npz_add(w, "state.lr", DALE_F64, 1, &one, &lr)) &&
         !(st = dale_npz_add(w, "state.wall", DALE_F64, 1, &one, &wall)) &&
         !(st = dale_npz_add(w, "state.ring", DALE_F64, 1, &ring, rb)) &&
-        !(st = dale_npz_add(w, "state.perm", DALE_U64, 1, &nperm, perm)) && tr->signs.s) {
+        !(st = dale_npz_add(w, "state.perm", DALE_U64, 1, &nperm, pdata)) && tr->signs.s) {
         size_t ns = tr->signs.size;
         st = dale_npz_add(w, "state.signs", DALE_F32, 1, &ns, tr->signs.s);
     }
