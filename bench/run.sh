@@ -29,7 +29,8 @@
 # DALE_BENCH_OBJREC_UPDATES ("50 250"), DALE_BENCH_OBJREC_TORCH_REPS (7),
 # DALE_BENCH_PROTOCOL_UPDATES ("1000 5000"), DALE_BENCH_THREADS_LM_UPDATES
 # ("1 3"), DALE_BENCH_THREADS_SEQMNIST_UPDATES ("20 100"),
-# DALE_BENCH_THREADS_OBJREC_UPDATES ("50 150").  Those parts use the data in
+# DALE_BENCH_THREADS_OBJREC_UPDATES ("50 150"), DALE_BENCH_REPEATS (1: pairs
+# of runs per difference; the median is kept).  Those parts use the data in
 # ./data ($DALE_DATA) and skip with a message when a set is missing.
 set -uo pipefail
 build=${1:-build}
@@ -288,6 +289,25 @@ tm() { # tm CMD... -> "wall_s cpu_s rc" of one run (its output in $out/last.log)
 }
 # per WALL1 CPU1 WALL2 CPU2 N -> "wall cpu" per unit
 per() { awk -v w1="$1" -v c1="$2" -v w2="$3" -v c2="$4" -v n="$5" 'BEGIN{printf "%.4f %.4f", (w2-w1)/n, (c2-c1)/n}'; }
+REPS=${DALE_BENCH_REPEATS:-1}
+# diffrun N1 N2 TAG ARGS... -> "wall cpu rc" per update: median over $REPS
+# pairs of an N1- and an N2-update run of `dale train ARGS` (their run
+# directories $tmpd/TAG-1 and $tmpd/TAG-2 are kept for the caller)
+diffrun() {
+  local n1=$1 n2=$2 tag=$3 i r1 r2 w1 c1 rc1 w2 c2 rc2 vals=""
+  shift 3
+  for i in $(seq 1 "$REPS"); do
+    rm -rf "$tmpd/$tag-1" "$tmpd/$tag-2"
+    r1=$(tm "$dale" train "$@" --max-updates "$n1" --out "$tmpd/$tag-1")
+    r2=$(tm "$dale" train "$@" --max-updates "$n2" --out "$tmpd/$tag-2")
+    read -r w1 c1 rc1 <<< "$r1"; read -r w2 c2 rc2 <<< "$r2"
+    if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then echo "0 0 1"; return; fi
+    vals="$vals$(per "$w1" "$c1" "$w2" "$c2" $((n2 - n1)))"$'\n'
+  done
+  # median of each column separately
+  med() { printf '%s' "$vals" | awk -v k="$1" '{print $k}' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+  echo "$(med 1) $(med 2) 0"
+}
 have_set() { "$dale" data list 2>/dev/null | grep -Eq "^$1 +(present|ok)"; }
 numerics=blas
 "$dale" train --help 2>&1 | grep -q -- '--numerics' && numerics="blas dale"
@@ -332,16 +352,15 @@ if has lm; then
     lmcsv="$out/lm.csv"; : > "$lmcsv"
     for m in $LM_MODELS; do
       for nu in $numerics; do
-        r1=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every $big --out "$tmpd/lm-$m-$nu-1")
-        r2=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n2 --eval-every $big --out "$tmpd/lm-$m-$nu-2")
-        read -r w1 c1 rc1 <<< "$r1"; read -r w2 c2 rc2 <<< "$r2"
-        if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then echo "bench: lm $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
-        echo "dale,$m,$nu,update,$(per "$w1" "$c1" "$w2" "$c2" $((n2 - n1)) | tr ' ' ,)" >> "$lmcsv"
+        read -r w c rc <<< "$(diffrun $n1 $n2 lm $(lm_args) --model $m $(numflag $nu) --eval-every $big)"
+        if [ "$rc" != 0 ]; then echo "bench: lm $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
+        echo "dale,$m,$nu,update,$w,$c" >> "$lmcsv"
         if [ "$LM_EVAL" = 1 ] && [ "$m" = "${LM_MODELS%% *}" ] && [ "$n1" -ge 2 ]; then
-          # --eval-every 1: n1 + 1 evaluations instead of 2
-          re=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every 1 --out "$tmpd/lm-$m-$nu-e")
-          read -r we ce rce <<< "$re"
-          [ "$rce" = 0 ] && echo "dale,$m,$nu,eval,$(per "$w1" "$c1" "$we" "$ce" $((n1 - 1)) | tr ' ' ,)" >> "$lmcsv"
+          # The same n1 updates with --eval-every 1: n1 + 1 evaluations instead of 2
+          r1=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every $big --out "$tmpd/lm-x")
+          re=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every 1 --out "$tmpd/lm-e")
+          read -r w1 c1 rc1 <<< "$r1"; read -r we ce rce <<< "$re"
+          [ "$rc1$rce" = 00 ] && echo "dale,$m,$nu,eval,$(per "$w1" "$c1" "$we" "$ce" $((n1 - 1)) | tr ' ' ,)" >> "$lmcsv"
         fi
         rm -rf "$tmpd"/lm-*
       done
@@ -398,12 +417,10 @@ if has objrec; then
     oargs="--task objrec --hidden $OBJ_H --spectra off --quiet --eval-every $big"
     for m in rnn colei dann; do
       for nu in $numerics; do
-        r1=$(tm "$dale" train $oargs --model $m $(numflag $nu) --max-updates $n1 --out "$tmpd/ob-1")
-        r2=$(tm "$dale" train $oargs --model $m $(numflag $nu) --max-updates $n2 --out "$tmpd/ob-2")
-        read -r w1 c1 rc1 <<< "$r1"; read -r w2 c2 rc2 <<< "$r2"
+        read -r w c rc <<< "$(diffrun $n1 $n2 ob $oargs --model $m $(numflag $nu))"
         rm -rf "$tmpd"/ob-*
-        if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then echo "bench: objrec $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
-        echo "dale,$m,$nu,update,$(per "$w1" "$c1" "$w2" "$c2" $((n2 - n1)) | tr ' ' ,)" >> "$ocsv"
+        if [ "$rc" != 0 ]; then echo "bench: objrec $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
+        echo "dale,$m,$nu,update,$w,$c" >> "$ocsv"
       done
     done
     [ $have_torch = 1 ] && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py objrec "$OBJ_H" 7225 5 16 8 \
@@ -440,17 +457,15 @@ if has protocol; then
     pargs="--task seqmnist --hidden 100 --batch 32 --eval-batch 1000 --spectra off --quiet"
     nev=$(( n2 / 100 - n1 / 100 ))
     for m in rnn colei dann; do
-      e1=$(tm "$dale" train $pargs --model $m --max-updates $n1 --eval-every 100 --out "$tmpd/pr-e1")
-      e2=$(tm "$dale" train $pargs --model $m --max-updates $n2 --eval-every 100 --out "$tmpd/pr-e2")
-      l1=$(tm "$dale" train $pargs --model $m --max-updates $n1 --eval-every $big --out "$tmpd/pr-l1")
-      l2=$(tm "$dale" train $pargs --model $m --max-updates $n2 --eval-every $big --out "$tmpd/pr-l2")
+      read -r we ce r1 <<< "$(diffrun $n1 $n2 pr $pargs --model $m --eval-every 100)"
+      read -r wl cl r2 <<< "$(diffrun $n1 $n2 pr $pargs --model $m --eval-every $big)"
       rm -rf "$tmpd"/pr-*
-      read -r we1 ce1 r1 <<< "$e1"; read -r we2 ce2 r2 <<< "$e2"; read -r wl1 cl1 r3 <<< "$l1"; read -r wl2 cl2 r4 <<< "$l2"
-      if [ "$r1$r2$r3$r4" != 0000 ]; then echo "bench: protocol $m failed: $(tail -2 "$out/last.log")"; continue; fi
-      echo "dale,$m,update,$(per "$we1" "$ce1" "$we2" "$ce2" $((n2 - n1)) | tr ' ' ,)" >> "$pcsv"
-      echo "dale,$m,loop,$(per "$wl1" "$cl1" "$wl2" "$cl2" $((n2 - n1)) | tr ' ' ,)" >> "$pcsv"
-      echo "dale,$m,eval,$(awk -v a="$we2" -v b="$we1" -v c="$wl2" -v d="$wl1" -v e="$ce2" -v f="$ce1" -v g="$cl2" -v h="$cl1" -v n="$nev" \
-        'BEGIN{printf "%.4f,%.4f", ((a-b)-(c-d))/n, ((e-f)-(g-h))/n}')" >> "$pcsv"
+      if [ "$r1$r2" != 00 ]; then echo "bench: protocol $m failed: $(tail -2 "$out/last.log")"; continue; fi
+      echo "dale,$m,update,$we,$ce" >> "$pcsv"
+      echo "dale,$m,loop,$wl,$cl" >> "$pcsv"
+      # per evaluation: (incl. - loop) x (n2 - n1) updates / the evaluations between
+      echo "dale,$m,eval,$(awk -v a="$we" -v b="$wl" -v c="$ce" -v d="$cl" -v u=$((n2 - n1)) -v n="$nev" \
+        'BEGIN{printf "%.4f,%.4f", (a-b)*u/n, (c-d)*u/n}')" >> "$pcsv"
     done
     [ $have_torch = 1 ] && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py protocol 100 28 28 32 10 \
       $((n2 - n1)) 100 10000 1000 | sed 's/^torch,protocol,/torch,torch,/' >> "$pcsv"
@@ -495,11 +510,10 @@ if has threads; then
     read -r n1 n2 <<< "$u"
     for nu in $numerics; do
       for th in 1 2; do
-        r1=$(tm "$dale" train $a $(numflag $nu) --threads $th --max-updates $n1 --eval-every $big --out "$tmpd/th-$th-1")
-        r2=$(tm "$dale" train $a $(numflag $nu) --threads $th --max-updates $n2 --eval-every $big --out "$tmpd/th-$th-2")
-        read -r w1 c1 rc1 <<< "$r1"; read -r w2 c2 rc2 <<< "$r2"
-        if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue; fi
-        echo "$s,$nu,$th,$(per "$w1" "$c1" "$w2" "$c2" $((n2 - n1)) | tr ' ' ,),$w2,$c2,$n2" >> "$tcsv"
+        read -r w c rc <<< "$(diffrun $n1 $n2 th-$th $a $(numflag $nu) --threads $th --eval-every $big)"
+        if [ "$rc" != 0 ]; then echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue; fi
+        read -r w2 c2 _ < "$out/.time"
+        echo "$s,$nu,$th,$w,$c,$w2,$(awk -v u="$c2" -v s="$_" 'BEGIN{print u+s}'),$n2" >> "$tcsv"
       done
       same=differ
       cmp -s "$tmpd/th-1-2/final.npz" "$tmpd/th-2-2/final.npz" && same=identical
@@ -523,7 +537,7 @@ if has threads; then
       {k=$1","$2; if (!(k in seen)) {seen[k]=1; ks[++n]=k} w[k","$3]=$4; c[k","$3]=$5; W[k","$3]=$6}
       END { for (i = 1; i <= n; i++) { k = ks[i]; split(k, a, ",");
         printf "| %s | %s | %.4f | %.4f | %s | %.4f | %.4f | %.1f / %.1f | %s |\n", a[1], a[2], w[k",1"], w[k",2"],
-          w[k",2"] > 0 ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], W[k",1"], W[k",2"], cmp[k] } }' "$tcsv"
+          (w[k",2"] > 0) ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], W[k",1"], W[k",2"], cmp[k] } }' "$tcsv"
   } >> "$md"
 fi
 
