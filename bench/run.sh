@@ -29,7 +29,8 @@
 # DALE_BENCH_OBJREC_UPDATES ("50 250"), DALE_BENCH_OBJREC_TORCH_REPS (7),
 # DALE_BENCH_PROTOCOL_UPDATES ("1000 5000"), DALE_BENCH_THREADS_LM_UPDATES
 # ("1 3"), DALE_BENCH_THREADS_SEQMNIST_UPDATES ("20 100"),
-# DALE_BENCH_THREADS_OBJREC_UPDATES ("50 150"), DALE_BENCH_REPEATS (1: pairs
+# DALE_BENCH_THREADS_OBJREC_UPDATES ("50 150"), DALE_BENCH_THREADS_SHAPES ("lm
+# seqmnist objrec"), DALE_BENCH_REPEATS (1: pairs
 # of runs per difference; the median is kept).  Those parts use the data in
 # ./data ($DALE_DATA) and skip with a message when a set is missing.
 set -uo pipefail
@@ -498,9 +499,10 @@ if has threads; then
   echo "bench: --threads 1 vs 2 ($(load))"
   tcsv="$out/threads.csv"; : > "$tcsv"
   shapes=""
-  if have_set kjv && have_set glove100; then shapes="$shapes lm"; else echo "bench: threads: lm skipped (kjv/glove100 missing)"; fi
-  if have_set mnist; then shapes="$shapes seqmnist"; else echo "bench: threads: seqmnist skipped (MNIST missing)"; fi
-  if have_set objrec; then shapes="$shapes objrec"; else echo "bench: threads: objrec skipped (objrec missing)"; fi
+  want() { case " ${DALE_BENCH_THREADS_SHAPES:-lm seqmnist objrec} " in *" $1 "*) return 0;; esac; return 1; }
+  if ! want lm; then :; elif have_set kjv && have_set glove100; then shapes="$shapes lm"; else echo "bench: threads: lm skipped (kjv/glove100 missing)"; fi
+  if ! want seqmnist; then :; elif have_set mnist; then shapes="$shapes seqmnist"; else echo "bench: threads: seqmnist skipped (MNIST missing)"; fi
+  if ! want objrec; then :; elif have_set objrec; then shapes="$shapes objrec"; else echo "bench: threads: objrec skipped (objrec missing)"; fi
   for s in $shapes; do
     case $s in
       lm) a="$(lm_args) --model rnn"; u=$THR_LM_U;;
