@@ -289,7 +289,7 @@ tm() { # tm CMD... -> "wall_s cpu_s rc" of one run (its output in $out/last.log)
   tail -1 "$out/.time" | awk -v rc=$rc '{printf "%s %.3f %d\n", $1, $2 + $3, rc}'
 }
 # per WALL1 CPU1 WALL2 CPU2 N -> "wall cpu" per unit
-per() { awk -v w1="$1" -v c1="$2" -v w2="$3" -v c2="$4" -v n="$5" 'BEGIN{printf "%.4f %.4f", (w2-w1)/n, (c2-c1)/n}'; }
+per() { awk -v w1="$1" -v c1="$2" -v w2="$3" -v c2="$4" -v n="$5" 'BEGIN{printf "%.6g %.6g", (w2-w1)/n, (c2-c1)/n}'; }
 REPS=${DALE_BENCH_REPEATS:-1}
 # diffrun N1 N2 TAG ARGS... -> "wall cpu rc" per update: median over $REPS
 # pairs of an N1- and an N2-update run of `dale train ARGS` (their run
@@ -466,7 +466,7 @@ if has protocol; then
       echo "dale,$m,loop,$wl,$cl" >> "$pcsv"
       # per evaluation: (incl. - loop) x (n2 - n1) updates / the evaluations between
       echo "dale,$m,eval,$(awk -v a="$we" -v b="$wl" -v c="$ce" -v d="$cl" -v u=$((n2 - n1)) -v n="$nev" \
-        'BEGIN{printf "%.4f,%.4f", (a-b)*u/n, (c-d)*u/n}')" >> "$pcsv"
+        'BEGIN{printf "%.6g,%.6g", (a-b)*u/n, (c-d)*u/n}')" >> "$pcsv"
     done
     [ $have_torch = 1 ] && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py protocol 100 28 28 32 10 \
       $((n2 - n1)) 100 10000 1000 | sed 's/^torch,protocol,/torch,torch,/' >> "$pcsv"
@@ -529,8 +529,9 @@ if has threads; then
     echo "## One run on both cores: --threads 1 vs 2"
     echo
     echo "dale train per update (difference of an N1- and an N2-update run, no evaluation between, --spectra"
-    echo "off): lm 3 x $LM_H rnn ($THR_LM_U updates), seqMNIST 1 x 1000 batch 32 ($THR_SQ_U), objrec 1 x $OBJ_H"
-    echo "($THR_OB_U); whole N2-update run too.  final.npz of the N2 runs compared with cmp.  Wall time"
+    echo "off) on:$shapes (lm: 3 x $LM_H rnn, $THR_LM_U updates; seqmnist: 1 x 1000 batch 32, $THR_SQ_U;"
+    echo "objrec: 1 x $OBJ_H, $THR_OB_U); whole N2-update run too (with its two evaluations).  final.npz"
+    echo "of the N2 runs compared with cmp.  Wall time"
     echo "only means something on an idle machine: $(load) after."
     echo
     echo "| shape | numerics | wall s/update 1 thr | 2 thr | speed-up (wall) | CPU s/update 1 thr | 2 thr | whole run wall s 1 / 2 thr | final.npz 1 vs 2 threads |"
