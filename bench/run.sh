@@ -316,7 +316,6 @@ numflag() { [ "$1" = blas ] || echo "--numerics $1"; }
 big=100000000 # --eval-every: no evaluation between update 0 and the end
 tmpd=$(mktemp -d "${TMPDIR:-/tmp}/dale-bench.XXXXXX")
 trap 'rm -rf "$tmpd"' EXIT
-tq() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a > 0 && b > 0) printf "%.2fx", a/b; else printf "-" }'; }
 
 # ------------------------------------------------------------------- lm
 LM_H=${DALE_BENCH_LM_HIDDEN:-500}
@@ -514,8 +513,8 @@ if has threads; then
       for th in 1 2; do
         read -r w c rc <<< "$(diffrun $n1 $n2 th-$th $a $(numflag $nu) --threads $th --eval-every $big)"
         if [ "$rc" != 0 ]; then echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue; fi
-        read -r w2 c2 _ < "$out/.time"
-        echo "$s,$nu,$th,$w,$c,$w2,$(awk -v u="$c2" -v s="$_" 'BEGIN{print u+s}'),$n2" >> "$tcsv"
+        read -r w2 u2 s2 < "$out/.time" # the last N2-update run
+        echo "$s,$nu,$th,$w,$c,$w2,$(awk -v u="$u2" -v s="$s2" 'BEGIN{print u+s}'),$n2" >> "$tcsv"
       done
       same=differ
       cmp -s "$tmpd/th-1-2/final.npz" "$tmpd/th-2-2/final.npz" && same=identical
