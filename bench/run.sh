@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD — `make bench`: dale vs PyTorch on the same training step
 # (1 and 2 threads), BLAS and kernel choices, spectral workloads vs NumPy,
-# sweep throughput (1 vs 2 processes) and peak memory of training runs.
+# sweep throughput (1 vs 2 processes), peak memory of training runs, and the
+# paper's large shapes (lm 3 x 500 with a 10 000-word readout, objrec 1 x 1000,
+# the seqMNIST protocol end to end, one run on 1 vs 2 threads).
 # Prints everything and writes BUILD/bench/results.md (copy the figures to
 # docs/performance.md).  No test asserts any of these times.
 #
@@ -17,7 +19,20 @@
 # Knobs (environment): DALE_BENCH_H ("100 300 1000"), DALE_BENCH_SEEDS (Table 3
 # seeds, default 5; docs/spectral.md uses 20), DALE_BENCH_SWEEP_N (runs per
 # sweep, default 4), DALE_BENCH_SWEEP_UPDATES (updates per run, default 2000),
-# DALE_BENCH_PARTS ("step kernels spectral sweep memory").
+# DALE_BENCH_PARTS (default "step kernels spectral sweep memory objrec
+# protocol"; all parts: step kernels spectral sweep memory lm objrec protocol
+# threads -- lm and threads take ~10 min each at full size, so they are
+# opt-in).  Large-shape parts: DALE_BENCH_LM_HIDDEN (500), DALE_BENCH_LM_DENSE
+# (500,500), DALE_BENCH_LM_UPDATES ("2 5": N1 N2), DALE_BENCH_LM_MODELS ("rnn
+# colei dann"), DALE_BENCH_LM_EVAL (1: time one evaluation too),
+# DALE_BENCH_LM_TORCH_REPS (3), DALE_BENCH_OBJREC_HIDDEN (1000),
+# DALE_BENCH_OBJREC_UPDATES ("50 250"), DALE_BENCH_OBJREC_TORCH_REPS (7),
+# DALE_BENCH_PROTOCOL_UPDATES ("1000 5000"), DALE_BENCH_THREADS_LM_UPDATES
+# ("1 3"), DALE_BENCH_THREADS_SEQMNIST_UPDATES ("20 100"),
+# DALE_BENCH_THREADS_OBJREC_UPDATES ("50 150"), DALE_BENCH_THREADS_SHAPES ("lm
+# seqmnist objrec"), DALE_BENCH_REPEATS (1: pairs
+# of runs per difference; the median is kept).  Those parts use the data in
+# ./data ($DALE_DATA) and skip with a message when a set is missing.
 set -uo pipefail
 build=${1:-build}
 out="$build/bench"
@@ -26,7 +41,7 @@ H=${DALE_BENCH_H:-"100 300 1000"}
 SEEDS=${DALE_BENCH_SEEDS:-5}
 SWEEP_N=${DALE_BENCH_SWEEP_N:-4}
 SWEEP_U=${DALE_BENCH_SWEEP_UPDATES:-2000}
-PARTS=${DALE_BENCH_PARTS:-"step kernels spectral sweep memory"}
+PARTS=${DALE_BENCH_PARTS:-"step kernels spectral sweep memory objrec protocol"}
 dale="$build/dale"
 LIBS="-L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke -lzip -lz -lcjson -lm -lpthread"
 for b in bench_step bench_svals; do
@@ -38,7 +53,9 @@ load() { uptime | sed 's/.*load average: /load /'; }
 
 py=/usr/bin/python3
 have_torch=0 have_numpy=0
-if has step && ! "$py" -c "import torch" 2>/dev/null; then
+need_torch=0
+for p_ in step lm objrec protocol; do has $p_ && need_torch=1; done
+if [ $need_torch = 1 ] && ! "$py" -c "import torch" 2>/dev/null; then
   echo "bench: installing python3-torch for the PyTorch side"
   (export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq python3-torch >/dev/null 2>&1) || true
 fi
@@ -257,6 +274,273 @@ if has memory; then
       act = (2*T+1)*B*H*4/1e6; par = (H*d + H*H + H + 10*H + 10)*4/1e6;
       printf "| %d | %d | %d | %d | %.1f | %.2f | %.1f |\n", T, B, H, B*T*H, act, par, rss/1024 }' >> "$md"
   done
+fi
+
+# ------------------------------------------------ large shapes (issue 17)
+# lm, objrec, protocol, threads: whole `dale train` processes at the paper's
+# large shapes.  A process's CPU (user + sys) and wall seconds come from
+# /usr/bin/time; one update costs the difference of an N1- and an N2-update
+# run divided by N2 - N1 (data loading, the init, the evaluations at update
+# 0 and at the end cancel).  dale's `--numerics dale` rows are added when
+# `dale train --help` lists that option.
+tm() { # tm CMD... -> "wall_s cpu_s rc" of one run (its output in $out/last.log)
+  /usr/bin/time -f "%e %U %S" -o "$out/.time" "$@" >"$out/last.log" 2>&1
+  local rc=$?
+  tail -1 "$out/.time" | awk -v rc=$rc '{printf "%s %.3f %d\n", $1, $2 + $3, rc}'
+}
+# per WALL1 CPU1 WALL2 CPU2 N -> "wall cpu" per unit
+per() { awk -v w1="$1" -v c1="$2" -v w2="$3" -v c2="$4" -v n="$5" 'BEGIN{printf "%.6g %.6g", (w2-w1)/n, (c2-c1)/n}'; }
+REPS=${DALE_BENCH_REPEATS:-1}
+# diffrun N1 N2 TAG ARGS... -> "wall cpu rc" per update: median over $REPS
+# pairs of an N1- and an N2-update run of `dale train ARGS` (their run
+# directories $tmpd/TAG-1 and $tmpd/TAG-2 are kept for the caller)
+diffrun() {
+  local n1=$1 n2=$2 tag=$3 i r1 r2 w1 c1 rc1 w2 c2 rc2 vals=""
+  shift 3
+  for i in $(seq 1 "$REPS"); do
+    rm -rf "$tmpd/$tag-1" "$tmpd/$tag-2"
+    r1=$(tm "$dale" train "$@" --max-updates "$n1" --out "$tmpd/$tag-1")
+    r2=$(tm "$dale" train "$@" --max-updates "$n2" --out "$tmpd/$tag-2")
+    read -r w1 c1 rc1 <<< "$r1"; read -r w2 c2 rc2 <<< "$r2"
+    if [ "$rc1" != 0 ] || [ "$rc2" != 0 ]; then echo "0 0 1"; return; fi
+    vals="$vals$(per "$w1" "$c1" "$w2" "$c2" $((n2 - n1)))"$'\n'
+  done
+  # median of each column separately
+  med() { printf '%s' "$vals" | awk -v k="$1" '{print $k}' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+  echo "$(med 1) $(med 2) 0"
+}
+have_set() { "$dale" data list 2>/dev/null | grep -Eq "^$1 +(present|ok)"; }
+numerics=blas
+"$dale" train --help 2>&1 | grep -q -- '--numerics' && numerics="blas dale"
+numflag() { [ "$1" = blas ] || echo "--numerics $1"; }
+big=100000000 # --eval-every: no evaluation between update 0 and the end
+tmpd=$(mktemp -d "${TMPDIR:-/tmp}/dale-bench.XXXXXX")
+trap 'rm -rf "$tmpd"' EXIT
+
+# ------------------------------------------------------------------- lm
+LM_H=${DALE_BENCH_LM_HIDDEN:-500}
+LM_DENSE=${DALE_BENCH_LM_DENSE:-500,500}
+LM_U=${DALE_BENCH_LM_UPDATES:-"2 5"}
+LM_MODELS=${DALE_BENCH_LM_MODELS:-"rnn colei dann"}
+LM_EVAL=${DALE_BENCH_LM_EVAL:-1}
+lm_args() { echo "--task lm --hidden $LM_H --dense $LM_DENSE --spectra off --quiet"; }
+# lm_shape -> "T d V rows_per_eval" from dale's dry run
+lm_shape() {
+  "$dale" train $(lm_args) --dry-run 2>/dev/null | awk '
+    /^task lm/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^steps/) T = $i; if ($i == "input") d = $(i+1)+0; if ($i == "output") V = $(i+1)+0 } }
+    /^samples:/ { for (i = 1; i <= NF; i++) if ($(i+1) == "per") e = $i }
+    END { if (T && d && V && e) print T, d, V, e }'
+}
+if has lm; then
+  echo "bench: lm ($(load))"
+  if ! have_set kjv || ! have_set glove100; then
+    echo "bench: lm skipped: the kjv corpus or the glove100 vectors are missing (dale data get kjv glove100)"
+    printf '\n## lm\n\nSkipped: kjv or glove100 missing.\n' >> "$md"
+  else
+    read -r n1 n2 <<< "$LM_U"
+    read -r T d V erows <<< "$(lm_shape)"
+    B=64 L=3
+    # Flops of one update (forward 2 per multiply-add, backward twice that;
+    # the first layer's input gradient is not computed):
+    #   6 T B (d H + (L-1) H^2 + L H^2 + sum of dense in*out + last*V) - 2 T B d H
+    # At 3 x 500, dense 500,500, V 10000, T 50, B 64: 130.2 GFLOP.  One
+    # evaluation token costs a forward: 2 (same sum) flops.
+    wsum=$(awk -v d="$d" -v H="$LM_H" -v L="$L" -v dense="$LM_DENSE" -v V="$V" 'BEGIN{
+      s = d*H + (L-1)*H*H + L*H*H; w = H; n = split(dense, k, ",");
+      for (i = 1; i <= n; i++) { s += w*k[i]; w = k[i] } s += w*V; print s }')
+    fl=$(awk -v s="$wsum" -v T="$T" -v B="$B" -v d="$d" -v H="$LM_H" 'BEGIN{printf "%.0f", 6*T*B*s - 2*T*B*d*H}')
+    lmcsv="$out/lm.csv"; : > "$lmcsv"
+    for m in $LM_MODELS; do
+      for nu in $numerics; do
+        read -r w c rc <<< "$(diffrun $n1 $n2 lm $(lm_args) --model $m $(numflag $nu) --eval-every $big)"
+        if [ "$rc" != 0 ]; then echo "bench: lm $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
+        echo "dale,$m,$nu,update,$w,$c" >> "$lmcsv"
+        if [ "$LM_EVAL" = 1 ] && [ "$m" = "${LM_MODELS%% *}" ] && [ "$n1" -ge 2 ]; then
+          # The same n1 updates with --eval-every 1: n1 + 1 evaluations instead of 2
+          r1=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every $big --out "$tmpd/lm-x")
+          re=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every 1 --out "$tmpd/lm-e")
+          read -r w1 c1 rc1 <<< "$r1"; read -r we ce rce <<< "$re"
+          [ "$rc1$rce" = 00 ] && echo "dale,$m,$nu,eval,$(per "$w1" "$c1" "$we" "$ce" $((n1 - 1)) | tr ' ' ,)" >> "$lmcsv"
+        fi
+        rm -rf "$tmpd"/lm-*
+      done
+    done
+    if [ $have_torch = 1 ]; then
+      et=0; [ "$LM_EVAL" = 1 ] && et=$((erows * T))
+      OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py lm "$LM_H" "$LM_DENSE" "$V" "$T" "$B" "$d" \
+        "${DALE_BENCH_LM_TORCH_REPS:-3}" "$et" 64 | sed 's/^torch,lm,/torch,rnn,torch,/' >> "$lmcsv"
+    fi
+    {
+      echo
+      echo "## lm: one update at 3 x $LM_H (dense $LM_DENSE, readout $V words, $B streams x $T steps)"
+      echo
+      echo "dale train --task lm, difference of a $n1- and a $n2-update run (--eval-every $big --spectra off),"
+      echo "1 thread; PyTorch: torch.nn.RNN(${d}, $LM_H, num_layers=3, relu) + the same dense layers and"
+      echo "readout, SGD + clip 1 per layer, random data, median of ${DALE_BENCH_LM_TORCH_REPS:-3} updates."
+      echo "GFLOP/s counts 6TB(dH + 2H^2 + 3H^2 + dense + H·V) - 2TBdH = $(awk -v f="$fl" 'BEGIN{printf "%.1f", f*1e-9}') GFLOP per update (CPU time)."
+      echo "dale/torch: torch CPU s / dale CPU s (above 1: dale is faster).  $(load) after."
+      echo
+      echo "| model | numerics | dale wall s/update | dale CPU s/update | dale GFLOP/s | torch (nn.RNN) CPU s/update | dale/torch |"
+      echo "|---|---|---|---|---|---|---|"
+      tc=$(awk -F, '$1=="torch" && $4=="update" {print $6}' "$lmcsv")
+      awk -F, -v fl="$fl" -v tc="$tc" '$1=="dale" && $4=="update" {
+        printf "| %s | %s | %.3f | %.3f | %.1f | %s | %s |\n", $2, $3, $5, $6, fl/$6*1e-9,
+               tc == "" ? "-" : sprintf("%.3f", tc), tc == "" ? "-" : sprintf("%.2fx", tc/$6) }' "$lmcsv"
+      if grep -q ',eval,' "$lmcsv"; then
+        echo
+        echo "Evaluation (validation + test, $erows rows of $T predicted tokens = $((erows * T)) tokens): dale from a"
+        echo "$n1-update run with --eval-every 1 ($n1 - 1 more evaluations) minus the run above; PyTorch: forward (no"
+        echo "grad) over chunks of 64 rows, timed on chunks (median of ${DALE_BENCH_LM_TORCH_REPS:-3}) and scaled to the token count."
+        echo
+        echo "| model | numerics | dale wall s/eval | dale CPU s/eval | dale GFLOP/s | torch CPU s/eval | dale/torch |"
+        echo "|---|---|---|---|---|---|---|"
+        te=$(awk -F, '$1=="torch" && $4=="eval" {print $6}' "$lmcsv")
+        awk -F, -v s="$wsum" -v tok="$((erows * T))" -v te="$te" '$1=="dale" && $4=="eval" {
+          printf "| %s | %s | %.2f | %.2f | %.1f | %s | %s |\n", $2, $3, $5, $6, 2*s*tok/$6*1e-9,
+                 te == "" ? "-" : sprintf("%.2f", te), te == "" ? "-" : sprintf("%.2fx", te/$6) }' "$lmcsv"
+      fi
+    } >> "$md"
+  fi
+fi
+
+# --------------------------------------------------------------- objrec
+OBJ_H=${DALE_BENCH_OBJREC_HIDDEN:-1000}
+OBJ_U=${DALE_BENCH_OBJREC_UPDATES:-"50 250"}
+if has objrec; then
+  echo "bench: objrec ($(load))"
+  if ! have_set objrec; then
+    echo "bench: objrec skipped: the objrec set is missing (dale data get objrec)"
+    printf '\n## objrec\n\nSkipped: the objrec set is missing.\n' >> "$md"
+  else
+    read -r n1 n2 <<< "$OBJ_U"
+    ocsv="$out/objrec.csv"; : > "$ocsv"
+    oargs="--task objrec --hidden $OBJ_H --spectra off --quiet --eval-every $big"
+    for m in rnn colei dann; do
+      for nu in $numerics; do
+        read -r w c rc <<< "$(diffrun $n1 $n2 ob $oargs --model $m $(numflag $nu))"
+        rm -rf "$tmpd"/ob-*
+        if [ "$rc" != 0 ]; then echo "bench: objrec $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
+        echo "dale,$m,$nu,update,$w,$c" >> "$ocsv"
+      done
+    done
+    [ $have_torch = 1 ] && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py objrec "$OBJ_H" 7225 5 16 8 \
+      "${DALE_BENCH_OBJREC_TORCH_REPS:-7}" >> "$ocsv"
+    {
+      echo
+      echo "## objrec: one update at 1 x $OBJ_H (7225 inputs: 85x85 image at step 1 of 5, batch 16, 8 classes)"
+      echo
+      echo "dale train --task objrec, difference of a $n1- and a $n2-update run (--spectra off, no evaluation"
+      echo "between), 1 thread.  PyTorch: torch.nn.RNN(7225, $OBJ_H, relu) + Linear, random image at step 1,"
+      echo "zeros after, median of ${DALE_BENCH_OBJREC_TORCH_REPS:-7} updates.  nn.RNN runs the full input product over all"
+      echo "5 steps (it cannot skip the zero inputs); dale skips the trailing all-zero steps, so the two do"
+      echo "different work on purpose.  dale/torch uses CPU time.  $(load) after."
+      echo
+      echo "| model | numerics | dale wall s/update | dale CPU s/update | torch CPU s/update | dale/torch |"
+      echo "|---|---|---|---|---|---|"
+      tc=$(awk -F, '$1=="torch" {print $5}' "$ocsv")
+      awk -F, -v tc="$tc" '$1=="dale" { printf "| %s | %s | %.4f | %.4f | %s | %s |\n", $2, $3, $5, $6,
+        tc == "" ? "-" : sprintf("%.4f", tc), tc == "" ? "-" : sprintf("%.2fx", tc/$6) }' "$ocsv"
+    } >> "$md"
+  fi
+fi
+
+# ------------------------------------------------------------- protocol
+PR_U=${DALE_BENCH_PROTOCOL_UPDATES:-"1000 5000"}
+if has protocol; then
+  echo "bench: seqMNIST protocol ($(load))"
+  if ! have_set mnist; then
+    echo "bench: protocol skipped: MNIST is missing (dale data get mnist)"
+    printf '\n## seqMNIST protocol\n\nSkipped: MNIST missing.\n' >> "$md"
+  else
+    read -r n1 n2 <<< "$PR_U"
+    pcsv="$out/protocol.csv"; : > "$pcsv"
+    pargs="--task seqmnist --hidden 100 --batch 32 --eval-batch 1000 --spectra off --quiet"
+    nev=$(( n2 / 100 - n1 / 100 ))
+    for m in rnn colei dann; do
+      read -r we ce r1 <<< "$(diffrun $n1 $n2 pr $pargs --model $m --eval-every 100)"
+      read -r wl cl r2 <<< "$(diffrun $n1 $n2 pr $pargs --model $m --eval-every $big)"
+      rm -rf "$tmpd"/pr-*
+      if [ "$r1$r2" != 00 ]; then echo "bench: protocol $m failed: $(tail -2 "$out/last.log")"; continue; fi
+      echo "dale,$m,update,$we,$ce" >> "$pcsv"
+      echo "dale,$m,loop,$wl,$cl" >> "$pcsv"
+      # per evaluation: (incl. - loop) x (n2 - n1) updates / the evaluations between
+      echo "dale,$m,eval,$(awk -v a="$we" -v b="$wl" -v c="$ce" -v d="$cl" -v u=$((n2 - n1)) -v n="$nev" \
+        'BEGIN{printf "%.6g,%.6g", (a-b)*u/n, (c-d)*u/n}')" >> "$pcsv"
+    done
+    [ $have_torch = 1 ] && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/torch_large.py protocol 100 28 28 32 10 \
+      $((n2 - n1)) 100 10000 1000 | sed 's/^torch,protocol,/torch,torch,/' >> "$pcsv"
+    {
+      echo
+      echo "## seqMNIST paper protocol (1 x 100, batch 32, evaluation every 100 updates on 10 000 test sequences)"
+      echo
+      echo "dale train --task seqmnist (real MNIST, --spectra off, the default checkpoint at every evaluation):"
+      echo "per update including the evaluations = difference of a $n1- and a $n2-update run / $((n2 - n1));"
+      echo "loop = the same with --eval-every $big; per evaluation = the difference of the two / $nev."
+      echo "PyTorch: nn.RNN(28, 100, relu) + Linear, SGD + clip, the same schedule on random data ($((n2 - n1))"
+      echo "updates, evaluation in chunks of 1000).  1 thread; dale/torch uses CPU time.  $(load) after."
+      echo
+      echo "| model | dale s/update incl. eval (CPU) | dale updates/CPU-s, no eval | dale CPU s/eval | torch s/update incl. eval (CPU) | torch CPU s/eval | dale/torch |"
+      echo "|---|---|---|---|---|---|---|"
+      awk -F, '$1=="torch" {t[$3]=$5} $1=="dale" {d[$2","$3]=$5; if (!($2 in seen)) {seen[$2]=1; ms[++n]=$2}}
+        END { for (i = 1; i <= n; i++) { m = ms[i];
+          printf "| %s | %.5f | %.0f | %.4f | %s | %s | %s |\n", m, d[m",update"], 1/d[m",loop"], d[m",eval"],
+            ("update" in t) ? sprintf("%.5f", t["update"]) : "-", ("eval" in t) ? sprintf("%.4f", t["eval"]) : "-",
+            ("update" in t) ? sprintf("%.2fx", t["update"]/d[m",update"]) : "-" } }' "$pcsv"
+    } >> "$md"
+  fi
+fi
+
+# -------------------------------------------------------------- threads
+THR_LM_U=${DALE_BENCH_THREADS_LM_UPDATES:-"1 3"}
+THR_SQ_U=${DALE_BENCH_THREADS_SEQMNIST_UPDATES:-"20 100"}
+THR_OB_U=${DALE_BENCH_THREADS_OBJREC_UPDATES:-"50 150"}
+if has threads; then
+  echo "bench: --threads 1 vs 2 ($(load))"
+  tcsv="$out/threads.csv"; : > "$tcsv"
+  shapes=""
+  want() { case " ${DALE_BENCH_THREADS_SHAPES:-lm seqmnist objrec} " in *" $1 "*) return 0;; esac; return 1; }
+  if ! want lm; then :; elif have_set kjv && have_set glove100; then shapes="$shapes lm"; else echo "bench: threads: lm skipped (kjv/glove100 missing)"; fi
+  if ! want seqmnist; then :; elif have_set mnist; then shapes="$shapes seqmnist"; else echo "bench: threads: seqmnist skipped (MNIST missing)"; fi
+  if ! want objrec; then :; elif have_set objrec; then shapes="$shapes objrec"; else echo "bench: threads: objrec skipped (objrec missing)"; fi
+  for s in $shapes; do
+    case $s in
+      lm) a="$(lm_args) --model rnn"; u=$THR_LM_U;;
+      seqmnist) a="--task seqmnist --hidden 1000 --batch 32 --spectra off --quiet"; u=$THR_SQ_U;;
+      objrec) a="--task objrec --hidden $OBJ_H --spectra off --quiet"; u=$THR_OB_U;;
+    esac
+    read -r n1 n2 <<< "$u"
+    for nu in $numerics; do
+      for th in 1 2; do
+        read -r w c rc <<< "$(diffrun $n1 $n2 th-$th $a $(numflag $nu) --threads $th --eval-every $big)"
+        if [ "$rc" != 0 ]; then echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue; fi
+        read -r w2 u2 s2 < "$out/.time" # the last N2-update run
+        echo "$s,$nu,$th,$w,$c,$w2,$(awk -v u="$u2" -v s="$s2" 'BEGIN{print u+s}'),$n2" >> "$tcsv"
+      done
+      same=differ
+      cmp -s "$tmpd/th-1-2/final.npz" "$tmpd/th-2-2/final.npz" && same=identical
+      [ -s "$tmpd/th-1-2/final.npz" ] || same="-"
+      echo "$s,$nu,cmp,$same" >> "$tcsv"
+      rm -rf "$tmpd"/th-*
+    done
+  done
+  {
+    echo
+    echo "## One run on both cores: --threads 1 vs 2"
+    echo
+    echo "dale train per update (difference of an N1- and an N2-update run, no evaluation between, --spectra"
+    echo "off) on:$shapes (lm: 3 x $LM_H rnn, $THR_LM_U updates; seqmnist: 1 x 1000 batch 32, $THR_SQ_U;"
+    echo "objrec: 1 x $OBJ_H, $THR_OB_U); whole N2-update run too (with its two evaluations).  final.npz"
+    echo "of the N2 runs compared with cmp.  Wall time"
+    echo "only means something on an idle machine: $(load) after."
+    echo
+    echo "| shape | numerics | wall s/update 1 thr | 2 thr | speed-up (wall) | CPU s/update 1 thr | 2 thr | whole run wall s 1 / 2 thr | final.npz 1 vs 2 threads |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    awk -F, '$3=="cmp" {cmp[$1","$2]=$4; next}
+      {k=$1","$2; if (!(k in seen)) {seen[k]=1; ks[++n]=k} w[k","$3]=$4; c[k","$3]=$5; W[k","$3]=$6}
+      END { for (i = 1; i <= n; i++) { k = ks[i]; split(k, a, ",");
+        printf "| %s | %s | %.4f | %.4f | %s | %.4f | %.4f | %.1f / %.1f | %s |\n", a[1], a[2], w[k",1"], w[k",2"],
+          (w[k",2"] > 0) ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], W[k",1"], W[k",2"], cmp[k] } }' "$tcsv"
+  } >> "$md"
 fi
 
 echo >> "$md"

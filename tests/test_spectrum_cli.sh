@@ -2,7 +2,8 @@
 # test_spectrum_cli.sh BUILD_DIR — CLI tests of dale spectrum, diagnose and transplant.
 #
 # Help and usage errors (exit 2); a small spectrum run and its files; the
-# output does not depend on --threads; draw k of `dale spectrum --seed S` is
+# output does not depend on --threads (single runs and Table 3); a network
+# reused for the next draw gives the draw of a fresh one; draw k of `dale spectrum --seed S` is
 # the matrix `dale train --seed S --max-updates 0` writes (same NSE and
 # sigma_max to the last digit); the tables on small sizes; figures with and
 # without gnuplot; transplant; every bad input of `dale diagnose` (exit 1 and
@@ -81,8 +82,30 @@ for m in colei dann rnn; do
     else fail "$m draw = train init" "diagnose nse $a smax $c, spectrum nse $b smax $d"; fi
 done
 
+# ---- a worker reuses its network for the next draw of a job: draw 2 of
+# --seed 3 on one thread (the network already drew seeds 3 and 4) is draw 0
+# of --seed 5 (a fresh network)
+for m in colei dann rnn; do
+    "$DALE" spectrum --model $m --hidden 24 --seed 3 --inits 3 --threads 1 --no-plot --out re3-$m >/dev/null 2>&1
+    "$DALE" spectrum --model $m --hidden 24 --seed 5 --inits 1 --threads 1 --no-plot --out re5-$m >/dev/null 2>&1
+    a=$(awk -F, '$1 == 2 {print $2, $3}' re3-$m/eig.csv 2>/dev/null); b=$(awk -F, '$1 == 0 {print $2, $3}' re5-$m/eig.csv 2>/dev/null)
+    if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "$m: draw 2 of a reused network = the same seed on a fresh one"
+    else fail "$m network reuse" "eigenvalues of draw 2 of --seed 3 differ from --seed 5"; fi
+done
+
 # ---- tables on small sizes
 expect 0 "table nse (small)" "" spectrum --table nse --sizes 30,40 --seeds 3 --out t3
+# The table does not depend on the thread count: each draw has its own seed
+# and its own slot (the first line only differs in the seconds and threads).
+for th in 1 2 3; do
+    "$DALE" spectrum --table nse --sizes 24,30,40 --seeds 3 --threads $th --out t3-$th >t3-$th.txt 2>/dev/null
+done
+if [ -s t3-1.txt ] && diff <(tail -n +2 t3-1.txt | sed 's/t3-1/t3-N/') <(tail -n +2 t3-2.txt | sed 's/t3-2/t3-N/') >/dev/null &&
+   diff <(tail -n +2 t3-1.txt | sed 's/t3-1/t3-N/') <(tail -n +2 t3-3.txt | sed 's/t3-3/t3-N/') >/dev/null &&
+   cmp -s t3-1/table3.csv t3-2/table3.csv && cmp -s t3-1/table3.csv t3-3/table3.csv &&
+   cmp -s t3-1/table3.json t3-2/table3.json; then
+    ok "table nse: --threads 1, 2 and 3 print and write the same table"
+else fail "table nse thread independence" "$(diff t3-1.txt t3-2.txt | head -5 | tr '\n' ' ')"; fi
 [ "$(wc -l < t3/table3.csv)" -eq 15 ] && ok "table3.csv has 14 rows" || fail "table3.csv" "$(wc -l < t3/table3.csv) lines"
 grep -q "ColEI 10 %" "$T/out" && ok "table printed" || fail "table printed" "no ColEI row"
 expect 0 "table grid (small)" "" spectrum --table grid --sizes 40,60 --out g

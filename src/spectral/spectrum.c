@@ -40,21 +40,22 @@ static int keeps_init_eigs(const dale_net_config *c)
     return m && (m->traits & DALE_MODEL_INIT_EIGS);
 }
 
-/* Draw with `seed`: W (n, n) float64 into A, eigenvalues into re/im when
- * they are wanted (ColEI: from the init; others: dgeev unless skip_eig).
- * Wf is float32 scratch of n*n.  Sets *have_eig. */
-static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, double *A,
-                            double *re, double *im, int skip_eig, int *have_eig)
+/* Draw with `seed` into the network `net` made from the sample config c
+ * (dale_net_init rewrites every parameter from the seed, so a network can
+ * be reused for the next draw of the same job): W (n, n) float64 into A,
+ * eigenvalues into re/im when they are wanted (ColEI: from the init;
+ * others: dgeev unless skip_eig).  Wf is float32 scratch of n*n.  Sets
+ * *have_eig. */
+static dale_status draw_into(dale_net *net, const dale_net_config *c, uint64_t seed, float *Wf,
+                             double *A, double *re, double *im, int skip_eig, int *have_eig)
 {
-    dale_net *net = NULL;
     dale_rng rng;
     size_t n = c->hidden;
     *have_eig = 0;
-    dale_status st = dale_net_create(c, &net);
-    if (st) return st;
     dale_rng_seed(&rng, seed);
-    if ((st = dale_net_init(net, &rng))) goto done;
-    if ((st = dale_net_effective(net, 0, Wf, NULL))) goto done;
+    dale_status st = dale_net_init(net, &rng);
+    if (st) return st;
+    if ((st = dale_net_effective(net, 0, Wf, NULL))) return st;
     for (size_t i = 0; i < n * n; i++) A[i] = (double)Wf[i];
     if (re && im) {
         if (keeps_init_eigs(c)) {
@@ -66,7 +67,17 @@ static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, 
             *have_eig = st == DALE_OK;
         }
     }
-done:
+    return st;
+}
+
+/* draw_into on a network of its own. */
+static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, double *A,
+                            double *re, double *im, int skip_eig, int *have_eig)
+{
+    dale_net *net = NULL;
+    *have_eig = 0;
+    dale_status st = dale_net_create(c, &net);
+    if (!st) st = draw_into(net, c, seed, Wf, A, re, im, skip_eig, have_eig);
     dale_net_free(net);
     return st;
 }
@@ -131,6 +142,10 @@ static void *worker(void *arg)
     }
     double *A = block, *s = A + nmax * nmax, *re = s + nmax, *im = re + nmax;
     float *Wf = (float *)(im + nmax);
+    /* The network of the job last drawn: tasks come grouped by job, so a
+     * worker creates one network per job it visits, not one per draw. */
+    dale_net *net = NULL;
+    size_t net_job = SIZE_MAX;
     for (;;) {
         pthread_mutex_lock(&p->lock);
         size_t t = p->stop ? p->ntasks : p->next++;
@@ -143,8 +158,16 @@ static void *worker(void *arg)
         double *sk = keep ? o->svals + k * n : s;
         double *rk = keep && o->eig_re ? o->eig_re + k * n : re;
         double *ik = keep && o->eig_im ? o->eig_im + k * n : im;
-        dale_status st = draw_one(&p->cfgs[j], p->jobs[j].seed0 + k, Wf, A, rk, ik,
-                                  (p->flags & DALE_SPEC_NO_EIG) != 0, &have);
+        dale_status st = DALE_OK;
+        if (j != net_job) {
+            dale_net_free(net);
+            net = NULL;
+            net_job = SIZE_MAX;
+            if (!(st = dale_net_create(&p->cfgs[j], &net))) net_job = j;
+        }
+        if (!st)
+            st = draw_into(net, &p->cfgs[j], p->jobs[j].seed0 + k, Wf, A, rk, ik,
+                           (p->flags & DALE_SPEC_NO_EIG) != 0, &have);
         if (!st) st = dale_svals(A, n, n, sk);
         if (!st)
             st = dale_spectrum_summary_from(A, n, sk, have ? rk : NULL, have ? ik : NULL,
@@ -160,6 +183,7 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&p->lock);
         }
     }
+    dale_net_free(net);
     dalei_free(block);
     return NULL;
 }
