@@ -31,6 +31,7 @@ typedef struct ncase {
     dale_model_type type;
     size_t hidden, layers;
     int leaky;
+    size_t input; /* 0: 5; wide inputs take the transposed input projection */
 } ncase;
 
 /* A map's effective matrix from theta, in the kernels' order (into buf). */
@@ -123,7 +124,7 @@ static void run_net(dale_net *net, const float *x, const float *dout, size_t T, 
 
 static void run_case(const ncase *k)
 {
-    const size_t T = 3, B = 3, d = 5, m = 4;
+    const size_t T = 3, B = 3, d = k->input ? k->input : 5, m = 4;
     dale_net_config c;
     dale_net_config_defaults(&c);
     c.type = k->type;
@@ -138,8 +139,8 @@ static void run_case(const ncase *k)
         c.alpha = 0.5;
     }
     char label[96];
-    snprintf(label, sizeof label, "%s n %zu, %zu cell(s)%s", dale_model_name(k->type), k->hidden, k->layers,
-             k->leaky ? ", leaky" : "");
+    snprintf(label, sizeof label, "%s n %zu, %zu cell(s)%s, d %zu", dale_model_name(k->type), k->hidden,
+             k->layers, k->leaky ? ", leaky" : "", d);
     dale_net *dn = NULL, *bn = NULL;
     c.numerics = DALE_NUMERICS_DALE;
     CHECK_OK(dale_net_create(&c, &dn));
@@ -216,8 +217,11 @@ static void run_case(const ncase *k)
 int main(void)
 {
     for (int t = 0; t < DALE_MODEL_COUNT; t++) {
-        ncase small = {(dale_model_type)t, 37, 2, 0}, leaky = {(dale_model_type)t, 37, 2, 1};
-        ncase wide = {(dale_model_type)t, DALEI_SMM_MAX_N + 52, 1, 0};
+        ncase small = {(dale_model_type)t, 37, 2, 0, 0}, leaky = {(dale_model_type)t, 37, 2, 1, 0};
+        ncase wide = {(dale_model_type)t, DALEI_SMM_MAX_N + 52, 1, 0, 0};
+        /* few rows, wide input (objrec's shape): X U^T formed as U X^T */
+        ncase wide_in = {(dale_model_type)t, 37, 1, 0, 300};
+        run_case(&wide_in);
         run_case(&small);
         run_case(&leaky);
         run_case(&wide);

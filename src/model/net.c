@@ -509,6 +509,32 @@ static void pack_input(dale_layer *L)
         for (size_t k = 0; k < d; k++) L->Ut[k * n + i] = U[i * d + k];
 }
 
+/* H rows (M, n) = b + X U^T through the kernels, X (M, d).  When X has
+ * few rows (objrec: the image at one step, M = B), transposing X is cheaper
+ * than packing U^T (d, n): C^T = U X^T is formed on C^T (n, M) instead,
+ * with X^T and C^T in Ut's buffer (the test below keeps them inside it).
+ * Each output is the same sum in the same k order either way,
+ * b_j + x_i0 u_j0 + x_i1 u_j1 + ... (a product of two floats does not depend
+ * on their order), so both give the same bits (tests/test_numerics.c). */
+static void input_projection(dale_layer *L, const float *X, size_t M, const float *b, float *Hout)
+{
+    const size_t n = L->out, d = L->in;
+    if (M * d + 2 * M * n < n * d) {
+        float *xT = L->Ut, *cT = L->Ut + M * d;
+        for (size_t i = 0; i < M; i++)
+            for (size_t k = 0; k < d; k++) xT[k * M + i] = X[i * d + k];
+        for (size_t j = 0; j < n; j++)
+            for (size_t i = 0; i < M; i++) cT[j * M + i] = b[j];
+        dalei_gemm_acc(0, n, M, d, L->U.eff, d, xT, M, cT, M);
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < n; j++) Hout[i * n + j] = cT[j * M + i];
+        return;
+    }
+    pack_input(L);
+    for (size_t r = 0; r < M; r++) memcpy(Hout + r * n, b, n * sizeof(float));
+    dalei_gemm_acc(0, M, n, d, X, d, L->Ut, n, Hout, n);
+}
+
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
  * With Mt (scratch of in * out floats, numerics = dale) M^T is packed there
  * and the product runs in dalei_gemm_acc; else dale_sgemm. */
@@ -572,9 +598,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         size_t Tin = l == 0 ? net->fwd_Tx : T;
         if (step_kern) pack_cell(L);
         if (Tin && step_kern && small_gemm(kern, Tin * B, n, d)) {
-            pack_input(L);
-            for (size_t r = 0; r < Tin * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
-            dalei_gemm_acc(0, Tin * B, n, d, in, d, L->Ut, n, H + B * n, n);
+            input_projection(L, in, Tin * B, b, H + B * n);
         } else if (Tin) {
             dense_forward(H + B * n, in, L->U.eff, NULL, b, Tin * B, d, n, 0);
         }
