@@ -598,15 +598,28 @@ void dalei_add_rows(float *db, const float *dy, size_t R, size_t n)
  * gradient chain (s = +-1, so the product is exact).  s = NULL means 1. */
 void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc)
 {
-    for (size_t i = 0; i < R; i++)
-        for (size_t j = 0; j < C; j += 4) {
-            size_t cnt = C - j < 4 ? C - j : 4;
-            v4f xv, sv, yv = {0};
-            V4_LOAD(xv, x + i * C + j, cnt);
-            if (s) V4_LOAD(sv, s + j, cnt);
-            else sv = (v4f){1, 1, 1, 1};
-            if (acc) V4_LOAD(yv, y + i * C + j, cnt);
-            yv = acc ? yv + xv * sv : xv * sv;
-            memcpy(y + i * C + j, &yv, cnt * sizeof(float));
+    /* Whole 4-float vectors with fixed-size loads and stores, then the
+     * row's tail one element at a time: the same multiply (and add) per
+     * element as the scalar loop, so the same bits. */
+    for (size_t i = 0; i < R; i++) {
+        const float *xr = x + i * C;
+        float *yr = y + i * C;
+        size_t j = 0;
+        for (; j + 4 <= C; j += 4) {
+            v4f xv, sv = {1, 1, 1, 1}, yv = {0, 0, 0, 0};
+            memcpy(&xv, xr + j, sizeof xv);
+            if (s) memcpy(&sv, s + j, sizeof sv);
+            if (acc) {
+                memcpy(&yv, yr + j, sizeof yv);
+                yv = yv + xv * sv;
+            } else {
+                yv = xv * sv;
+            }
+            memcpy(yr + j, &yv, sizeof yv);
         }
+        for (; j < C; j++) {
+            float sj = s ? s[j] : 1.0f;
+            yr[j] = acc ? yr[j] + xr[j] * sj : xr[j] * sj;
+        }
+    }
 }
