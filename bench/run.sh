@@ -44,7 +44,7 @@ SWEEP_U=${DALE_BENCH_SWEEP_UPDATES:-2000}
 PARTS=${DALE_BENCH_PARTS:-"step kernels spectral sweep memory objrec protocol"}
 dale="$build/dale"
 LIBS="-L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke -lzip -lz -lcjson -lm -lpthread"
-for b in bench_step bench_svals; do
+for b in bench_step bench_svals bench_update; do
   cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude bench/$b.c "$build/libdale.a" $LIBS \
      -o "$out/$b" || exit 1
 done
@@ -352,17 +352,18 @@ if has lm; then
     lmcsv="$out/lm.csv"; : > "$lmcsv"
     for m in $LM_MODELS; do
       for nu in $numerics; do
-        read -r w c rc <<< "$(diffrun $n1 $n2 lm $(lm_args) --model $m $(numflag $nu) --eval-every $big)"
-        if [ "$rc" != 0 ]; then echo "bench: lm $m $nu failed: $(tail -2 "$out/last.log")"; continue; fi
-        echo "dale,$m,$nu,update,$w,$c" >> "$lmcsv"
-        if [ "$LM_EVAL" = 1 ] && [ "$m" = "${LM_MODELS%% *}" ] && [ "$n1" -ge 2 ]; then
-          # The same n1 updates with --eval-every 1: n1 + 1 evaluations instead of 2
-          r1=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every $big --out "$tmpd/lm-x")
-          re=$(tm "$dale" train $(lm_args) --model $m $(numflag $nu) --max-updates $n1 --eval-every 1 --out "$tmpd/lm-e")
-          read -r w1 c1 rc1 <<< "$r1"; read -r we ce rce <<< "$re"
-          [ "$rc1$rce" = 00 ] && echo "dale,$m,$nu,eval,$(per "$w1" "$c1" "$we" "$ce" $((n1 - 1)) | tr ' ' ,)" >> "$lmcsv"
+        # In process (bench_update): a warm-up update, then n2 - n1 timed
+        # updates and, for the first model, one evaluation (valid + test).
+        # Differencing whole runs does not work here: the two evaluations
+        # of a run cost 10-20 s each and move with the training state.
+        ne=0; [ "$LM_EVAL" = 1 ] && [ "$m" = "${LM_MODELS%% *}" ] && ne=1
+        if ! r=$("$out/bench_update" $((n2 - n1)) $ne task=lm model=$m numerics=$nu hidden=$LM_H \
+                   dense=$LM_DENSE spectra=off 2>"$out/last.log"); then
+          echo "bench: lm $m $nu failed: $(tail -2 "$out/last.log")"; continue
         fi
-        rm -rf "$tmpd"/lm-*
+        read -r cu wu ce we <<< "$r"
+        echo "dale,$m,$nu,update,$wu,$cu" >> "$lmcsv"
+        [ $ne = 1 ] && echo "dale,$m,$nu,eval,$we,$ce" >> "$lmcsv"
       done
     done
     if [ $have_torch = 1 ]; then
@@ -374,8 +375,8 @@ if has lm; then
       echo
       echo "## lm: one update at 3 x $LM_H (dense $LM_DENSE, readout $V words, $B streams x $T steps)"
       echo
-      echo "dale train --task lm, difference of a $n1- and a $n2-update run (--eval-every $big --spectra off),"
-      echo "1 thread; PyTorch: torch.nn.RNN(${d}, $LM_H, num_layers=3, relu) + the same dense layers and"
+      echo "dale: bench_update (the config of dale train --task lm, --spectra off), CPU time of $((n2 - n1)) updates"
+      echo "after a warm-up update, in one process, 1 thread; PyTorch: torch.nn.RNN(${d}, $LM_H, num_layers=3, relu) + the same dense layers and"
       echo "readout, SGD + clip 1 per layer, random data, median of ${DALE_BENCH_LM_TORCH_REPS:-3} updates."
       echo "GFLOP/s counts 6TB(dH + 2H^2 + 3H^2 + dense + H·V) - 2TBdH = $(awk -v f="$fl" 'BEGIN{printf "%.1f", f*1e-9}') GFLOP per update (CPU time)."
       echo "dale/torch: torch CPU s / dale CPU s (above 1: dale is faster).  $(load) after."
@@ -388,8 +389,8 @@ if has lm; then
                tc == "" ? "-" : sprintf("%.3f", tc), tc == "" ? "-" : sprintf("%.2fx", tc/$6) }' "$lmcsv"
       if grep -q ',eval,' "$lmcsv"; then
         echo
-        echo "Evaluation (validation + test, $erows rows of $T predicted tokens = $((erows * T)) tokens): dale from a"
-        echo "$n1-update run with --eval-every 1 ($n1 - 1 more evaluations) minus the run above; PyTorch: forward (no"
+        echo "Evaluation (validation + test, $erows rows of $T predicted tokens = $((erows * T)) tokens): dale's"
+        echo "dale_trainer_evaluate of both splits after the updates above, in process; PyTorch: forward (no"
         echo "grad) over chunks of 64 rows, timed on chunks (median of ${DALE_BENCH_LM_TORCH_REPS:-3}) and scaled to the token count."
         echo
         echo "| model | numerics | dale wall s/eval | dale CPU s/eval | dale GFLOP/s | torch CPU s/eval | dale/torch |"
@@ -491,7 +492,7 @@ if has protocol; then
 fi
 
 # -------------------------------------------------------------- threads
-THR_LM_U=${DALE_BENCH_THREADS_LM_UPDATES:-"1 3"}
+THR_LM_U=${DALE_BENCH_THREADS_LM_UPDATES:-"1 4"}
 THR_SQ_U=${DALE_BENCH_THREADS_SEQMNIST_UPDATES:-"20 100"}
 THR_OB_U=${DALE_BENCH_THREADS_OBJREC_UPDATES:-"50 150"}
 if has threads; then
@@ -509,16 +510,27 @@ if has threads; then
       objrec) a="--task objrec --hidden $OBJ_H --spectra off --quiet"; u=$THR_OB_U;;
     esac
     read -r n1 n2 <<< "$u"
+    case $s in
+      lm) kv="task=lm model=rnn hidden=$LM_H dense=$LM_DENSE";;
+      seqmnist) kv="task=seqmnist hidden=1000 batch=32";;
+      objrec) kv="task=objrec hidden=$OBJ_H";;
+    esac
     for nu in $numerics; do
       for th in 1 2; do
-        read -r w c rc <<< "$(diffrun $n1 $n2 th-$th $a $(numflag $nu) --threads $th --eval-every $big)"
-        if [ "$rc" != 0 ]; then echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue; fi
-        read -r w2 u2 s2 < "$out/.time" # the last N2-update run
-        echo "$s,$nu,$th,$w,$c,$w2,$(awk -v u="$u2" -v s="$s2" 'BEGIN{print u+s}'),$n2" >> "$tcsv"
+        # per update: in process (bench_update), n2 - n1 updates after a warm-up
+        if ! r=$(OPENBLAS_NUM_THREADS=$th "$out/bench_update" $((n2 - n1)) 0 $kv spectra=off numerics=$nu \
+                   threads=$th 2>"$out/last.log"); then
+          echo "bench: threads $s $nu $th failed: $(tail -2 "$out/last.log")"; continue
+        fi
+        read -r cu wu ce we <<< "$r"
+        echo "$s,$nu,$th,$wu,$cu,$((n2 - n1))" >> "$tcsv"
+        # the bits: a short whole run (n1 updates, its evaluations at 0 and the end)
+        tm "$dale" train $a $(numflag $nu) --threads $th --eval-every $big --max-updates $n1 \
+           --out "$tmpd/th-$th" >/dev/null
       done
       same=differ
-      cmp -s "$tmpd/th-1-2/final.npz" "$tmpd/th-2-2/final.npz" && same=identical
-      [ -s "$tmpd/th-1-2/final.npz" ] || same="-"
+      cmp -s "$tmpd/th-1/final.npz" "$tmpd/th-2/final.npz" && same=identical
+      [ -s "$tmpd/th-1/final.npz" ] || same="-"
       echo "$s,$nu,cmp,$same" >> "$tcsv"
       rm -rf "$tmpd"/th-*
     done
@@ -527,19 +539,19 @@ if has threads; then
     echo
     echo "## One run on both cores: --threads 1 vs 2"
     echo
-    echo "dale train per update (difference of an N1- and an N2-update run, no evaluation between, --spectra"
-    echo "off) on:$shapes (lm: 3 x $LM_H rnn, $THR_LM_U updates; seqmnist: 1 x 1000 batch 32, $THR_SQ_U;"
-    echo "objrec: 1 x $OBJ_H, $THR_OB_U); whole N2-update run too (with its two evaluations).  final.npz"
-    echo "of the N2 runs compared with cmp.  Wall time"
-    echo "only means something on an idle machine: $(load) after."
+    echo "Per update: bench_update (the config of dale train, --spectra off), wall and CPU time of N2 - N1"
+    echo "updates after a warm-up, in one process, on:$shapes (lm: 3 x $LM_H rnn, $THR_LM_U; seqmnist: 1 x 1000"
+    echo "batch 32, $THR_SQ_U; objrec: 1 x $OBJ_H, $THR_OB_U).  Bits: final.npz of two N1-update dale train"
+    echo "runs (1 and 2 threads) compared with cmp.  The wall-clock speed-up only means something when both"
+    echo "cores are free: $(load) after."
     echo
-    echo "| shape | numerics | wall s/update 1 thr | 2 thr | speed-up (wall) | CPU s/update 1 thr | 2 thr | whole run wall s 1 / 2 thr | final.npz 1 vs 2 threads |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| shape | numerics | wall s/update 1 thr | 2 thr | speed-up (wall) | CPU s/update 1 thr | 2 thr | final.npz 1 vs 2 threads |"
+    echo "|---|---|---|---|---|---|---|---|"
     awk -F, '$3=="cmp" {cmp[$1","$2]=$4; next}
-      {k=$1","$2; if (!(k in seen)) {seen[k]=1; ks[++n]=k} w[k","$3]=$4; c[k","$3]=$5; W[k","$3]=$6}
+      {k=$1","$2; if (!(k in seen)) {seen[k]=1; ks[++n]=k} w[k","$3]=$4; c[k","$3]=$5}
       END { for (i = 1; i <= n; i++) { k = ks[i]; split(k, a, ",");
-        printf "| %s | %s | %.4f | %.4f | %s | %.4f | %.4f | %.1f / %.1f | %s |\n", a[1], a[2], w[k",1"], w[k",2"],
-          (w[k",2"] > 0) ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], W[k",1"], W[k",2"], cmp[k] } }' "$tcsv"
+        printf "| %s | %s | %.4f | %.4f | %s | %.4f | %.4f | %s |\n", a[1], a[2], w[k",1"], w[k",2"],
+          (w[k",2"] > 0) ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], cmp[k] } }' "$tcsv"
   } >> "$md"
 fi
 

@@ -243,9 +243,39 @@ static void test_argmax(void)
     CHECK(bad == 0, "argmax differs from the scalar loop in %zu of %zu rows", bad, cases);
 }
 
+/* The rows of a large softmax shared among 1, 2 and 3 threads: the same
+ * loss, gradient and hit count bits as one thread. */
+static void test_ce_threads(void)
+{
+    const size_t N = 300, m = 1000;
+    float *z = malloc(N * m * sizeof(float)), *d1 = malloc(N * m * sizeof(float)),
+          *d2 = malloc(N * m * sizeof(float));
+    int32_t *y = malloc(N * sizeof(int32_t));
+    for (size_t i = 0; i < N * m; i++) z[i] = (float)dale_rng_normal(&rng, 0, 3);
+    for (size_t r = 0; r < N; r++) y[r] = (int32_t)dale_rng_below(&rng, m);
+    size_t c1 = 0, c2 = 0;
+    dalei_kernels_set_threads(1);
+    double l1 = dale_loss_ce_num(DALE_NUMERICS_DALE, z, y, N, m, d1, &c1);
+    for (int th = 2; th <= 3; th++) {
+        dalei_kernels_set_threads(th);
+        double l2 = dale_loss_ce_num(DALE_NUMERICS_DALE, z, y, N, m, d2, &c2);
+        CHECK(memcmp(&l1, &l2, sizeof l1) == 0 && c1 == c2, "softmax on %d threads: loss %.17g vs %.17g, hits %zu vs %zu",
+              th, l2, l1, c2, c1);
+        CHECK(memcmp(d1, d2, N * m * sizeof(float)) == 0, "softmax on %d threads: gradient differs", th);
+        double l3 = dale_loss_ce_num(DALE_NUMERICS_DALE, z, y, N, m, NULL, &c2);
+        CHECK(memcmp(&l1, &l3, sizeof l1) == 0 && c1 == c2, "softmax on %d threads without gradient", th);
+    }
+    dalei_kernels_set_threads(1);
+    free(z);
+    free(d1);
+    free(d2);
+    free(y);
+}
+
 int main(void)
 {
     dale_rng_seed(&rng, 17);
+    test_ce_threads();
     test_exp_accuracy();
     test_log_accuracy();
     test_paths();

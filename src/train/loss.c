@@ -6,6 +6,7 @@
 #include <string.h>
 #include "dale/train.h"
 #include "internal.h"
+#include "linalg/kernels.h"
 #include "linalg/dexp.h"
 
 double dale_loss_mse(const float *out, const float *y, size_t N, size_t m, float *dout)
@@ -178,12 +179,60 @@ static double ce_row_dale(const float *z, size_t m, int32_t y, double scale, flo
     return lse - (double)z[y];
 }
 
+/* Rows [r0, r1) of dale_loss_ce_num: each row's loss into rl[r] and its
+ * hit into hit[r]; e is that part's m doubles. */
+typedef struct ce_job {
+    const float *logits;
+    const int32_t *labels;
+    size_t N, m;
+    double inv;
+    float *dout;
+    double *rl, *e;
+    unsigned char *hit;
+} ce_job;
+
+static void ce_part(void *arg, int part, int nparts)
+{
+    ce_job *j = arg;
+    size_t r0 = j->N * (size_t)part / (size_t)nparts, r1 = j->N * (size_t)(part + 1) / (size_t)nparts;
+    double *e = j->dout ? j->e + (size_t)part * j->m : NULL;
+    for (size_t r = r0; r < r1; r++) {
+        size_t arg_;
+        j->rl[r] = ce_row_dale(j->logits + r * j->m, j->m, j->labels[r], j->inv, j->dout ? j->dout + r * j->m : NULL,
+                               e, &arg_);
+        j->hit[r] = (size_t)j->labels[r] == arg_;
+    }
+}
+
 double dale_loss_ce_num(dale_numerics num, const float *logits, const int32_t *labels, size_t N, size_t m,
                         float *dout, size_t *correct)
 {
     if (num != DALE_NUMERICS_DALE) return dale_loss_ce(logits, labels, N, m, dout, correct);
     double total = 0, inv = 1.0 / (double)N;
     size_t hits = 0;
+    /* With --threads N the rows are shared among the kernels' pool: every
+     * row's value is computed as in one thread, and the rows are summed
+     * afterwards in row order, so the result is the same bits. */
+    int parts = dalei_kernels_threads();
+    if (parts > 1 && N >= (size_t)parts && N * m >= ((size_t)1 << 18)) {
+        ce_job j = {logits, labels, N, m, inv, dout, dalei_alloc(N, sizeof(double)),
+                    dout ? dalei_alloc((size_t)parts * m, sizeof(double)) : NULL, dalei_alloc(N, 1)};
+        if (j.rl && j.hit && (!dout || j.e)) {
+            dalei_pool_run(ce_part, &j, parts);
+            for (size_t r = 0; r < N; r++) {
+                total += j.rl[r];
+                hits += j.hit[r];
+            }
+            dalei_free(j.rl);
+            dalei_free(j.e);
+            dalei_free(j.hit);
+            if (correct) *correct = hits;
+            return total * inv;
+        }
+        dalei_free(j.rl);
+        dalei_free(j.e);
+        dalei_free(j.hit);
+    }
     double *e = dout ? dalei_alloc(m, sizeof(double)) : NULL;
     for (size_t r = 0; r < N; r++) {
         size_t arg;
