@@ -277,11 +277,13 @@ if has memory; then
 fi
 
 # ------------------------------------------------ large shapes (issue 17)
-# lm, objrec, protocol, threads: whole `dale train` processes at the paper's
-# large shapes.  A process's CPU (user + sys) and wall seconds come from
+# objrec, protocol: whole `dale train` processes at the paper's large
+# shapes.  A process's CPU (user + sys) and wall seconds come from
 # /usr/bin/time; one update costs the difference of an N1- and an N2-update
 # run divided by N2 - N1 (data loading, the init, the evaluations at update
-# 0 and at the end cancel).  dale's `--numerics dale` rows are added when
+# 0 and at the end cancel).  lm and threads time updates in process
+# (bench_update): an lm run's two evaluations cost 10-20 s each and move
+# with the training state, so they do not cancel.  dale's `--numerics dale` rows are added when
 # `dale train --help` lists that option.
 tm() { # tm CMD... -> "wall_s cpu_s rc" of one run (its output in $out/last.log)
   /usr/bin/time -f "%e %U %S" -o "$out/.time" "$@" >"$out/last.log" 2>&1
