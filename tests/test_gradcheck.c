@@ -685,6 +685,13 @@ static void test_variants(void)
             run_case(&c, seed++, (int)xs - 1);
             n++;
         }
+    /* DANN with a wide input shown at the first step only (objrec's shape):
+     * numerics = dale takes that input map's gradient through its factors */
+    c = tiny_case(DALE_MODEL_DANN, 1, DALE_LOSS_CE_LAST);
+    c.d = 60;
+    c.x_steps = 1;
+    run_case(&c, seed++, 0);
+    n++;
     print_group("variants", n, f0);
 }
 

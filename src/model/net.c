@@ -659,6 +659,47 @@ static void dense_backward(int kern, float *dx, float *dM, float *db, const floa
     }
 }
 
+/* numerics = dale, a DANN input map U = EE - EI IE (n, d) and few input
+ * rows X (Rx, d): its gradient straight through the factors,
+ *   dEE += dH^T X,  dEI += -dH^T (X IE^T),  dIE += -(dH EI)^T X,
+ * instead of forming G = dH^T X (n, d) and chaining it (2 n ni d
+ * multiply-adds, objrec: 1000 x 100 x 7225 twice).  The same gradient up
+ * to round-off (tests/test_numerics.c compares it with the default
+ * arithmetic's).  Worth it, and its scratch fits in Ut's n d floats, when
+ * this holds: */
+static int dann_input_factored(const dale_net *net, const dale_layer *L, size_t Rx)
+{
+    const size_t n = L->out, d = L->in, ni = L->U.ni;
+    return net->fwd_kern == ROUTE_DALE && L->U.kind == MAP_DANN && L->Ut && Rx > 0 &&
+           Rx * (2 * d + 3 * n) < 3 * n * d && Rx * (d + 3 * ni) <= n * d;
+}
+
+static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, const float *X, size_t Rx)
+{
+    const dale_map *m = &L->U;
+    const size_t n = L->out, d = L->in, ni = m->ni;
+    const float *IE = net->theta + net->params[m->p_ie].offset;
+    const float *EI = net->theta + net->params[m->p_ei].offset;
+    float *dEE = net->grad + net->params[m->p_main].offset;
+    float *dIE = net->grad + net->params[m->p_ie].offset;
+    float *dEI = net->grad + net->params[m->p_ei].offset;
+    float *xT = L->Ut, *t = xT + Rx * d, *nXI = t + Rx * ni, *DE = nXI + Rx * ni;
+    dalei_gemm_acc(1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
+    /* X IE^T as IE X^T (ni, Rx), then -(X IE^T) (Rx, ni) */
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
+    memset(t, 0, ni * Rx * sizeof(float));
+    dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, t, Rx);
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t i = 0; i < ni; i++) nXI[r * ni + i] = -t[i * Rx + r];
+    dalei_gemm_acc(1, n, ni, Rx, dH, n, nXI, ni, dEI, ni); /* dEI += dH^T (-X IE^T) */
+    /* -(dH EI) (Rx, ni), then dIE += (-(dH EI))^T X */
+    memset(DE, 0, Rx * ni * sizeof(float));
+    dalei_gemm_acc(0, Rx, ni, n, dH, n, EI, ni, DE, ni);
+    for (size_t k = 0; k < Rx * ni; k++) DE[k] = -DE[k];
+    dalei_gemm_acc(1, ni, d, Rx, DE, ni, X, d, dIE, d);
+}
+
 dale_status dale_net_backward(dale_net *net, const float *dout)
 {
     if (!net->have_forward)
@@ -666,9 +707,11 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
     net->have_forward = 0;
     size_t T = net->fwd_T, B = net->fwd_B, R = net->fwd_all ? T * B : B;
     const int kern = net->fwd_kern; /* the forward's route (packed maps) */
+    const int u0_fac = dann_input_factored(net, &net->layers[0], net->fwd_Tx * B);
     for (size_t l = 0; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
-        if (L->U.kind != MAP_PLAIN) memset(L->U.geff, 0, L->U.rows * L->U.cols * sizeof(float));
+        if (L->U.kind != MAP_PLAIN && !(l == 0 && u0_fac))
+            memset(L->U.geff, 0, L->U.rows * L->U.cols * sizeof(float));
         if (L->kind == LAYER_CELL && L->W.kind != MAP_PLAIN)
             memset(L->W.geff, 0, L->W.rows * L->W.cols * sizeof(float));
     }
@@ -735,7 +778,8 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         if (l == 0) {
             /* no dx below the first cell; the zero input steps add nothing to dU */
             size_t Rx = net->fwd_Tx * B;
-            if (Rx && small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
+            if (u0_fac) dann_input_backward(net, L, dH, xin, Rx);
+            else if (Rx && small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
             else if (Rx) dale_sgemm(1, 0, n, d, Rx, 1.0f, dH, n, xin, d, 1.0f, L->U.geff, d);
             dalei_add_rows(db, dH, T * B, n);
         } else {
@@ -743,7 +787,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         }
     }
     for (size_t l = 0; l < net->nlayers; l++) {
-        map_chain(net, &net->layers[l].U);
+        if (!(l == 0 && u0_fac)) map_chain(net, &net->layers[l].U);
         if (net->layers[l].kind == LAYER_CELL) map_chain(net, &net->layers[l].W);
     }
     return DALE_OK;
