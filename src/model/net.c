@@ -556,6 +556,72 @@ static void dense_forward(float *y, const float *x, const float *M, float *Mt, c
         relu_inplace(y, R * out);
 }
 
+/* numerics = dale, a DANN input map U = EE - EI IE (n, d) and few input
+ * rows X (Rx, d): its gradient straight through the factors,
+ *   dEE += dH^T X,  dEI += -dH^T (X IE^T),  dIE += -(dH EI)^T X,
+ * instead of forming G = dH^T X (n, d) and chaining it (2 n ni d
+ * multiply-adds, objrec: 1000 x 100 x 7225 twice).  The same gradient up
+ * to round-off (tests/test_numerics.c compares it with the default
+ * arithmetic's).  Worth it, and its scratch fits in Ut's n d floats, when
+ * this holds (the forward below skips forming U as well): */
+static int dann_input_factored(const dale_net *net, const dale_layer *L, size_t Rx)
+{
+    const size_t n = L->out, d = L->in, ni = L->U.ni;
+    return net->fwd_kern == ROUTE_DALE && L->U.kind == MAP_DANN && L->Ut && Rx > 0 &&
+           Rx * (2 * d + 3 * n) < 3 * n * d && Rx * (d + n + 3 * ni) <= n * d;
+}
+
+/* The forward of the same map through its factors, without forming U:
+ * H rows (Rx, n) = b + X EE^T - (X IE^T) EI^T, computed transposed in Ut's
+ * buffer (C^T = b + EE X^T + EI (-(IE X^T))). */
+static void dann_input_forward(dale_net *net, dale_layer *L, const float *X, size_t Rx, const float *b,
+                               float *Hout)
+{
+    const dale_map *m = &L->U;
+    const size_t n = L->out, d = L->in, ni = m->ni;
+    const float *EE = net->theta + net->params[m->p_main].offset;
+    const float *IE = net->theta + net->params[m->p_ie].offset;
+    const float *EI = net->theta + net->params[m->p_ei].offset;
+    float *xT = L->Ut, *cT = xT + Rx * d, *tT = cT + n * Rx;
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
+    for (size_t j = 0; j < n; j++)
+        for (size_t r = 0; r < Rx; r++) cT[j * Rx + r] = b[j];
+    dalei_gemm_acc(0, n, Rx, d, EE, d, xT, Rx, cT, Rx);
+    memset(tT, 0, ni * Rx * sizeof(float));
+    dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, tT, Rx);
+    for (size_t k = 0; k < ni * Rx; k++) tT[k] = -tT[k];
+    dalei_gemm_acc(0, n, Rx, ni, EI, ni, tT, Rx, cT, Rx);
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t j = 0; j < n; j++) Hout[r * n + j] = cT[j * Rx + r];
+}
+
+static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, const float *X, size_t Rx)
+{
+    const dale_map *m = &L->U;
+    const size_t n = L->out, d = L->in, ni = m->ni;
+    const float *IE = net->theta + net->params[m->p_ie].offset;
+    const float *EI = net->theta + net->params[m->p_ei].offset;
+    float *dEE = net->grad + net->params[m->p_main].offset;
+    float *dIE = net->grad + net->params[m->p_ie].offset;
+    float *dEI = net->grad + net->params[m->p_ei].offset;
+    float *xT = L->Ut, *t = xT + Rx * d, *nXI = t + Rx * ni, *DE = nXI + Rx * ni;
+    dalei_gemm_acc(1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
+    /* X IE^T as IE X^T (ni, Rx), then -(X IE^T) (Rx, ni) */
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
+    memset(t, 0, ni * Rx * sizeof(float));
+    dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, t, Rx);
+    for (size_t r = 0; r < Rx; r++)
+        for (size_t i = 0; i < ni; i++) nXI[r * ni + i] = -t[i * Rx + r];
+    dalei_gemm_acc(1, n, ni, Rx, dH, n, nXI, ni, dEI, ni); /* dEI += dH^T (-X IE^T) */
+    /* -(dH EI) (Rx, ni), then dIE += (-(dH EI))^T X */
+    memset(DE, 0, Rx * ni * sizeof(float));
+    dalei_gemm_acc(0, Rx, ni, n, dH, n, EI, ni, DE, ni);
+    for (size_t k = 0; k < Rx * ni; k++) DE[k] = -DE[k];
+    dalei_gemm_acc(1, ni, d, Rx, DE, ni, X, d, dIE, d);
+}
+
 dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, int all_steps,
                              const float **out)
 {
@@ -565,7 +631,6 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         return DALE_FAIL(DALE_ERR_SHAPE,
                          "dale_net_forward: batch (T %zu, B %zu) exceeds the plan (T %zu, B %zu); "
                          "call dale_net_plan first", T, B, net->plan_T, net->plan_B);
-    dalei_net_build_effective(net);
     const dalei_dynamics_ops *dyn = net->dyn;
     /* Route of this forward and its backward: dale's kernels only
      * (numerics = dale), by the size rules, or dale_sgemm everywhere
@@ -585,6 +650,13 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         Tx--;
     }
     net->fwd_Tx = Tx;
+    /* Every effective map, except a DANN input map taken through its
+     * factors (dann_input_forward). */
+    const int u0_fac = dann_input_factored(net, &net->layers[0], Tx * B);
+    for (size_t l = 0; l < net->nlayers; l++) {
+        if (!(l == 0 && u0_fac)) map_build(net, &net->layers[l].U);
+        if (net->layers[l].kind == LAYER_CELL) map_build(net, &net->layers[l].W);
+    }
     for (size_t l = 0; l < net->ncells; l++) {
         dale_layer *L = &net->layers[l];
         size_t n = L->out, d = L->in;
@@ -597,7 +669,9 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
          * the steps up to the last non-zero input (the rest are just b). */
         size_t Tin = l == 0 ? net->fwd_Tx : T;
         if (step_kern) pack_cell(L);
-        if (Tin && step_kern && small_gemm(kern, Tin * B, n, d)) {
+        if (l == 0 && u0_fac) {
+            dann_input_forward(net, L, in, Tin * B, b, H + B * n);
+        } else if (Tin && step_kern && small_gemm(kern, Tin * B, n, d)) {
             input_projection(L, in, Tin * B, b, H + B * n);
         } else if (Tin) {
             dense_forward(H + B * n, in, L->U.eff, NULL, b, Tin * B, d, n, 0);
@@ -657,47 +731,6 @@ static void dense_backward(int kern, float *dx, float *dM, float *db, const floa
     } else {
         dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
     }
-}
-
-/* numerics = dale, a DANN input map U = EE - EI IE (n, d) and few input
- * rows X (Rx, d): its gradient straight through the factors,
- *   dEE += dH^T X,  dEI += -dH^T (X IE^T),  dIE += -(dH EI)^T X,
- * instead of forming G = dH^T X (n, d) and chaining it (2 n ni d
- * multiply-adds, objrec: 1000 x 100 x 7225 twice).  The same gradient up
- * to round-off (tests/test_numerics.c compares it with the default
- * arithmetic's).  Worth it, and its scratch fits in Ut's n d floats, when
- * this holds: */
-static int dann_input_factored(const dale_net *net, const dale_layer *L, size_t Rx)
-{
-    const size_t n = L->out, d = L->in, ni = L->U.ni;
-    return net->fwd_kern == ROUTE_DALE && L->U.kind == MAP_DANN && L->Ut && Rx > 0 &&
-           Rx * (2 * d + 3 * n) < 3 * n * d && Rx * (d + 3 * ni) <= n * d;
-}
-
-static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, const float *X, size_t Rx)
-{
-    const dale_map *m = &L->U;
-    const size_t n = L->out, d = L->in, ni = m->ni;
-    const float *IE = net->theta + net->params[m->p_ie].offset;
-    const float *EI = net->theta + net->params[m->p_ei].offset;
-    float *dEE = net->grad + net->params[m->p_main].offset;
-    float *dIE = net->grad + net->params[m->p_ie].offset;
-    float *dEI = net->grad + net->params[m->p_ei].offset;
-    float *xT = L->Ut, *t = xT + Rx * d, *nXI = t + Rx * ni, *DE = nXI + Rx * ni;
-    dalei_gemm_acc(1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
-    /* X IE^T as IE X^T (ni, Rx), then -(X IE^T) (Rx, ni) */
-    for (size_t r = 0; r < Rx; r++)
-        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
-    memset(t, 0, ni * Rx * sizeof(float));
-    dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, t, Rx);
-    for (size_t r = 0; r < Rx; r++)
-        for (size_t i = 0; i < ni; i++) nXI[r * ni + i] = -t[i * Rx + r];
-    dalei_gemm_acc(1, n, ni, Rx, dH, n, nXI, ni, dEI, ni); /* dEI += dH^T (-X IE^T) */
-    /* -(dH EI) (Rx, ni), then dIE += (-(dH EI))^T X */
-    memset(DE, 0, Rx * ni * sizeof(float));
-    dalei_gemm_acc(0, Rx, ni, n, dH, n, EI, ni, DE, ni);
-    for (size_t k = 0; k < Rx * ni; k++) DE[k] = -DE[k];
-    dalei_gemm_acc(1, ni, d, Rx, DE, ni, X, d, dIE, d);
 }
 
 dale_status dale_net_backward(dale_net *net, const float *dout)
