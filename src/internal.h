@@ -135,4 +135,14 @@ void dalei_strlist_sort(dalei_strlist *l);            /* strcmp order */
 struct dale_net;
 void dalei_net_cell_maps(struct dale_net *net, size_t cell, const float **W, const float **U);
 
+/* train/eval.c: the member of parameter q in an NPZ file, checked present,
+ * float32 and of q's rows x cols values (DALE_ERR_FORMAT naming path and
+ * member); on success *a is the caller's (dale_array_free).  Parameter
+ * loading and the checkpoint check share it. */
+struct dale_npz;
+struct dale_param;
+struct dale_array;
+dale_status dalei_param_read(struct dale_npz *z, const struct dale_param *q, const char *path,
+                             struct dale_array *a);
+
 #endif

@@ -184,22 +184,29 @@ dale_status dale_params_save(dale_net *net, dale_npz_writer *w)
     return st;
 }
 
+dale_status dalei_param_read(dale_npz *z, const dale_param *q, const char *path, dale_array *a)
+{
+    if (!dale_npz_has(z, q->name))
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' is missing (a file of another model?)", path,
+                         q->name);
+    dale_status st = dale_npz_read(z, q->name, a);
+    if (st) return st;
+    if (a->dtype != DALE_F32 || a->count != q->rows * q->cols) {
+        dale_array_free(a);
+        return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' has the wrong dtype or size (want %zu float32)",
+                         path, q->name, q->rows * q->cols);
+    }
+    return DALE_OK;
+}
+
 dale_status dale_params_load(dale_net *net, dale_npz *z, const char *path)
 {
     float *th = dale_net_theta(net);
     for (size_t i = 0; i < dale_net_nparams(net); i++) {
         const dale_param *q = dale_net_param(net, i);
-        if (!dale_npz_has(z, q->name))
-            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' is missing (a file of another model?)",
-                             path, q->name);
         dale_array a;
-        dale_status st = dale_npz_read(z, q->name, &a);
+        dale_status st = dalei_param_read(z, q, path, &a);
         if (st) return st;
-        if (a.dtype != DALE_F32 || a.count != q->rows * q->cols) {
-            dale_array_free(&a);
-            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' has the wrong dtype or size (want %zu float32)",
-                             path, q->name, q->rows * q->cols);
-        }
         memcpy(th + q->offset, a.data, a.count * sizeof(float));
         dale_array_free(&a);
     }

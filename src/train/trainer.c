@@ -428,17 +428,9 @@ static dale_status check_params(const dale_trainer *tr, dale_npz *z, const char 
 {
     for (size_t i = 0; i < dale_net_nparams(tr->net); i++) {
         const dale_param *q = dale_net_param(tr->net, i);
-        if (!dale_npz_has(z, q->name))
-            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' is missing (a file of another model?)", path,
-                             q->name);
         dale_array a;
-        dale_status st = dale_npz_read(z, q->name, &a);
+        dale_status st = dalei_param_read(z, q, path, &a);
         if (st) return st;
-        if (a.dtype != DALE_F32 || a.count != q->rows * q->cols) {
-            dale_array_free(&a);
-            return DALE_FAIL(DALE_ERR_FORMAT, "%s: parameter '%s' has the wrong dtype or size (want %zu float32)",
-                             path, q->name, q->rows * q->cols);
-        }
         const float *w = a.data;
         int nonneg = tr->pol.project && (q->flags & DALE_P_NONNEG);
         for (size_t k = 0; k < a.count && !st; k++)
