@@ -498,16 +498,17 @@ static void pack_cell(dale_layer *L)
     }
 }
 
+/* dst (C, R) = src (R, C)^T, both row-major. */
+static void transpose(float *dst, const float *src, size_t R, size_t C)
+{
+    for (size_t r = 0; r < R; r++)
+        for (size_t c = 0; c < C; c++) dst[c * R + r] = src[r * C + c];
+}
+
 /* Ut = U^T (d, n), only for an input projection that goes through the
  * kernels: the dale_sgemm route reads U itself, and packing a wide U
  * (objrec: 1000 x 7225) would cost a strided pass over it for nothing. */
-static void pack_input(dale_layer *L)
-{
-    const size_t n = L->out, d = L->in;
-    const float *U = L->U.eff;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < d; k++) L->Ut[k * n + i] = U[i * d + k];
-}
+static void pack_input(dale_layer *L) { transpose(L->Ut, L->U.eff, L->out, L->in); }
 
 /* H rows (M, n) = b + X U^T through the kernels, X (M, d).  When X has
  * few rows (objrec: the image at one step, M = B), transposing X is cheaper
@@ -516,18 +517,27 @@ static void pack_input(dale_layer *L)
  * Each output is the same sum in the same k order either way,
  * b_j + x_i0 u_j0 + x_i1 u_j1 + ... (a product of two floats does not depend
  * on their order), so both give the same bits (tests/test_numerics.c). */
+
+/* The transposed form's start, in Ut's buffer: X^T (d, M) at its head,
+ * returned; C^T (n, M) = b in every column right after it (*cT). */
+static float *transposed_begin(dale_layer *L, const float *X, size_t M, const float *b, float **cT)
+{
+    const size_t n = L->out, d = L->in;
+    float *xT = L->Ut;
+    transpose(xT, X, M, d);
+    *cT = xT + M * d;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < M; i++) (*cT)[j * M + i] = b[j];
+    return xT;
+}
+
 static void input_projection(dale_layer *L, const float *X, size_t M, const float *b, float *Hout)
 {
     const size_t n = L->out, d = L->in;
     if (M * d + 2 * M * n < n * d) {
-        float *xT = L->Ut, *cT = L->Ut + M * d;
-        for (size_t i = 0; i < M; i++)
-            for (size_t k = 0; k < d; k++) xT[k * M + i] = X[i * d + k];
-        for (size_t j = 0; j < n; j++)
-            for (size_t i = 0; i < M; i++) cT[j * M + i] = b[j];
+        float *cT, *xT = transposed_begin(L, X, M, b, &cT);
         dalei_gemm_acc(0, n, M, d, L->U.eff, d, xT, M, cT, M);
-        for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < n; j++) Hout[i * n + j] = cT[j * M + i];
+        transpose(Hout, cT, n, M);
         return;
     }
     pack_input(L);
@@ -582,18 +592,13 @@ static void dann_input_forward(dale_net *net, dale_layer *L, const float *X, siz
     const float *EE = net->theta + net->params[m->p_main].offset;
     const float *IE = net->theta + net->params[m->p_ie].offset;
     const float *EI = net->theta + net->params[m->p_ei].offset;
-    float *xT = L->Ut, *cT = xT + Rx * d, *tT = cT + n * Rx;
-    for (size_t r = 0; r < Rx; r++)
-        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
-    for (size_t j = 0; j < n; j++)
-        for (size_t r = 0; r < Rx; r++) cT[j * Rx + r] = b[j];
+    float *cT, *xT = transposed_begin(L, X, Rx, b, &cT), *tT = cT + n * Rx;
     dalei_gemm_acc(0, n, Rx, d, EE, d, xT, Rx, cT, Rx);
     memset(tT, 0, ni * Rx * sizeof(float));
     dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, tT, Rx);
     for (size_t k = 0; k < ni * Rx; k++) tT[k] = -tT[k];
     dalei_gemm_acc(0, n, Rx, ni, EI, ni, tT, Rx, cT, Rx);
-    for (size_t r = 0; r < Rx; r++)
-        for (size_t j = 0; j < n; j++) Hout[r * n + j] = cT[j * Rx + r];
+    transpose(Hout, cT, n, Rx);
 }
 
 static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, const float *X, size_t Rx)
@@ -608,8 +613,7 @@ static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, c
     float *xT = L->Ut, *t = xT + Rx * d, *nXI = t + Rx * ni, *DE = nXI + Rx * ni;
     dalei_gemm_acc(1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
     /* X IE^T as IE X^T (ni, Rx), then -(X IE^T) (Rx, ni) */
-    for (size_t r = 0; r < Rx; r++)
-        for (size_t k = 0; k < d; k++) xT[k * Rx + r] = X[r * d + k];
+    transpose(xT, X, Rx, d);
     memset(t, 0, ni * Rx * sizeof(float));
     dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, t, Rx);
     for (size_t r = 0; r < Rx; r++)
