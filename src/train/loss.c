@@ -214,32 +214,25 @@ double dale_loss_ce_num(dale_numerics num, const float *logits, const int32_t *l
      * row's value is computed as in one thread, and the rows are summed
      * afterwards in row order, so the result is the same bits. */
     int parts = dalei_kernels_threads();
-    if (parts > 1 && N >= (size_t)parts && N * m >= ((size_t)1 << 18)) {
-        ce_job j = {logits, labels, N, m, inv, dout, dalei_alloc(N, sizeof(double)),
-                    dout ? dalei_alloc((size_t)parts * m, sizeof(double)) : NULL, dalei_alloc(N, 1)};
-        if (j.rl && j.hit && (!dout || j.e)) {
-            dalei_pool_run(ce_part, &j, parts);
-            for (size_t r = 0; r < N; r++) {
-                total += j.rl[r];
-                hits += j.hit[r];
-            }
-            dalei_free(j.rl);
-            dalei_free(j.e);
-            dalei_free(j.hit);
-            if (correct) *correct = hits;
-            return total * inv;
+    if (parts < 2 || N < (size_t)parts || N * m < ((size_t)1 << 18)) parts = 1;
+    ce_job j = {logits, labels, N, m, inv, dout, dalei_alloc(N, sizeof(double)),
+                dout ? dalei_alloc((size_t)parts * m, sizeof(double)) : NULL, dalei_alloc(N, 1)};
+    if (j.rl && j.hit && (!dout || j.e)) {
+        dalei_pool_run(ce_part, &j, parts);
+        for (size_t r = 0; r < N; r++) {
+            total += j.rl[r];
+            hits += j.hit[r];
         }
-        dalei_free(j.rl);
-        dalei_free(j.e);
-        dalei_free(j.hit);
+    } else { /* out of memory for the row values: one row at a time, no gradient scratch */
+        for (size_t r = 0; r < N; r++) {
+            size_t arg;
+            total += ce_row_dale(logits + r * m, m, labels[r], inv, dout ? dout + r * m : NULL, NULL, &arg);
+            hits += (size_t)labels[r] == arg;
+        }
     }
-    double *e = dout ? dalei_alloc(m, sizeof(double)) : NULL;
-    for (size_t r = 0; r < N; r++) {
-        size_t arg;
-        total += ce_row_dale(logits + r * m, m, labels[r], inv, dout ? dout + r * m : NULL, e, &arg);
-        if ((size_t)labels[r] == arg) hits++;
-    }
-    dalei_free(e);
+    dalei_free(j.rl);
+    dalei_free(j.e);
+    dalei_free(j.hit);
     if (correct) *correct = hits;
     return total * inv;
 }
