@@ -43,6 +43,22 @@ static dale_status exec(dale_store *s, const char *sql)
     return DALE_OK;
 }
 
+/* Switching a new file to WAL needs the database to itself, and SQLite
+ * answers SQLITE_BUSY at once, without calling the busy handler, when
+ * another process opens the same store at that moment (two sweeps started
+ * together).  So that one statement is retried for up to a minute, the
+ * busy timeout every other statement gets. */
+static dale_status wal_mode(dale_store *s)
+{
+    for (int tries = 1; tries < 1200; tries++) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) return DALE_OK;
+        if (rc != SQLITE_BUSY) break;
+        sqlite3_sleep(50);
+    }
+    return exec(s, "PRAGMA journal_mode=WAL;"); /* the last try, and its message */
+}
+
 /* "given" (the options the sweep spec set, JSON) came after the first
  * stores: an older store gets it when a run is next put into it. */
 static const char *const run_cols =
@@ -102,7 +118,7 @@ dale_status dale_store_open(const char *sweep_dir, dale_store **out)
     dale_status st = DALE_OK;
     if (sqlite3_open(s->path, &s->db) != SQLITE_OK) { st = db_fail(s, "cannot open"); goto fail; }
     sqlite3_busy_timeout(s->db, 60000);
-    if ((st = exec(s, "PRAGMA journal_mode=WAL;")) || (st = exec(s, "PRAGMA synchronous=NORMAL;")) ||
+    if ((st = wal_mode(s)) || (st = exec(s, "PRAGMA synchronous=NORMAL;")) ||
         (st = create_tables(s)))
         goto fail;
     *out = s;
