@@ -11,7 +11,7 @@ set -euo pipefail
 
 # build and run: BLAS/LAPACK, zip/zlib, JSON, images (stb), SQLite, plots, MPI,
 # Slurm; curl + CA certificates for `dale data get` downloads, procps (ps) for
-# the sweep tests
+# the sweep tests, NumPy for the Python package (python/dale)
 PKGS=(
   build-essential pkg-config
   libopenblas-dev liblapacke-dev
@@ -23,6 +23,7 @@ PKGS=(
   openmpi-bin libopenmpi-dev
   slurm-wlm
   curl ca-certificates procps
+  python3-numpy
 )
 
 missing=()

@@ -73,7 +73,8 @@ def as_f32(name: str, a: ArrayLike, ndim: Optional[int] = None, finite: bool = T
         raise TypeError(f"{name}: expected real numbers, got booleans")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
-    out = np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as Inf, refused below
+        out = np.ascontiguousarray(arr, dtype=np.float32)
     if finite:
         _check_finite(name, out)
     return out
@@ -578,6 +579,10 @@ class Trainer:
             raise TypeError(f"task: expected a dale.Task, got {type(task).__name__}")
         self.net = net
         self.task = task
+        self._outputs = net.outputs
+        if net._h is None:
+            raise ValueError("net: this Net is closed")
+        self._net_h = net._h  # the trainer holds the C network, even after net.close()
         given = dict(net._given)
         if task is not None:
             given.update(task._options)
@@ -631,13 +636,8 @@ class Trainer:
         for k, v in (default or {}).items():
             given.setdefault(k, v)
         given.update(force or {})
-        cfg = Config(given).resolve()
-        self.config = cfg.to_dict()
         self._cb = self._callbacks()
-        p = c_void_p()
-        check(lib.dale_trainer_create_config(self.net.ptr, task.ptr, cfg.ptr,
-                                             byref(self._cb) if self._cb is not None else None, byref(p)))
-        self._h = _Handle(p.value, lib.dale_trainer_free, deps=(self.net._h, task._h, self._cb))
+        self._h, self.config = _make_trainer(self._net_h, task, given, self._cb)
 
     @property
     def ptr(self) -> int:
@@ -689,7 +689,7 @@ class Trainer:
         if f is None:
             xa = as_f32("x", x, 3)
             task = Task.arrays(xa.copy(), np.array(y, copy=True), None if weights is None else np.array(weights),
-                               outputs=self.net.outputs if np.asarray(y).dtype.kind in "iu" else None,
+                               outputs=self._outputs if np.asarray(y).dtype.kind in "iu" else None,
                                name="python")
             B = xa.shape[0]
             self._create(task, force={"batch": B, "eval_batch": B, "epochs": (1 << 53) - 1, "max_updates": -1,
@@ -720,7 +720,7 @@ class Trainer:
             ya = np.asarray(y)
             if ya.shape != fyi.shape:
                 raise ValueError(f"y: expected labels of shape {fyi.shape}, got {ya.shape}")
-            lab = as_labels("y", ya if mask is None else np.where(mask, ya, 0), self.net.outputs)
+            lab = as_labels("y", ya if mask is None else np.where(mask, ya, 0), self._outputs)
             fyi[...] = lab if mask is None else np.where(mask, lab, -1)
         else:
             ya = as_f32("y", y)
@@ -743,12 +743,11 @@ class Trainer:
         arrays (x, y[, weights]) you give; the weights are not changed."""
         loss, err = c_double(), c_double()
         if x is not None:
-            t = Task.arrays(x, y, weights, outputs=self.net.outputs if np.asarray(y).dtype.kind in "iu" else None)
+            t = Task.arrays(x, y, weights, outputs=self._outputs if np.asarray(y).dtype.kind in "iu" else None)
             n = t.counts[0]
-            ev = Trainer(self.net, task=t, **{k: v for k, v in self._given.items() if k not in ("task",)},
-                         batch=min(n, 1000), eval_batch=1000, epochs=1)
-            check(lib.dale_trainer_evaluate(ev.ptr, 0, byref(loss), byref(err)))
-            ev.close()
+            h, _ = _make_trainer(self._net_h, t, dict(self._given, batch=min(n, 1000), eval_batch=1000, epochs=1,
+                                                      max_updates=-1, eval_every=1, checkpoint_every=1), None)
+            check(lib.dale_trainer_evaluate(h.ptr, 0, byref(loss), byref(err)))
             return loss.value, err.value
         check(lib.dale_trainer_evaluate(self.ptr, _split(split), byref(loss), byref(err)))
         return loss.value, err.value
@@ -793,6 +792,16 @@ class Trainer:
         if self._h is None:
             return "<dale.Trainer (no C trainer yet or closed)>"
         return f"<dale.Trainer {self.updates} updates, lr {self.lr:g}>"
+
+
+def _make_trainer(net_h: Optional[_Handle], task: Task, given: Dict[str, Any], cb) -> Tuple[_Handle, Dict[str, Any]]:
+    if net_h is None:
+        raise ValueError("the Net of this Trainer was closed before the trainer was made")
+    cfg = Config(given).resolve()
+    p = c_void_p()
+    check(lib.dale_trainer_create_config(net_h.ptr, task.ptr, cfg.ptr, byref(cb) if cb is not None else None,
+                                         byref(p)))
+    return _Handle(p.value, lib.dale_trainer_free, deps=(net_h, task._h, cb)), cfg.to_dict()
 
 
 def _metrics(m) -> Dict[str, float]:

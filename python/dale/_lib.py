@@ -209,18 +209,30 @@ _SIGS = {
     "dale_transplant": (c_int, [_f64(2), _f64(2), c_size_t, c_size_t, _f64(2)]),
 }
 
-for _name, (_res, _args) in _SIGS.items():
-    _fn = getattr(lib, _name)
-    _fn.restype = _res
-    _fn.argtypes = _args
-
+# the version first, so a foreign library is named as such
+for _name in ("dale_version", "dale_git_commit"):
+    try:
+        _fn = getattr(lib, _name)
+    except AttributeError:
+        raise ImportError(f"dale: {LIBRARY_PATH} is not libdale (it has no {_name}); "
+                          "set DALE_LIBRARY to dale's build/libdale.so") from None
+    _fn.restype, _fn.argtypes = c_char_p, []
 VERSION = lib.dale_version().decode()
 COMMIT = lib.dale_git_commit().decode()
 if VERSION != EXPECTED_VERSION:
     raise ImportError(
         f"dale: {LIBRARY_PATH} is libdale {VERSION}, this package is written for {EXPECTED_VERSION}; "
-        "rebuild the library from the same checkout (make), reinstall the package, "
+        "rebuild the library from the same checkout (make), reinstall the package (make python), "
         "or point DALE_LIBRARY at a libdale.so of version " + EXPECTED_VERSION)
+
+for _name, (_res, _args) in _SIGS.items():
+    try:
+        _fn = getattr(lib, _name)
+    except AttributeError:
+        raise ImportError(f"dale: {LIBRARY_PATH} (libdale {VERSION}) lacks {_name}: it was built from "
+                          "another checkout; rebuild it (make) or reinstall the package") from None
+    _fn.restype = _res
+    _fn.argtypes = _args
 
 
 def check(status: int) -> None:
