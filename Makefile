@@ -1,4 +1,4 @@
-# dale — plain Makefile.  Targets: all test demo bench asan debug install clean deps
+# dale — plain Makefile.  Targets: all test demo bench asan debug install python clean deps
 #
 # One library (libdale.a + libdale.so) is built from every src/**/*.c and linked
 # into the CLI (build/dale), every test (tests/test_*.c -> build/tests/test_*),
@@ -32,7 +32,7 @@ EXAMPLE_SRC = $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 HDRS     = $(wildcard include/dale/*.h) $(wildcard src/*.h) $(wildcard src/*/*.h) $(wildcard tests/*.h)
 
-.PHONY: all test demo bench asan debug install clean deps fuzz FORCE
+.PHONY: all test demo bench asan debug install clean deps fuzz python FORCE
 # keep object files of tests (make would delete them as intermediates)
 .SECONDARY:
 
@@ -135,5 +135,11 @@ install: all
 	install -m 755 $(BUILD)/libdale.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/dale/*.h $(DESTDIR)$(PREFIX)/include/dale/
 
+# The Python package (python/dale, pure Python over libdale.so): copy this
+# build's library and CLI into it, so `pip install --no-build-isolation
+# ./python` installs a package that carries them (docs/python.md).
+python: $(BUILD)/libdale.so $(BUILD)/dale
+	cp $(BUILD)/libdale.so $(BUILD)/dale python/dale/
+
 clean:
-	rm -rf build build-asan build-debug build-fuzz
+	rm -rf build build-asan build-debug build-fuzz python/dale/libdale.so python/dale/dale
