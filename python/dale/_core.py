@@ -177,6 +177,23 @@ class Config:
 # ------------------------------------------------------------------ net
 
 
+class _Params(dict):
+    """name -> zero-copy view; assigning copies into the buffer (shape and
+    finiteness checked), so net.params[k] = A changes the network."""
+
+    def __setitem__(self, key: str, value: ArrayLike) -> None:
+        if key not in self:
+            raise KeyError(f"no parameter '{key}' (the network has {', '.join(self)})")
+        view = dict.__getitem__(self, key)
+        a = as_f32(f"params['{key}']", value)
+        if a.shape != view.shape:
+            raise ValueError(f"params['{key}']: expected shape {view.shape}, got {a.shape}")
+        view[...] = a
+
+    def __delitem__(self, key):
+        raise TypeError("the parameters of a network cannot be removed")
+
+
 class Net:
     """An E/I recurrent network of libdale (standard RNN, ColEI or DANN).
 
@@ -198,8 +215,16 @@ class Net:
     Attributes: params (dict name -> zero-copy float32 view into the single
     parameter buffer; writing to it changes the network), theta (the whole
     buffer), grad, config (the resolved options as a dict).
-    Methods: W_eff(layer), U_eff(layer), forward(x), close().
+    Methods: W_eff(layer), U_eff(layer), forward(x) -> (outputs, hidden
+    states per step), ei_units(layer), close() (or use it in a with block).
     A view keeps the C buffer alive after close() or del: reading it stays safe.
+    init=False leaves every parameter 0 (to load your own).
+
+    Example:
+        net = dale.Net(model="colei", inputs=28, hidden=100, outputs=10, inhib=0.1, seed=0)
+        s = dale.spectrum(net.W_eff(0))       # s.nse, s.sigma_max, s.rho
+        net.params["cell0.W_pos"] *= 0.5      # scales the network's own weights
+        out, h = net.forward(x)               # x (N, T, 28) -> (N, 10), (N, T, 100)
     """
 
     def __init__(self, model: str = "rnn", inputs: int = 1, hidden: Optional[int] = None, outputs: int = 1,
@@ -280,15 +305,17 @@ class Net:
 
     @property
     def params(self) -> Dict[str, np.ndarray]:
-        """Parameter name -> zero-copy view (rows, cols); biases are (rows,)."""
+        """Parameter name -> zero-copy view (rows, cols); biases are (rows,).
+        Writing into a view, or assigning net.params[name] = array (copied in,
+        shape and finiteness checked), changes the network."""
         if self._params is None:
             theta = self.theta
-            out = {}
+            out = _Params()
             for i in range(lib.dale_net_nparams(self.ptr)):
                 p = lib.dale_net_param(self.ptr, i).contents
                 n = p.rows * p.cols
                 v = theta[p.offset:p.offset + n]
-                out[p.name.decode()] = v if (p.flags & P_BIAS) else v.reshape(p.rows, p.cols)
+                dict.__setitem__(out, p.name.decode(), v if (p.flags & P_BIAS) else v.reshape(p.rows, p.cols))
             self._params = out
         return self._params
 

@@ -22,6 +22,15 @@ class NetTest(unittest.TestCase):
         net.params["cell0.W_pos"] *= 0.5
         np.testing.assert_allclose(net.W_eff(0), W0 * 0.5, rtol=1e-6, atol=0)
         self.assertEqual(th.__array_interface__["data"][0], net.theta.__array_interface__["data"][0])
+        net.params["cell0.b"] = np.arange(50)
+        self.assertEqual(float(th[net.params["cell0.b"].__array_interface__["data"][0] // 4 -
+                                  th.__array_interface__["data"][0] // 4 + 7]), 7.0)
+        with self.assertRaises(ValueError):
+            net.params["cell0.b"] = np.ones(3)
+        with self.assertRaises(ValueError):
+            net.params["cell0.b"] = np.full(50, np.nan)
+        with self.assertRaises(KeyError):
+            net.params["cell9.W"] = np.ones(3)
 
     def test_param_names_per_model(self):
         names = {"rnn": {"cell0.U", "cell0.W", "cell0.b", "out.W", "out.b"},
