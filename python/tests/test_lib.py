@@ -68,3 +68,47 @@ class LibTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InstallTest(unittest.TestCase):
+    def test_pip_install_offline(self):
+        """make python + pip install --no-build-isolation: the installed
+        package carries its library and finds it outside the checkout."""
+        import shutil
+        d = tmpdir(self)
+        src = d / "python"
+        def skip(folder, names):  # build leftovers and an earlier `make python` copy
+            return [n for n in names if n in ("__pycache__", "build", "libdale.so") or n.endswith(".egg-info")
+                    or (n == "dale" and os.path.isfile(os.path.join(folder, n)))]
+        shutil.copytree(ROOT / "python", src, ignore=skip)
+        shutil.copy(BUILD / "libdale.so", src / "dale" / "libdale.so")
+        shutil.copy(BUILD / "dale", src / "dale" / "dale")
+        venv = d / "venv"
+        r = subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], capture_output=True)
+        if r.returncode != 0:
+            self.skipTest("python3 -m venv is not available here")
+        py = venv / "bin" / "python"
+        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-build-isolation", "--no-index", str(src)],
+                           capture_output=True, text=True, cwd=d)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        env = {k: v for k, v in os.environ.items() if k not in ("DALE_LIBRARY", "PYTHONPATH")}
+        r = subprocess.run([str(py), "-c", "import dale; print(dale.__version__, dale.library_path, "
+                                           "dale.runs.executable())"],
+                           capture_output=True, text=True, cwd=d, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ver, lib_path, exe = r.stdout.split()
+        self.assertEqual(ver, dale.__version__)
+        self.assertIn("site-packages", lib_path)
+        self.assertIn("site-packages", exe)
+
+    def test_exit_with_live_objects(self):
+        """Objects still alive at interpreter exit are freed without a crash."""
+        code = ("import numpy as np, dale\n"
+                "net = dale.Net(model='dann', inputs=3, hidden=20, outputs=2)\n"
+                "tr = dale.Trainer(net, lr=0.01)\n"
+                "tr.step(np.ones((4, 5, 3)), np.array([0, 1, 0, 1]))\n"
+                "W = net.params['cell0.W_EE']; t = dale.Task.arrays(np.ones((4, 5, 3)), np.array([0, 1, 0, 1]))\n"
+                "print('done')\n")
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "done"), r.stderr)

@@ -68,6 +68,20 @@ class SameAsCli(unittest.TestCase):
             dale.load_run(d / "nothing")
 
 
+class ResumeTest(unittest.TestCase):
+    def test_resume_continues_bit_for_bit(self):
+        d = tmpdir(self)
+        o = dict(OPTS, model="colei", eval_every=10)
+        whole = dale.train(out=d / "whole", **dict(o, max_updates=20))
+        dale.train(out=d / "part", **dict(o, max_updates=10))
+        with self.assertRaises(ValueError):
+            dale.train(out=d / "part", resume=True, lr=0.5)
+        part = dale.train(out=d / "part", resume=True, max_updates=20)
+        for k in whole.params:
+            self.assertTrue(np.array_equal(part.params[k], whole.params[k]), k)
+        np.testing.assert_array_equal(part.metrics["test_loss"], whole.metrics["test_loss"])
+
+
 class FeedTest(unittest.TestCase):
     def test_learns_from_arrays(self):
         x, y = toy(256)
