@@ -55,7 +55,9 @@ DALE_API dale_status dale_net_init_seed(dale_net *net, uint64_t seed);
  * owned by the net and overwritten by the next forward, *T and *B the
  * forward's sizes, n the cell's width (dale_net_config_of(net)->hidden).
  * Errors: DALE_ERR_ARG (NULL argument, cell >= the number of cells),
- * DALE_ERR_STATE (no forward pass has run since the net was planned). */
+ * DALE_ERR_STATE (no forward pass since the last dale_net_backward or
+ * dale_net_plan that reallocated the activations: the trainer's updates
+ * run a backward, so read the states after a forward of your own). */
 DALE_API dale_status dale_net_hidden(const dale_net *net, size_t cell, const float **h, size_t *T, size_t *B);
 
 /* A trainer for net (created and initialised by the caller; borrowed) on

@@ -10,8 +10,10 @@ dale_status dale_net_hidden(const dale_net *net, size_t cell, const float **h, s
     if (cell >= net->ncells)
         return DALE_FAIL(DALE_ERR_ARG, "dale_net_hidden: cell %zu does not exist (the network has %zu)", cell,
                          net->ncells);
-    if (!net->fwd_T || !net->layers[cell].H)
-        return DALE_FAIL(DALE_ERR_STATE, "dale_net_hidden: no forward pass has run");
+    /* have_forward: a forward ran and neither a backward nor a new plan
+     * (which reallocates H) came after it */
+    if (!net->have_forward || !net->layers[cell].H)
+        return DALE_FAIL(DALE_ERR_STATE, "dale_net_hidden: no forward pass since the last backward or plan");
     const dale_layer *L = &net->layers[cell];
     *h = L->H + net->fwd_B * L->out; /* H[0] is the zero initial state */
     *T = net->fwd_T;
