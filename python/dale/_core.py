@@ -622,6 +622,7 @@ class Trainer:
         self._exc: Optional[BaseException] = None
         self._h: Optional[_Handle] = None
         self._feed = None
+        self._feed_weighted = False
         self._info = _lib.StepInfo()
         self._cb = None
         Config(given).resolve()  # refuse bad options now, not at the first step
@@ -723,6 +724,7 @@ class Trainer:
                                       "eval_every": (1 << 53) - 1, "checkpoint_every": (1 << 53) - 1},
                          default={"lr_decay": 1, "lr_decay_every": 0})
             self._feed = task
+            self._feed_weighted = weights is not None
             return
         fx, fyf, fyi, fw = f._bufs
         xa = np.asarray(x)
@@ -733,9 +735,9 @@ class Trainer:
             raise TypeError(f"x: expected real numbers, got dtype {xa.dtype}")
         np.copyto(fx, xa, casting="unsafe")
         _check_finite("x", fx)
-        if (fw is None) != (weights is None):
+        if self._feed_weighted != (weights is not None):
             raise ValueError("weights: give them at every step or at none (as at the first step)")
-        if fw is not None:
+        if weights is not None:
             wa = as_f32("weights", weights, 2)
             if wa.shape != fw.shape:
                 raise ValueError(f"weights: expected shape {fw.shape}, got {wa.shape}")
@@ -751,7 +753,7 @@ class Trainer:
             fyi[...] = lab if mask is None else np.where(mask, lab, -1)
         else:
             ya = as_f32("y", y)
-            if ya.shape != fyf.shape and ya.reshape(fyf.shape).shape != fyf.shape:
+            if ya.shape != fyf.shape and ya.shape + (1,) != fyf.shape:  # a missing unit axis is fine
                 raise ValueError(f"y: expected targets of shape {fyf.shape}, got {ya.shape}")
             fyf[...] = ya.reshape(fyf.shape)
 

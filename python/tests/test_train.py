@@ -115,6 +115,21 @@ class FeedTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             tr.step(x, yy, weights=-w)
 
+    def test_regression_targets(self):
+        x, y = toy(32)
+        target = x[:, :, 0].sum(1, keepdims=True)             # (B, 1): mse_last
+        tr = dale.Trainer(dale.Net(model="rnn", inputs=3, hidden=10, outputs=1, seed=0), lr=0.01)
+        a = [tr.step(x, target).loss for _ in range(20)]
+        self.assertLess(a[-1], a[0])
+        self.assertTrue(np.isnan(tr.step(x, target).err))
+        every = np.cumsum(x[:, :, :1], axis=1)                 # (B, T, 1): mse at every step
+        tr2 = dale.Trainer(dale.Net(model="rnn", inputs=3, hidden=10, outputs=1, seed=0), lr=0.01)
+        b = [tr2.step(x, every).loss for _ in range(20)]
+        self.assertLess(b[-1], b[0])
+        tr2.step(x, every[:, :, 0])                            # (B, T) for m = 1: converted
+        with self.assertRaisesRegex(ValueError, "expected targets of shape"):
+            tr2.step(x, every[:, :3])
+
     def test_refusals(self):
         x, y = toy(32)
         net = dale.Net(model="rnn", inputs=3, hidden=10, outputs=2)
