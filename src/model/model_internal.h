@@ -86,6 +86,7 @@ struct dale_net {
     int noise_on;
     float *Xn;                 /* noise_in > 0: the noisy input of the last forward (plan_T, plan_B, d) */
     float *E;                  /* noise_rec > 0: one step's eps (plan_B, n) */
+    double *noise_sd;          /* noise_rec > 0: the sd of each unit's eps (n) */
     double rate_pen;           /* rate_l2 penalty of the last forward */
     /* numerics = dale: scratch for M^T of the widest dense or readout
      * layer and DANN's negated factors (net.c); NULL otherwise */

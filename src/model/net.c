@@ -184,7 +184,9 @@ static void free_activations(dale_net *net)
     }
     dalei_free(net->Xn);
     dalei_free(net->E);
+    dalei_free(net->noise_sd);
     net->Xn = net->E = NULL;
+    net->noise_sd = NULL;
     net->plan_T = net->plan_B = 0;
 }
 
@@ -519,7 +521,9 @@ dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
         }
     }
     if (net->cfg.noise_in > 0 && !(net->Xn = dalei_alloc(T * B, net->cfg.input * sizeof(float)))) goto nomem;
-    if (net->cfg.noise_rec > 0 && !(net->E = dalei_alloc(B, net->cfg.hidden * sizeof(float)))) goto nomem;
+    if (net->cfg.noise_rec > 0 && (!(net->E = dalei_alloc(B, net->cfg.hidden * sizeof(float))) ||
+                                   !(net->noise_sd = dalei_alloc(net->cfg.hidden, sizeof(double)))))
+        goto nomem;
     net->plan_T = T;
     net->plan_B = B;
     net->have_forward = 0;
@@ -779,12 +783,15 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
             const float *eps = NULL;
             if (net->noise_on && net->E) {
                 /* eps_t (B, n): sd_j = sqrt(2 a_j) sigma (state form), sqrt(2 / a_j) sigma */
-                for (size_t r = 0; r < B; r++)
+                double *sd = net->noise_sd;
+                if (t == 1)
                     for (size_t j = 0; j < n; j++) {
                         double a = dale_net_unit_alpha(net, j);
-                        double sd = (dyn->state_form ? sqrt(2.0 * a) : sqrt(2.0 / a)) * net->cfg.noise_rec;
-                        net->E[r * n + j] = (float)(sd * dale_rng_normal(&net->noise, 0.0, 1.0));
+                        sd[j] = (dyn->state_form ? sqrt(2.0 * a) : sqrt(2.0 / a)) * net->cfg.noise_rec;
                     }
+                for (size_t r = 0; r < B; r++)
+                    for (size_t j = 0; j < n; j++)
+                        net->E[r * n + j] = (float)(sd[j] * dale_rng_normal(&net->noise, 0.0, 1.0));
                 eps = net->E;
             }
             dyn->step(L->rate, B, n, h, hprev, L->Z ? L->Z + t * B * n : NULL,

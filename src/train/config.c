@@ -903,6 +903,9 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     double B = bt > eb ? bt : eb;
     *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
+    /* leaky cells keep their pre-activations too: (T+1, B, n) per cell */
+    if (strcmp(c->dynamics, "relu") || c->noise_rec > 0 || !strcmp(c->h0, "learn")) *acts += 4.0 * (T + 1) * B * L * H;
+    if (c->noise_in > 0) *acts += 4.0 * T * B * in; /* the noisy input */
     *data = s.data_bytes + 16 * s.ntrain;
     return DALE_OK;
 }
