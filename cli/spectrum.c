@@ -81,8 +81,8 @@ static void spectrum_usage(FILE *f)
                "                       unit (the step's Jacobian where every unit is active)\n", d.dynamics);
     fprintf(f, "  --dt MS              time step in ms (default: %g)\n", d.dt);
     fprintf(f, "  --tau MS             time constant in ms of every unit (default: %g)\n", d.tau);
-    fprintf(f, "  --tau-e MS           ColEI E units / DANN hidden units (default: %s = tau)\n", d.tau_e);
-    fprintf(f, "  --tau-i MS           ColEI I units (default: %s = tau)\n", d.tau_i);
+    fprintf(f, "  --tau-e MS           ColEI E units / DANN hidden units (default: %s, the value of --tau)\n", d.tau_e);
+    fprintf(f, "  --tau-i MS           ColEI I units (default: %s, the value of --tau)\n", d.tau_i);
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"

@@ -20,9 +20,9 @@ expect_exit 2 "alpha > 1 refused (tau-e)" "--tau-e 5 with --dt 20 gives alpha" \
     train "${BASE[@]}" --model colei --dynamics leaky-state --tau-e 5 --out "$T/x"
 expect_exit 2 "alpha > 1 refused (tau-i)" "--tau-i 19 with --dt 20 gives alpha" \
     train "${BASE[@]}" --model colei --dynamics leaky --tau-i 19 --out "$T/x"
-expect_exit 2 "tau-i 0 refused" "--tau-i: expected auto or a time constant" \
+expect_exit 2 "tau-i 0 refused" "--tau-i: expected tau (or auto) or a time constant" \
     train "${BASE[@]}" --model colei --dynamics leaky --tau-i 0 --out "$T/x"
-expect_exit 2 "tau-e text refused" "--tau-e: expected auto or a time constant" \
+expect_exit 2 "tau-e text refused" "--tau-e: expected tau (or auto) or a time constant" \
     train "${BASE[@]}" --model colei --dynamics leaky --tau-e fast --out "$T/x"
 expect_exit 2 "tau-e on rnn refused" "--tau-e: model rnn has no E/I populations" \
     train "${BASE[@]}" --model rnn --dynamics leaky --tau-e 50 --out "$T/x"
@@ -43,6 +43,14 @@ expect_exit 2 "unknown eval-noise refused" "--eval-noise: expected on or off" \
 # the same checks on a config.json
 printf '{"task": "adding", "dynamics": "leaky", "tau": -1}\n' >"$T/bad.json"
 expect_exit 2 "config.json tau -1 refused" "--tau must be" train --quiet --config "$T/bad.json" --out "$T/x"
+
+# auto is read as tau, and config.json stores the default spelling
+dale train "${BASE[@]}" --model colei --dynamics leaky --tau-e auto --tau-i 50 --max-updates 1 --out "$T/auto"
+json_expect "--tau-e auto is stored as tau" "$T/auto/config.json" tau_e tau
+json_expect "--tau-i 50 is stored as given" "$T/auto/config.json" tau_i 50
+dale train "${BASE[@]}" --max-updates 1 --out "$T/defaults"
+if grep -q '"auto"' "$T/defaults/config.json"; then fail "config.json of a default run holds no auto" "$(grep '"auto"' "$T/defaults/config.json")"
+else ok "config.json of a default run holds no auto"; fi
 
 # ------------------------------------------------------------ determinism
 NOISY=(--model colei --dynamics leaky --tau 60 --tau-i 30 --noise-rec 0.1 --noise-in 0.1 --epochs 2)

@@ -73,8 +73,8 @@ typedef struct dale_run_config {
     double dt;                   /* time step in ms: alpha = dt/tau; cognitive tasks' periods */
     char dynamics[DALE_STR];     /* relu | leaky | leaky-state */
     double tau;                  /* time constant in ms of every unit */
-    char tau_e[DALE_STR];        /* ms, or auto (= tau): ColEI's E units, DANN's hidden units */
-    char tau_i[DALE_STR];        /* ms, or auto (= tau): ColEI's I units */
+    char tau_e[DALE_STR];        /* ms, or "tau" (= tau; "auto" is read so): ColEI's E units, DANN's hidden units */
+    char tau_i[DALE_STR];        /* ms, or "tau" (= tau; "auto" is read so): ColEI's I units */
     double noise_rec, noise_in;  /* sigma_rec, sigma_in >= 0 */
     char eval_noise[DALE_STR];   /* on | off: noise in evaluations too */
     char h0[DALE_STR];           /* zero | learn */

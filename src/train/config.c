@@ -92,10 +92,10 @@ static const opt tail_opts[] = {
       "form h_t = (1-a) h_{t-1} + a relu(z_t + noise) | leaky-state = state form s_t = (1-a) s_{t-1} + a z_t + "
       "noise, h_t = relu(s_t); a = dt/tau per unit (docs/neuro.md)", "relu|leaky|leaky-state"),
     O(tau, DALE_OPT_DOUBLE, "100", "time constant in ms of every unit (leaky dynamics; alpha = dt/tau must be in (0, 1])"),
-    O(tau_e, DALE_OPT_STR, "auto", "time constant in ms of the excitatory units: ColEI's E units, DANN's hidden units "
-      "(auto: tau; not for rnn, which has one tau)"),
-    O(tau_i, DALE_OPT_STR, "auto", "time constant in ms of ColEI's inhibitory units (auto: tau; colei only: DANN's "
-      "inhibition is instantaneous)"),
+    O(tau_e, DALE_OPT_STR, "tau", "time constant in ms of the excitatory units: ColEI's E units, DANN's hidden units "
+      "(tau, also written auto: the value of --tau; not for rnn, which has one tau)"),
+    O(tau_i, DALE_OPT_STR, "tau", "time constant in ms of ColEI's inhibitory units (tau, also written auto: the value "
+      "of --tau; colei only: DANN's inhibition is instantaneous)"),
     O(noise_rec, DALE_OPT_DOUBLE, "0", "sigma of the recurrent noise: variance 2 sigma^2/a inside the relu (leaky; relu "
       "with a = 1), 2 a sigma^2 added to the state (leaky-state)"),
     O(noise_in, DALE_OPT_DOUBLE, "0", "sigma of the input noise: the first layer reads x_t + N(0, 2 sigma^2/a_E) on every "
@@ -359,10 +359,13 @@ static dale_status on_off(const char *key, const char *v, int *out)
     return DALE_OK;
 }
 
-/* --tau-e / --tau-i: "auto" is tau, else a finite number > 0. */
+/* --tau-e / --tau-i at "tau" (or its synonym "auto"): the value of --tau. */
+static int tau_same(const char *v) { return !strcmp(v, "tau") || !strcmp(v, "auto"); }
+
+/* --tau-e / --tau-i: "tau" / "auto" is tau, else a finite number > 0. */
 static dale_status tau_value(const char *key, const char *v, double tau, double *out)
 {
-    if (!strcmp(v, "auto")) {
+    if (tau_same(v)) {
         *out = tau;
         return DALE_OK;
     }
@@ -370,7 +373,7 @@ static dale_status tau_value(const char *key, const char *v, double tau, double 
     errno = 0;
     double x = strtod(v, &end);
     if (errno || end == v || *end || !isfinite(x) || !(x > 0))
-        return DALE_FAIL(DALE_ERR_ARG, "--%s: expected auto or a time constant in ms > 0 (got '%s')", key, v);
+        return DALE_FAIL(DALE_ERR_ARG, "--%s: expected tau (or auto) or a time constant in ms > 0 (got '%s')", key, v);
     *out = x;
     return DALE_OK;
 }
@@ -391,20 +394,20 @@ static dale_status dynamics_net(const dale_run_config *c, dale_net_config *nc)
     double te, ti;
     if ((st = tau_value("tau-e", c->tau_e, c->tau, &te)) || (st = tau_value("tau-i", c->tau_i, c->tau, &ti))) return st;
     const int rnn = !strcmp(c->model, "rnn"), dann = !strcmp(c->model, "dann");
-    if (rnn && strcmp(c->tau_e, "auto"))
+    if (rnn && !tau_same(c->tau_e))
         return DALE_FAIL(DALE_ERR_ARG, "--tau-e: model rnn has no E/I populations; give its one time constant with --tau");
-    if (rnn && strcmp(c->tau_i, "auto"))
+    if (rnn && !tau_same(c->tau_i))
         return DALE_FAIL(DALE_ERR_ARG, "--tau-i: model rnn has no E/I populations; give its one time constant with --tau");
-    if (dann && strcmp(c->tau_i, "auto"))
+    if (dann && !tau_same(c->tau_i))
         return DALE_FAIL(DALE_ERR_ARG, "--tau-i: DANN's inhibition is instantaneous (its hidden units are excitatory: "
                          "use --tau-e or --tau)");
-    if (dyn == DALE_DYN_RELU && (strcmp(c->tau_e, "auto") || strcmp(c->tau_i, "auto")))
+    if (dyn == DALE_DYN_RELU && (!tau_same(c->tau_e) || !tau_same(c->tau_i)))
         return DALE_FAIL(DALE_ERR_ARG, "--%s has no effect with --dynamics relu (it needs leaky or leaky-state)",
-                         strcmp(c->tau_e, "auto") ? "tau-e" : "tau-i");
+                         !tau_same(c->tau_e) ? "tau-e" : "tau-i");
     if (dyn != DALE_DYN_RELU) {
         const struct { const char *key; double tau; int used; } ts[] = {
-            {strcmp(c->tau_e, "auto") ? "tau-e" : "tau", te, 1},
-            {strcmp(c->tau_i, "auto") ? "tau-i" : "tau", ti, !rnn && !dann},
+            {!tau_same(c->tau_e) ? "tau-e" : "tau", te, 1},
+            {!tau_same(c->tau_i) ? "tau-i" : "tau", ti, !rnn && !dann},
         };
         for (size_t k = 0; k < 2; k++) {
             double a = c->dt / ts[k].tau;
@@ -769,6 +772,9 @@ dale_status dale_config_resolve(dale_run_config *c)
         if (!in_choices(o->choices, v)) return bad_choice(o, v);
     }
     if ((st = dynamics_net(c, NULL))) return st;
+    /* "auto" is read as "tau": config.json holds the one spelling, which is the default */
+    if (!strcmp(c->tau_e, "auto")) strcpy(c->tau_e, "tau");
+    if (!strcmp(c->tau_i, "auto")) strcpy(c->tau_i, "tau");
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
     if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
     if (c->inhib != -1) {
