@@ -990,13 +990,22 @@ static void test_dynamics(void)
 static void test_directional(void)
 {
     int f0 = check_fail_count, n = 0;
-    /* relu first (its seeds 400.. as always), then the leaky dynamics */
-    for (int dyn = 0; dyn < 2; dyn++)
+    /* relu first (its seeds 400.. as always), then the leaky dynamics, then
+     * the state form with noise, a learned h0 and the rate penalty */
+    for (int dyn = 0; dyn < 3; dyn++)
     for (size_t ti = 0; ti < 3; ti++)
         for (int li = 0; li < 2; li++) {
             dale_loss_kind loss = li ? DALE_LOSS_CE_EVERY : DALE_LOSS_MSE_LAST;
             gc_case c = {0};
             c.alpha = dyn ? 0.4 : 0.0;
+            if (dyn == 2) {
+                c.state = 1;
+                c.alpha_i = all_types[ti] == DALE_MODEL_COLEI ? 0.8 : 0.0;
+                c.noise_rec = 0.05;
+                c.noise_in = 0.05;
+                c.h0 = 1;
+                c.rate_l2 = 0.01;
+            }
             c.type = all_types[ti];
             c.d = 6;
             c.L = 2;
@@ -1040,6 +1049,20 @@ static void test_directional(void)
                 ok = yn && out && dout;
             }
             CHECK(ok, "%s: out of memory", label);
+            dale_rng nr;
+            double *eta = NULL, *eps[2] = {NULL, NULL};
+            if (ok && dyn == 2) {
+                /* a learned h0 away from 0 (init leaves it 0), then the noise sample */
+                const dale_param *p0 = find_param(net, "cell0", "h0");
+                const dale_param *p1 = find_param(net, "cell1", "h0");
+                for (size_t k = 0; p0 && p1 && k < c.n; k++) {
+                    theta[p0->offset + k] = (float)dale_rng_uniform(&r, -0.3, 0.5);
+                    theta[p1->offset + k] = (float)dale_rng_uniform(&r, -0.3, 0.5);
+                }
+                dale_rng_seed(&nr, 4242 + (uint64_t)n);
+                fix_rng = &nr;
+                make_noise(net, c.T, c.B, &nr, &eta, eps);
+            }
             if (ok) {
                 for (size_t k = 0; k < P; k++) th[k] = (double)theta[k];
                 ok = draw_safe_batch(net, th, &b, &r, 1e-4);
@@ -1073,6 +1096,11 @@ static void test_directional(void)
                     worst_dir[c.type] = fmax(worst_dir[c.type], rel);
                 }
             }
+            fix_rng = NULL;
+            fix_eta = fix_eps[0] = fix_eps[1] = NULL;
+            free(eta);
+            free(eps[0]);
+            free(eps[1]);
             batch_free(&b);
             free(th);
             free(tv);
