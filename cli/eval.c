@@ -111,6 +111,11 @@ int cmd_eval(int argc, char **argv)
     /* Every-step cross-entropy (lm): also the perplexity exp(CE) (NaN above CE 20). */
     int lm = task->loss == DALE_LOSS_CE_EVERY;
     double ppl;
+    if (!strcmp(c.eval_noise, "on")) { /* the evaluation noise sample training used (dale_noise_stream) */
+        dale_rng nr;
+        dale_noise_stream(c.seed, 1, (uint64_t)split, &nr);
+        dale_net_set_noise(net, &nr);
+    }
     if (dale_batch_init(&b, net, task, chunk) || dale_evaluate(&b, split, chunk, &loss, &err)) goto fail;
     ppl = dale_lm_perplexity(loss);
     if (json) {

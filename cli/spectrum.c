@@ -35,7 +35,7 @@
 /* Init options shared with dale train (parsed by dale_config_set). */
 static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", "rho",
                                         "zero-diag", "colei-dist", "gamma-shape", "numerator",
-                                        "dann-wie", "dann-ni-rec"};
+                                        "dann-wie", "dann-ni-rec", "dynamics", "dt", "tau", "tau-e", "tau-i"};
 #define NINIT (sizeof init_keys / sizeof init_keys[0])
 
 typedef struct opts {
@@ -76,6 +76,13 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --dann-wie W         DANN W_IE: mean | random (default: %s)\n", d.dann_wie);
     fprintf(f, "  --dann-ni-rec K      DANN recurrent inhibitory units, 0 = max(n/(R+1),1) (default: %ld)\n",
             d.dann_ni_rec);
+    fprintf(f, "  --dynamics D         relu | leaky | leaky-state (default: %s): W and its spectrum are the same;\n"
+               "                       with leaky dynamics one more line gives rho of (1-a)I + a W, a = dt/tau per\n"
+               "                       unit (the step's Jacobian where every unit is active)\n", d.dynamics);
+    fprintf(f, "  --dt MS              time step in ms (default: %g)\n", d.dt);
+    fprintf(f, "  --tau MS             time constant in ms of every unit (default: %g)\n", d.tau);
+    fprintf(f, "  --tau-e MS           ColEI E units / DANN hidden units (default: %s, the value of --tau)\n", d.tau_e);
+    fprintf(f, "  --tau-i MS           ColEI I units (default: %s, the value of --tau)\n", d.tau_i);
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"
@@ -537,6 +544,38 @@ static int run_single(opts *o)
     cJSON_AddNumberToObject(sum, "hist_bins", (double)o->bins);
     cJSON_AddNumberToObject(sum, "hist_hi", hi);
     cJSON_AddNumberToObject(sum, "seconds", secs);
+    /* Leaky dynamics: rho of the linearised step (1-a)I + a W (every unit
+     * active), a = dt/tau per unit, over the first draws (an eigen-solve each). */
+    double lk_m = 0, lk_sd = 0;
+    size_t lk_k = 0;
+    if (nc.dynamics != DALE_DYN_RELU) {
+        lk_k = k < 20 ? k : 20;
+        double *Wd = dalei_alloc(n * n, sizeof(double)), *rl = dalei_alloc(lk_k, sizeof(double));
+        if (!Wd || !rl) {
+            dalei_free(Wd);
+            dalei_free(rl);
+            goto fail;
+        }
+        dale_status lst = DALE_OK;
+        for (size_t dr = 0; dr < lk_k && !lst; dr++) {
+            if ((lst = dale_spectrum_draw(&nc, o->seed + dr, Wd, NULL, NULL))) break;
+            for (size_t i = 0; i < n; i++) {
+                double a = i >= set.nE && nc.alpha_i > 0 ? nc.alpha_i : nc.alpha;
+                for (size_t j = 0; j < n; j++) Wd[i * n + j] = a * Wd[i * n + j] + (i == j ? 1.0 - a : 0.0);
+            }
+            lst = dale_spectral_radius(Wd, n, &rl[dr]);
+        }
+        if (!lst) {
+            dale_mean_sd(rl, lk_k, 1, &lk_m, &lk_sd);
+            cJSON_AddStringToObject(sum, "dynamics", o->c.dynamics);
+            cJSON_AddNumberToObject(sum, "rho_leaky", lk_m);
+            cJSON_AddNumberToObject(sum, "rho_leaky_sd", lk_sd);
+            cJSON_AddNumberToObject(sum, "rho_leaky_draws", (double)lk_k);
+        }
+        dalei_free(Wd);
+        dalei_free(rl);
+        if (lst) goto fail;
+    }
     snprintf(path, sizeof path, "%s/summary.json", o->out);
     if (write_json(sum, path)) goto fail;
 
@@ -571,6 +610,9 @@ static int run_single(opts *o)
         printf("  rho        %.4g +- %.4g\n", m, sd);
         FIELD_STATS(&set, rowsum_mean, &m, &sd);
         printf("  row sums   mean %.4g (sd over draws %.4g)\n", m, sd);
+        if (lk_k)
+            printf("  rho of (1-a)I + a W  %.4g +- %.4g (%s, a = dt/tau per unit, first %zu draws)\n", lk_m, lk_sd,
+                   o->c.dynamics, lk_k);
         printf("  wrote %s/{spectrum.npz,summary.json,svals_hist.csv,eig.csv%s}\n", o->out,
                o->plot && plotted ? ",eig.png,svals_hist.png" : "");
     }

@@ -41,7 +41,14 @@
 #include "dale/train.h"
 #include "check.h"
 
-static const char *const loss_names[] = {"mse_last", "ce_last", "ce_every"};
+static const char *const loss_names[] = {"mse_last", "ce_last", "ce_every", "mse_weighted", "ce_weighted"};
+
+/* The fixed noise sample of the current case (double copies of what the
+ * library draws, in its documented order): eta (T, B, d) on the first
+ * cell's input, eps[l] (T, B, n) per cell; NULL: none.  And the per-step
+ * loss weights (T, B) of the weighted kinds. */
+static const double *fix_eta, *fix_eps[2];
+static const double *fix_w;
 
 /* Worst errors seen per model type, for the summary lines; group_grad is
  * reset at the start of each case group. */
@@ -142,12 +149,24 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
     if (m > wmax) wmax = m;
     double *U = malloc(wmax * wmax * sizeof *U), *W = malloc(n * n * sizeof *W);
     double *Ha = malloc(T * B * wmax * sizeof *Ha), *Hb = malloc(T * B * wmax * sizeof *Hb);
-    double mz = (double)INFINITY, result = (double)NAN;
+    double *S = malloc(T * B * n * sizeof *S), *xn = malloc(T * B * cfg->input * sizeof *xn);
+    double *h0v = malloc(n * sizeof *h0v), *a = malloc(n * sizeof *a), *s0 = malloc(n * sizeof *s0);
+    double mz = (double)INFINITY, result = (double)NAN, rsum = 0;
     char prefix[32];
     const double *in = x;
     size_t win = cfg->input;
     double *H = Ha, *spare = Hb;
-    if (!U || !W || !Ha || !Hb) goto done;
+    if (!U || !W || !Ha || !Hb || !S || !xn || !h0v || !a || !s0) goto done;
+    if (fix_eta) { /* the cells read x + eta */
+        for (size_t k = 0; k < T * B * cfg->input; k++) xn[k] = x[k] + fix_eta[k];
+        in = xn;
+    }
+    /* relu: rate form with a = 1; leaky: rate form; leaky-state: state form */
+    const int state = cfg->dynamics == DALE_DYN_LEAKY_STATE;
+    for (size_t i = 0; i < n; i++) {
+        size_t ni = cfg->type == DALE_MODEL_COLEI ? (size_t)ceil((double)n / (cfg->ei_ratio + 1.0)) : 0;
+        a[i] = cfg->dynamics == DALE_DYN_RELU ? 1.0 : i >= n - ni && cfg->alpha_i > 0 ? cfg->alpha_i : cfg->alpha;
+    }
     for (size_t l = 0; l < L; l++) {
         snprintf(prefix, sizeof prefix, "cell%zu", l);
         const dale_param *pb = find_param(net, prefix, "b");
@@ -155,21 +174,46 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
         if (naive_map(net, th, prefix, "U", n, win, l == 0, U)) goto done;
         if (naive_map(net, th, prefix, "W", n, n, 0, W)) goto done;
         const double *b = th + pb->offset;
+        /* the initial state: h_0 (rate form) or s_0 with h_0 = relu(s_0) */
+        for (size_t i = 0; i < n; i++) h0v[i] = s0[i] = 0.0;
+        if (cfg->h0_learn) {
+            const dale_param *p0 = find_param(net, prefix, "h0");
+            if (!p0 || p0->rows != n || p0->cols != 1) goto done;
+            for (size_t i = 0; i < n; i++) {
+                double v = th[p0->offset + i];
+                if (state) {
+                    s0[i] = v;
+                    if (fabs(v) < mz) mz = fabs(v);
+                    h0v[i] = v > 0 ? v : 0;
+                } else {
+                    h0v[i] = v;
+                }
+            }
+        }
+        const double *eps = l < 2 ? fix_eps[l] : NULL;
         for (size_t t = 0; t < T; t++)
             for (size_t s = 0; s < B; s++)
                 for (size_t i = 0; i < n; i++) {
                     double z = b[i];
                     for (size_t j = 0; j < win; j++) z += U[i * win + j] * in[(t * B + s) * win + j];
-                    if (t > 0)
-                        for (size_t k = 0; k < n; k++) z += W[i * n + k] * H[((t - 1) * B + s) * n + k];
-                    if (fabs(z) < mz) mz = fabs(z);
-                    double r = z > 0 ? z : 0;
-                    if (cfg->dynamics == DALE_DYN_LEAKY) {
-                        /* h_t = (1 - a) h_{t-1} + a relu(z_t), h_{-1} = 0 */
-                        double a = cfg->alpha, hp = t > 0 ? H[((t - 1) * B + s) * n + i] : 0.0;
-                        r = (1.0 - a) * hp + a * r;
+                    const double *hp = t > 0 ? H + ((t - 1) * B + s) * n : h0v;
+                    for (size_t k = 0; k < n; k++) z += W[i * n + k] * hp[k];
+                    double e = eps ? eps[(t * B + s) * n + i] : 0.0, r;
+                    if (state) {
+                        /* s_t = (1 - a) s_{t-1} + a z_t + eps_t, h_t = relu(s_t) */
+                        double sp = t > 0 ? S[((t - 1) * B + s) * n + i] : s0[i];
+                        double sv = (1.0 - a[i]) * sp + a[i] * z + e;
+                        S[(t * B + s) * n + i] = sv;
+                        if (fabs(sv) < mz) mz = fabs(sv);
+                        r = sv > 0 ? sv : 0;
+                    } else {
+                        /* h_t = (1 - a) h_{t-1} + a relu(z_t + eps_t) */
+                        double zz = z + e;
+                        if (fabs(zz) < mz) mz = fabs(zz);
+                        r = (1.0 - a[i]) * hp[i] + a[i] * (zz > 0 ? zz : 0);
                     }
                     H[(t * B + s) * n + i] = r;
+                    rsum += r * r;
                 }
         in = H;
         win = n;
@@ -178,8 +222,9 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
         spare = tmp;
     }
     /* Dense layers and readout: every step for ce_every, else the last one. */
-    size_t R = loss == DALE_LOSS_CE_EVERY ? T * B : B;
-    const double *top = loss == DALE_LOSS_CE_EVERY ? in : in + (T - 1) * B * n;
+    const int every = loss == DALE_LOSS_CE_EVERY || loss == DALE_LOSS_CE_WEIGHTED || loss == DALE_LOSS_MSE_WEIGHTED;
+    size_t R = every ? T * B : B;
+    const double *top = every ? in : in + (T - 1) * B * n;
     for (size_t k = 0; k <= cfg->ndense; k++) {
         int readout = k == cfg->ndense;
         size_t wout = readout ? m : cfg->dense[k];
@@ -198,6 +243,19 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
     if (loss == DALE_LOSS_MSE_LAST) {
         for (size_t k = 0; k < R * m; k++) sum += (top[k] - target[k]) * (top[k] - target[k]);
         result = sum / (double)(R * m);
+    } else if (loss == DALE_LOSS_CE_WEIGHTED) {
+        /* sum_r w_r (lse_r - z_r,y) / sum_r w_r */
+        double wsum = 0;
+        for (size_t r = 0; r < R; r++) {
+            wsum += fix_w[r];
+            if (!(fix_w[r] > 0)) continue;
+            const double *z = top + r * m;
+            double zmax = z[0], se = 0;
+            for (size_t j = 1; j < m; j++) zmax = z[j] > zmax ? z[j] : zmax;
+            for (size_t j = 0; j < m; j++) se += exp(z[j] - zmax);
+            sum += fix_w[r] * (zmax + log(se) - z[labels[r]]);
+        }
+        result = sum / wsum;
     } else {
         for (size_t r = 0; r < R; r++) {
             const double *z = top + r * m;
@@ -208,9 +266,16 @@ static double naive_loss(const dale_net *net, const double *th, const double *x,
         }
         result = sum / (double)R;
     }
+    /* rate_l2: lambda mean of h_t^2 over cells, steps, rows and units */
+    if (cfg->rate_l2 > 0) result += cfg->rate_l2 * rsum / (double)(L * T * B * n);
     if (yout) memcpy(yout, top, R * m * sizeof *yout);
 done:
     if (minz) *minz = mz;
+    free(S);
+    free(xn);
+    free(h0v);
+    free(a);
+    free(s0);
     free(U);
     free(W);
     free(Ha);
@@ -229,6 +294,10 @@ typedef struct gc_case {
     size_t T, B;
     size_t x_steps; /* input steps drawn; later ones are 0 (objrec-like); 0 = all */
     double alpha;   /* > 0: leaky cell dynamics with this alpha; 0: relu */
+    int state;      /* with alpha > 0: the state form (leaky-state) */
+    double alpha_i; /* ColEI inhibitory units' alpha (0: alpha) */
+    double noise_rec, noise_in, rate_l2;
+    int h0;         /* learned initial state */
 } gc_case;
 
 static void case_label(const gc_case *c, char *buf, size_t cap)
@@ -240,7 +309,12 @@ static void case_label(const gc_case *c, char *buf, size_t cap)
         if (j > 0) k += j;
     }
     if (c->alpha > 0 && (size_t)k < cap) {
-        int j = snprintf(buf + k, cap - (size_t)k, " leaky a%g", c->alpha);
+        int j = snprintf(buf + k, cap - (size_t)k, " %s a%g", c->state ? "leaky-state" : "leaky", c->alpha);
+        if (j > 0) k += j;
+    }
+    if ((c->alpha_i > 0 || c->noise_rec > 0 || c->noise_in > 0 || c->rate_l2 > 0 || c->h0) && (size_t)k < cap) {
+        int j = snprintf(buf + k, cap - (size_t)k, " ai%g srec%g sin%g l2 %g h0 %d", c->alpha_i, c->noise_rec,
+                         c->noise_in, c->rate_l2, c->h0);
         if (j > 0) k += j;
     }
     if (c->type != DALE_MODEL_RNN && (size_t)k < cap)
@@ -266,9 +340,14 @@ static void case_config(const gc_case *c, dale_net_config *cfg)
     cfg->dann_ni_rec = c->ni_rec;
     cfg->dann_ni_out = c->ni_out;
     if (c->alpha > 0) {
-        cfg->dynamics = DALE_DYN_LEAKY;
+        cfg->dynamics = c->state ? DALE_DYN_LEAKY_STATE : DALE_DYN_LEAKY;
         cfg->alpha = c->alpha;
+        cfg->alpha_i = c->alpha_i;
     }
+    cfg->noise_rec = c->noise_rec;
+    cfg->noise_in = c->noise_in;
+    cfg->rate_l2 = c->rate_l2;
+    cfg->h0_learn = c->h0;
 }
 
 /* Expected shape of one table entry; CHECKs presence and shape. */
@@ -338,6 +417,7 @@ static void check_table(const dale_net *net, const dale_net_config *cfg, const c
             break;
         }
         expect_param(net, label, prefix, "b", rows, 1, &total, &count);
+        if (cell && cfg->h0_learn) expect_param(net, label, prefix, "h0", rows, 1, &total, &count);
         win = rows;
     }
     CHECK(count == dale_net_nparams(net), "%s: table has %zu entries, expected %zu", label,
@@ -371,6 +451,8 @@ typedef struct batch {
     dale_loss_kind loss;
     float *x, *yt;          /* x (T, B, d); MSE targets (R, m) */
     double *xd, *ytd;
+    float *w;               /* weighted kinds: weights (R) = (T, B) */
+    double *wd;
     int32_t *labels;        /* CE labels (R) */
     size_t x_steps;         /* steps >= x_steps get zero input (0: none) */
 } batch;
@@ -383,13 +465,16 @@ static int batch_alloc(batch *b, size_t T, size_t B, size_t d, size_t m, dale_lo
     b->m = m;
     b->loss = loss;
     b->x_steps = 0;
-    b->R = loss == DALE_LOSS_CE_EVERY ? T * B : B;
+    b->R = loss == DALE_LOSS_CE_EVERY || loss == DALE_LOSS_CE_WEIGHTED ? T * B : B;
+    b->w = malloc(b->R * sizeof *b->w);
+    b->wd = malloc(b->R * sizeof *b->wd);
+    fix_w = b->wd;
     b->x = malloc(T * B * d * sizeof *b->x);
     b->xd = malloc(T * B * d * sizeof *b->xd);
     b->yt = malloc(b->R * m * sizeof *b->yt);
     b->ytd = malloc(b->R * m * sizeof *b->ytd);
     b->labels = malloc(b->R * sizeof *b->labels);
-    return b->x && b->xd && b->yt && b->ytd && b->labels;
+    return b->x && b->xd && b->yt && b->ytd && b->labels && b->w && b->wd;
 }
 
 static void batch_free(batch *b)
@@ -399,6 +484,8 @@ static void batch_free(batch *b)
     free(b->yt);
     free(b->ytd);
     free(b->labels);
+    free(b->w);
+    free(b->wd);
 }
 
 static void batch_draw(batch *b, dale_rng *r)
@@ -413,11 +500,21 @@ static void batch_draw(batch *b, dale_rng *r)
         b->ytd[k] = (double)b->yt[k];
     }
     for (size_t k = 0; k < b->R; k++) b->labels[k] = (int32_t)dale_rng_below(r, b->m);
+    /* per-step weights: 0 on the first step (padding-like), else in [0.5, 2) */
+    for (size_t k = 0; k < b->R && b->loss == DALE_LOSS_CE_WEIGHTED; k++) {
+        b->w[k] = k < b->B ? 0.0f : (float)dale_rng_uniform(r, 0.5, 2.0);
+        b->wd[k] = (double)b->w[k];
+    }
 }
+
+/* The fixed noise stream of the current case (NULL: noiseless forwards). */
+static const dale_rng *fix_rng;
 
 static double lib_loss(const batch *b, const float *out, float *dout)
 {
     if (b->loss == DALE_LOSS_MSE_LAST) return dale_loss_mse(out, b->yt, b->R, b->m, dout);
+    if (b->loss == DALE_LOSS_CE_WEIGHTED)
+        return dale_loss_ce_weighted_num(numerics, out, b->labels, b->w, b->R, b->m, dout, NULL, NULL, NULL);
     return dale_loss_ce_num(numerics, out, b->labels, b->R, b->m, dout, NULL);
 }
 
@@ -439,10 +536,12 @@ static int draw_safe_batch(const dale_net *net, const double *th, batch *b, dale
 static double lib_grad(dale_net *net, const batch *b, float *out, float *dout, float *grad)
 {
     const float *y = NULL;
-    CHECK_OK(dale_net_forward(net, b->x, b->T, b->B, b->loss == DALE_LOSS_CE_EVERY, &y));
+    dale_net_set_noise(net, fix_rng);
+    CHECK_OK(dale_net_forward(net, b->x, b->T, b->B, b->R == b->T * b->B, &y));
+    dale_net_set_noise(net, NULL);
     if (!y) return (double)NAN;
     memcpy(out, y, b->R * b->m * sizeof *out);
-    double L = lib_loss(b, out, dout);
+    double L = lib_loss(b, out, dout) + dale_net_rate_penalty(net);
     dale_net_zero_grad(net);
     CHECK_OK(dale_net_backward(net, dout));
     memcpy(grad, dale_net_grad(net), dale_net_size(net) * sizeof *grad);
@@ -473,6 +572,38 @@ static void compare_forward(const char *label, dale_model_type type, const float
 
 /* ------------------------------------------------ 1–3: tiny-net FD check */
 
+/* The noise sample a forward armed with a copy of *r draws, in the order
+ * model.h documents: eta (T, B, d) with sd sqrt(2 / alpha) sigma_in, then per
+ * cell (at most 2 here) eps (T, B, n) with sd sqrt(2 / a_j) sigma_rec (rate
+ * form) or sqrt(2 a_j) sigma_rec (state form), each (float)(sd N(0, 1)).
+ * a_j computed here from the config, not asked of the library. */
+static void make_noise(const dale_net *net, size_t T, size_t B, const dale_rng *r0, double **eta, double **eps)
+{
+    const dale_net_config *cfg = dale_net_config_of(net);
+    dale_rng r = *r0;
+    size_t d = cfg->input, n = cfg->hidden;
+    int relu = cfg->dynamics == DALE_DYN_RELU, state = cfg->dynamics == DALE_DYN_LEAKY_STATE;
+    if (cfg->noise_in > 0) {
+        double sd = sqrt(2.0 / (relu ? 1.0 : cfg->alpha)) * cfg->noise_in;
+        *eta = malloc(T * B * d * sizeof **eta);
+        for (size_t k = 0; *eta && k < T * B * d; k++) (*eta)[k] = (double)(float)(sd * dale_rng_normal(&r, 0.0, 1.0));
+        fix_eta = *eta;
+    }
+    if (cfg->noise_rec > 0) {
+        size_t ni = cfg->type == DALE_MODEL_COLEI ? (size_t)ceil((double)n / (cfg->ei_ratio + 1.0)) : 0;
+        for (size_t l = 0; l < cfg->layers && l < 2; l++) {
+            eps[l] = malloc(T * B * n * sizeof *eps[l]);
+            for (size_t k = 0; eps[l] && k < T * B * n; k++) {
+                size_t j = k % n;
+                double a = relu ? 1.0 : j >= n - ni && cfg->alpha_i > 0 ? cfg->alpha_i : cfg->alpha;
+                double sd = (state ? sqrt(2.0 * a) : sqrt(2.0 / a)) * cfg->noise_rec;
+                eps[l][k] = (double)(float)(sd * dale_rng_normal(&r, 0.0, 1.0));
+            }
+            fix_eps[l] = eps[l];
+        }
+    }
+}
+
 static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
 {
     char label[128];
@@ -490,6 +621,8 @@ static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
     /* Half the cases plan for more than they run, so strides must use (T, B). */
     CHECK_OK(dale_net_plan(net, c->T + (plan_slack ? 2 : 0), c->B + (plan_slack ? 1 : 0)));
     batch b;
+    dale_rng nr;
+    double *eta = NULL, *eps[2] = {NULL, NULL};
     double *th = malloc(P * sizeof *th), *gfd = malloc(P * sizeof *gfd), *yn = NULL;
     float *out = NULL, *dout = NULL, *glib = malloc(P * sizeof *glib);
     int ok = batch_alloc(&b, c->T, c->B, c->d, c->m, c->loss) && th && gfd && glib;
@@ -504,6 +637,11 @@ static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
     if (!ok) goto done;
     const float *theta = dale_net_theta(net);
     for (size_t k = 0; k < P; k++) th[k] = (double)theta[k];
+    if (c->noise_rec > 0 || c->noise_in > 0) {
+        dale_rng_seed(&nr, seed + 7777);
+        fix_rng = &nr;
+        make_noise(net, c->T, c->B, &nr, &eta, eps);
+    }
     if (!draw_safe_batch(net, th, &b, &r, 1e-3)) {
         CHECK(0, "%s: no batch keeps pre-activations 1e-3 away from 0", label);
         goto done;
@@ -552,6 +690,11 @@ static void run_case(const gc_case *c, uint64_t seed, int plan_slack)
         free(gl);
     }
 done:
+    fix_rng = NULL;
+    fix_eta = fix_eps[0] = fix_eps[1] = NULL;
+    free(eta);
+    free(eps[0]);
+    free(eps[1]);
     batch_free(&b);
     free(th);
     free(gfd);
@@ -776,18 +919,93 @@ static void test_leaky(void)
     }
 }
 
+/* Both leaky forms x every model with per-unit rates (ColEI's E and I
+ * alphas differ), a fixed noise sample (recurrent and input), per-step
+ * loss weights with a zero-weight step, a learned h_0 and the rate
+ * penalty; and the discrete ReLU cell with noise and h_0 (the generic
+ * step with a = 1). */
+static void test_dynamics(void)
+{
+    int f0 = check_fail_count, n = 0;
+    uint64_t seed = 700;
+    for (int st = 0; st < 2; st++)
+        for (size_t ti = 0; ti < 3; ti++) {
+            /* everything at once: 2 cells, a dense layer, weighted CE */
+            gc_case c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_WEIGHTED);
+            c.alpha = 0.2;
+            c.state = st;
+            c.alpha_i = all_types[ti] == DALE_MODEL_COLEI ? 0.5 : 0.0;
+            c.noise_rec = 0.1;
+            c.noise_in = 0.2;
+            c.h0 = 1;
+            c.rate_l2 = 0.05;
+            c.ndense = 1;
+            c.dense[0] = 4;
+            run_case(&c, seed++, 0);
+            n++;
+            /* h_0 alone, last-step MSE */
+            c = tiny_case(all_types[ti], 1, DALE_LOSS_MSE_LAST);
+            c.alpha = 0.5;
+            c.state = st;
+            c.h0 = 1;
+            c.T = 6;
+            run_case(&c, seed++, 1);
+            n++;
+            /* recurrent noise with an input at the first step only, every-step CE */
+            c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_EVERY);
+            c.alpha = 0.3;
+            c.state = st;
+            c.alpha_i = all_types[ti] == DALE_MODEL_COLEI ? 1.0 : 0.0;
+            c.noise_rec = 0.2;
+            c.T = 5;
+            c.x_steps = 1;
+            run_case(&c, seed++, 0);
+            n++;
+            /* rate penalty alone */
+            c = tiny_case(all_types[ti], 1, DALE_LOSS_CE_LAST);
+            c.alpha = 0.7;
+            c.state = st;
+            c.rate_l2 = 0.3;
+            run_case(&c, seed++, 1);
+            n++;
+        }
+    for (size_t ti = 0; ti < 3; ti++) {
+        gc_case c = tiny_case(all_types[ti], 2, DALE_LOSS_CE_WEIGHTED);
+        c.noise_rec = 0.1;
+        c.noise_in = 0.1;
+        c.h0 = 1;
+        c.rate_l2 = 0.1;
+        run_case(&c, seed++, 1);
+        n++;
+        c = tiny_case(all_types[ti], 1, DALE_LOSS_MSE_LAST);
+        c.rate_l2 = 0.2; /* the fused ReLU path with the penalty */
+        run_case(&c, seed++, 0);
+        n++;
+    }
+    print_group("dynamics", n, f0);
+}
+
 /* --------------------------------------- 4: directional check, bigger nets */
 
 static void test_directional(void)
 {
     int f0 = check_fail_count, n = 0;
-    /* relu first (its seeds 400.. as always), then the leaky dynamics */
-    for (int dyn = 0; dyn < 2; dyn++)
+    /* relu first (its seeds 400.. as always), then the leaky dynamics, then
+     * the state form with noise, a learned h0 and the rate penalty */
+    for (int dyn = 0; dyn < 3; dyn++)
     for (size_t ti = 0; ti < 3; ti++)
         for (int li = 0; li < 2; li++) {
             dale_loss_kind loss = li ? DALE_LOSS_CE_EVERY : DALE_LOSS_MSE_LAST;
             gc_case c = {0};
             c.alpha = dyn ? 0.4 : 0.0;
+            if (dyn == 2) {
+                c.state = 1;
+                c.alpha_i = all_types[ti] == DALE_MODEL_COLEI ? 0.8 : 0.0;
+                c.noise_rec = 0.05;
+                c.noise_in = 0.05;
+                c.h0 = 1;
+                c.rate_l2 = 0.01;
+            }
             c.type = all_types[ti];
             c.d = 6;
             c.L = 2;
@@ -831,6 +1049,20 @@ static void test_directional(void)
                 ok = yn && out && dout;
             }
             CHECK(ok, "%s: out of memory", label);
+            dale_rng nr;
+            double *eta = NULL, *eps[2] = {NULL, NULL};
+            if (ok && dyn == 2) {
+                /* a learned h0 away from 0 (init leaves it 0), then the noise sample */
+                const dale_param *p0 = find_param(net, "cell0", "h0");
+                const dale_param *p1 = find_param(net, "cell1", "h0");
+                for (size_t k = 0; p0 && p1 && k < c.n; k++) {
+                    theta[p0->offset + k] = (float)dale_rng_uniform(&r, -0.3, 0.5);
+                    theta[p1->offset + k] = (float)dale_rng_uniform(&r, -0.3, 0.5);
+                }
+                dale_rng_seed(&nr, 4242 + (uint64_t)n);
+                fix_rng = &nr;
+                make_noise(net, c.T, c.B, &nr, &eta, eps);
+            }
             if (ok) {
                 for (size_t k = 0; k < P; k++) th[k] = (double)theta[k];
                 ok = draw_safe_batch(net, th, &b, &r, 1e-4);
@@ -864,6 +1096,11 @@ static void test_directional(void)
                     worst_dir[c.type] = fmax(worst_dir[c.type], rel);
                 }
             }
+            fix_rng = NULL;
+            fix_eta = fix_eps[0] = fix_eps[1] = NULL;
+            free(eta);
+            free(eps[0]);
+            free(eps[1]);
             batch_free(&b);
             free(th);
             free(tv);
@@ -966,12 +1203,14 @@ int main(void)
     test_dense();
     test_variants();
     test_leaky();
+    test_dynamics();
     test_directional();
     numerics = DALE_NUMERICS_DALE;
     test_grid();
     test_dense();
     test_variants();
     test_leaky();
+    test_dynamics();
     test_directional();
     printf("gradcheck worst naive-vs-lib forward rel err: rnn %.2e colei %.2e dann %.2e; "
            "worst per-tensor ‖Δg‖/‖g‖: rnn %.2e colei %.2e dann %.2e; "

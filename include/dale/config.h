@@ -69,6 +69,16 @@ typedef struct dale_run_config {
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
     long threads;                /* BLAS threads of the run (default 1; docs/performance.md) */
     char numerics[DALE_STR];     /* blas | dale: the arithmetic (docs/performance.md, Two arithmetics) */
+    /* cell dynamics, noise, initial state and rate penalty (docs/neuro.md) */
+    double dt;                   /* time step in ms: alpha = dt/tau; cognitive tasks' periods */
+    char dynamics[DALE_STR];     /* relu | leaky | leaky-state */
+    double tau;                  /* time constant in ms of every unit */
+    char tau_e[DALE_STR];        /* ms, or "tau" (= tau; "auto" is read so): ColEI's E units, DANN's hidden units */
+    char tau_i[DALE_STR];        /* ms, or "tau" (= tau; "auto" is read so): ColEI's I units */
+    double noise_rec, noise_in;  /* sigma_rec, sigma_in >= 0 */
+    char eval_noise[DALE_STR];   /* on | off: noise in evaluations too */
+    char h0[DALE_STR];           /* zero | learn */
+    double rate_l2;              /* lambda >= 0 of the firing-rate penalty */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

@@ -3,7 +3,8 @@
  * A network is L recurrent cells, then optional ReLU dense layers, then a
  * linear readout.  Each cell computes, for t = 1..T,
  *     z_t = U x_t + W h_{t-1} + b,   h_t = relu(z_t),   h_0 = 0,
- * (h_t from z_t by the configured cell dynamics; relu is the default),
+ * (h_t from z_t by the configured cell dynamics; relu is the default;
+ * h_0 may be a learned parameter, see h0_learn),
  * where U (n, d) and W (n, n) are EFFECTIVE matrices built from the model's
  * raw parameters:
  *     rnn    U = U,                     W = W
@@ -82,17 +83,25 @@ DALE_API dale_status dale_model_parse(const char *s, dale_model_type *out);
 /* ------------------------------------------------------- cell dynamics
  *
  * The second axis of a network, beside the reparameterisation: how a cell
- * turns its pre-activation z_t = U x_t + W h_{t-1} + b into h_t.
- *     relu   h_t = relu(z_t)                              (the default)
- *     leaky  h_t = (1 - alpha) h_{t-1} + alpha relu(z_t)  (0 < alpha <= 1)
+ * turns its pre-activation z_t = U x_t + W h_{t-1} + b into h_t, with a
+ * per-unit update rate a = dt/tau in (0, 1] (see alpha, alpha_i below) and
+ * optional noise eps_t (noise_rec; drawn only when armed, dale_net_set_noise):
+ *     relu         h_t = relu(z_t)                               (the default)
+ *     leaky        h_t = (1 - a) h_{t-1} + a relu(z_t + eps_t),
+ *                  eps_t ~ N(0, 2 sigma_rec^2 / a)               (rate form)
+ *     leaky-state  s_t = (1 - a) s_{t-1} + a z_t + eps_t,  h_t = relu(s_t),
+ *                  z_t = U x_t + W h_{t-1} + b, eps_t ~ N(0, 2 a sigma_rec^2)
+ *                  (state form of Song et al. 2016; h_t is the rate r_t that
+ *                  the next layer, the readout and W read)
+ * relu with recurrent noise or a learned h_0 runs as leaky with a = 1.
  * Each is one registered table (forward step and its backward); the models
  * do not know which one runs. */
-typedef enum dale_dynamics_type { DALE_DYN_RELU, DALE_DYN_LEAKY, DALE_DYN_COUNT } dale_dynamics_type;
+typedef enum dale_dynamics_type { DALE_DYN_RELU, DALE_DYN_LEAKY, DALE_DYN_LEAKY_STATE, DALE_DYN_COUNT } dale_dynamics_type;
 DALE_API size_t dale_dynamics_count(void);
 /* Name of dynamics t ("?" when out of range). */
 DALE_API const char *dale_dynamics_name(dale_dynamics_type t);
-/* Parse "relu" | "leaky" (also "discrete-relu"); DALE_ERR_ARG listing the
- * known names otherwise. */
+/* Parse "relu" | "leaky" | "leaky-state" (also "discrete-relu"); DALE_ERR_ARG
+ * listing the known names otherwise. */
 DALE_API dale_status dale_dynamics_parse(const char *s, dale_dynamics_type *out);
 
 /* Distribution family of ColEI weights at init (appendix Fig. 14). */
@@ -136,13 +145,25 @@ typedef struct dale_net_config {
     double input_mean;   /* dataset mean for bias centering                         */
     /* cell dynamics (0 = relu, so a zeroed config keeps the discrete ReLU cell) */
     dale_dynamics_type dynamics;
-    double alpha;        /* leaky: update rate in (0, 1] (default 1)               */
+    double alpha;        /* leaky*: update rate dt/tau in (0, 1] of every unit, or
+                            of the E units when alpha_i is set (default 1)        */
     dale_numerics numerics; /* arithmetic of the products (0 = BLAS, the default)    */
+    /* leaky dynamics, noise and regularisers (zero: off, as before) */
+    double alpha_i;      /* leaky*: rate of ColEI's inhibitory units (0: alpha); the
+                            other models have no inhibitory hidden units (DANN's
+                            inhibition is instantaneous), so it must be 0 there    */
+    double noise_rec;    /* sigma_rec >= 0 of the recurrent noise (see above)      */
+    double noise_in;     /* sigma_in >= 0: the first cell reads x_t + eta_t,
+                            eta_t ~ N(0, 2 sigma_in^2 / alpha) per input channel   */
+    int h0_learn;        /* 1: a learned initial state per cell, parameter "cellK.h0"
+                            (n): h_0 (relu, leaky) or s_0 (leaky-state, h_0 =
+                            relu(s_0)), the same for every sequence of a batch   */
+    double rate_l2;      /* lambda >= 0: dale_net_rate_penalty / its gradient      */
 } dale_net_config;
 
 /* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,
- * zero diagonal, ν = 1/3, mean-row W_IE, relu dynamics, alpha 1); sizes are
- * left 0 for the caller. */
+ * zero diagonal, ν = 1/3, mean-row W_IE, relu dynamics, alpha 1, no noise,
+ * h_0 = 0, no rate penalty); sizes are left 0 for the caller. */
 DALE_API void dale_net_config_defaults(dale_net_config *cfg);
 
 /* E/I split of a population of N units for ratio r = nE:nI (docs/reference-behaviour.md, E/I split):
@@ -232,6 +253,28 @@ DALE_API dale_status dale_net_forward(dale_net *net, const float *x, size_t T, s
  * DALE_ERR_STATE unless a forward has run since the last backward. */
 DALE_API dale_status dale_net_backward(dale_net *net, const float *dout);
 DALE_API void dale_net_zero_grad(dale_net *net);
+
+/* Noise of the forward passes.  With rng non-NULL every later forward draws
+ * its noise from the net's own copy of *rng, which it advances; with NULL
+ * (the state after dale_net_create) forwards are noiseless.  Nothing is
+ * drawn when noise_rec and noise_in are both 0.  The draws of one forward,
+ * each sd * dale_rng_normal(rng, 0, 1), come in this order: with noise_in > 0
+ * the input noise eta of every entry of x (T, B, d) in memory order, sd =
+ * sqrt(2 / alpha) sigma_in; then with noise_rec > 0, per cell and per step
+ * t = 1..T, eps_t (B, n) in memory order, sd of unit j = sqrt(2 / a_j)
+ * sigma_rec (relu, leaky) or sqrt(2 a_j) sigma_rec (leaky-state).  The
+ * backward of a noisy forward differentiates through that noise sample. */
+DALE_API void dale_net_set_noise(dale_net *net, const dale_rng *rng);
+
+/* The update rate a_j of unit j of every cell (alpha, or alpha_i for ColEI's
+ * inhibitory units; 1 for relu).  NaN when j is out of range. */
+DALE_API double dale_net_unit_alpha(const dale_net *net, size_t j);
+
+/* rate_l2 penalty of the last forward: lambda times the mean of h_t^2 over
+ * every cell, step t = 1..T, batch row and unit (0 when lambda = 0).  The
+ * backward adds its gradient, 2 lambda h_t / (L T B n), to dL/dh_t, so a
+ * caller that trains adds this value to its loss. */
+DALE_API double dale_net_rate_penalty(const dale_net *net);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,18 @@ extern "C" {
  * independent, exactly as `dale train` does. */
 #define DALE_TRAINER_ORDER_LABEL 0x6f72646572ull /* "order" */
 
+/* Noise (dale_net_set_noise; a network whose noise_rec or noise_in is > 0).
+ * Every noise sample comes from a stream of the run seed that no other
+ * draw touches, rng(seed) forked with DALE_TRAINER_NOISE_LABEL and then
+ * with a label per use: training update u (u = 0 for the first update) draws
+ * from dale_noise_stream(seed, 0, u), the evaluation of split s (when
+ * evaluation noise is on) from dale_noise_stream(seed, 1, s), the same
+ * sample at every evaluation.  So a run is a function of its config and
+ * seed, and a resumed run draws what the uninterrupted one drew: the
+ * checkpoint needs no noise state beyond its update count. */
+#define DALE_TRAINER_NOISE_LABEL 0x6e6f697365ull /* "noise" */
+DALE_API void dale_noise_stream(uint64_t seed, int eval, uint64_t index, dale_rng *out);
+
 /* How long and how fast to train. */
 typedef struct dale_schedule {
     double lr;            /* learning rate of the first update (> 0)                  */
@@ -131,6 +143,11 @@ typedef struct dale_trainer_step_info {
     int done;         /* 1: the budget was already spent (or the trainer had
                          diverged): nothing was done                            */
 } dale_trainer_step_info;
+
+/* Evaluations with the network's noise (on != 0) or without it (0, the
+ * state after dale_trainer_create); training updates always draw it.  A
+ * network without noise is not affected. */
+DALE_API void dale_trainer_set_eval_noise(dale_trainer *tr, int on);
 
 /* Make one update (shuffling first at the start of an epoch), then the
  * scheduled evaluation / checkpoint events and on_progress.  info may be

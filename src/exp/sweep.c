@@ -619,7 +619,8 @@ double dale_run_updates(const dale_run_config *c)
  * effective matrices read and written: ~24 bytes a weight, at B bytes/s),
  * which dominates wide input layers such as objrec's; the spectra of each
  * recurrent W at every evaluation; and the parameter files written at each
- * checkpoint (8 bytes a weight, compressed at C bytes/s).  Calibrated on
+ * checkpoint (8 bytes a weight, compressed at C bytes/s); with noise, its
+ * normal draws.  Calibrated on
  * one core of the development machine (tools/cost_check.sh). */
 double dale_run_seconds(const dale_run_config *c)
 {
@@ -645,6 +646,9 @@ double dale_run_seconds(const dale_run_config *c)
     double rows = s.rows > 1 ? s.rows : (double)c->batch;
     double upd = updates_of(c, &s);
     double train = upd * (6 * rows * per_row / R + overhead + 24 * weights / Bw);
+    /* noise: one normal per unit (and input channel) per step and row, ~25 ns each */
+    double draws = (c->noise_rec > 0 ? s.T * L * H : 0) + (c->noise_in > 0 ? s.T * s.input : 0);
+    train += upd * rows * draws * 2.5e-8;
     double evals = floor(upd / (double)(c->eval_every > 0 ? c->eval_every : 1)) + 2;
     double eval = evals * 2 * s.neval * per_row / R;
     if (!strcmp(c->spectra, "on")) eval += evals * L * 40 * H * H * H / R;

@@ -38,6 +38,7 @@ static dale_status init_cell(dale_net *net, size_t l, dale_rng *parent)
     dale_rng_fork(parent, 2 * (uint64_t)l + 1, &rw);
     dale_layer *L = &net->layers[l];
     memset(dalei_net_param(net, L->p_b), 0, L->out * sizeof(float));
+    if (L->p_h0 >= 0) memset(dalei_net_param(net, L->p_h0), 0, L->out * sizeof(float)); /* a learned h_0 starts at 0 */
     return net->ops->init_cell(net, l, &ru, &rw);
 }
 

@@ -42,7 +42,13 @@ typedef struct dale_layer {
      *   dense:  A (R, out) post-ReLU, dA (R, out); R = T*B or B
      *   readout: A (R, out) linear output, dA unused */
     float *H, *dH, *A, *dA;
-    float *Z;          /* cells whose dynamics keep z_t: (T, B, out); else NULL */
+    float *Z;          /* cells whose dynamics keep z_t: (T+1, B, out), block t the
+                          pre-activation of step t (leaky: z_t + eps_t; leaky-state:
+                          s_t, block 0 = s_0); else NULL */
+    float *C;          /* cells with Z: (2, B, out) backward scratch: the carried
+                          dL/ds of leaky-state, then dL/dh_0 (h0_learn) */
+    float *rate;       /* cells: (2, out) per-unit a_j, then 1 - a_j, as floats */
+    int p_h0;          /* cells: parameter index of the learned h_0, or -1 */
     /* cells with out <= DALEI_SMM_MAX_N (owned, one block): the maps packed
      * for linalg/kernels.c at each forward, W's rows padded to ldp floats:
      *   Wt (out, ldp) = W^T for the forward,  Wp (out, ldp) = W for BPTT,
@@ -75,6 +81,13 @@ struct dale_net {
                                   within their size rules, 2 dale's kernels only (net.c) */
     const float *fwd_x;
     size_t fwd_Tx;             /* steps 0..fwd_Tx-1 of x hold a non-zero; later ones are all 0 */
+    /* noise (dale_net_set_noise) and the rate penalty */
+    dale_rng noise;            /* the stream forwards draw from while noise_on */
+    int noise_on;
+    float *Xn;                 /* noise_in > 0: the noisy input of the last forward (plan_T, plan_B, d) */
+    float *E;                  /* noise_rec > 0: one step's eps (plan_B, n) */
+    double *noise_sd;          /* noise_rec > 0: the sd of each unit's eps (n) */
+    double rate_pen;           /* rate_l2 penalty of the last forward */
     /* numerics = dale: scratch for M^T of the widest dense or readout
      * layer and DANN's negated factors (net.c); NULL otherwise */
     float *scratch;
@@ -141,7 +154,8 @@ const char *dalei_model_names(char *buf, size_t cap);
 /* ------------------------------------------------------ dynamics registry
  *
  * A cell's step from z_t to h_t and its backward, called per step on the
- * (B, n) block of the batch.  Every hook is required except check. */
+ * (rows, n) block of the batch, with the cell's per-unit rates
+ * rate[j] = a_j, rate[n + j] = 1 - a_j.  Every hook is required except check. */
 struct dalei_dynamics_ops {
     const char *name;
     const char *const *aliases; /* NULL-terminated */
@@ -151,18 +165,24 @@ struct dalei_dynamics_ops {
     int fused_relu;
     /* The backward needs z_t: the forward stores it in the layer's Z. */
     int keeps_preact;
+    /* Recurrent noise is scaled by sqrt(2 a_j) (state form), else sqrt(2 / a_j). */
+    int state_form;
     dale_status (*check)(const dale_net_config *cfg);
-    /* h (count) holds z_t on entry and h_t on return; hprev = h_{t-1}
-     * (zeros at t = 1); z: where to keep z_t (keeps_preact) or NULL. */
-    void (*step)(const dale_net_config *cfg, float *h, const float *hprev, float *z, size_t count);
+    /* h (rows, n) holds z_t on entry and h_t on return; hprev = h_{t-1};
+     * z: where to keep the pre-activation (keeps_preact) or NULL; zprev: the
+     * kept one of step t - 1 (block 0 of Z at t = 1); eps: the step's noise
+     * (rows, n) or NULL. */
+    void (*step)(const float *rate, size_t rows, size_t n, float *h, const float *hprev, float *z,
+                 const float *zprev, const float *eps);
     /* dh holds dL/dh_t (complete) on entry and dL/dz_t on return; the direct
-     * path h_{t-1} -> h_t is accumulated into dprev (NULL at t = 1); h = h_t,
-     * z = z_t as kept (or NULL). */
-    void (*back)(const dale_net_config *cfg, float *dh, float *dprev, const float *h,
-                 const float *z, size_t count);
+     * path h_{t-1} -> h_t is accumulated into dprev (NULL: not wanted); carry
+     * (rows, n), zero before step T: the state form's dL/ds_t carried to
+     * step t - 1; h = h_t, z = the kept pre-activation (or NULL). */
+    void (*back)(const float *rate, size_t rows, size_t n, float *dh, float *dprev, float *carry,
+                 const float *h, const float *z);
 };
 
-extern const dalei_dynamics_ops dalei_dyn_relu, dalei_dyn_leaky;
+extern const dalei_dynamics_ops dalei_dyn_relu, dalei_dyn_leaky, dalei_dyn_leaky_state;
 const dalei_dynamics_ops *dalei_dynamics_ops_of(dale_dynamics_type t);
 
 /* ------------------------------------------- shared init building blocks

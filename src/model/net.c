@@ -130,6 +130,12 @@ static dale_status check_config(const dale_net_config *c)
     if (c->numerics != DALE_NUMERICS_BLAS && c->numerics != DALE_NUMERICS_DALE)
         return DALE_FAIL(DALE_ERR_ARG, "numerics %d is neither DALE_NUMERICS_BLAS nor DALE_NUMERICS_DALE",
                          (int)c->numerics);
+    if (!(c->noise_rec >= 0 && isfinite(c->noise_rec)))
+        return DALE_FAIL(DALE_ERR_ARG, "noise_rec (sigma_rec) must be a finite number >= 0 (got %g)", c->noise_rec);
+    if (!(c->noise_in >= 0 && isfinite(c->noise_in)))
+        return DALE_FAIL(DALE_ERR_ARG, "noise_in (sigma_in) must be a finite number >= 0 (got %g)", c->noise_in);
+    if (!(c->rate_l2 >= 0 && isfinite(c->rate_l2)))
+        return DALE_FAIL(DALE_ERR_ARG, "rate_l2 must be a finite number >= 0 (got %g)", c->rate_l2);
     dale_status st = ops->check ? ops->check(c) : DALE_OK;
     if (!st && dyn->check) st = dyn->check(c);
     return st;
@@ -173,8 +179,14 @@ static void free_activations(dale_net *net)
         dalei_free(L->A);
         dalei_free(L->dA);
         dalei_free(L->Z);
-        L->H = L->dH = L->A = L->dA = L->Z = NULL;
+        dalei_free(L->C);
+        L->H = L->dH = L->A = L->dA = L->Z = L->C = NULL;
     }
+    dalei_free(net->Xn);
+    dalei_free(net->E);
+    dalei_free(net->noise_sd);
+    net->Xn = net->E = NULL;
+    net->noise_sd = NULL;
     net->plan_T = net->plan_B = 0;
 }
 
@@ -187,6 +199,7 @@ void dale_net_free(dale_net *net)
             map_free(&net->layers[l].U);
             map_free(&net->layers[l].W);
             dalei_free(net->layers[l].Wt); /* Wp shares the block */
+            dalei_free(net->layers[l].rate);
         }
     }
     dalei_free(net->layers);
@@ -212,6 +225,49 @@ static size_t scratch_need(const dale_layer *L, size_t have)
     return need > have ? need : have;
 }
 
+/* A cell's per-unit rates: a_j = alpha, or alpha_i for the inhibitory
+ * units of a column-signed W (ColEI); 1 for the discrete ReLU cell.  The
+ * floats are (float)a and (float)(1 - a), as the scalar rate was. */
+static dale_status cell_rates(dale_net *net, dale_layer *L)
+{
+    const dale_net_config *c = &net->cfg;
+    const size_t n = L->out;
+    const int relu = c->dynamics == DALE_DYN_RELU;
+    const int signed_units = L->W.kind == MAP_COLSIGN && L->W.ni > 0;
+    if (!relu && c->alpha_i != 0 && !signed_units)
+        return DALE_FAIL(DALE_ERR_ARG, "alpha_i (a separate inhibitory time constant) needs a model whose hidden "
+                         "units are E or I (colei); %s has %s", dale_model_name(c->type),
+                         c->type == DALE_MODEL_DANN ? "excitatory hidden units only, its inhibition is instantaneous"
+                                                    : "no E/I units");
+    if (!(L->rate = dalei_alloc(2 * n, sizeof(float)))) return DALE_ERR_NOMEM;
+    const size_t ne = signed_units ? n - L->W.ni : n;
+    for (size_t j = 0; j < n; j++) {
+        double a = relu ? 1.0 : j >= ne && c->alpha_i != 0 ? c->alpha_i : c->alpha;
+        L->rate[j] = (float)a;
+        L->rate[n + j] = (float)(1.0 - a);
+    }
+    return DALE_OK;
+}
+
+double dale_net_unit_alpha(const dale_net *net, size_t j)
+{
+    if (!net || net->ncells == 0 || j >= net->layers[0].out) return (double)NAN;
+    const dale_net_config *c = &net->cfg;
+    const dale_layer *L = &net->layers[0];
+    if (c->dynamics == DALE_DYN_RELU) return 1.0;
+    const int signed_units = L->W.kind == MAP_COLSIGN && L->W.ni > 0;
+    return signed_units && j >= L->out - L->W.ni && c->alpha_i != 0 ? c->alpha_i : c->alpha;
+}
+
+double dale_net_rate_penalty(const dale_net *net) { return net ? net->rate_pen : 0.0; }
+
+void dale_net_set_noise(dale_net *net, const dale_rng *rng)
+{
+    if (!net) return;
+    net->noise_on = rng != NULL;
+    if (rng) net->noise = *rng;
+}
+
 dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
 {
     *out = NULL;
@@ -222,11 +278,15 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
     net->cfg = *cfg;
     net->ops = dalei_model_ops_of(cfg->type);
     net->dyn = dalei_dynamics_ops_of(cfg->dynamics);
+    /* The discrete ReLU cell with recurrent noise or a learned h_0 is the
+     * leaky rate unit with a = 1: the generic step, not the fused kernels. */
+    const int relu_generic = cfg->dynamics == DALE_DYN_RELU && (cfg->noise_rec > 0 || cfg->h0_learn);
+    if (relu_generic) net->dyn = &dalei_dyn_leaky;
     net->ncells = cfg->layers;
     net->nlayers = cfg->layers + cfg->ndense + 1;
     net->layers = dalei_calloc(net->nlayers, sizeof *net->layers);
-    /* at most 7 parameters per layer */
-    dalei_table tb = {dalei_calloc(net->nlayers * 7, sizeof(dale_param)), 0, net->nlayers * 7, 0};
+    /* at most 8 parameters per layer (DANN cell: 6 factors, b, h0) */
+    dalei_table tb = {dalei_calloc(net->nlayers * 8, sizeof(dale_param)), 0, net->nlayers * 8, 0};
     if (!net->layers || !tb.p) {
         dalei_free(tb.p);
         st = DALE_ERR_NOMEM;
@@ -260,6 +320,9 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
             L->W.p_main = L->W.p_ie = L->W.p_ei = -1;
         }
         L->p_b = dalei_table_add(&tb, prefix, "b", L->out, 1, l, DALE_P_BIAS, 1.0f);
+        L->p_h0 = -1;
+        if (L->kind == LAYER_CELL && cfg->h0_learn)
+            L->p_h0 = dalei_table_add(&tb, prefix, "h0", L->out, 1, l, DALE_P_BIAS, 1.0f);
         width = L->out;
     }
     net->params = tb.p;
@@ -274,6 +337,7 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
         dale_layer *L = &net->layers[l];
         if ((st = map_alloc(net, &L->U, l == 0))) goto fail;
         if (L->kind == LAYER_CELL && (st = map_alloc(net, &L->W, 0))) goto fail;
+        if (L->kind == LAYER_CELL && (st = cell_rates(net, L))) goto fail;
         if (own) nscratch = scratch_need(L, nscratch);
         if (L->kind == LAYER_CELL && (L->out <= DALEI_SMM_MAX_N || own)) {
             /* zeroed, so the padding columns the kernels read stay 0 */
@@ -446,8 +510,9 @@ dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
             L->dH = dalei_alloc(T * B, L->out * sizeof(float));
             if (!L->H || !L->dH) goto nomem;
             if (net->dyn->keeps_preact) {
-                L->Z = dalei_alloc(T * B, L->out * sizeof(float));
-                if (!L->Z) goto nomem;
+                L->Z = dalei_alloc((T + 1) * B, L->out * sizeof(float));
+                L->C = dalei_alloc(2 * B, L->out * sizeof(float));
+                if (!L->Z || !L->C) goto nomem;
             }
         } else {
             L->A = dalei_alloc(T * B, L->out * sizeof(float));
@@ -455,6 +520,10 @@ dale_status dale_net_plan(dale_net *net, size_t T, size_t B)
             if (!L->A || !L->dA) goto nomem;
         }
     }
+    if (net->cfg.noise_in > 0 && !(net->Xn = dalei_alloc(T * B, net->cfg.input * sizeof(float)))) goto nomem;
+    if (net->cfg.noise_rec > 0 && (!(net->E = dalei_alloc(B, net->cfg.hidden * sizeof(float))) ||
+                                   !(net->noise_sd = dalei_alloc(net->cfg.hidden, sizeof(double)))))
+        goto nomem;
     net->plan_T = T;
     net->plan_B = B;
     net->have_forward = 0;
@@ -642,6 +711,14 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
     const int kern = net->fwd_kern = net->cfg.numerics == DALE_NUMERICS_DALE ? ROUTE_DALE
                                      : dalei_kernels_enabled()               ? ROUTE_MIXED
                                                                              : ROUTE_BLAS;
+    /* Input noise: the cells read x + eta (kept in Xn for the backward). */
+    if (net->noise_on && net->cfg.noise_in > 0) {
+        const double a = net->cfg.dynamics == DALE_DYN_RELU ? 1.0 : net->cfg.alpha;
+        const double sd = sqrt(2.0 / a) * net->cfg.noise_in;
+        const size_t cnt = T * B * net->cfg.input;
+        for (size_t k = 0; k < cnt; k++) net->Xn[k] = x[k] + (float)(sd * dale_rng_normal(&net->noise, 0.0, 1.0));
+        x = net->Xn;
+    }
     const float *in = x;
     /* Trailing steps whose input is all zero (objrec shows its image at the
      * first step only) contribute nothing to X U^T or to dU: skip them. */
@@ -668,7 +745,16 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         const int fused = step_kern && dyn->fused_relu; /* per-step product fused with the step */
         const float *b = net->theta + net->params[L->p_b].offset;
         float *H = L->H; /* (T+1, B, n); row block t holds h_t */
+        const int h0 = L->p_h0 >= 0; /* a learned initial state: the product at t = 1 */
         memset(H, 0, B * n * sizeof(float));
+        if (L->Z) memset(L->Z, 0, B * n * sizeof(float)); /* s_0 = 0 */
+        if (h0) {
+            const float *p0 = net->theta + net->params[L->p_h0].offset;
+            float *first = net->dyn->state_form ? L->Z : H; /* s_0, or h_0 */
+            for (size_t r = 0; r < B; r++) memcpy(first + r * n, p0, n * sizeof(float));
+            if (net->dyn->state_form)
+                for (size_t k = 0; k < B * n; k++) H[k] = L->Z[k] < 0.0f ? 0.0f : L->Z[k]; /* h_0 = relu(s_0) */
+        }
         /* Input projection of all steps at once: H[1..T] = X U^T + b, over
          * the steps up to the last non-zero input (the rest are just b). */
         size_t Tin = l == 0 ? net->fwd_Tx : T;
@@ -690,13 +776,39 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                 dalei_smm(B, n, n, hprev, n, L->Wt, L->ldp, h, n, DALEI_EPI_RELU, NULL, 0);
                 continue;
             }
-            if (t > 1 && kern == ROUTE_DALE)
+            if ((t > 1 || h0) && kern == ROUTE_DALE)
                 dalei_smm(B, n, n, hprev, n, L->Wt, L->ldp, h, n, DALEI_EPI_NONE, NULL, 0);
-            else if (t > 1)
+            else if (t > 1 || h0)
                 dale_sgemm(0, 1, B, n, n, 1.0f, hprev, n, L->W.eff, n, 1.0f, h, n);
-            dyn->step(&net->cfg, h, hprev, L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
+            const float *eps = NULL;
+            if (net->noise_on && net->E) {
+                /* eps_t (B, n): sd_j = sqrt(2 a_j) sigma (state form), sqrt(2 / a_j) sigma */
+                double *sd = net->noise_sd;
+                if (t == 1)
+                    for (size_t j = 0; j < n; j++) {
+                        double a = dale_net_unit_alpha(net, j);
+                        sd[j] = (dyn->state_form ? sqrt(2.0 * a) : sqrt(2.0 / a)) * net->cfg.noise_rec;
+                    }
+                for (size_t r = 0; r < B; r++)
+                    for (size_t j = 0; j < n; j++)
+                        net->E[r * n + j] = (float)(sd[j] * dale_rng_normal(&net->noise, 0.0, 1.0));
+                eps = net->E;
+            }
+            dyn->step(L->rate, B, n, h, hprev, L->Z ? L->Z + t * B * n : NULL,
+                      L->Z ? L->Z + (t - 1) * B * n : NULL, eps);
         }
         in = H + B * n; /* h_1..h_T feed the next layer */
+    }
+    /* rate_l2: lambda mean(h_t^2) over cells, steps, rows and units */
+    net->rate_pen = 0.0;
+    if (net->cfg.rate_l2 > 0) {
+        double sum = 0;
+        for (size_t l = 0; l < net->ncells; l++) {
+            const dale_layer *L = &net->layers[l];
+            const float *h = L->H + B * L->out;
+            for (size_t k = 0; k < T * B * L->out; k++) sum += (double)h[k] * (double)h[k];
+        }
+        net->rate_pen = net->cfg.rate_l2 * sum / ((double)net->ncells * (double)T * (double)B * (double)net->cfg.hidden);
     }
     /* Dense stack and readout on every step or on the last one only. */
     size_t R = all_steps ? T * B : B;
@@ -782,6 +894,15 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         size_t n = L->out, d = L->in;
         const float *H = L->H;
         float *dH = L->dH; /* (T, B, n): block t-1 holds dL/dh_t, becomes dL/dz_t */
+        if (net->cfg.rate_l2 > 0) {
+            /* d/dh_t of lambda mean(h^2): 2 lambda h_t / (L T B n) */
+            const float c = (float)(2.0 * net->cfg.rate_l2 /
+                                    ((double)net->ncells * (double)T * (double)B * (double)n));
+            for (size_t k = 0; k < T * B * n; k++) dH[k] += c * H[B * n + k];
+        }
+        const int h0 = L->p_h0 >= 0;
+        float *carry = L->C, *dh0 = L->C ? L->C + B * n : NULL;
+        if (carry) memset(carry, 0, 2 * B * n * sizeof(float));
         if (kern && L->Wp && net->dyn->fused_relu) {
             /* Fused: dz_{t-1} = [h_{t-1} > 0] (dh_{t-1} + dz_t W) in one call;
              * only the last step needs its own mask. */
@@ -795,14 +916,21 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             for (size_t t = T; t >= 1; t--) {
                 float *dz = dH + (t - 1) * B * n;
                 const float *h = H + t * B * n;
+                /* dL/dh_{t-1}: the previous block, or at t = 1 dL/dh_0 (learned h_0) */
+                float *dprev = t > 1 ? dz - B * n : h0 ? dh0 : NULL;
                 /* dL/dh_t -> dL/dz_t (plus the direct path into dL/dh_{t-1}) */
-                net->dyn->back(&net->cfg, dz, t > 1 ? dz - B * n : NULL, h,
-                               L->Z ? L->Z + (t - 1) * B * n : NULL, B * n);
+                net->dyn->back(L->rate, B, n, dz, dprev, carry, h, L->Z ? L->Z + t * B * n : NULL);
                 /* dL/dh_{t-1} += dz_t W */
-                if (t > 1 && kern == ROUTE_DALE)
-                    dalei_smm(B, n, n, dz, n, L->Wp, L->ldp, dz - B * n, n, DALEI_EPI_NONE, NULL, 0);
-                else if (t > 1)
-                    dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dz - B * n, n);
+                if (dprev && kern == ROUTE_DALE)
+                    dalei_smm(B, n, n, dz, n, L->Wp, L->ldp, dprev, n, DALEI_EPI_NONE, NULL, 0);
+                else if (dprev)
+                    dale_sgemm(0, 0, B, n, n, 1.0f, dz, n, L->W.eff, n, 1.0f, dprev, n);
+            }
+            if (h0) {
+                /* leaky-state: dL/ds_0 = [s_0 > 0] dL/dh_0 + the carried (1 - a) dL/ds_1 */
+                if (net->dyn->state_form)
+                    for (size_t k = 0; k < B * n; k++) dh0[k] = (L->Z[k] > 0.0f ? dh0[k] : 0.0f) + carry[k];
+                dalei_add_rows(net->grad + net->params[L->p_h0].offset, dh0, B, n);
             }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */

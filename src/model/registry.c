@@ -20,6 +20,7 @@ static const dalei_model_ops *const models[DALE_MODEL_COUNT] = {
 static const dalei_dynamics_ops *const dynamics[DALE_DYN_COUNT] = {
     [DALE_DYN_RELU] = &dalei_dyn_relu,
     [DALE_DYN_LEAKY] = &dalei_dyn_leaky,
+    [DALE_DYN_LEAKY_STATE] = &dalei_dyn_leaky_state,
 };
 
 /* "a, b or c" from the first `count` names of get(i) into buf. */

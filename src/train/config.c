@@ -73,7 +73,7 @@ static const opt run_opts[] = {
     A(eval_batch, DALE_OPT_LONG, "-1", "evaluation chunk size (lm: rows)", "1000"),
     O(checkpoint_every, DALE_OPT_LONG, "-1", "checkpoint every k updates (-1: at every evaluation)"),
     O(spectra, DALE_OPT_STR, "on", "NSE, sigma_max and rho of each recurrent W at every evaluation"),
-    O(seed, DALE_OPT_U64, "0", "run seed (initialisation and batch order)"),
+    O(seed, DALE_OPT_U64, "0", "run seed (initialisation, batch order and noise)"),
     O(data, DALE_OPT_STR, "", "data directory (default: $DALE_DATA, else ./data)"),
     O(data_seed, DALE_OPT_U64, "0", "seed of generated data (adding) and of the paper split's validation hold-out"),
     O(split, DALE_OPT_STR, "reference", "splits: reference (code) | paper (with validation)"),
@@ -87,6 +87,24 @@ static const opt tail_opts[] = {
       "larger products and the dense/readout forward, libm exp: the results of earlier versions, which depend on the "
       "machine's OpenBLAS kernel and thread count | dale = every product in dale's kernels and dale's own exp: faster "
       "at large shapes (lm, objrec), the same bits on every machine and thread count", "blas|dale"),
+    O(dt, DALE_OPT_DOUBLE, "20", "time step in ms: leaky units' alpha = dt/tau; cognitive tasks' periods in steps = ms/dt"),
+    C(dynamics, DALE_OPT_STR, "relu", "cell dynamics: relu = the discrete recurrence h_t = relu(z_t) | leaky = rate "
+      "form h_t = (1-a) h_{t-1} + a relu(z_t + noise) | leaky-state = state form s_t = (1-a) s_{t-1} + a z_t + "
+      "noise, h_t = relu(s_t); a = dt/tau per unit (docs/neuro.md)", "relu|leaky|leaky-state"),
+    O(tau, DALE_OPT_DOUBLE, "100", "time constant in ms of every unit (leaky dynamics; alpha = dt/tau must be in (0, 1])"),
+    O(tau_e, DALE_OPT_STR, "tau", "time constant in ms of the excitatory units: ColEI's E units, DANN's hidden units "
+      "(tau, also written auto: the value of --tau; not for rnn, which has one tau)"),
+    O(tau_i, DALE_OPT_STR, "tau", "time constant in ms of ColEI's inhibitory units (tau, also written auto: the value "
+      "of --tau; colei only: DANN's inhibition is instantaneous)"),
+    O(noise_rec, DALE_OPT_DOUBLE, "0", "sigma of the recurrent noise: variance 2 sigma^2/a inside the relu (leaky; relu "
+      "with a = 1), 2 a sigma^2 added to the state (leaky-state)"),
+    O(noise_in, DALE_OPT_DOUBLE, "0", "sigma of the input noise: the first layer reads x_t + N(0, 2 sigma^2/a_E) on every "
+      "input channel"),
+    C(eval_noise, DALE_OPT_STR, "off", "noise in evaluations too: on (a fixed sample per split) | off", "on|off"),
+    C(h0, DALE_OPT_STR, "zero", "initial state: zero | learn (parameter cellK.h0 of every recurrent layer, trained)",
+      "zero|learn"),
+    O(rate_l2, DALE_OPT_DOUBLE, "0", "firing-rate penalty lambda: lambda * mean of h_t^2 over rows, steps, units and "
+      "recurrent layers, added to the training loss"),
 };
 #undef O
 #undef A
@@ -341,6 +359,83 @@ static dale_status on_off(const char *key, const char *v, int *out)
     return DALE_OK;
 }
 
+/* --tau-e / --tau-i at "tau" (or its synonym "auto"): the value of --tau. */
+static int tau_same(const char *v) { return !strcmp(v, "tau") || !strcmp(v, "auto"); }
+
+/* --tau-e / --tau-i: "tau" / "auto" is tau, else a finite number > 0. */
+static dale_status tau_value(const char *key, const char *v, double tau, double *out)
+{
+    if (tau_same(v)) {
+        *out = tau;
+        return DALE_OK;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(x) || !(x > 0))
+        return DALE_FAIL(DALE_ERR_ARG, "--%s: expected tau (or auto) or a time constant in ms > 0 (got '%s')", key, v);
+    *out = x;
+    return DALE_OK;
+}
+
+/* The dynamics options, checked (dale_config_resolve and dale_config_net
+ * both call it): the choices, dt > 0, tau > 0, each alpha = dt/tau that the
+ * model uses in (0, 1], tau_e / tau_i only where the model has such units,
+ * noise levels and the penalty >= 0.  Fills nc when it is not NULL. */
+static dale_status dynamics_net(const dale_run_config *c, dale_net_config *nc)
+{
+    dale_dynamics_type dyn;
+    if (strcmp(c->dynamics, "relu") && strcmp(c->dynamics, "leaky") && strcmp(c->dynamics, "leaky-state"))
+        return DALE_FAIL(DALE_ERR_ARG, "--dynamics: expected relu, leaky or leaky-state (got '%s')", c->dynamics);
+    dale_status st = dale_dynamics_parse(c->dynamics, &dyn);
+    if (st) return st;
+    if (!(c->dt > 0)) return DALE_FAIL(DALE_ERR_ARG, "--dt must be a time step in ms > 0 (got %g)", c->dt);
+    if (!(c->tau > 0)) return DALE_FAIL(DALE_ERR_ARG, "--tau must be a time constant in ms > 0 (got %g)", c->tau);
+    double te, ti;
+    if ((st = tau_value("tau-e", c->tau_e, c->tau, &te)) || (st = tau_value("tau-i", c->tau_i, c->tau, &ti))) return st;
+    const int rnn = !strcmp(c->model, "rnn"), dann = !strcmp(c->model, "dann");
+    if (rnn && !tau_same(c->tau_e))
+        return DALE_FAIL(DALE_ERR_ARG, "--tau-e: model rnn has no E/I populations; give its one time constant with --tau");
+    if (rnn && !tau_same(c->tau_i))
+        return DALE_FAIL(DALE_ERR_ARG, "--tau-i: model rnn has no E/I populations; give its one time constant with --tau");
+    if (dann && !tau_same(c->tau_i))
+        return DALE_FAIL(DALE_ERR_ARG, "--tau-i: DANN's inhibition is instantaneous (its hidden units are excitatory: "
+                         "use --tau-e or --tau)");
+    if (dyn == DALE_DYN_RELU && (!tau_same(c->tau_e) || !tau_same(c->tau_i)))
+        return DALE_FAIL(DALE_ERR_ARG, "--%s has no effect with --dynamics relu (it needs leaky or leaky-state)",
+                         !tau_same(c->tau_e) ? "tau-e" : "tau-i");
+    if (dyn != DALE_DYN_RELU) {
+        const struct { const char *key; double tau; int used; } ts[] = {
+            {!tau_same(c->tau_e) ? "tau-e" : "tau", te, 1},
+            {!tau_same(c->tau_i) ? "tau-i" : "tau", ti, !rnn && !dann},
+        };
+        for (size_t k = 0; k < 2; k++) {
+            double a = c->dt / ts[k].tau;
+            if (ts[k].used && !(a > 0 && a <= 1))
+                return DALE_FAIL(DALE_ERR_ARG, "--%s %g with --dt %g gives alpha = dt/tau = %g, outside (0, 1]: "
+                                 "raise --%s or lower --dt", ts[k].key, ts[k].tau, c->dt, a, ts[k].key);
+        }
+    }
+    if (!(c->noise_rec >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--noise-rec must be >= 0 (got %g)", c->noise_rec);
+    if (!(c->noise_in >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--noise-in must be >= 0 (got %g)", c->noise_in);
+    if (!(c->rate_l2 >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--rate-l2 must be >= 0 (got %g)", c->rate_l2);
+    int eval_noise, learn = !strcmp(c->h0, "learn");
+    if ((st = on_off("eval-noise", c->eval_noise, &eval_noise))) return st;
+    if (!learn && strcmp(c->h0, "zero"))
+        return DALE_FAIL(DALE_ERR_ARG, "--h0: expected zero or learn (got '%s')", c->h0);
+    if (!nc) return DALE_OK;
+    nc->dynamics = dyn;
+    if (dyn != DALE_DYN_RELU) {
+        nc->alpha = c->dt / te;
+        nc->alpha_i = !rnn && !dann ? c->dt / ti : 0.0;
+    }
+    nc->noise_rec = c->noise_rec;
+    nc->noise_in = c->noise_in;
+    nc->h0_learn = learn;
+    nc->rate_l2 = c->rate_l2;
+    return DALE_OK;
+}
+
 dale_status dale_config_net(const dale_run_config *c, size_t input, size_t output, double input_mean,
                             dale_net_config *nc)
 {
@@ -382,7 +477,7 @@ dale_status dale_config_net(const dale_run_config *c, size_t input, size_t outpu
     if (!strcmp(c->numerics, "blas")) nc->numerics = DALE_NUMERICS_BLAS;
     else if (!strcmp(c->numerics, "dale")) nc->numerics = DALE_NUMERICS_DALE;
     else return DALE_FAIL(DALE_ERR_ARG, "--numerics: expected blas or dale (got '%s')", c->numerics);
-    return DALE_OK;
+    return dynamics_net(c, nc);
 }
 
 dale_status dale_config_policy(const dale_run_config *c, dale_update_policy *p)
@@ -670,6 +765,16 @@ dale_status dale_config_resolve(dale_run_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "--threads must be in 1..64 (got %ld)", c->threads);
     const opt *num = find_opt("numerics");
     if (!in_choices(num->choices, c->numerics)) return bad_choice(num, c->numerics);
+    static const char *const choice_keys[] = {"dynamics", "eval_noise", "h0"};
+    for (size_t k = 0; k < sizeof choice_keys / sizeof choice_keys[0]; k++) {
+        const opt *o = find_opt(choice_keys[k]);
+        const char *v = (const char *)c + o->offset;
+        if (!in_choices(o->choices, v)) return bad_choice(o, v);
+    }
+    if ((st = dynamics_net(c, NULL))) return st;
+    /* "auto" is read as "tau": config.json holds the one spelling, which is the default */
+    if (!strcmp(c->tau_e, "auto")) strcpy(c->tau_e, "tau");
+    if (!strcmp(c->tau_i, "auto")) strcpy(c->tau_i, "tau");
     if (c->layers < 1) return DALE_FAIL(DALE_ERR_ARG, "--layers must be >= 1 (got %ld)", c->layers);
     if (c->hidden < 1) return DALE_FAIL(DALE_ERR_ARG, "--hidden must be >= 1 (got %ld)", c->hidden);
     if (c->inhib != -1) {
@@ -804,6 +909,9 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     double B = bt > eb ? bt : eb;
     *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
+    /* leaky cells keep their pre-activations too: (T+1, B, n) per cell */
+    if (strcmp(c->dynamics, "relu") || c->noise_rec > 0 || !strcmp(c->h0, "learn")) *acts += 4.0 * (T + 1) * B * L * H;
+    if (c->noise_in > 0) *acts += 4.0 * T * B * in; /* the noisy input */
     *data = s.data_bytes + 16 * s.ntrain;
     return DALE_OK;
 }

@@ -81,6 +81,7 @@ static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *i
                                           ncorrect, &np, &b->wsum);
     else *loss = dale_loss_mse_weighted(out, b->yf, b->w, rows, m, dout, &np, &b->wsum);
     b->npred = np;
+    if (backward) *loss += dale_net_rate_penalty(b->net); /* the objective: task loss + rate_l2 penalty */
     if (backward && isfinite(*loss)) {
         dale_net_zero_grad(b->net);
         if ((st = dale_net_backward(b->net, b->dout))) return st;
@@ -113,6 +114,7 @@ dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, s
     *ncorrect = 0;
     if (t->loss == DALE_LOSS_MSE_LAST) *loss = dale_loss_mse(out, b->yf, rows, t->output, dout);
     else *loss = dale_loss_ce_num(dale_net_config_of(b->net)->numerics, out, b->yi, rows, t->output, dout, ncorrect);
+    if (backward) *loss += dale_net_rate_penalty(b->net); /* the objective: task loss + rate_l2 penalty */
     if (backward && isfinite(*loss)) {
         dale_net_zero_grad(b->net);
         if ((st = dale_net_backward(b->net, b->dout))) return st;

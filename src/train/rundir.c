@@ -398,6 +398,7 @@ static dale_status setup(rundir *rd)
     dale_config_schedule(c, &sch);
     dale_trainer_callbacks cb = {on_eval, on_checkpoint, on_progress, rd};
     if ((st = dale_trainer_create(rd->net, t, &pol, &sch, c->seed, &cb, &rd->tr))) return st;
+    dale_trainer_set_eval_noise(rd->tr, !strcmp(c->eval_noise, "on"));
     /* Every evaluation of a run reports its test split. */
     if (t->count[DALE_SPLIT_TEST] == 0)
         return DALE_FAIL(DALE_ERR_ARG, "task %s has no samples in this split", t->name);

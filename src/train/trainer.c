@@ -35,6 +35,8 @@ struct dale_trainer {
     dale_trainer_callbacks cb;
     dale_signs signs;
     dale_rng order;         /* batch-order stream */
+    uint64_t seed;          /* the run seed: noise streams (dale_noise_stream) */
+    int noisy, eval_noise;  /* the net draws noise; evaluations do too */
     size_t ntrain, nbatch;  /* training samples, minibatches per epoch */
     size_t spu;             /* samples per update: the batch, or 1 for multi-row samples (lm) */
     size_t eval_chunk;      /* evaluation chunk in batch rows */
@@ -159,6 +161,8 @@ dale_status dale_trainer_create(dale_net *net, dale_task *t, const dale_update_p
     dale_rng init;
     dale_rng_seed(&init, seed);
     dale_rng_fork(&init, DALE_TRAINER_ORDER_LABEL, &tr->order);
+    tr->seed = seed;
+    tr->noisy = nc->noise_rec > 0 || nc->noise_in > 0;
     tr->lr = s->lr;
     for (int i = 0; i < RING; i++) tr->ring_loss[i] = tr->ring_err[i] = DNAN;
     metrics_nan(&tr->last);
@@ -177,13 +181,38 @@ void dale_trainer_free(dale_trainer *tr)
 
 /* -------------------------------------------------------- evaluation */
 
+void dale_noise_stream(uint64_t seed, int eval, uint64_t index, dale_rng *out)
+{
+    dale_rng r, base;
+    dale_rng_seed(&r, seed);
+    dale_rng_fork(&r, DALE_TRAINER_NOISE_LABEL, &base);
+    dale_rng_fork(&base, 2 * index + (eval ? 1 : 0), out);
+}
+
+void dale_trainer_set_eval_noise(dale_trainer *tr, int on)
+{
+    if (tr) tr->eval_noise = on != 0;
+}
+
+/* dale_evaluate with the split's evaluation noise when it is on. */
+static dale_status evaluate_split(dale_trainer *tr, dale_split split, double *loss, double *err)
+{
+    if (!(tr->noisy && tr->eval_noise)) return dale_evaluate(&tr->batch, split, tr->eval_chunk, loss, err);
+    dale_rng r;
+    dale_noise_stream(tr->seed, 1, (uint64_t)split, &r);
+    dale_net_set_noise(tr->net, &r);
+    dale_status st = dale_evaluate(&tr->batch, split, tr->eval_chunk, loss, err);
+    dale_net_set_noise(tr->net, NULL);
+    return st;
+}
+
 dale_status dale_trainer_evaluate(dale_trainer *tr, dale_split split, double *loss, double *err)
 {
     if (!tr || !loss || !err) return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_evaluate: a NULL argument");
     if ((int)split < 0 || split > DALE_SPLIT_TEST || tr->task->count[split] == 0)
         return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_evaluate: task %s has no samples in split %d",
                          tr->task->name ? tr->task->name : "?", (int)split);
-    return dale_evaluate(&tr->batch, split, tr->eval_chunk, loss, err);
+    return evaluate_split(tr, split, loss, err);
 }
 
 dale_status dale_trainer_eval(dale_trainer *tr, int notify, dale_trainer_metrics *out)
@@ -198,10 +227,10 @@ dale_status dale_trainer_eval(dale_trainer *tr, int notify, dale_trainer_metrics
     m.train_err = ring_mean(tr->ring_err);
     dale_status st;
     if (tr->task->count[DALE_SPLIT_VAL] &&
-        (st = dale_evaluate(&tr->batch, DALE_SPLIT_VAL, tr->eval_chunk, &m.val_loss, &m.val_err)))
+        (st = evaluate_split(tr, DALE_SPLIT_VAL, &m.val_loss, &m.val_err)))
         return st;
     if (tr->task->count[DALE_SPLIT_TEST] &&
-        (st = dale_evaluate(&tr->batch, DALE_SPLIT_TEST, tr->eval_chunk, &m.test_loss, &m.test_err)))
+        (st = evaluate_split(tr, DALE_SPLIT_TEST, &m.test_loss, &m.test_err)))
         return st;
     tr->last = m;
     tr->have_last = 1;
@@ -234,7 +263,14 @@ dale_status dale_trainer_step(dale_trainer *tr, dale_trainer_step_info *info)
     size_t B = tr->spu, s = (size_t)tr->bi * B, nb = tr->ntrain - s < B ? tr->ntrain - s : B;
     double loss;
     size_t correct;
-    if ((st = dale_batch_run(&tr->batch, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct))) goto out;
+    if (tr->noisy) {
+        dale_rng nr;
+        dale_noise_stream(tr->seed, 0, (uint64_t)tr->updates, &nr);
+        dale_net_set_noise(tr->net, &nr);
+    }
+    st = dale_batch_run(&tr->batch, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct);
+    if (tr->noisy) dale_net_set_noise(tr->net, NULL);
+    if (st) goto out;
     inf.loss = loss;
     if (!isfinite(loss)) {
         snprintf(tr->diverged, sizeof tr->diverged, "non-finite training loss at update %ld", tr->updates + 1);
