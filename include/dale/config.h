@@ -23,7 +23,7 @@ extern "C" {
 
 #define DALE_STR 64
 #define DALE_PATH 512
-#define DALE_TASK_OPTS_MAX 32
+#define DALE_TASK_OPTS_MAX 64
 
 typedef struct dale_run_config {
     /* what */
@@ -69,6 +69,7 @@ typedef struct dale_run_config {
     double max_memory_gb;        /* refuse runs estimated above this (0: the machine's RAM) */
     long threads;                /* BLAS threads of the run (default 1; docs/performance.md) */
     char numerics[DALE_STR];     /* blas | dale: the arithmetic (docs/performance.md, Two arithmetics) */
+    double dt;                   /* time step in ms (leaky dynamics, cognitive tasks' periods) */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

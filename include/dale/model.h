@@ -233,6 +233,13 @@ DALE_API dale_status dale_net_forward(dale_net *net, const float *x, size_t T, s
 DALE_API dale_status dale_net_backward(dale_net *net, const float *dout);
 DALE_API void dale_net_zero_grad(dale_net *net);
 
+/* The hidden states h_1..h_T of recurrent cell `cell` (0-based) computed by
+ * the last dale_net_forward: time-major (T, B, n), n = the cell width, with
+ * *T and *B (may be NULL) those of that forward.  A view owned by net, valid
+ * until the next forward or plan.  NULL (and *T = *B = 0) when no forward
+ * has run since the last plan or backward, or cell >= dale_net_ncells. */
+DALE_API const float *dale_net_states(const dale_net *net, size_t cell, size_t *T, size_t *B);
+
 #ifdef __cplusplus
 }
 #endif

@@ -87,6 +87,7 @@ static const opt tail_opts[] = {
       "larger products and the dense/readout forward, libm exp: the results of earlier versions, which depend on the "
       "machine's OpenBLAS kernel and thread count | dale = every product in dale's kernels and dale's own exp: faster "
       "at large shapes (lm, objrec), the same bits on every machine and thread count", "blas|dale"),
+    O(dt, DALE_OPT_DOUBLE, "20", "time step in ms: leaky units' alpha = dt/tau; cognitive tasks' periods in steps = ms/dt"),
 };
 #undef O
 #undef A

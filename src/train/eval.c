@@ -81,6 +81,11 @@ static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *i
                                           ncorrect, &np, &b->wsum);
     else *loss = dale_loss_mse_weighted(out, b->yf, b->w, rows, m, dout, &np, &b->wsum);
     b->npred = np;
+    /* Trial-based tasks: correct trials out of the batch's trials. */
+    if (t->score && isfinite(*loss)) {
+        if ((st = t->score(t, split, idx, B, T, out, ncorrect))) return st;
+        b->npred = B;
+    }
     if (backward && isfinite(*loss)) {
         dale_net_zero_grad(b->net);
         if ((st = dale_net_backward(b->net, b->dout))) return st;
