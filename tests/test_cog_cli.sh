@@ -103,6 +103,16 @@ if [ "$RC" -eq 0 ]; then ok "dms trains (dann, 3 stimuli)"; else fail "dms train
 dale eval dms
 if [ "$RC" -eq 0 ] && grep -q "non-match" "$T/out"; then ok "dms: match / non-match"; else fail "dms conditions" "$(err1)"; fi
 
+# --trials on a task without trials: the common members only
+dale train --task adding --adding-n 200 --adding-test 20 --max-updates 3 --eval-every 3 --out add
+dale eval add --trials 7 --out add.npz
+got=$(npz_shapes add.npz | tr '\n' ';')
+if [ "$got" = "inputs <f4 (7, 20, 2);targets <f4 (7, 1);weights <f4 (7, 20);hidden0 <f4 (7, 20, 10);outputs <f4 (7, 20, 1);" ]; then
+    ok "adding trials.npz: inputs, targets (last step), weights, hidden0, outputs"
+else
+    fail "adding trials.npz" "$got"
+fi
+
 # psychometric
 dale psychometric pdm --out psy
 if [ "$RC" -eq 0 ] && [ -f psy/psychometric.csv ] && [ -f psy/psychometric_fit.csv ] && [ -f psy/psychometric.gp ] &&

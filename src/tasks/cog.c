@@ -468,12 +468,14 @@ static dale_status cog_resolve(const dale_options *o, cog_kind k)
 }
 
 /* What the three tasks share as defaults: one layer of 100 units, batch 32,
- * SGD at lr 0.01 with the gradient clipped at norm 1 (the every-step loss
- * over ~100 steps otherwise throws the ReLU recurrence off early), evaluation
- * every 200 updates. */
+ * SGD at lr 0.02 with the gradient clipped at norm 1, 10 epochs, evaluation
+ * every 200 updates.  Measured on pdm (ReLU RNN, seed 0): lr 0.01 is at 23 %
+ * test error after 5000 updates, lr 0.02 at 13 % (chance at coherence 0
+ * alone is 10 %), lr 0.03 and 0.05 get there sooner but jump back to 50 %
+ * on the way. */
 #define COG_DEFAULTS(epochs)                                                                               \
     {NULL, "hidden", "100"}, {NULL, "batch", "32"}, {NULL, "epochs", epochs}, {NULL, "eval_every", "200"},  \
-        {NULL, "lr", "0.01"}, {NULL, "lr_decay", "1"}, {NULL, "lr_decay_every", "0"}, {NULL, "clip", "1"},  \
+        {NULL, "lr", "0.02"}, {NULL, "lr_decay", "1"}, {NULL, "lr_decay_every", "0"}, {NULL, "clip", "1"},  \
         {NULL, "eval_batch", "500"}
 
 #define COG_COMMON(task, trials)                                                                               \
