@@ -295,8 +295,9 @@ int cmd_psychometric(int argc, char **argv)
     for (size_t q = 0; q < nc; q++) {
         double n = 0;
         for (size_t i = 0; i < cv[q].nlev; i++) n += cv[q].n[i];
-        printf("  %-34s %10.4g %10.4g %10.0f %s", cv[q].label, cv[q].fit.slope, cv[q].fit.bias, n,
-               cv[q].fit.converged ? "" : "(no finite fit) ");
+        if (cv[q].fit.converged)
+            printf("  %-34s %10.4g %10.4g %10.0f ", cv[q].label, cv[q].fit.slope, cv[q].fit.bias, n);
+        else printf("  %-34s %10s %10s %10.0f (separable: no finite fit) ", cv[q].label, "-", "-", n);
         for (size_t i = 0; i < cv[q].nlev; i++)
             printf(" %g:%.2f", cv[q].x[i], cv[q].n[i] > 0 ? cv[q].k[i] / cv[q].n[i] : (double)NAN);
         printf("\n");

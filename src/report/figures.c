@@ -167,6 +167,7 @@ dale_status dale_plot_psychometric(const char *dir, const char *name, const char
 {
     static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                          "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+    static const int pts[] = {7, 5, 9, 11, 13, 15, 7, 5}; /* filled circle, square, triangles, ... */
     *plotted = 0;
     if (ncurves == 0 || ncurves > 8) return DALE_FAIL(DALE_ERR_ARG, "psychometric figure: 1 to 8 curves (got %zu)", ncurves);
     char t[256], c[256], x[256], body[6144];
@@ -178,7 +179,7 @@ dale_status dale_plot_psychometric(const char *dir, const char *name, const char
                                 "set xlabel '%s'\nset ylabel 'fraction choosing option 2'\n"
                                 "set yrange [-0.03:1.03]\n"
                                 "set grid lc rgb '#dddddd'\n"
-                                "set key top left opaque\n"
+                                "set key outside right top\n"
                                 "set samples 400\n",
                                 t, x);
     for (size_t i = 0; i < ncurves && k < sizeof body; i++) {
@@ -189,11 +190,11 @@ dale_status dale_plot_psychometric(const char *dir, const char *name, const char
         char lab[128];
         clean(labels[i], lab, sizeof lab);
         k += (size_t)snprintf(body + k, sizeof body - k,
-                              "%s'%s' skip 1 using ($1 == %zu ? $5 : 1/0):8 with points pt 7 ps 1.1 lc rgb '%s' "
-                              "title '%s', \\\n     f%zu(x) with lines lw 2 lc rgb '%s' notitle%s",
-                              i == 0 ? "plot " : "     ", c, i, colors[i], lab, i, colors[i],
-                              i + 1 < ncurves ? ", \\\n" : "\n");
+                              "%s'%s' skip 1 using ($1 == %zu ? $5 : 1/0):8 with points pt %d ps %.1f lc rgb '%s' "
+                              "title '%s', \\\n     f%zu(x) with lines lw 2 dt %d lc rgb '%s' notitle%s",
+                              i == 0 ? "plot " : "     ", c, i, pts[i], 1.6 - 0.15 * (double)i, colors[i], lab, i,
+                              (int)(i % 2) + 1, colors[i], i + 1 < ncurves ? ", \\\n" : "\n");
     }
     if (k >= sizeof body) return DALE_FAIL(DALE_ERR_ARG, "%s/%s.gp: gnuplot script too long", dir, name);
-    return write_and_run(dir, name, body, run, plotted, 820, 600);
+    return write_and_run(dir, name, body, run, plotted, ncurves > 1 ? 1100 : 820, 600);
 }
