@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "dale/config.h"
 #include "dale/eval.h"
@@ -102,6 +103,16 @@ static int eval_trials(const char *run, const char *which, dale_run_config *c, d
         fprintf(stderr, "dale eval: --trials %zu: the %s split of task %s has %zu samples%s\n", N, split_name,
                 task->name, task->count[split],
                 split == DALE_SPLIT_TRAIN ? "" : "; --seed S draws up to the training pool's size from data seed S");
+        goto cleanup;
+    }
+    /* Everything is held in memory, then written: refuse what cannot fit. */
+    double bytes = 4.0 * (double)N * (double)task->T *
+                   (double)(task->input + 2 * task->output + 2 + dale_net_ncells(net) * c->hidden);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double ram = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    if (ram > 0 && bytes > 0.5 * ram) {
+        fprintf(stderr, "dale eval: --trials %zu needs about %.1f GB (half this machine's memory is %.1f GB); "
+                        "ask for fewer trials\n", N, bytes / 1e9, 0.5 * ram / 1e9);
         goto cleanup;
     }
     size_t chunk = c->eval_batch > 0 ? (size_t)c->eval_batch : 256;

@@ -157,6 +157,8 @@ expect_exit 2 "--seed without --trials" "--seed goes with --trials" eval pdm --s
 expect_exit 2 "--out without --trials" "--out goes with --trials" eval pdm --out x.npz
 expect_exit 1 "--trials beyond the test split" "has 40 samples" eval pdm --trials 41
 expect_exit 1 "--trials to an unwritable place" "" eval pdm --trials 3 --out /nonexistent/dir/x.npz
+dale train --task pdm --hidden 8 --pdm-trials 100000000 --max-updates 0 --out big
+expect_exit 1 "--trials beyond the machine's memory refused" "ask for fewer trials" eval big --trials 90000000 --seed 1
 expect_exit 2 "psychometric --split train" "--split" psychometric pdm --split train
 expect_exit 2 "psychometric --seed without --trials" "--seed" psychometric pdm --seed 2
 
