@@ -502,6 +502,13 @@ static void test_score(void)
             for (size_t col = 0; H && col < 3; col++)
                 for (size_t s = 0; s < tr.T; s++) {
                     size_t r = (idx[col] * tr.T + s);
+                    size_t len = tr.trial ? tr.trial[idx[col]].len : T;
+                    if (s >= len) { /* padding: zeros everywhere */
+                        for (size_t i = 0; i < m; i++) bad += tr.out[r * m + i] != 0.0f;
+                        for (size_t i = 0; i < n; i++) bad += tr.h[r * n + i] != 0.0f;
+                        bad += tr.w[r] != 0.0f;
+                        continue;
+                    }
                     for (size_t i = 0; i < I; i++) bad += tr.x[r * I + i] != (s < T ? x[(s * 3 + col) * I + i] : 0.0f);
                     for (size_t i = 0; i < m; i++)
                         bad += s < T ? tr.out[r * m + i] != out[(s * 3 + col) * m + i] : tr.out[r * m + i] != 0.0f;
@@ -513,6 +520,22 @@ static void test_score(void)
             CHECK(bad == 0, "%s: kept trials equal a plain forward, padded with 0 (%d off)", task->name, bad);
             free(x), free(yi), free(w);
         }
+        /* another chunking (cdm: chunks run to their longest trial): the same
+         * data and labels, outputs and states to float round-off (products of
+         * other sizes may take other kernels) */
+        dale_trials tr2;
+        CHECK_OK(dale_trials_run(net, task, DALE_SPLIT_TEST, 0, task->count[DALE_SPLIT_TEST], 0, 1, &tr2));
+        if (tr.x && tr2.x) {
+            size_t NT = tr.N * tr.T;
+            CHECK(!memcmp(tr.x, tr2.x, NT * tr.input * sizeof(float)) && !memcmp(tr.w, tr2.w, NT * sizeof(float)) &&
+                      !memcmp(tr.yi, tr2.yi, NT * sizeof(int32_t)) &&
+                      !memcmp(tr.outcome, tr2.outcome, tr.N * sizeof(int)),
+                  "%s: trials in chunks of 7 and all at once: the same inputs, labels, weights, outcomes",
+                  task->name);
+            check_close("outputs, chunks of 7 vs all", tr.out, tr2.out, NT * tr.output, 1e-5, 1e-5);
+            check_close("hidden states, chunks of 7 vs all", tr.h, tr2.h, NT * tr.hidden * tr.ncells, 1e-5, 1e-5);
+        }
+        dale_trials_free(&tr2);
         dale_trials_free(&tr);
         dale_trials_free(&tr); /* idempotent */
         CHECK(dale_trials_run(net, task, DALE_SPLIT_TEST, task->count[DALE_SPLIT_TEST] - 5, 10, 0, 0, &tr) ==

@@ -74,7 +74,9 @@ DALE_API dale_status dale_params_load(dale_net *net, dale_npz *z, const char *pa
 /* Samples kept whole for analysis (dale eval --trials; docs/neuro.md): every
  * step of N samples of one split through a network.  Arrays are
  * sample-major (C order, as NumPy holds them); a sample shorter than T
- * (a cdm trial with a short delay) is padded with zeros (weight 0).
+ * (a cdm trial with a short delay) is padded with zeros (weight 0) in every
+ * array, outputs and hidden states included (whatever the length of the
+ * chunk it ran in).
  *   x       float  [N][T][input]
  *   yi      int32  [N][T] (every-step and weighted CE kinds) or [N] (CE_LAST)
  *   yf      float  [N][T][output] (MSE_WEIGHTED) or [N][output] (MSE_LAST)
@@ -95,7 +97,8 @@ typedef struct dale_trials {
 } dale_trials;
 
 /* Run samples first..first+N-1 of `split` in chunks of at most `chunk`
- * samples (0: all at once; chunking does not change the result) with every
+ * samples (0: all at once; the chunking changes outputs and states by float
+ * round-off at most, as products of other sizes may take other kernels) with every
  * step's readout; keep the hidden states when `states` is non-zero.  Plans
  * net for (T, chunk).  On success *tr owns its arrays (dale_trials_free);
  * on an error nothing is left allocated.  Errors: DALE_ERR_ARG (N = 0,

@@ -135,6 +135,13 @@ dale_status dale_trials_run(dale_net *net, dale_task *task, dale_split split, si
             dale_trial *t = &tr->trial[s0 + b];
             if ((st = task->trial(task, split, cb.idx[b], t))) goto done;
             tr->outcome[s0 + b] = dale_trial_outcome(out, Tb, B, b, m, t, &tr->choice[s0 + b]);
+            /* after its end a trial is padding, whatever the chunk's length:
+             * the network ran on there (zero input), but that is not kept */
+            size_t r0 = (s0 + b) * T;
+            for (size_t s = t->len; s < Tb; s++) {
+                memset(tr->out + (r0 + s) * m, 0, m * sizeof(float));
+                for (size_t l = 0; states && l < L; l++) memset(tr->h + (l * N * T + r0 + s) * n, 0, n * sizeof(float));
+            }
         }
     }
 done:
