@@ -13,7 +13,10 @@ static void usage(FILE *f)
     fputs("usage: dale <command> [options]\n\n"
           "commands:\n"
           "  train     train a network (rnn | colei | dann) on a task; `dale train --help`\n"
-          "  eval      loss and error of a trained run on a split; `dale eval --help`\n"
+          "  eval      loss and error of a trained run on a split; every step of N trials\n"
+          "            (--trials N) as an NPZ; `dale eval --help`\n"
+          "  psychometric  choice against signed coherence of a pdm or cdm run, with a\n"
+          "            fitted logistic (CSV, PNG, SVG); `dale psychometric --help`\n"
           "  data      get, list and verify data sets (mnist, fashion-mnist, objrec, kjv,\n"
           "            glove100); `dale data --help`\n"
           "  spectrum  spectra of many initialisations, the NSE tables; `dale spectrum --help`\n"
@@ -85,6 +88,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep")) return cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "results")) return cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "reproduce")) return cmd_reproduce(argc - 1, argv + 1);
+    if (!strcmp(cmd, "psychometric")) return cmd_psychometric(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("dale %s (commit %s)\n", dale_version(), dale_git_commit());
         return 0;
@@ -94,7 +98,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static const char *const commands[] = {"train", "eval", "data", "spectrum", "diagnose", "transplant",
-                                           "sweep", "results", "reproduce", "version", "help"};
+                                           "sweep", "results", "reproduce", "psychometric", "version", "help"};
     const char *near = dalei_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
     if (near) fprintf(stderr, "dale: unknown command '%s' (did you mean %s?)\n", cmd, near);
     else fprintf(stderr, "dale: unknown command '%s'\n", cmd);

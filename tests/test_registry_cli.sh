@@ -17,7 +17,7 @@ done
 has_line() { # WHAT FIXED-STRING
     if grep -q -F -- "$2" "$help"; then ok "$1"; else fail "$1" "no '$2' in train --help"; fi
 }
-has_line "hidden: every task's default" "(-1: the task's: adding 10; seqmnist 100; lm 500; objrec 1000)"
+has_line "hidden: every task's default" "(-1: the task's: adding 10; seqmnist 100; lm 500; objrec 1000; pdm 100; cdm 100; dms 100)"
 has_line "lr: per-model task defaults" "lm 0.805, colei 1.554; objrec 0.1, colei 0.01"
 has_line "clip: per-model task defaults" "adding 0, colei 7, dann 3"
 has_line "task list from the registry" "task: adding | seqmnist | lm | objrec"
@@ -28,7 +28,7 @@ awk '/^  task lm: /{ s = 1; next } /^  task /{ s = 0 } s && /--vocab-limit/{ f =
 awk '/^  task adding: /{ s = 1; next } /^  task /{ s = 0 } s && /--adding-n .*default: 10000/{ f = 1 } END { exit !f }' "$help" &&
     ok "--adding-n under task adding with its default" || fail "--adding-n under adding" "missing"
 
-expect_exit 2 "unknown task lists the registered ones" "expected adding, seqmnist, lm or objrec" train --task foo --dry-run
+expect_exit 2 "unknown task lists the registered ones" "expected adding, seqmnist, lm, objrec, pdm, cdm or dms" train --task foo --dry-run
 expect_exit 2 "unknown model lists the registered ones" "expected rnn, colei or dann" train --model foo --dry-run
 dale train --model song --max-updates 0 --quiet --out "$T/song"
 json_expect "alias song is written as colei" "$T/song/config.json" model colei

@@ -23,7 +23,7 @@ extern "C" {
 
 #define DALE_STR 64
 #define DALE_PATH 512
-#define DALE_TASK_OPTS_MAX 32
+#define DALE_TASK_OPTS_MAX 64
 
 typedef struct dale_run_config {
     /* what */

@@ -275,6 +275,12 @@ DALE_API double dale_net_unit_alpha(const dale_net *net, size_t j);
  * backward adds its gradient, 2 lambda h_t / (L T B n), to dL/dh_t, so a
  * caller that trains adds this value to its loss. */
 DALE_API double dale_net_rate_penalty(const dale_net *net);
+/* The hidden states h_1..h_T of recurrent cell `cell` (0-based) computed by
+ * the last dale_net_forward: time-major (T, B, n), n = the cell width, with
+ * *T and *B (may be NULL) those of that forward.  A view owned by net, valid
+ * until the next forward or plan.  NULL (and *T = *B = 0) when no forward
+ * has run since the last plan or backward, or cell >= dale_net_ncells. */
+DALE_API const float *dale_net_states(const dale_net *net, size_t cell, size_t *T, size_t *B);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,17 @@ DALE_API dale_status dale_plot_heatmap(const char *dir, const char *name, const 
                                        const char *xlabel, const char *ylabel,
                                        const char *zlabel, int run, int *plotted);
 
+/* Psychometric curves (dale psychometric): csv columns
+ * curve,context,modality,cued,coherence,trials,chose2,p_chose2 (curve
+ * 0-based), one row per curve and signed coherence; curve k (< ncurves <= 8)
+ * is drawn as its points, labelled labels[k], and its fitted logistic
+ * 1/(1 + exp(-(intercept[k] + slope[k] x))) (a non-finite parameter
+ * draws as 0). */
+DALE_API dale_status dale_plot_psychometric(const char *dir, const char *name, const char *csv, size_t ncurves,
+                                            const char *const *labels, const double *intercept,
+                                            const double *slope, const char *title, const char *xlabel, int run,
+                                            int *plotted);
+
 #ifdef __cplusplus
 }
 #endif

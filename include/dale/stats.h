@@ -65,6 +65,26 @@ DALE_API dale_status dale_linregress(const double *x, const double *y, size_t n,
  * Allocates scratch. */
 DALE_API dale_status dale_rank(const double *x, size_t n, double *rank, double *tie_term);
 
+/* Maximum-likelihood logistic fit of binomial counts: k[i] successes out of
+ * n[i] trials at level x[i] (i < m), under
+ *     p(x) = 1 / (1 + exp(-(intercept + slope * x))),
+ * by Newton's method on the log-likelihood (step halving; from the flat
+ * curve through the overall rate).  bias = -intercept / slope is the level
+ * where p = 1/2 (NaN when slope is 0); se_* are the standard errors from the
+ * inverse Fisher information at the fit.  converged = 0 when the data are
+ * (quasi-)separable and the MLE does not exist (the last iterate is
+ * returned).  Levels with n = 0 are ignored.  Errors: DALE_ERR_ARG for fewer
+ * than 2 levels with trials, or a point with a non-finite x or not
+ * 0 <= k <= n (outputs NaN). */
+typedef struct dale_logistic {
+    double intercept, slope, bias;
+    double se_intercept, se_slope;
+    double loglik;
+    int converged, iterations;
+} dale_logistic;
+DALE_API dale_status dale_logistic_fit(const double *x, const double *n, const double *k, size_t m,
+                                       dale_logistic *fit);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,7 @@ DALE_API int dale_loss_is_weighted(dale_loss_kind k);
 typedef enum dale_split { DALE_SPLIT_TRAIN, DALE_SPLIT_VAL, DALE_SPLIT_TEST } dale_split;
 
 typedef struct dale_task dale_task;
+struct dale_trial;
 struct dale_task {
     const char *name;
     size_t T, input, output;
@@ -86,7 +87,54 @@ struct dale_task {
      * kinds `batch` fills targets at every step: yf (T, R, m) or yi (T, R). */
     dale_status (*weights)(dale_task *t, dale_split split, const size_t *idx, size_t B, size_t T,
                            float *w);
+    /* Optional, for trial-based tasks (pdm, cdm, dms; docs/neuro.md), whose
+     * error is counted over trials, not steps.  score: given out (T, B, m),
+     * the every-step outputs for samples idx[0..B) of `split` (T as for
+     * `weights`), set *ncorrect to the number of correct trials (see
+     * dale_trial_outcome).  When set, dale_batch_run reports that count and
+     * B as its error denominator.  trial: the condition labels of sample idx
+     * of `split` (DALE_ERR_ARG when idx is out of range). */
+    dale_status (*score)(dale_task *t, dale_split split, const size_t *idx, size_t B, size_t T,
+                         const float *out, size_t *ncorrect);
+    dale_status (*trial)(dale_task *t, dale_split split, size_t idx, struct dale_trial *info);
 };
+
+/* The condition labels of one trial of a trial-based task.  Output 0 is
+ * "fixate"; outputs 1..m-1 are the choices, choice c being output c + 1.
+ * Periods are consecutive: period k covers steps [start[k], start[k+1]),
+ * start[nperiods] = len, the trial's length (steps from len to the task's T
+ * are padding, weight 0).  The last period is the decision period (the go
+ * cue: the fixation input is off from its first step). */
+#define DALE_TRIAL_PERIODS 6
+typedef struct dale_trial {
+    int32_t truth;    /* the correct choice (0-based; output truth + 1)          */
+    int32_t context;  /* cdm: the cued modality (0, 1); -1 for other tasks        */
+    int32_t cond;     /* the condition index (balanced: trial i has i mod ncond)  */
+    double coh[2];    /* signed coherence in % per modality: > 0 is evidence for
+                         choice 1 (output 2), < 0 for choice 0; pdm: coh[1] = 0  */
+    int32_t dir[2];   /* the choice each modality's evidence supports (pdm: dir[0]
+                         = truth, dir[1] = -1; cdm: both; dms: -1), defined even
+                         at coherence 0                                          */
+    int32_t stim[2];  /* dms: sample and test stimulus (0-based); else -1         */
+    size_t nperiods;
+    const char *period[DALE_TRIAL_PERIODS];        /* names, static strings      */
+    size_t start[DALE_TRIAL_PERIODS + 1];          /* first step of each, then len */
+    size_t len;
+} dale_trial;
+
+/* Scoring of one trial as the field does it (docs/neuro.md, Cognitive
+ * tasks).  out holds outputs time-major (T, B, m), the trial being column b;
+ * m >= 2 (fixate + at least one choice).  Fixation is broken when, at any
+ * step before the decision period, a choice output is strictly larger than
+ * every earlier output (the argmax over all m outputs, first index on ties,
+ * is not 0).  The choice is the argmax over outputs 1..m-1 of their mean
+ * over the decision period (first index on ties).  Returns 1 when fixation
+ * held and the choice is tr->truth, 0 for a wrong choice, -1 for broken
+ * fixation; *choice (may be NULL) gets the choice (0-based), or -1 when
+ * fixation broke.  The trial must fit: tr->len <= T and a decision period of
+ * at least one step (else -2). */
+DALE_API int dale_trial_outcome(const float *out, size_t T, size_t B, size_t b, size_t m, const dale_trial *tr,
+                                int *choice);
 
 DALE_API void dale_task_free(dale_task *t); /* NULL-safe */
 

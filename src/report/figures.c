@@ -7,6 +7,7 @@
  * labels) are put inside single quotes with any quote removed.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,4 +159,42 @@ dale_status dale_plot_heatmap(const char *dir, const char *name, const char *csv
              "     '' skip 1 using %d:%d:(sprintf('%%.2f', column(%d))) with labels font ',8' tc rgb 'black'\n",
              t, x, y, z, c, xcol, ycol, zcol, xcol, ycol, zcol);
     return write_and_run(dir, name, body, run, plotted, 900, 720);
+}
+
+dale_status dale_plot_psychometric(const char *dir, const char *name, const char *csv, size_t ncurves,
+                                   const char *const *labels, const double *intercept, const double *slope,
+                                   const char *title, const char *xlabel, int run, int *plotted)
+{
+    static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                         "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+    static const int pts[] = {7, 5, 9, 11, 13, 15, 7, 5}; /* filled circle, square, triangles, ... */
+    *plotted = 0;
+    if (ncurves == 0 || ncurves > 8) return DALE_FAIL(DALE_ERR_ARG, "psychometric figure: 1 to 8 curves (got %zu)", ncurves);
+    char t[256], c[256], x[256], body[6144];
+    clean(title, t, sizeof t);
+    clean(csv, c, sizeof c);
+    clean(xlabel, x, sizeof x);
+    size_t k = (size_t)snprintf(body, sizeof body,
+                                "set title '%s'\n"
+                                "set xlabel '%s'\nset ylabel 'fraction choosing option 2'\n"
+                                "set yrange [-0.03:1.03]\n"
+                                "set grid lc rgb '#dddddd'\n"
+                                "set key outside right top\n"
+                                "set samples 400\n",
+                                t, x);
+    for (size_t i = 0; i < ncurves && k < sizeof body; i++) {
+        double a = isfinite(intercept[i]) ? intercept[i] : 0.0, b = isfinite(slope[i]) ? slope[i] : 0.0;
+        k += (size_t)snprintf(body + k, sizeof body - k, "f%zu(x) = 1 / (1 + exp(-(%.17g + %.17g * x)))\n", i, a, b);
+    }
+    for (size_t i = 0; i < ncurves && k < sizeof body; i++) {
+        char lab[128];
+        clean(labels[i], lab, sizeof lab);
+        k += (size_t)snprintf(body + k, sizeof body - k,
+                              "%s'%s' skip 1 using ($1 == %zu ? $5 : 1/0):8 with points pt %d ps %.1f lc rgb '%s' "
+                              "title '%s', \\\n     f%zu(x) with lines lw 2 dt %d lc rgb '%s' notitle%s",
+                              i == 0 ? "plot " : "     ", c, i, pts[i], 1.6 - 0.15 * (double)i, colors[i], lab, i,
+                              (int)(i % 2) + 1, colors[i], i + 1 < ncurves ? ", \\\n" : "\n");
+    }
+    if (k >= sizeof body) return DALE_FAIL(DALE_ERR_ARG, "%s/%s.gp: gnuplot script too long", dir, name);
+    return write_and_run(dir, name, body, run, plotted, ncurves > 1 ? 1100 : 820, 600);
 }

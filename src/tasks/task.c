@@ -7,12 +7,16 @@
 #include "internal.h"
 
 /* The registry: one line per task, in the order --help lists them. */
-extern const dale_task_desc dalei_task_adding, dalei_task_seqmnist, dalei_task_lm, dalei_task_objrec;
+extern const dale_task_desc dalei_task_adding, dalei_task_seqmnist, dalei_task_lm, dalei_task_objrec, dalei_task_pdm,
+    dalei_task_cdm, dalei_task_dms;
 static const dale_task_desc *const registry[] = {
     &dalei_task_adding,
     &dalei_task_seqmnist,
     &dalei_task_lm,
     &dalei_task_objrec,
+    &dalei_task_pdm,
+    &dalei_task_cdm,
+    &dalei_task_dms,
 };
 #define NTASKS (sizeof registry / sizeof registry[0])
 

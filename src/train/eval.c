@@ -82,6 +82,11 @@ static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *i
     else *loss = dale_loss_mse_weighted(out, b->yf, b->w, rows, m, dout, &np, &b->wsum);
     b->npred = np;
     if (backward) *loss += dale_net_rate_penalty(b->net); /* the objective: task loss + rate_l2 penalty */
+    /* Trial-based tasks: correct trials out of the batch's trials. */
+    if (t->score && isfinite(*loss)) {
+        if ((st = t->score(t, split, idx, B, T, out, ncorrect))) return st;
+        b->npred = B;
+    }
     if (backward && isfinite(*loss)) {
         dale_net_zero_grad(b->net);
         if ((st = dale_net_backward(b->net, b->dout))) return st;
