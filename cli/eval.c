@@ -82,6 +82,17 @@ static void print_conditions(const dale_trials *tr, int json)
     if (json) printf("]");
 }
 
+/* --eval-noise on: the fixed evaluation noise sample of this split (the
+ * one training's evaluations drew, dale_noise_stream), armed afresh so every
+ * pass over the split sees the same sample. */
+static void arm_eval_noise(dale_net *net, const dale_run_config *c, dale_split split)
+{
+    if (strcmp(c->eval_noise, "on")) return;
+    dale_rng nr;
+    dale_noise_stream(c->seed, 1, (uint64_t)split, &nr);
+    dale_net_set_noise(net, &nr);
+}
+
 /* dale eval RUN --trials N: the NPZ of N samples. */
 static int eval_trials(const char *run, const char *which, dale_run_config *c, dale_split split,
                        const char *split_name, size_t N, const char *out)
@@ -116,6 +127,7 @@ static int eval_trials(const char *run, const char *which, dale_run_config *c, d
         goto cleanup;
     }
     size_t chunk = c->eval_batch > 0 ? (size_t)c->eval_batch : 256;
+    arm_eval_noise(net, c, split);
     if (dale_trials_run(net, task, split, 0, N, chunk, 1, &tr) || dale_trials_save(&tr, outp)) goto fail;
     printf("%s: %zu %s samples of %s (%s.npz), %zu steps, %zu inputs, %zu outputs, %zu x %zu hidden\n", outp, N,
            split_name, task->name, which, tr.T, tr.input, tr.output, tr.ncells, tr.hidden);
@@ -241,15 +253,12 @@ int cmd_eval(int argc, char **argv)
     /* Every-step cross-entropy (lm): also the perplexity exp(CE) (NaN above CE 20). */
     int lm = task->loss == DALE_LOSS_CE_EVERY;
     double ppl;
-    if (!strcmp(c.eval_noise, "on")) { /* the evaluation noise sample training used (dale_noise_stream) */
-        dale_rng nr;
-        dale_noise_stream(c.seed, 1, (uint64_t)split, &nr);
-        dale_net_set_noise(net, &nr);
-    }
+    arm_eval_noise(net, &c, split);
     if (dale_batch_init(&b, net, task, chunk) || dale_evaluate(&b, split, chunk, &loss, &err)) goto fail;
     ppl = dale_lm_perplexity(loss);
     dale_trials tr;
     memset(&tr, 0, sizeof tr);
+    if (task->trial) arm_eval_noise(net, &c, split); /* the trials below see the evaluation's sample */
     if (task->trial && dale_trials_run(net, task, split, 0, task->count[split], chunk, 0, &tr)) goto fail;
     if (json) {
         char errs[32] = "null", ppls[48] = ""; /* error is undefined for MSE tasks */
