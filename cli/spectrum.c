@@ -35,7 +35,7 @@
 /* Init options shared with dale train (parsed by dale_config_set). */
 static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", "rho",
                                         "zero-diag", "colei-dist", "gamma-shape", "numerator",
-                                        "dann-wie", "dann-ni-rec"};
+                                        "dann-wie", "dann-ni-rec", "sparsity", "autapses"};
 #define NINIT (sizeof init_keys / sizeof init_keys[0])
 
 typedef struct opts {
@@ -76,6 +76,9 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --dann-wie W         DANN W_IE: mean | random (default: %s)\n", d.dann_wie);
     fprintf(f, "  --dann-ni-rec K      DANN recurrent inhibitory units, 0 = max(n/(R+1),1) (default: %ld)\n",
             d.dann_ni_rec);
+    fprintf(f, "  --sparsity P         fraction of W's connections removed, each with probability P,\n"
+               "                       before ColEI's rescaling (default: %g)\n", d.sparsity);
+    fprintf(f, "  --no-autapses        remove W's diagonal (self-connections) (default: autapses %s)\n", d.autapses);
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"
@@ -154,6 +157,7 @@ static int parse(int argc, char **argv, opts *o)
         if (!strcmp(a, "--no-plot")) { o->plot = 0; continue; }
         if (!strcmp(a, "--progress")) { o->progress = 1; continue; }
         if (!strcmp(a, "--no-eig")) { o->no_eig = 1; continue; }
+        if (!strcmp(a, "--no-autapses")) { dale_config_set(&o->c, "autapses", "off"); continue; }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dale spectrum: unexpected argument '%s' (options start with --)\n", a);
             return 2;
