@@ -110,7 +110,13 @@ json_expect "config.json records --no-autapses" "$T/adam-rnn_A/config.json" auta
 
 # dale eval on a masked DANN run: the same network as training left it
 dale eval "$T/adam-dann_A"
-if [ "$RC" -eq 0 ]; then ok "dale eval of a masked run"; else fail "dale eval of a masked run" "exit $RC: $(err1)"; fi
+got=$(sed -n 's/.*test split.*loss \([0-9.e+-]*\).*/\1/p' "$T/out")
+want=$(json_get "$T/adam-dann_A/result.json" test_loss)
+if [ "$RC" -eq 0 ] && awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-5 * b) }'; then
+    ok "dale eval of a masked DANN run gives its test loss ($got)"
+else
+    fail "dale eval of a masked DANN run gives its test loss" "exit $RC, eval '$got', result.json '$want': $(err1)"
+fi
 
 # A mask file changed before --resume is refused, naming the member.
 dale train "${BASE[@]}" --model rnn --optimizer adam --mask-rec "$T/rec.npy" --max-updates 10 --out "$T/chg"
