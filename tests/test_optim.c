@@ -23,7 +23,9 @@
 #include "dale/npy.h"
 #include "dale/rng.h"
 #include "dale/status.h"
+#include "dale/task.h"
 #include "dale/train.h"
+#include "dale/trainer.h"
 
 /* ------------------------------------------------ Adam vs torch */
 
@@ -221,7 +223,7 @@ static void test_masks_train(dale_model_type type, int adam, dale_numerics num)
     snprintf(sites[0].param, sizeof sites[0].param, "cell0.%s", main_name(type, 0));
     snprintf(sites[1].param, sizeof sites[1].param, "cell0.%s", main_name(type, 1));
     snprintf(sites[2].param, sizeof sites[2].param, "cell1.%s", main_name(type, 1));
-    snprintf(sites[3].param, sizeof sites[3].param, "out.%s", type == DALE_MODEL_RNN ? "W" : type == DALE_MODEL_COLEI ? "W_pos" : "W_EE");
+    snprintf(sites[3].param, sizeof sites[3].param, "out.%s", main_name(type, 1));
     /* the combined mask of cell 1's W: the caller's times the generated one */
     const float *m1 = dale_net_mask(net, 1, 1), *m0 = dale_net_mask(net, 0, 1);
     size_t comb_bad = 0, diag = 0;
@@ -375,7 +377,8 @@ static void test_masked_fd(dale_model_type type)
     for (size_t i = 0; i < dale_net_nparams(net); i++) {
         const dale_param *q = dale_net_param(net, i);
         if (q->flags & DALE_P_BIAS)
-            for (size_t k = 0; k < q->rows; k++) dale_net_theta(net)[q->offset + k] = (float)dale_rng_uniform(&r, 0.05, 0.2);
+            for (size_t k = 0; k < q->rows; k++)
+                dale_net_theta(net)[q->offset + k] = (float)dale_rng_uniform(&r, 0.05, 0.2);
     }
     float x[4 * 3 * 3], yt[3 * 2], dout[3 * 2];
     for (size_t k = 0; k < sizeof x / sizeof x[0]; k++) x[k] = (float)dale_rng_uniform(&r, 0.2, 1.0);
@@ -515,6 +518,74 @@ static void test_refusals(void)
     dale_net_free(net);
 }
 
+/* The trainer refuses bad optimiser settings at creation, and its
+ * training loss includes the weight penalty of the weights it used. */
+static void test_trainer_policy(void)
+{
+    enum { N = 8, TT = 3, D = 2, M = 2 };
+    float x[N * TT * D];
+    int32_t y[N];
+    dale_rng r;
+    dale_rng_seed(&r, 3);
+    for (size_t k = 0; k < sizeof x / sizeof x[0]; k++) x[k] = (float)dale_rng_uniform01(&r);
+    for (size_t k = 0; k < N; k++) y[k] = (int32_t)(k % M);
+    dale_arrays_task_config tc = {"tiny", N, TT, D, M, DALE_LOSS_CE_LAST, x, NULL, y, NULL, N, 0, 0};
+    dale_task *task;
+    CHECK_OK(dale_task_arrays_create(&tc, &task));
+    dale_net_config c;
+    dale_net_config_defaults(&c);
+    c.type = DALE_MODEL_COLEI;
+    c.input = D;
+    c.hidden = 6;
+    c.output = M;
+    c.ei_ratio = 2;
+    dale_net *a, *b;
+    CHECK_OK(dale_net_create(&c, &a));
+    CHECK_OK(dale_net_create(&c, &b));
+    dale_rng_seed(&r, 4);
+    CHECK_OK(dale_net_init(a, &r));
+    memcpy(dale_net_theta(b), dale_net_theta(a), dale_net_size(a) * sizeof(float));
+    dale_schedule sch;
+    dale_schedule_defaults(&sch);
+    sch.batch = 4;
+    sch.lr = 1e-2;
+    dale_update_policy p;
+    dale_update_policy_default(DALE_MODEL_COLEI, 1.0, &p);
+    p.optimizer = DALE_OPT_ADAM;
+    dale_trainer *tr = NULL;
+    p.beta1 = 1.0;
+    CHECK(dale_trainer_create(a, task, &p, &sch, 1, NULL, &tr) == DALE_ERR_ARG && !tr, "trainer: beta1 1 accepted");
+    p.beta1 = 0.9;
+    p.adam_eps = -1;
+    CHECK(dale_trainer_create(a, task, &p, &sch, 1, NULL, &tr) == DALE_ERR_ARG, "trainer: eps -1 accepted");
+    p.adam_eps = 1e-8;
+    p.weight_l2 = -1;
+    CHECK(dale_trainer_create(a, task, &p, &sch, 1, NULL, &tr) == DALE_ERR_ARG, "trainer: weight_l2 -1 accepted");
+    p.weight_l2 = 0;
+    p.optimizer = (dale_optimizer)3;
+    CHECK(dale_trainer_create(a, task, &p, &sch, 1, NULL, &tr) == DALE_ERR_ARG, "trainer: optimizer 3 accepted");
+    p.optimizer = DALE_OPT_ADAM;
+    dale_trainer *ta = NULL, *tb = NULL;
+    CHECK_OK(dale_trainer_create(a, task, &p, &sch, 1, NULL, &ta));
+    p.weight_l2 = 0.05;
+    CHECK_OK(dale_trainer_create(b, task, &p, &sch, 1, NULL, &tb));
+    double pen = dale_weight_l2(b, 0.05);
+    dale_trainer_step_info ia, ib;
+    if (ta && tb) {
+        CHECK_OK(dale_trainer_step(ta, &ia));
+        CHECK_OK(dale_trainer_step(tb, &ib));
+        CHECK(pen > 0 && fabs(ib.loss - (ia.loss + pen)) < 1e-12 * (1 + ib.loss),
+              "training loss with the penalty %.12g, want %.12g + %.12g", ib.loss, ia.loss, pen);
+        CHECK(memcmp(dale_net_theta(a), dale_net_theta(b), dale_net_size(a) * sizeof(float)) != 0,
+              "the penalty changed no step");
+    }
+    dale_trainer_free(ta);
+    dale_trainer_free(tb);
+    dale_net_free(a);
+    dale_net_free(b);
+    dale_task_free(task);
+}
+
 int main(void)
 {
     dale_set_blas_threads(1);
@@ -529,5 +600,6 @@ int main(void)
     test_masked_fd(DALE_MODEL_COLEI);
     test_masked_fd(DALE_MODEL_DANN);
     test_refusals();
+    test_trainer_policy();
     return check_done("test_optim");
 }

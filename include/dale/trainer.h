@@ -115,7 +115,9 @@ typedef struct dale_trainer_callbacks {
  * than the training set; no training samples; an lr that is not > 0;
  * negative epochs, eval_every, checkpoint_every or lr_decay_every;
  * widths of net and task that differ; a task without a batch function or
- * steps), DALE_ERR_NOMEM. */
+ * steps; an unknown optimizer, Adam's beta1 / beta2 outside [0, 1) or eps
+ * not > 0, a negative weight_l2), DALE_ERR_NOMEM.  An Adam policy gets its
+ * state (moments 0, no steps) here. */
 DALE_API dale_status dale_trainer_create(dale_net *net, dale_task *task, const dale_update_policy *p,
                                          const dale_schedule *s, uint64_t seed,
                                          const dale_trainer_callbacks *cb, dale_trainer **out);

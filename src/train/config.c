@@ -87,10 +87,13 @@ static const opt tail_opts[] = {
       "larger products and the dense/readout forward, libm exp: the results of earlier versions, which depend on the "
       "machine's OpenBLAS kernel and thread count | dale = every product in dale's kernels and dale's own exp: faster "
       "at large shapes (lm, objrec), the same bits on every machine and thread count", "blas|dale"),
-    O(mask_in, DALE_OPT_STR, "", "connectivity mask of the first cell's input map U: NPY of shape (hidden, input), 0/1 (\"\": none)"),
-    O(mask_rec, DALE_OPT_STR, "", "connectivity mask of every cell's recurrent W: NPY of shape (hidden, hidden), 0/1; dann: "
-      "of the effective W_EE - W_EI W_IE (\"\": none)"),
-    O(mask_out, DALE_OPT_STR, "", "connectivity mask of the readout: NPY of shape (output, width read), 0/1 (\"\": none)"),
+    O(mask_in, DALE_OPT_STR, "",
+      "connectivity mask of the first cell's input map U: NPY of shape (hidden, input), 0/1; \"\": none"),
+    O(mask_rec, DALE_OPT_STR, "",
+      "connectivity mask of every cell's recurrent W: NPY of shape (hidden, hidden), 0/1; dann: "
+      "of the effective W_EE - W_EI W_IE; \"\": none"),
+    O(mask_out, DALE_OPT_STR, "",
+      "connectivity mask of the readout: NPY of shape (output, width read), 0/1; \"\": none"),
     O(sparsity, DALE_OPT_DOUBLE, "0", "fraction p in [0, 1) of recurrent connections removed, each with probability p, "
       "drawn from the seed (colei: rho is of the masked W)"),
     C(autapses, DALE_OPT_STR, "on", "self-connections (W's diagonal): on | off (--no-autapses)", "on|off"),
@@ -99,8 +102,9 @@ static const opt tail_opts[] = {
     O(beta1, DALE_OPT_DOUBLE, "0.9", "Adam's first-moment decay, in [0, 1)"),
     O(beta2, DALE_OPT_DOUBLE, "0.999", "Adam's second-moment decay, in [0, 1)"),
     O(adam_eps, DALE_OPT_DOUBLE, "1e-8", "Adam's epsilon, > 0"),
-    O(weight_l2, DALE_OPT_DOUBLE, "0", "lambda >= 0 of the penalty lambda * sum w^2 over the weight matrices (not biases), "
-      "added to the training loss; its gradient 2 lambda w joins before clipping"),
+    O(weight_l2, DALE_OPT_DOUBLE, "0",
+      "lambda >= 0 of the penalty lambda * sum w^2 over the weight matrices (not biases), added to the "
+      "training loss; its gradient 2 lambda w joins before clipping"),
 };
 #undef O
 #undef A
@@ -748,8 +752,10 @@ dale_status dale_config_resolve(dale_run_config *c)
     if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "adam"))
         return DALE_FAIL(DALE_ERR_ARG, "--optimizer: expected sgd or adam (got '%s'%s)", c->optimizer,
                          choice_hint(c->optimizer, "sgd|adam", hint, sizeof hint));
-    if (!(c->beta1 >= 0 && c->beta1 < 1)) return DALE_FAIL(DALE_ERR_ARG, "--beta1 must lie in [0, 1) (got %g)", c->beta1);
-    if (!(c->beta2 >= 0 && c->beta2 < 1)) return DALE_FAIL(DALE_ERR_ARG, "--beta2 must lie in [0, 1) (got %g)", c->beta2);
+    if (!(c->beta1 >= 0 && c->beta1 < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--beta1 must lie in [0, 1) (got %g)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--beta2 must lie in [0, 1) (got %g)", c->beta2);
     if (!(c->adam_eps > 0)) return DALE_FAIL(DALE_ERR_ARG, "--adam-eps must be > 0 (got %g)", c->adam_eps);
     if (!(c->weight_l2 >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--weight-l2 must be >= 0 (got %g)", c->weight_l2);
     if (strcmp(c->transplant, "off") && (c->mask_in[0] || c->mask_rec[0] || c->mask_out[0] || c->sparsity > 0 ||

@@ -127,7 +127,8 @@ dale_status dale_net_from_config(const dale_run_config *c, const dale_task *task
      * that loads parameters instead of initialising (dale eval) has them. */
     dale_net *net = *out;
     size_t nl = dale_net_nlayers(net);
-    if (c->mask_in[0]) st = load_mask(net, "mask-in", c->mask_in, 0, 0, "the first cell's input map U (hidden x input)");
+    if (c->mask_in[0])
+        st = load_mask(net, "mask-in", c->mask_in, 0, 0, "the first cell's input map U (hidden x input)");
     for (size_t l = 0; !st && c->mask_rec[0] && l < dale_net_ncells(net); l++)
         st = load_mask(net, "mask-rec", c->mask_rec, l, 1, "the recurrent W (hidden x hidden)");
     if (!st && c->mask_out[0])

@@ -108,6 +108,16 @@ dale_status dale_trainer_create(dale_net *net, dale_task *t, const dale_update_p
     if (s->epochs < 0 || s->eval_every < 0 || s->checkpoint_every < 0 || s->lr_decay_every < 0)
         return DALE_FAIL(DALE_ERR_ARG,
                          "dale_trainer_create: epochs, eval_every, checkpoint_every and lr_decay_every must be >= 0");
+    if (p->optimizer != DALE_OPT_SGD && p->optimizer != DALE_OPT_ADAM)
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: optimizer %d is neither DALE_OPT_SGD nor DALE_OPT_ADAM",
+                         (int)p->optimizer);
+    if (p->optimizer == DALE_OPT_ADAM &&
+        !(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1 && p->adam_eps > 0 && isfinite(p->adam_eps)))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: Adam needs beta1, beta2 in [0, 1) and eps > 0 (got %g, %g, %g)",
+                         p->beta1, p->beta2, p->adam_eps);
+    if (!(p->weight_l2 >= 0 && isfinite(p->weight_l2)))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: weight_l2 must be a finite number >= 0 (got %g)",
+                         p->weight_l2);
     size_t ntrain = t->count[DALE_SPLIT_TRAIN];
     if (ntrain == 0) return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: task %s has no training samples",
                                       t->name ? t->name : "?");
