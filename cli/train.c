@@ -229,7 +229,7 @@ int cmd_train(int argc, char **argv)
                 return 2;
             }
     }
-    if (dale_config_resolve(&c) || dale_config_check_memory(&c)) {
+    if (dale_config_resolve(&c) || dale_config_check_memory(&c) || dale_config_check_masks(&c)) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());
         if (config_file) fprintf(stderr, "hint: the options came from %s and the command line\n", config_file);
         return 2;

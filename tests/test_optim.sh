@@ -126,25 +126,30 @@ expect_exit 1 "resume after the mask file changed is refused" "cell0.W_mask" tra
 npy_write "$T/rec.npy" '|b1' "$H, $H" "$(mask_bytes $H $H b1 0)"
 
 # ------------------------------------------------------- refusals
-# A mask is read when the network is made: the run fails (exit 1) before
-# its first update, result.json saying why.
+# A bad mask is a usage error (exit 2): refused before --out is touched.
 npy_write "$T/shape.npy" '<f4' "$H, 3" "$(mask_bytes $H 3 f4 0)"
-expect_exit 1 "a mask of the wrong shape is refused naming file, shape and expected" \
+expect_exit 2 "a mask of the wrong shape is refused naming file, shape and expected" \
     "--mask-in $T/shape.npy: the mask has shape ($H, 3), dtype <f4; expected shape ($H, 2)" \
     train "${BASE[@]}" --mask-in "$T/shape.npy" --out "$T/bad1"
 npy_write "$T/vec.npy" '<f4' "$H," "$(mask_bytes 1 $H f4 0)"
-expect_exit 1 "a 1-D mask is refused" "shape ($H)" train "${BASE[@]}" --mask-out "$T/vec.npy" --out "$T/bad2"
+expect_exit 2 "a 1-D mask is refused" "shape ($H)" train "${BASE[@]}" --mask-out "$T/vec.npy" --out "$T/bad2"
 npy_write "$T/half.npy" '<f4' "1, $H" "$(mask_bytes 1 $((H - 1)) f4 0)\\x00\\x00\\x00\\x3f"
-expect_exit 1 "a mask holding 0.5 is refused naming the value and place" "holds 0.5 at row 0, column $((H - 1))" \
+expect_exit 2 "a mask holding 0.5 is refused naming the value and place" "holds 0.5 at row 0, column $((H - 1))" \
     train "${BASE[@]}" --mask-out "$T/half.npy" --out "$T/bad3"
 npy_write "$T/f2.npy" '<f2' "1, $H" "$(mask_bytes 1 $H b1 0)$(mask_bytes 1 $H b1 0)"
-expect_exit 1 "a mask of an unsupported dtype is refused naming the file" "--mask-out $T/f2.npy: cannot read the mask" \
+expect_exit 2 "a mask of an unsupported dtype is refused naming the file" "--mask-out $T/f2.npy: cannot read the mask" \
     train "${BASE[@]}" --mask-out "$T/f2.npy" --out "$T/bad4"
-expect_exit 1 "a missing mask file is refused naming it" "--mask-rec $T/none.npy" \
+expect_exit 2 "a missing mask file is refused naming it" "--mask-rec $T/none.npy" \
     train "${BASE[@]}" --mask-rec "$T/none.npy" --out "$T/bad5"
-for b in "$T/bad1" "$T/bad2" "$T/bad3" "$T/bad4" "$T/bad5"; do
-    [ -f "$b/checkpoint.npz" ] && fail "a refused mask leaves no checkpoint" "$b" && break
-done
+left=""
+for b in "$T/bad1" "$T/bad2" "$T/bad3" "$T/bad4" "$T/bad5"; do [ -e "$b" ] && left="$left $b"; done
+if [ -z "$left" ]; then ok "a refused mask leaves no run directory"; else fail "a refused mask leaves no run directory" "$left"; fi
+# with a dense layer the readout reads its width, not hidden
+npy_write "$T/out5.npy" '<f4' "1, 5" "$(mask_bytes 1 5 f4 0)"
+dale train "${BASE[@]}" --dense 5 --mask-out "$T/out5.npy" --max-updates 3 --out "$T/dense5"
+if [ "$RC" -eq 0 ]; then ok "--mask-out of the last dense layer's width"; else fail "--mask-out with --dense 5" "exit $RC: $(err1)"; fi
+expect_exit 2 "--mask-out of hidden's width with --dense 5 is refused" "expected shape (1, 5)" \
+    train "${BASE[@]}" --dense 5 --mask-out "$T/out.npy" --out "$T/bad15"
 expect_exit 2 "--sparsity 1 is refused" "--sparsity must lie in [0, 1)" train "${BASE[@]}" --sparsity 1 --out "$T/bad6"
 expect_exit 2 "--sparsity -0.1 is refused" "--sparsity" train "${BASE[@]}" --sparsity -0.1 --out "$T/bad7"
 expect_exit 2 "--optimizer adamw is refused" "--optimizer: expected sgd or adam (got 'adamw'" \

@@ -277,6 +277,13 @@ DALE_API long dale_checkpoint_update(const char *dir);
 
 DALE_API dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt);
 
+/* Read and check the mask files a resolved config names (mask_in,
+ * mask_rec, mask_out) against the shapes its task and network give, as
+ * dale_net_from_config will, without creating anything: `dale train`
+ * refuses a bad mask before it touches --out.  Errors: as
+ * dale_net_from_config's for masks, those of dale_config_task_shape. */
+DALE_API dale_status dale_config_check_masks(const dale_run_config *c);
+
 /* Create (not initialise) the network a resolved config describes for
  * `task` (input and output widths, input mean), exactly as a training run
  * does, with its connectivity masks: the files mask_in, mask_rec (every
