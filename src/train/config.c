@@ -814,7 +814,9 @@ static double machine_ram(void)
 
 /* The estimate counts, in doubles so absurd sizes cannot overflow:
  *   parameters: theta and grad, plus each layer's effective matrix and its
- *     gradient: 4 floats per weight (DANN factors add at most one more);
+ *     gradient: 4 floats per weight (DANN factors add at most one more;
+ *     Adam's moments two more); each connectivity mask two floats per entry
+ *     (the caller's and the one in force);
  *   activations: per layer the planned H (T+1, B, w), dH, A and dA (T, B, w):
  *     about 4 (T+1) B w floats, with B = max(batch rows, evaluation chunk);
  *   batch buffers x (T, B, d) and the outputs; the spectra of each
@@ -847,7 +849,11 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     widths += out;
     double eb = (double)c->eval_batch < s.eval_max ? (double)c->eval_batch : s.eval_max;
     double B = bt > eb ? bt : eb;
-    *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
+    /* Adam keeps two more floats per weight (its moments); a mask one per entry of its map */
+    double adam = !strcmp(c->optimizer, "adam") ? 2 : 0;
+    double masks = (c->mask_rec[0] || c->sparsity > 0 || !strcmp(c->autapses, "off") ? 2 * L * H * H : 0) +
+                   (c->mask_in[0] ? 2 * H * in : 0) + (c->mask_out[0] ? 2 * out * prev : 0);
+    *params = 4.0 * (4 + dann + adam) * w + 80.0 * H * H + 4.0 * masks;
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
     *data = s.data_bytes + 16 * s.ntrain;
     return DALE_OK;
