@@ -93,7 +93,7 @@ static void test_adam_ref(const char *cs)
         CHECK_OK(dale_update_apply_opt(net, &p, lr, NULL, &ad, NULL));
         char label[96];
         snprintf(label, sizeof label, "%s: parameters after Adam step %zu equal torch's", cs, k + 1);
-        check_close(label, dale_net_theta(net), (const float *)th.data + k * N, N, 2e-7, 2e-5);
+        check_close(label, dale_net_theta(net), (const float *)th.data + k * N, N, 1e-8, 1e-5);
         lr *= h[1];
     }
     CHECK(ad.t == (long)K, "%s: Adam counted %ld steps, want %zu", cs, ad.t, K);

@@ -19,8 +19,8 @@
  * entry with g the gradient after (0)-(2) and t the step count from 1:
  *     m = β1 m + (1 - β1) g,   v = β2 v + (1 - β2) g²,
  *     p -= (lr / (1 - β1^t)) m / (sqrt(v) / sqrt(1 - β2^t) + ε)
- * m and v in float32 (as torch keeps them for float32 parameters), the
- * step's arithmetic in double.
+ * in float32 throughout, in torch's order of operations (m by lerp:
+ * m + (1 - β1)(g - m); the step p + (-lr/(1 - β1^t)) m / (...)).
  */
 #ifndef DALE_TRAIN_H
 #define DALE_TRAIN_H

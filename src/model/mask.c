@@ -4,7 +4,8 @@
  * Each map may carry the caller's mask (umask) and a generated one (gmask,
  * a cell's W: sparsity and no-autapses from the config); the mask in force
  * is their product.  Masked entries are kept exactly 0 by selecting, never
- * multiplying (0 * -w would be -0, 0 * inf NaN): the model's main parameter
+ * multiplying (0 * -w would be -0, 0 * inf NaN), in select loops the
+ * compiler vectorises (Makefile: mask.o): the model's main parameter
  * at every init, set, update and forward, the built effective map and its
  * gradient dL/dM before the chain rule to the raw parameters.
  */
@@ -17,22 +18,23 @@ void dalei_map_mask_params(dale_net *net, dale_map *m)
     if (!m->mask || m->p_main < 0) return;
     float *P = net->theta + net->params[m->p_main].offset;
     const float *k = m->mask;
-    for (size_t i = 0, n = m->rows * m->cols; i < n; i++)
-        if (k[i] == 0.0f) P[i] = 0.0f;
+    for (size_t i = 0, n = m->rows * m->cols; i < n; i++) P[i] = k[i] == 0.0f ? 0.0f : P[i];
 }
 
 void dalei_map_mask_eff(dale_map *m)
 {
     if (!m->mask || m->kind == MAP_PLAIN) return; /* PLAIN: eff is the parameter */
-    for (size_t i = 0, n = m->rows * m->cols; i < n; i++)
-        if (m->mask[i] == 0.0f) m->eff[i] = 0.0f;
+    const float *k = m->mask;
+    float *E = m->eff;
+    for (size_t i = 0, n = m->rows * m->cols; i < n; i++) E[i] = k[i] == 0.0f ? 0.0f : E[i];
 }
 
 void dalei_map_mask_grad(dale_map *m)
 {
     if (!m->mask) return;
-    for (size_t i = 0, n = m->rows * m->cols; i < n; i++)
-        if (m->mask[i] == 0.0f) m->geff[i] = 0.0f;
+    const float *k = m->mask;
+    float *G = m->geff;
+    for (size_t i = 0, n = m->rows * m->cols; i < n; i++) G[i] = k[i] == 0.0f ? 0.0f : G[i];
 }
 
 void dalei_map_mask_free(dale_map *m)

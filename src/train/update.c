@@ -152,19 +152,23 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
     return dale_update_apply_opt(net, p, lr, signs, NULL, stats);
 }
 
-/* Adam's step (3) on all n theta entries; a->t already counts this step. */
+/* Adam's step (3) on all n theta entries; a->t already counts this step.
+ * Float32 throughout, in the order of torch.optim.Adam's single-tensor
+ * step for a float32 parameter (lerp, mul + addcmul, sqrt / div + eps,
+ * addcdiv), its scalars rounded to float as torch does:
+ *   m = m + (1 - b1) (g - m);  v = b2 v + (1 - b2) g g;
+ *   p = p + ((-lr / bc1) m) / (sqrt(v) / sqrt(bc2) + eps). */
 static void adam_step(float *th, const float *g, dale_adam *a, size_t n, double lr, const dale_update_policy *p)
 {
-    const double b1 = p->beta1, b2 = p->beta2, eps = p->adam_eps;
-    const double bc1 = 1.0 - pow(b1, (double)a->t), bc2 = 1.0 - pow(b2, (double)a->t);
-    const double step = lr / bc1, sbc2 = sqrt(bc2);
+    const double bc1 = 1.0 - pow(p->beta1, (double)a->t), bc2 = 1.0 - pow(p->beta2, (double)a->t);
+    const float w1 = (float)(1.0 - p->beta1), b2 = (float)p->beta2, w2 = (float)(1.0 - p->beta2);
+    const float step = (float)(-(lr / bc1)), sbc2 = (float)sqrt(bc2), eps = (float)p->adam_eps;
+    float *m = a->m, *v = a->v;
     for (size_t k = 0; k < n; k++) {
-        double gk = (double)g[k];
-        float m = (float)(b1 * (double)a->m[k] + (1.0 - b1) * gk);
-        float v = (float)(b2 * (double)a->v[k] + (1.0 - b2) * gk * gk);
-        a->m[k] = m;
-        a->v[k] = v;
-        th[k] = (float)((double)th[k] - step * (double)m / (sqrt((double)v) / sbc2 + eps));
+        float gk = g[k];
+        m[k] = m[k] + w1 * (gk - m[k]);
+        v[k] = v[k] * b2 + w2 * (gk * gk);
+        th[k] = th[k] + step * m[k] / (sqrtf(v[k]) / sbc2 + eps);
     }
 }
 
