@@ -50,6 +50,7 @@ $(BUILD)/src/core/image.o: FILE_CFLAGS = -fno-sanitize=shift,signed-integer-over
 # element (no sum is reordered), so the bits do not change.
 VECT_FLAGS := $(shell $(CC) -fvect-cost-model=dynamic -E -x c /dev/null >/dev/null 2>&1 && echo -fvect-cost-model=dynamic)
 $(BUILD)/src/train/update.o: FILE_CFLAGS = $(VECT_FLAGS)
+$(BUILD)/src/model/mask.o: FILE_CFLAGS = $(VECT_FLAGS)
 
 # The commit the library is built from, recorded by every run (dale --version,
 # config.json, result.json): "-dirty" appended when tracked files differ from

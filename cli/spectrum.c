@@ -35,7 +35,8 @@
 /* Init options shared with dale train (parsed by dale_config_set). */
 static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", "rho",
                                         "zero-diag", "colei-dist", "gamma-shape", "numerator",
-                                        "dann-wie", "dann-ni-rec", "dynamics", "dt", "tau", "tau-e", "tau-i"};
+                                        "dann-wie", "dann-ni-rec", "dynamics", "dt", "tau", "tau-e", "tau-i",
+                                        "sparsity", "autapses"};
 #define NINIT (sizeof init_keys / sizeof init_keys[0])
 
 typedef struct opts {
@@ -83,6 +84,9 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --tau MS             time constant in ms of every unit (default: %g)\n", d.tau);
     fprintf(f, "  --tau-e MS           ColEI E units / DANN hidden units (default: %s, the value of --tau)\n", d.tau_e);
     fprintf(f, "  --tau-i MS           ColEI I units (default: %s, the value of --tau)\n", d.tau_i);
+    fprintf(f, "  --sparsity P         fraction of W's connections removed, each with probability P,\n"
+               "                       before ColEI's rescaling (default: %g)\n", d.sparsity);
+    fprintf(f, "  --no-autapses        remove W's diagonal (self-connections) (default: autapses %s)\n", d.autapses);
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"
@@ -161,6 +165,7 @@ static int parse(int argc, char **argv, opts *o)
         if (!strcmp(a, "--no-plot")) { o->plot = 0; continue; }
         if (!strcmp(a, "--progress")) { o->progress = 1; continue; }
         if (!strcmp(a, "--no-eig")) { o->no_eig = 1; continue; }
+        if (!strcmp(a, "--no-autapses")) { dale_config_set(&o->c, "autapses", "off"); continue; }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dale spectrum: unexpected argument '%s' (options start with --)\n", a);
             return 2;

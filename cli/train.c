@@ -150,6 +150,11 @@ int cmd_train(int argc, char **argv)
         if (!strcmp(a, "--force")) { force = 1; continue; }
         if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (!strcmp(a, "--dry-run")) { dry = 1; continue; }
+        if (!strcmp(a, "--no-autapses")) { /* the flag form of --autapses off */
+            if (dale_config_set(&c, "autapses", "off")) return 2;
+            flags++;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dale train: unexpected argument '%s' (options start with --)\n", a);
             return 2;
@@ -224,7 +229,7 @@ int cmd_train(int argc, char **argv)
                 return 2;
             }
     }
-    if (dale_config_resolve(&c) || dale_config_check_memory(&c)) {
+    if (dale_config_resolve(&c) || dale_config_check_memory(&c) || dale_config_check_masks(&c)) {
         fprintf(stderr, "dale train: %s\n", dale_last_error());
         if (config_file) fprintf(stderr, "hint: the options came from %s and the command line\n", config_file);
         return 2;

@@ -199,7 +199,7 @@ static void test_flags_drive_update(void)
         if (q->flags & DALE_P_INHIB_COLS) flagged++;
     }
     CHECK(flagged == 5, "ColEI 2 cells + dense: %zu flagged tensors, expected 5", flagged);
-    dale_update_policy p = {0, DALE_CLIP_LAYER, 1, 0, 0};
+    dale_update_policy p = {.clip = 0, .scope = DALE_CLIP_LAYER, .inhib_scale = 1};
     CHECK_OK(dale_update_apply(net, &p, 0.0, NULL, NULL));
     CHECK(memcmp(dale_net_grad(net), want, n * sizeof(float)) == 0, "ColEI scaled gradient differs from the name rule");
     CHECK(memcmp(dale_net_theta(net), th0, n * sizeof(float)) == 0, "lr 0 changed theta");
@@ -231,7 +231,7 @@ static void test_flags_drive_update(void)
                 float *v = want + q->offset + r * q->cols + k;
                 *v = (float)((double)*v * (1.0 / (double)q->cols));
             }
-        p = (dale_update_policy){0, DALE_CLIP_LAYER, 1, 0, 0};
+        p = (dale_update_policy){.clip = 0, .scope = DALE_CLIP_LAYER, .inhib_scale = 1};
         CHECK_OK(dale_update_apply(net, &p, 0.0, NULL, NULL));
         CHECK(memcmp(dale_net_grad(net), want, n * sizeof(float)) == 0, "flagged RNN readout not scaled as ColEI's");
         /* projection follows DALE_P_NONNEG on any model */
@@ -239,7 +239,7 @@ static void test_flags_drive_update(void)
         float *w = dale_net_theta(net) + q->offset;
         w[0] = -1.0f;
         memset(dale_net_grad(net), 0, n * sizeof(float));
-        p = (dale_update_policy){0, DALE_CLIP_LAYER, 0, 1, 0};
+        p = (dale_update_policy){.clip = 0, .scope = DALE_CLIP_LAYER, .project = 1};
         dale_update_stats st;
         CHECK_OK(dale_update_apply(net, &p, 0.1, NULL, &st));
         CHECK(w[0] == 0.0f && st.projected >= 1, "flagged RNN weight not projected (%g)", (double)w[0]);

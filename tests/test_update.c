@@ -148,7 +148,7 @@ static void test_clip_scope(dale_model_type type, dale_clip_scope scope, dale_nu
     double before = norm_of(g, dale_net_size(net)); /* one sequential sum */
     /* Copy the gradient, then run the update with lr 0 so theta is unchanged
      * and the clipped gradient can be read back from grad. */
-    dale_update_policy p = {0.25, scope, type == DALE_MODEL_DANN, 0, 0};
+    dale_update_policy p = {.clip = 0.25, .scope = scope, .inhib_scale = type == DALE_MODEL_DANN};
     dale_update_stats st;
     CHECK_OK(dale_update_apply(net, &p, 0.0, NULL, &st));
     CHECK(st.clipped > 0, "%s/%s: nothing clipped", dale_model_name(type), dale_clip_scope_name(scope));
@@ -184,7 +184,7 @@ static void test_errors(void)
     c.input = 2; c.hidden = 3; c.output = 1;
     dale_net *net;
     CHECK_OK(dale_net_create(&c, &net));
-    dale_update_policy p = {0, DALE_CLIP_LAYER, 0, 0, 1};
+    dale_update_policy p = {.clip = 0, .scope = DALE_CLIP_LAYER, .sign_freeze = 1};
     CHECK(dale_update_apply(net, &p, 0.1, NULL, NULL) == DALE_ERR_STATE, "freeze without signs");
     p.sign_freeze = 0;
     float before = dale_net_theta(net)[0] = 0.5f;

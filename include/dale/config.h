@@ -79,6 +79,16 @@ typedef struct dale_run_config {
     char eval_noise[DALE_STR];   /* on | off: noise in evaluations too */
     char h0[DALE_STR];           /* zero | learn */
     double rate_l2;              /* lambda >= 0 of the firing-rate penalty */
+    /* connectivity masks (docs/neuro.md, Connectivity masks) */
+    char mask_in[DALE_PATH];     /* NPY file: cell 0's input map U (hidden x input), "" none   */
+    char mask_rec[DALE_PATH];    /* NPY file: every cell's recurrent W (hidden x hidden)       */
+    char mask_out[DALE_PATH];    /* NPY file: the readout (output x its input width)           */
+    double sparsity;             /* fraction of recurrent connections removed, [0, 1)         */
+    char autapses[DALE_STR];     /* on | off: off removes W's diagonal                         */
+    /* optimiser and regulariser (docs/neuro.md, Optimisers and regularisers) */
+    char optimizer[DALE_STR];    /* sgd | adam                                                  */
+    double beta1, beta2, adam_eps;
+    double weight_l2;            /* λ of λ Σ w² over the weight matrices (not biases)          */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

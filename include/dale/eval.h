@@ -63,11 +63,19 @@ DALE_API dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk
                                    double *err);
 
 /* Add every parameter (by table name) and each cell's effective W and U
- * ("cellK.W_eff", "cellK.U_eff") to an NPZ being written. */
+ * ("cellK.W_eff", "cellK.U_eff") to an NPZ being written; a network with
+ * connectivity masks adds each mask in force as float32 0/1 of its map's
+ * shape ("cellK.U_mask", "cellK.W_mask", "denseK.W_mask", "out.W_mask"),
+ * so the run's files say which connections existed (none otherwise). */
 DALE_API dale_status dale_params_save(dale_net *net, dale_npz_writer *w);
 /* Load every parameter of the table from z (dtype float32, exact sizes);
  * `path` names the file in messages. */
 DALE_API dale_status dale_params_load(dale_net *net, dale_npz *z, const char *path);
+/* The masks of net against those z holds (written by dale_params_save):
+ * every mask in force must be there with the same values, and z may hold
+ * no mask net lacks.  Errors: DALE_ERR_FORMAT naming path, the member and
+ * what differs (a changed mask file on resume). */
+DALE_API dale_status dale_params_check_masks(dale_net *net, dale_npz *z, const char *path);
 
 /* ------------------------------------------------------------ trials */
 

@@ -159,6 +159,10 @@ typedef struct dale_net_config {
                             (n): h_0 (relu, leaky) or s_0 (leaky-state, h_0 =
                             relu(s_0)), the same for every sequence of a batch   */
     double rate_l2;      /* lambda >= 0: dale_net_rate_penalty / its gradient      */
+    /* generated connectivity masks of every cell's recurrent W (0 = none,
+     * so a zeroed config keeps dense connectivity; dale_net_masks_draw) */
+    double sparsity;     /* fraction of W's entries removed, in [0, 1)            */
+    int no_autapses;     /* 1: W's diagonal removed (no self-connections)          */
 } dale_net_config;
 
 /* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,
@@ -235,6 +239,54 @@ DALE_API dale_status dale_net_init_eigvals(const dale_net *net, size_t cell, dou
  * buffers, or of the readout when k == ncells (W only, (m, n)).  Builds them
  * from the current parameters. */
 DALE_API dale_status dale_net_effective(dale_net *net, size_t cell, float *W, float *U);
+
+/* ------------------------------------------------ connectivity masks
+ *
+ * A mask fixes which connections of a map exist: a 0/1 matrix of the map's
+ * shape (post x pre, row = receiving unit).  The masked entries of the
+ * EFFECTIVE map are exactly 0 in every forward, backward, spectrum and
+ * saved W_eff, and stay so through training:
+ *   rnn, colei  the parameter itself (W, W_pos) is 0 there; its gradient
+ *               is 0 there, and dale_net_masks_apply (called by the update
+ *               after every step) sets it to 0 again;
+ *   dann        the mask applies to the effective map, M = mask * (W_EE -
+ *               W_EI W_IE): a removed connection is removed with its
+ *               inhibitory pathway; W_EE is 0 there, the factors W_EI,
+ *               W_IE stay dense (interneurons reach every unit).
+ * The forward enforces it too (a loaded parameter that is not 0 at a
+ * masked entry is set to 0).  Which maps: layer k < ncells with rec = 1 is
+ * cell k's W, rec = 0 its U; a layer k >= ncells (rec = 0) a dense layer's
+ * or the readout's W (the readout is layer nlayers - 1).
+ *
+ * Generated masks (config sparsity, no_autapses) cover every cell's W: each
+ * entry is removed with probability `sparsity` (one uniform per entry,
+ * row-major, from dale_rng_fork(rng, DALE_MASK_LABEL + cell)) and, with
+ * no_autapses, the diagonal; a caller's mask (dale_net_set_mask) is
+ * multiplied by the generated one.  ColEI rescales the MASKED W to its
+ * spectral radius rho at init. */
+#define DALE_MASK_LABEL 0x6d61736b00ull /* "mask" */
+
+/* Shape of the map (layer, rec) as above.  DALE_ERR_ARG for a map that does
+ * not exist (rec = 1 on a layer that is no cell, layer out of range). */
+DALE_API dale_status dale_net_map_shape(const dale_net *net, size_t layer, int rec, size_t *rows, size_t *cols);
+/* Set (copy) the caller's mask of map (layer, rec), rows x cols floats all
+ * 0 or 1; NULL removes it.  The parameters' masked entries are set to 0 at
+ * once.  Errors: DALE_ERR_ARG (no such map; a value other than 0 or 1,
+ * naming its position), DALE_ERR_NOMEM. */
+DALE_API dale_status dale_net_set_mask(dale_net *net, size_t layer, int rec, const float *mask);
+/* The mask in force on map (layer, rec) (caller's times generated), or NULL
+ * when none (or no such map).  Owned by net; valid until the next set or draw. */
+DALE_API const float *dale_net_mask(const dale_net *net, size_t layer, int rec);
+/* 1 when any map has a mask. */
+DALE_API int dale_net_has_masks(const dale_net *net);
+/* Draw the generated masks of the config's sparsity / no_autapses from
+ * forks of rng (rng is not advanced), combine them with the caller's and
+ * zero the masked parameters.  Nothing to draw: only the combination.
+ * dale_net_init calls it first, so `dale_net_init` alone gives the masked
+ * network.  Errors: DALE_ERR_NOMEM. */
+DALE_API dale_status dale_net_masks_draw(dale_net *net, dale_rng *rng);
+/* Set every masked entry of the parameters to 0 (no-op without masks). */
+DALE_API void dale_net_masks_apply(dale_net *net);
 
 /* Size the activation plan for sequences of at most T steps and B samples. */
 DALE_API dale_status dale_net_plan(dale_net *net, size_t T, size_t B);

@@ -4,7 +4,7 @@
  * with at most DALE_NPY_MAXDIM dimensions always fits it), padded so the data
  * starts at a multiple of 64 bytes as NumPy does.  Element bytes are copied
  * verbatim: the host must be little-endian.  Supported dtypes: '<f4', '<f8', '<i4', '<i8', '<u1',
- * '<u8' (plus '|u1', '|i1'), C order only (fortran_order True is refused with
+ * '<u8' (plus '|u1', '|i1'; NumPy's bool '|b1' reads as DALE_U8 0/1), C order only (fortran_order True is refused with
  * DALE_ERR_FORMAT).  Up to DALE_NPY_MAXDIM dimensions.  Readers check the
  * magic, the header dict, and that the file holds exactly the bytes the shape
  * needs; every failure names the file and the problem.

@@ -4,12 +4,23 @@
  * non-NULL `dout` they also write dL/dout (same layout as out), already
  * divided by the number of predictions, ready for dale_net_backward.
  *
- * An update is: (1) inhibitory gradient scaling (param grad_scale, and the
+ * An update is: (0) the weight penalty's gradient 2 λ w added to every
+ * weight matrix's gradient (not the biases; weight_l2 = λ > 0 only),
+ * (1) inhibitory gradient scaling (param grad_scale, and the
  * DALE_P_INHIB_COLS columns by 1/cols),
- * (2) norm clipping at the chosen scope, (3) SGD step p -= lr g,
- * (4) projection of non-negative parameters (max(p, 0)) and/or sign freezing
- * of the recurrent/dense W (W = S max(S W, 1e-9), S the sign at the first
- * update).  Each step is switched by the policy; the order is fixed.
+ * (2) norm clipping at the chosen scope, (3) the optimiser's step: SGD
+ * p -= lr g, or Adam (below), (4) projection of non-negative parameters
+ * (max(p, 0)) and/or sign freezing of the recurrent/dense W (W = S max(S W,
+ * 1e-9), S the sign at the first update), (5) connectivity masks: masked
+ * parameter entries set to 0 (dale_net_masks_apply).  Each step is switched
+ * by the policy; the order is fixed.
+ *
+ * Adam (torch.optim.Adam's formula, no weight decay, no amsgrad), per theta
+ * entry with g the gradient after (0)-(2) and t the step count from 1:
+ *     m = β1 m + (1 - β1) g,   v = β2 v + (1 - β2) g²,
+ *     p -= (lr / (1 - β1^t)) m / (sqrt(v) / sqrt(1 - β2^t) + ε)
+ * in float32 throughout, in torch's order of operations (m by lerp:
+ * m + (1 - β1)(g - m); the step p + (-lr/(1 - β1^t)) m / (...)).
  */
 #ifndef DALE_TRAIN_H
 #define DALE_TRAIN_H
@@ -65,6 +76,12 @@ DALE_API double dale_loss_ce_weighted_num(dale_numerics num, const float *logits
 typedef enum dale_clip_scope { DALE_CLIP_TENSOR, DALE_CLIP_LAYER, DALE_CLIP_GLOBAL } dale_clip_scope;
 DALE_API const char *dale_clip_scope_name(dale_clip_scope s);
 
+typedef enum dale_optimizer { DALE_OPT_SGD = 0, DALE_OPT_ADAM = 1 } dale_optimizer;
+/* "sgd" | "adam" ("?" out of range), and the parse of those names
+ * (DALE_ERR_ARG naming the known ones otherwise). */
+DALE_API const char *dale_optimizer_name(dale_optimizer o);
+DALE_API dale_status dale_optimizer_parse(const char *s, dale_optimizer *out);
+
 typedef struct dale_update_policy {
     double clip;           /* max gradient norm; 0 = no clipping                  */
     dale_clip_scope scope; /* tensor: each tensor alone, ‖g‖ > c -> g c/‖g‖;
@@ -72,6 +89,11 @@ typedef struct dale_update_policy {
     int inhib_scale;       /* multiply each gradient by its param's grad_scale    */
     int project;           /* clamp DALE_P_NONNEG parameters at 0 after the step  */
     int sign_freeze;       /* freeze the sign of DALE_P_FREEZE parameters         */
+    /* added after the above (a zeroed tail is plain SGD without penalty) */
+    dale_optimizer optimizer; /* DALE_OPT_SGD (0) | DALE_OPT_ADAM                  */
+    double beta1, beta2;   /* Adam's moment decays, each in [0, 1) (0.9, 0.999)   */
+    double adam_eps;       /* Adam's ε > 0 (1e-8)                                */
+    double weight_l2;      /* λ >= 0: λ Σ w² over every non-bias parameter        */
 } dale_update_policy;
 
 /* The reference policy of a model type, read from its registered traits
@@ -98,12 +120,35 @@ typedef struct dale_signs {
 DALE_API dale_status dale_signs_record(dale_signs *sg, dale_net *net);
 DALE_API void dale_signs_free(dale_signs *sg);
 
+/* Adam's state: first and second moments, one float each per theta entry,
+ * and the number of steps taken.  Zero-initialised = no state yet;
+ * dale_adam_init sizes it for a network (all zero, t = 0). */
+typedef struct dale_adam {
+    float *m, *v; /* owned; NULL until dale_adam_init */
+    size_t size;
+    long t;
+} dale_adam;
+DALE_API dale_status dale_adam_init(dale_adam *a, size_t size);
+DALE_API void dale_adam_free(dale_adam *a); /* NULL-safe; leaves it zeroed */
+
+/* λ Σ w² over the non-bias parameters of net, in double (0 when λ = 0). */
+DALE_API double dale_weight_l2(dale_net *net, double lambda);
+
 /* Apply one update to net with learning rate lr.  Modifies the gradients
- * (scaling, clipping).  `signs` is needed (recorded) when sign_freeze is on.
- * Returns DALE_ERR_NUMERIC if the gradient norm is not finite (nothing is
- * changed then). */
+ * (penalty, scaling, clipping).  `signs` is needed (recorded) when
+ * sign_freeze is on.  Returns DALE_ERR_NUMERIC if the gradient norm is not
+ * finite (nothing is changed then); DALE_ERR_STATE for an Adam policy (use
+ * dale_update_apply_opt). */
 DALE_API dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
                                        dale_signs *signs, dale_update_stats *stats);
+/* The same with the optimiser's state: `adam` (sized for net by
+ * dale_adam_init; its t counts the steps) is needed when p->optimizer is
+ * DALE_OPT_ADAM and ignored for SGD.  On DALE_ERR_NUMERIC neither the
+ * parameters nor the state change.  Errors: DALE_ERR_STATE (Adam without a
+ * state of net's size, sign freezing without signs), DALE_ERR_ARG (β1 or β2
+ * outside [0, 1), ε not > 0, λ < 0), DALE_ERR_NUMERIC. */
+DALE_API dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, double lr,
+                                            dale_signs *signs, dale_adam *adam, dale_update_stats *stats);
 
 #ifdef __cplusplus
 }

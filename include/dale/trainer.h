@@ -127,7 +127,9 @@ typedef struct dale_trainer_callbacks {
  * than the training set; no training samples; an lr that is not > 0;
  * negative epochs, eval_every, checkpoint_every or lr_decay_every;
  * widths of net and task that differ; a task without a batch function or
- * steps), DALE_ERR_NOMEM. */
+ * steps; an unknown optimizer, Adam's beta1 / beta2 outside [0, 1) or eps
+ * not > 0, a negative weight_l2), DALE_ERR_NOMEM.  An Adam policy gets its
+ * state (moments 0, no steps) here. */
 DALE_API dale_status dale_trainer_create(dale_net *net, dale_task *task, const dale_update_policy *p,
                                          const dale_schedule *s, uint64_t seed,
                                          const dale_trainer_callbacks *cb, dale_trainer **out);
@@ -196,8 +198,10 @@ DALE_API void dale_trainer_set_wall(dale_trainer *tr, double seconds);
  *   state.rng (uint64 x4), state.rng_cache (float64 x2: has cached normal,
  *   its value), state.counters (int64: epoch, batch in epoch, updates),
  *   state.lr, state.wall (float64 x1), state.ring (float64 x20: 10 losses,
- *   10 errors), state.perm (uint64 x training samples), and state.signs
- *   (float32, one per theta entry) once sign freezing recorded the signs.
+ *   10 errors), state.perm (uint64 x training samples), state.signs
+ *   (float32, one per theta entry) once sign freezing recorded the signs,
+ *   and, with an Adam policy only, state.adam_m, state.adam_v (float32, one
+ *   per theta entry) and state.adam_t (int64 x1: the steps taken).
  * The parameters are not included (dale_params_save).  Errors: as dale_npz_add. */
 DALE_API dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *w);
 /* Restore the state saved by dale_trainer_state_save from z (`path` names
@@ -209,7 +213,8 @@ DALE_API dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *
  * batches per epoch and updates = epoch * batches + batch, the ring finite
  * or nan, the batch order a permutation of the training samples (or the
  * all-zero initial order before the first update), sign memory in
- * {-1, 0, +1}.  On an error nothing is changed.
+ * {-1, 0, +1}, Adam's moments finite with v >= 0 and its step count equal
+ * to the update count.  On an error nothing is changed.
  * Errors: DALE_ERR_FORMAT (a member missing, of the wrong dtype or size, or
  * "PATH: corrupt checkpoint: member 'state.X' ..." naming what was
  * expected), DALE_ERR_NOMEM, those of dale_npz_read. */
@@ -218,7 +223,8 @@ DALE_API dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, cons
 /* A checkpoint file: parameters + effective matrices (dale_params_save)
  * and the state, written atomically to path; and its reader, which loads
  * the parameters (present, finite, and the DALE_P_NONNEG ones >= 0 when the
- * policy projects) and the state first, then loads them (on a corrupt
+ * policy projects), the connectivity masks (dale_params_check_masks: those
+ * the network has, unchanged) and the state first, then loads them (on a corrupt
  * member neither network nor state changes; only a read error at that
  * stage may leave them partly loaded).
  * Errors: as dale_npz_writer_create / dale_npz_open and the above. */
@@ -288,10 +294,23 @@ DALE_API long dale_checkpoint_update(const char *dir);
 
 DALE_API dale_status dale_train_run(const dale_run_config *c, const dale_train_options *opt);
 
+/* Read and check the mask files a resolved config names (mask_in,
+ * mask_rec, mask_out) against the shapes its task and network give, as
+ * dale_net_from_config will, without creating anything: `dale train`
+ * refuses a bad mask before it touches --out.  Errors: as
+ * dale_net_from_config's for masks, those of dale_config_task_shape. */
+DALE_API dale_status dale_config_check_masks(const dale_run_config *c);
+
 /* Create (not initialise) the network a resolved config describes for
  * `task` (input and output widths, input mean), exactly as a training run
- * does; `dale eval` uses it before loading parameters.  *out is owned by
- * the caller (dale_net_free).  Errors: as dale_net_create, DALE_ERR_ARG. */
+ * does, with its connectivity masks: the files mask_in, mask_rec (every
+ * cell), mask_out read and checked (exactly the map's 2-D shape, any
+ * numeric or bool dtype, values 0/1), and the generated ones (sparsity,
+ * autapses) drawn from rng(seed); `dale eval` uses it before loading
+ * parameters.  *out is owned by the caller (dale_net_free).
+ * Errors: as dale_net_create, DALE_ERR_ARG (a mask refused, naming the
+ * option, the file, its shape and dtype and what was expected), those of
+ * dale_npy_read (named the same way). */
 DALE_API dale_status dale_net_from_config(const dale_run_config *c, const struct dale_task *task,
                                           struct dale_net **out);
 

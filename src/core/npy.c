@@ -167,12 +167,17 @@ static dale_status parse_descr(hdr_parser *h, npy_header *out)
             return DALE_OK;
         }
     }
+    /* NumPy's bool is one byte 0 or 1: read as uint8 (connectivity masks). */
+    if (token_is(s, n, "|b1")) {
+        out->dtype = DALE_U8;
+        return DALE_OK;
+    }
     /* Name the common refusal reasons precisely. */
     if (n > 0 && s[0] == '>')
         return DALE_FAIL(DALE_ERR_FORMAT, "%s: big-endian dtype '%.*s' is not supported (save as '<')",
                          h->what, (int)(n > 32 ? 32 : n), s);
     return DALE_FAIL(DALE_ERR_FORMAT,
-                     "%s: unsupported dtype '%.*s' (want <f4 <f8 <i4 <i8 <u8 |u1 |i1)", h->what,
+                     "%s: unsupported dtype '%.*s' (want <f4 <f8 <i4 <i8 <u8 |u1 |i1 |b1)", h->what,
                      (int)(n > 32 ? 32 : n), s);
 }
 

@@ -8,7 +8,8 @@
  * E columns ~ D(σE), I columns ~ D(σI) with the family D exponential
  * (default), gamma or uniform; the recurrent W is rescaled to spectral
  * radius rho after an eigen-solve whose eigenvalues are kept for
- * dale_net_init_eigvals.
+ * dale_net_init_eigvals; with a connectivity mask the rescaled W is the
+ * masked one (its eigenvalues and rho are those of the masked matrix).
  * Default update: per-tensor clipping, projection of every *_pos onto >= 0.
  * Optional inhibitory gradient scaling (paper Fig. 11): the inhibitory
  * columns of every map that reads an E/I population carry
@@ -105,6 +106,7 @@ static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng, do
     float *W = dalei_net_param(net, m->p_main);
     if (net->cfg.zero_diag)
         for (size_t i = 0; i < n; i++) W[i * n + i] = 0.0f;
+    dalei_map_mask_params(net, m); /* a connectivity mask: rho is that of the masked W */
     double *A = dalei_alloc(n * n, sizeof(double));
     if (!A) return DALE_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)

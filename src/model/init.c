@@ -59,6 +59,10 @@ dale_status dale_net_init(dale_net *net, dale_rng *rng)
         net->init_eig = dalei_alloc(2 * net->cfg.hidden * net->ncells, sizeof(double));
         if (!net->init_eig) return DALE_ERR_NOMEM;
     }
+    /* connectivity masks first (their own streams): ColEI rescales the
+     * masked W; every other map is masked after its draw */
+    dale_status mst = dale_net_masks_draw(net, rng);
+    if (mst) return mst;
     for (size_t l = 0; l < net->nlayers; l++) {
         if (net->layers[l].kind == LAYER_CELL) {
             dale_status st = init_cell(net, l, rng);
@@ -67,6 +71,7 @@ dale_status dale_net_init(dale_net *net, dale_rng *rng)
             init_dense(net, l, rng);
         }
     }
+    dale_net_masks_apply(net);
     dale_net_zero_grad(net);
     net->have_forward = 0;
     net->have_init_eig = keeps_eig;

@@ -27,6 +27,10 @@ typedef struct dale_map {
     float *sign;       /* COLSIGN: (cols) +1 / -1; owned */
     float *eff;        /* effective M (rows, cols): alias of theta for PLAIN */
     float *geff;       /* dL/dM: alias of grad for PLAIN, owned scratch otherwise */
+    /* Connectivity mask (mask.c): NULL, or 0/1 of (rows, cols), owned.
+     * mask = umask (set by the caller) times gmask (drawn from the config's
+     * sparsity / autapses at init); NULL when both are. */
+    float *mask, *umask, *gmask;
 } dale_map;
 
 typedef enum layer_kind { LAYER_CELL, LAYER_DENSE, LAYER_READOUT } layer_kind;
@@ -184,6 +188,15 @@ struct dalei_dynamics_ops {
 
 extern const dalei_dynamics_ops dalei_dyn_relu, dalei_dyn_leaky, dalei_dyn_leaky_state;
 const dalei_dynamics_ops *dalei_dynamics_ops_of(dale_dynamics_type t);
+
+/* ------------------------------------------------ connectivity masks
+ * (mask.c).  Masked entries are 0 in the effective map: the model's main
+ * parameter (P, W_pos, EE) is kept 0 there and the built map, its gradient
+ * dL/dM are zeroed there (DANN: M = mask * (EE - EI IE)). */
+void dalei_map_mask_params(dale_net *net, dale_map *m); /* main parameter's masked entries := 0 */
+void dalei_map_mask_eff(dale_map *m);                   /* eff's masked entries := 0 */
+void dalei_map_mask_grad(dale_map *m);                  /* geff's masked entries := 0 */
+void dalei_map_mask_free(dale_map *m);
 
 /* ------------------------------------------- shared init building blocks
  * (init.c): fills of count floats from rng. */

@@ -127,6 +127,8 @@ static dale_status check_config(const dale_net_config *c)
                          lim, c->hidden, c->input, c->output);
     if (!(c->ei_ratio > 0) || !isfinite(c->ei_ratio))
         return DALE_FAIL(DALE_ERR_ARG, "E/I ratio must be a finite number > 0 (got %g)", c->ei_ratio);
+    if (!(c->sparsity >= 0 && c->sparsity < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "sparsity must lie in [0, 1) (got %g)", c->sparsity);
     if (c->numerics != DALE_NUMERICS_BLAS && c->numerics != DALE_NUMERICS_DALE)
         return DALE_FAIL(DALE_ERR_ARG, "numerics %d is neither DALE_NUMERICS_BLAS nor DALE_NUMERICS_DALE",
                          (int)c->numerics);
@@ -168,6 +170,7 @@ static void map_free(dale_map *m)
         dalei_free(m->geff);
     }
     dalei_free(m->sign);
+    dalei_map_mask_free(m);
 }
 
 static void free_activations(dale_net *net)
@@ -401,6 +404,7 @@ static float *negate(float *dst, const float *src, size_t n)
 /* eff_forward: M from the raw parameters. */
 static void map_build(dale_net *net, dale_map *m)
 {
+    dalei_map_mask_params(net, m); /* connectivity mask (mask.c); no-op without */
     const float *P = net->theta + net->params[m->p_main].offset;
     size_t R = m->rows, C = m->cols;
     switch (m->kind) {
@@ -424,6 +428,7 @@ static void map_build(dale_net *net, dale_map *m)
         break;
     }
     }
+    dalei_map_mask_eff(m);
 }
 
 /* eff_backward: given G = dL/dM in geff, accumulate the raw gradients:
@@ -431,6 +436,7 @@ static void map_build(dale_net *net, dale_map *m)
  *   DANN     dEE += G,  dIE += -EI^T G,  dEI += -G IE^T            */
 static void map_chain(dale_net *net, dale_map *m)
 {
+    dalei_map_mask_grad(m); /* masked connections get no gradient */
     size_t R = m->rows, C = m->cols;
     float *dP = net->grad + net->params[m->p_main].offset;
     const float *G = m->geff;
@@ -646,7 +652,7 @@ static void dense_forward(float *y, const float *x, const float *M, float *Mt, c
 static int dann_input_factored(const dale_net *net, const dale_layer *L, size_t Rx)
 {
     const size_t n = L->out, d = L->in, ni = L->U.ni;
-    return net->fwd_kern == ROUTE_DALE && L->U.kind == MAP_DANN && L->Ut && Rx > 0 &&
+    return net->fwd_kern == ROUTE_DALE && L->U.kind == MAP_DANN && !L->U.mask && L->Ut && Rx > 0 &&
            Rx * (2 * d + 3 * n) < 3 * n * d && Rx * (d + n + 3 * ni) <= n * d;
 }
 

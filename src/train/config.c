@@ -105,6 +105,24 @@ static const opt tail_opts[] = {
       "zero|learn"),
     O(rate_l2, DALE_OPT_DOUBLE, "0", "firing-rate penalty lambda: lambda * mean of h_t^2 over rows, steps, units and "
       "recurrent layers, added to the training loss"),
+    O(mask_in, DALE_OPT_STR, "",
+      "connectivity mask of the first cell's input map U: NPY of shape (hidden, input), 0/1; \"\": none"),
+    O(mask_rec, DALE_OPT_STR, "",
+      "connectivity mask of every cell's recurrent W: NPY of shape (hidden, hidden), 0/1; dann: "
+      "of the effective W_EE - W_EI W_IE; \"\": none"),
+    O(mask_out, DALE_OPT_STR, "",
+      "connectivity mask of the readout: NPY of shape (output, width read), 0/1; \"\": none"),
+    O(sparsity, DALE_OPT_DOUBLE, "0", "fraction p in [0, 1) of recurrent connections removed, each with probability p, "
+      "drawn from the seed (colei: rho is of the masked W)"),
+    C(autapses, DALE_OPT_STR, "on", "self-connections (W's diagonal): on | off (--no-autapses)", "on|off"),
+    C(optimizer, DALE_OPT_STR, "sgd", "optimiser: sgd | adam (torch.optim.Adam's bias-corrected step; same clipping, "
+      "scaling and projection)", "sgd|adam"),
+    O(beta1, DALE_OPT_DOUBLE, "0.9", "Adam's first-moment decay, in [0, 1)"),
+    O(beta2, DALE_OPT_DOUBLE, "0.999", "Adam's second-moment decay, in [0, 1)"),
+    O(adam_eps, DALE_OPT_DOUBLE, "1e-8", "Adam's epsilon, > 0"),
+    O(weight_l2, DALE_OPT_DOUBLE, "0",
+      "lambda >= 0 of the penalty lambda * sum w^2 over the weight matrices (not biases), added to the "
+      "training loss; its gradient 2 lambda w joins before clipping"),
 };
 #undef O
 #undef A
@@ -474,6 +492,10 @@ dale_status dale_config_net(const dale_run_config *c, size_t input, size_t outpu
     else return DALE_FAIL(DALE_ERR_ARG, "--rnn-input-init: expected uniform or he (got '%s')", c->rnn_input_init);
     if ((st = on_off("bias-centering", c->bias_centering, &nc->bias_centering))) return st;
     nc->input_mean = input_mean;
+    nc->sparsity = c->sparsity;
+    int autapses;
+    if ((st = on_off("autapses", c->autapses, &autapses))) return st;
+    nc->no_autapses = !autapses;
     if (!strcmp(c->numerics, "blas")) nc->numerics = DALE_NUMERICS_BLAS;
     else if (!strcmp(c->numerics, "dale")) nc->numerics = DALE_NUMERICS_DALE;
     else return DALE_FAIL(DALE_ERR_ARG, "--numerics: expected blas or dale (got '%s')", c->numerics);
@@ -491,6 +513,11 @@ dale_status dale_config_policy(const dale_run_config *c, dale_update_policy *p)
     dale_status st;
     if ((st = on_off("inhib-grad-scale", c->inhib_grad_scale, &p->inhib_scale))) return st;
     if ((st = on_off("project", c->project, &p->project))) return st;
+    if ((st = dale_optimizer_parse(c->optimizer, &p->optimizer))) return st;
+    p->beta1 = c->beta1;
+    p->beta2 = c->beta2;
+    p->adam_eps = c->adam_eps;
+    p->weight_l2 = c->weight_l2;
     return on_off("sign-freeze", c->sign_freeze, &p->sign_freeze);
 }
 
@@ -822,6 +849,24 @@ dale_status dale_config_resolve(dale_run_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "--clip-scope: expected auto, tensor, layer or global (got '%s'%s)", c->clip_scope,
                          choice_hint(c->clip_scope, "auto|tensor|layer|global", hint, sizeof hint));
     if (c->checkpoint_every == -1) c->checkpoint_every = c->eval_every;
+    if (!(c->sparsity >= 0 && c->sparsity < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--sparsity must lie in [0, 1) (got %g)", c->sparsity);
+    if (!is_onoff(c->autapses))
+        return DALE_FAIL(DALE_ERR_ARG, "--autapses: expected on or off (got '%s'%s)", c->autapses,
+                         choice_hint(c->autapses, "on|off", hint, sizeof hint));
+    if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "adam"))
+        return DALE_FAIL(DALE_ERR_ARG, "--optimizer: expected sgd or adam (got '%s'%s)", c->optimizer,
+                         choice_hint(c->optimizer, "sgd|adam", hint, sizeof hint));
+    if (!(c->beta1 >= 0 && c->beta1 < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--beta1 must lie in [0, 1) (got %g)", c->beta1);
+    if (!(c->beta2 >= 0 && c->beta2 < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--beta2 must lie in [0, 1) (got %g)", c->beta2);
+    if (!(c->adam_eps > 0)) return DALE_FAIL(DALE_ERR_ARG, "--adam-eps must be > 0 (got %g)", c->adam_eps);
+    if (!(c->weight_l2 >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--weight-l2 must be >= 0 (got %g)", c->weight_l2);
+    if (strcmp(c->transplant, "off") && (c->mask_in[0] || c->mask_rec[0] || c->mask_out[0] || c->sparsity > 0 ||
+                                         !strcmp(c->autapses, "off")))
+        return DALE_FAIL(DALE_ERR_ARG, "--transplant replaces W's spectrum at init and cannot keep a connectivity "
+                         "mask: give --transplant off or no mask (--mask-*, --sparsity, --no-autapses)");
     if (!(c->lr > 0)) return DALE_FAIL(DALE_ERR_ARG, "--lr must be > 0 (got %g)", c->lr);
     /* training is float32: an lr outside float's normal range is 0 or
      * infinite there (1e-46 would "train" without changing a weight) */
@@ -874,7 +919,9 @@ static double machine_ram(void)
 
 /* The estimate counts, in doubles so absurd sizes cannot overflow:
  *   parameters: theta and grad, plus each layer's effective matrix and its
- *     gradient: 4 floats per weight (DANN factors add at most one more);
+ *     gradient: 4 floats per weight (DANN factors add at most one more;
+ *     Adam's moments two more); each connectivity mask two floats per entry
+ *     (the caller's and the one in force);
  *   activations: per layer the planned H (T+1, B, w), dH, A and dA (T, B, w):
  *     about 4 (T+1) B w floats, with B = max(batch rows, evaluation chunk);
  *   batch buffers x (T, B, d) and the outputs; the spectra of each
@@ -907,7 +954,11 @@ dale_status dale_config_memory_estimate(const dale_run_config *c, double *params
     widths += out;
     double eb = (double)c->eval_batch < s.eval_max ? (double)c->eval_batch : s.eval_max;
     double B = bt > eb ? bt : eb;
-    *params = 4.0 * (4 + dann) * w + 80.0 * H * H;
+    /* Adam keeps two more floats per weight (its moments); a mask one per entry of its map */
+    double adam = !strcmp(c->optimizer, "adam") ? 2 : 0;
+    double masks = (c->mask_rec[0] || c->sparsity > 0 || !strcmp(c->autapses, "off") ? 2 * L * H * H : 0) +
+                   (c->mask_in[0] ? 2 * H * in : 0) + (c->mask_out[0] ? 2 * out * prev : 0);
+    *params = 4.0 * (4 + dann + adam) * w + 80.0 * H * H + 4.0 * masks;
     *acts = 4.0 * (4 * (T + 1) * B * widths + T * B * (in + out) + 2 * B * out);
     /* leaky cells keep their pre-activations too: (T+1, B, n) per cell */
     if (strcmp(c->dynamics, "relu") || c->noise_rec > 0 || !strcmp(c->h0, "learn")) *acts += 4.0 * (T + 1) * B * L * H;

@@ -165,6 +165,16 @@ dale_status dale_evaluate(dale_batch *b, dale_split split, size_t chunk, double 
     return DALE_OK;
 }
 
+/* NPZ member of the mask of map (l, rec): cellK.U_mask, cellK.W_mask,
+ * denseK.W_mask, out.W_mask. */
+static void mask_key(const dale_net *net, size_t l, int rec, char *key, size_t cap)
+{
+    size_t nc = dale_net_ncells(net), nl = dale_net_nlayers(net);
+    if (l < nc) snprintf(key, cap, "cell%zu.%s_mask", l, rec ? "W" : "U");
+    else if (l + 1 < nl) snprintf(key, cap, "dense%zu.W_mask", l - nc);
+    else snprintf(key, cap, "out.W_mask");
+}
+
 dale_status dale_params_save(dale_net *net, dale_npz_writer *w)
 {
     float *th = dale_net_theta(net);
@@ -188,7 +198,50 @@ dale_status dale_params_save(dale_net *net, dale_npz_writer *w)
         snprintf(key, sizeof key, "cell%zu.U_eff", l);
         st = dale_npz_add(w, key, DALE_F32, 2, su, U);
     }
+    for (size_t l = 0; l < dale_net_nlayers(net) && !st; l++)
+        for (int rec = 0; rec < 2 && !st; rec++) {
+            const float *m = dale_net_mask(net, l, rec);
+            size_t shape[2];
+            char key[64];
+            if (!m || dale_net_map_shape(net, l, rec, &shape[0], &shape[1])) continue;
+            mask_key(net, l, rec, key, sizeof key);
+            st = dale_npz_add(w, key, DALE_F32, 2, shape, m);
+        }
     return st;
+}
+
+dale_status dale_params_check_masks(dale_net *net, dale_npz *z, const char *path)
+{
+    for (size_t l = 0; l < dale_net_nlayers(net); l++)
+        for (int rec = 0; rec < 2; rec++) {
+            size_t R, C;
+            if (dale_net_map_shape(net, l, rec, &R, &C)) continue;
+            const float *m = dale_net_mask(net, l, rec);
+            char key[64];
+            mask_key(net, l, rec, key, sizeof key);
+            int has = dale_npz_has(z, key);
+            if (!m && !has) continue;
+            if (!m)
+                return DALE_FAIL(DALE_ERR_FORMAT, "%s: holds connectivity mask '%s' but this run has no mask on that "
+                                 "map (was a --mask-* or --sparsity given when it was written?)", path, key);
+            if (!has)
+                return DALE_FAIL(DALE_ERR_FORMAT, "%s: has no member '%s', the connectivity mask this run has on that "
+                                 "map (written without a mask?)", path, key);
+            dale_array a;
+            dale_status st = dale_npz_read(z, key, &a);
+            if (st) return st;
+            size_t bad = a.dtype == DALE_F32 && a.count == R * C ? R * C : 0;
+            if (bad) {
+                const float *v = a.data;
+                for (bad = 0; bad < R * C && v[bad] == m[bad]; bad++) {}
+            }
+            dale_array_free(&a);
+            if (bad < R * C)
+                return DALE_FAIL(DALE_ERR_FORMAT, "%s: connectivity mask '%s' differs from the one this run has now "
+                                 "(at row %zu, column %zu): the mask file changed since it was written; resume "
+                                 "needs the same mask", path, key, bad / C, bad % C);
+        }
+    return DALE_OK;
 }
 
 dale_status dalei_param_read(dale_npz *z, const dale_param *q, const char *path, dale_array *a)

@@ -61,12 +61,132 @@ static const char *run_file(rundir *rd, const char *name)
 
 /* ------------------------------------------------------------ set-up */
 
+/* The connectivity mask NPY `path` given as --`opt` for a map of R x C
+ * (`what` names it) into *out (R * C floats 0/1, the caller's, dalei_free):
+ * exactly that 2-D shape, any numeric dtype (bool reads as uint8), every
+ * value 0 or 1. */
+static dale_status read_mask(const char *opt, const char *path, size_t R, size_t C, const char *what, float **out)
+{
+    *out = NULL;
+    dale_array a;
+    dale_status st = dale_npy_read(path, &a);
+    if (st) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", dale_last_error());
+        return DALE_FAIL(st, "--%s %s: cannot read the mask (%s)", opt, path, why);
+    }
+    char shp[96] = "(";
+    for (int k = 0; k < a.ndim; k++)
+        snprintf(shp + strlen(shp), sizeof shp - strlen(shp), "%s%zu", k ? ", " : "", a.shape[k]);
+    snprintf(shp + strlen(shp), sizeof shp - strlen(shp), ")");
+    if (a.ndim != 2 || a.shape[0] != R || a.shape[1] != C) {
+        st = DALE_FAIL(DALE_ERR_ARG, "--%s %s: the mask has shape %s, dtype %s; expected shape (%zu, %zu) for %s "
+                       "(receiving x sending units), values 0/1", opt, path, shp, dale_dtype_descr(a.dtype), R, C,
+                       what);
+        dale_array_free(&a);
+        return st;
+    }
+    float *m = dalei_alloc(R * C, sizeof(float));
+    if (!m) {
+        dale_array_free(&a);
+        return DALE_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < R * C && !st; k++) {
+        double v;
+        switch (a.dtype) {
+        case DALE_F32: v = ((const float *)a.data)[k]; break;
+        case DALE_F64: v = ((const double *)a.data)[k]; break;
+        case DALE_I32: v = ((const int32_t *)a.data)[k]; break;
+        case DALE_I64: v = (double)((const int64_t *)a.data)[k]; break;
+        case DALE_U8: v = ((const uint8_t *)a.data)[k]; break;
+        case DALE_I8: v = ((const int8_t *)a.data)[k]; break;
+        case DALE_U64: v = (double)((const uint64_t *)a.data)[k]; break;
+        default: v = NAN; break;
+        }
+        if (v == 0.0 || v == 1.0) m[k] = (float)v;
+        else
+            st = DALE_FAIL(DALE_ERR_ARG, "--%s %s (shape %s, dtype %s): holds %g at row %zu, column %zu; a mask "
+                           "holds only 0 (connection removed) and 1 (kept)", opt, path, shp,
+                           dale_dtype_descr(a.dtype), v, k / C, k % C);
+    }
+    dale_array_free(&a);
+    if (st) dalei_free(m);
+    else *out = m;
+    return st;
+}
+
+#define WHAT_IN "the first cell's input map U (hidden x input)"
+#define WHAT_REC "the recurrent W (hidden x hidden)"
+#define WHAT_OUT "the readout (output x the width it reads)"
+
+/* read_mask onto map (layer, rec) of net. */
+static dale_status load_mask(dale_net *net, const char *opt, const char *path, size_t layer, int rec,
+                             const char *what)
+{
+    size_t R, C;
+    float *m;
+    dale_status st = dale_net_map_shape(net, layer, rec, &R, &C);
+    if (!st) st = read_mask(opt, path, R, C, what, &m);
+    if (st) return st;
+    st = dale_net_set_mask(net, layer, rec, m);
+    dalei_free(m);
+    return st;
+}
+
+dale_status dale_config_check_masks(const dale_run_config *c)
+{
+    if (!c->mask_in[0] && !c->mask_rec[0] && !c->mask_out[0]) return DALE_OK;
+    dale_task_shape s;
+    dale_status st = dale_config_task_shape(c, &s);
+    if (st) return st;
+    size_t n = (size_t)c->hidden, width = n;
+    for (const char *p = c->dense; *p;) { /* the readout reads the last dense layer */
+        char *end;
+        long w = strtol(p, &end, 10);
+        if (end == p) break;
+        width = (size_t)w;
+        p = *end ? end + 1 : end;
+    }
+    const struct { const char *opt, *path, *what; size_t R, C; } f[3] = {
+        {"mask-in", c->mask_in, WHAT_IN, n, (size_t)s.input},
+        {"mask-rec", c->mask_rec, WHAT_REC, n, n},
+        {"mask-out", c->mask_out, WHAT_OUT, (size_t)s.output, width},
+    };
+    for (int k = 0; k < 3 && !st; k++) {
+        float *m = NULL;
+        if (f[k].path[0]) st = read_mask(f[k].opt, f[k].path, f[k].R, f[k].C, f[k].what, &m);
+        dalei_free(m);
+    }
+    return st;
+}
+
 dale_status dale_net_from_config(const dale_run_config *c, const dale_task *task, dale_net **out)
 {
     dale_net_config nc;
     *out = NULL;
     dale_status st = dale_config_net(c, task->input, task->output, task->input_mean, &nc);
-    return st ? st : dale_net_create(&nc, out);
+    if (st || (st = dale_net_create(&nc, out))) return st;
+    /* Connectivity masks: the files, then the generated ones from the
+     * seed's own fork (dale_net_init draws the same again), so a network
+     * that loads parameters instead of initialising (dale eval) has them. */
+    dale_net *net = *out;
+    size_t nl = dale_net_nlayers(net);
+    if (c->mask_in[0])
+        st = load_mask(net, "mask-in", c->mask_in, 0, 0, WHAT_IN);
+    for (size_t l = 0; !st && c->mask_rec[0] && l < dale_net_ncells(net); l++)
+        st = load_mask(net, "mask-rec", c->mask_rec, l, 1, WHAT_REC);
+    if (!st && c->mask_out[0])
+        st = load_mask(net, "mask-out", c->mask_out, nl - 1, 0, WHAT_OUT);
+    if (!st) {
+        dale_rng r;
+        dale_rng_seed(&r, c->seed);
+        st = dale_net_masks_draw(net, &r);
+    }
+    if (st) {
+        dale_net_free(net);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* Spectrum transplant at init (paper Sec. 5.4, Table 1): the three matrices

@@ -34,6 +34,7 @@ struct dale_trainer {
     dale_schedule sch;
     dale_trainer_callbacks cb;
     dale_signs signs;
+    dale_adam adam;         /* the optimiser's state (Adam only; zeroed for SGD) */
     dale_rng order;         /* batch-order stream */
     uint64_t seed;          /* the run seed: noise streams (dale_noise_stream) */
     int noisy, eval_noise;  /* the net draws noise; evaluations do too */
@@ -109,6 +110,16 @@ dale_status dale_trainer_create(dale_net *net, dale_task *t, const dale_update_p
     if (s->epochs < 0 || s->eval_every < 0 || s->checkpoint_every < 0 || s->lr_decay_every < 0)
         return DALE_FAIL(DALE_ERR_ARG,
                          "dale_trainer_create: epochs, eval_every, checkpoint_every and lr_decay_every must be >= 0");
+    if (p->optimizer != DALE_OPT_SGD && p->optimizer != DALE_OPT_ADAM)
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: optimizer %d is neither DALE_OPT_SGD nor DALE_OPT_ADAM",
+                         (int)p->optimizer);
+    if (p->optimizer == DALE_OPT_ADAM &&
+        !(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1 && p->adam_eps > 0 && isfinite(p->adam_eps)))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: Adam needs beta1, beta2 in [0, 1) and eps > 0 (got %g, %g, %g)",
+                         p->beta1, p->beta2, p->adam_eps);
+    if (!(p->weight_l2 >= 0 && isfinite(p->weight_l2)))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: weight_l2 must be a finite number >= 0 (got %g)",
+                         p->weight_l2);
     size_t ntrain = t->count[DALE_SPLIT_TRAIN];
     if (ntrain == 0) return DALE_FAIL(DALE_ERR_ARG, "dale_trainer_create: task %s has no training samples",
                                       t->name ? t->name : "?");
@@ -153,6 +164,8 @@ dale_status dale_trainer_create(dale_net *net, dale_task *t, const dale_update_p
     if (sre > 1) EB *= sre;
     size_t Bmax = B * srt > EB ? B * srt : EB;
     dale_status st = dale_batch_init(&tr->batch, net, t, Bmax);
+    if (!st && p->optimizer == DALE_OPT_ADAM && (st = dale_adam_init(&tr->adam, dale_net_size(net))))
+        dale_batch_free(&tr->batch);
     if (st) {
         dalei_free(tr->perm);
         dalei_free(tr);
@@ -174,6 +187,7 @@ void dale_trainer_free(dale_trainer *tr)
 {
     if (!tr) return;
     dale_signs_free(&tr->signs);
+    dale_adam_free(&tr->adam);
     dalei_free(tr->perm);
     dale_batch_free(&tr->batch);
     dalei_free(tr);
@@ -271,6 +285,8 @@ dale_status dale_trainer_step(dale_trainer *tr, dale_trainer_step_info *info)
     st = dale_batch_run(&tr->batch, DALE_SPLIT_TRAIN, tr->perm + s, nb, 1, &loss, &correct);
     if (tr->noisy) dale_net_set_noise(tr->net, NULL);
     if (st) goto out;
+    /* the weight penalty belongs to the training loss (its gradient joins in the update) */
+    if (tr->pol.weight_l2 > 0) loss += dale_weight_l2(tr->net, tr->pol.weight_l2);
     inf.loss = loss;
     if (!isfinite(loss)) {
         snprintf(tr->diverged, sizeof tr->diverged, "non-finite training loss at update %ld", tr->updates + 1);
@@ -283,7 +299,7 @@ dale_status dale_trainer_step(dale_trainer *tr, dale_trainer_step_info *info)
     inf.err = err;
     if (tr->pol.sign_freeze && !tr->signs.s && (st = dale_signs_record(&tr->signs, tr->net))) goto out;
     dale_update_stats us;
-    st = dale_update_apply(tr->net, &tr->pol, tr->lr, &tr->signs, &us);
+    st = dale_update_apply_opt(tr->net, &tr->pol, tr->lr, &tr->signs, &tr->adam, &us);
     if (st == DALE_ERR_NUMERIC) {
         snprintf(tr->diverged, sizeof tr->diverged, "non-finite gradient at update %ld", tr->updates + 1);
         inf.diverged = 1;
@@ -377,6 +393,14 @@ dale_status dale_trainer_state_save(dale_trainer *tr, dale_npz_writer *w)
         !(st = dale_npz_add(w, "state.perm", DALE_U64, 1, &nperm, pdata)) && tr->signs.s) {
         size_t ns = tr->signs.size;
         st = dale_npz_add(w, "state.signs", DALE_F32, 1, &ns, tr->signs.s);
+    }
+    if (!st && tr->adam.m) {
+        /* Adam's moments and step count: members only an Adam run has */
+        size_t na = tr->adam.size;
+        int64_t t = tr->adam.t;
+        if (!(st = dale_npz_add(w, "state.adam_m", DALE_F32, 1, &na, tr->adam.m)) &&
+            !(st = dale_npz_add(w, "state.adam_v", DALE_F32, 1, &na, tr->adam.v)))
+            st = dale_npz_add(w, "state.adam_t", DALE_I64, 1, &one, &t);
     }
     dalei_free(perm);
     return st;
@@ -488,6 +512,8 @@ dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *p
     double lr, wall, cache[2], rb[2 * RING];
     uint64_t s[4];
     dale_signs sg = {NULL, 0};
+    dale_adam ad = {NULL, NULL, 0, 0};
+    int64_t adam_t = 0;
     dale_status st = DALE_OK;
     uint64_t *perm = dalei_alloc(tr->ntrain, sizeof(uint64_t));
     if (!perm) return DALE_ERR_NOMEM;
@@ -501,6 +527,20 @@ dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *p
     if (!st && dale_npz_has(z, "state.signs")) {
         if (!(st = dale_signs_record(&sg, tr->net)))
             st = read_exact(z, path, "state.signs", DALE_F32, sg.size, sg.s);
+    }
+    if (!st && tr->adam.m) {
+        /* an Adam run's checkpoint holds its moments and step count */
+        size_t na = dale_net_size(tr->net);
+        if (!(st = dale_adam_init(&ad, na)) && !(st = read_exact(z, path, "state.adam_m", DALE_F32, na, ad.m)) &&
+            !(st = read_exact(z, path, "state.adam_v", DALE_F32, na, ad.v)))
+            st = read_exact(z, path, "state.adam_t", DALE_I64, 1, &adam_t);
+        for (size_t k = 0; !st && k < na; k++)
+            if (!isfinite(ad.m[k]) || !(ad.v[k] >= 0.0f && isfinite(ad.v[k])))
+                st = CORRUPT("state.adam_m/v", "holds m %g, v %g at %zu (want finite moments, v >= 0)", path,
+                             (double)ad.m[k], (double)ad.v[k], k);
+        if (!st && adam_t != counters[2])
+            st = CORRUPT("state.adam_t", "is %lld (want the update count %lld: one Adam step per update)", path,
+                         (long long)adam_t, (long long)counters[2]);
     }
     if (!st) st = check_state(tr, path, s, cache, counters, lr, wall, rb, perm, sg.s ? &sg : NULL);
     if (!st) {
@@ -520,8 +560,15 @@ dale_status dale_trainer_state_load(dale_trainer *tr, dale_npz *z, const char *p
             tr->signs = sg;
             sg.s = NULL;
         }
+        if (ad.m) {
+            dale_adam_free(&tr->adam);
+            tr->adam = ad;
+            tr->adam.t = (long)adam_t;
+            ad.m = ad.v = NULL;
+        }
         tr->diverged[0] = '\0';
     }
+    dale_adam_free(&ad);
     dale_signs_free(&sg);
     dalei_free(perm);
     return st;
@@ -548,6 +595,7 @@ dale_status dale_trainer_checkpoint_load(dale_trainer *tr, const char *path)
     if (st) return st;
     /* All checks first: a corrupt member leaves network and state as they were. */
     st = check_params(tr, z, path);
+    if (!st) st = dale_params_check_masks(tr->net, z, path);
     if (!st) st = dale_trainer_state_load(tr, z, path);
     if (!st) st = dale_params_load(tr->net, z, path);
     dale_npz_close(z);

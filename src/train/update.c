@@ -2,8 +2,10 @@
  * (docs/reference-behaviour.md, Update order).
  *
  * Works on the flat theta/grad buffers and the parameter table's flags
- * only; it never sees a model's type, a parameter's name or its internals.  Order (fixed): inhibitory scaling -> clipping -> SGD
- * step -> projection / sign freezing.  Norms are accumulated in double.
+ * only; it never sees a model's type, a parameter's name or its internals.  Order (fixed): weight
+ * penalty gradient -> inhibitory scaling -> clipping -> SGD or Adam step ->
+ * projection / sign freezing -> connectivity masks.  Norms are accumulated
+ * in double.
  */
 #include <math.h>
 #include <string.h>
@@ -11,6 +13,62 @@
 #include "internal.h"
 
 static const char *const scope_names[] = {"tensor", "layer", "global"};
+static const char *const optimizer_names[] = {"sgd", "adam"};
+
+const char *dale_optimizer_name(dale_optimizer o)
+{
+    return (unsigned)o < 2 ? optimizer_names[o] : "?";
+}
+
+dale_status dale_optimizer_parse(const char *s, dale_optimizer *out)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (s && !strcmp(s, optimizer_names[i])) {
+            *out = (dale_optimizer)i;
+            return DALE_OK;
+        }
+    return DALE_FAIL(DALE_ERR_ARG, "--optimizer: unknown optimiser '%s' (expected sgd or adam)", s ? s : "(null)");
+}
+
+dale_status dale_adam_init(dale_adam *a, size_t size)
+{
+    dale_adam_free(a);
+    a->m = dalei_calloc(size ? size : 1, sizeof(float));
+    a->v = dalei_calloc(size ? size : 1, sizeof(float));
+    if (!a->m || !a->v) {
+        dale_adam_free(a);
+        return DALE_ERR_NOMEM;
+    }
+    a->size = size;
+    a->t = 0;
+    return DALE_OK;
+}
+
+void dale_adam_free(dale_adam *a)
+{
+    if (!a) return;
+    dalei_free(a->m);
+    dalei_free(a->v);
+    a->m = a->v = NULL;
+    a->size = 0;
+    a->t = 0;
+}
+
+/* The weight matrices a penalty covers: every parameter but the biases. */
+static int penalised(const dale_param *q) { return !(q->flags & DALE_P_BIAS); }
+
+double dale_weight_l2(dale_net *net, double lambda)
+{
+    if (!(lambda > 0)) return 0.0;
+    const float *th = dale_net_theta(net);
+    double s = 0;
+    for (size_t i = 0; i < dale_net_nparams(net); i++) {
+        const dale_param *q = dale_net_param(net, i);
+        if (!penalised(q)) continue;
+        for (size_t k = 0; k < q->rows * q->cols; k++) s += (double)th[q->offset + k] * (double)th[q->offset + k];
+    }
+    return lambda * s;
+}
 
 const char *dale_clip_scope_name(dale_clip_scope s)
 {
@@ -30,6 +88,10 @@ void dale_update_policy_for(unsigned traits, double clip, dale_update_policy *p)
     p->scope = (traits & DALE_MODEL_CLIP_TENSOR) ? DALE_CLIP_TENSOR : DALE_CLIP_LAYER;
     p->inhib_scale = (traits & DALE_MODEL_INHIB_SCALE) != 0;
     p->project = (traits & DALE_MODEL_PROJECT) != 0;
+    p->optimizer = DALE_OPT_SGD;
+    p->beta1 = 0.9; /* Adam's defaults, used only when optimizer is adam */
+    p->beta2 = 0.999;
+    p->adam_eps = 1e-8;
 }
 
 dale_status dale_signs_record(dale_signs *sg, dale_net *net)
@@ -87,11 +149,63 @@ static void scale(float *g, size_t n, double f)
 dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
                               dale_signs *signs, dale_update_stats *stats)
 {
+    return dale_update_apply_opt(net, p, lr, signs, NULL, stats);
+}
+
+/* Adam's step (3) on all n theta entries; a->t already counts this step.
+ * Float32 throughout, in the order of torch.optim.Adam's single-tensor
+ * step for a float32 parameter (lerp, mul + addcmul, sqrt / div + eps,
+ * addcdiv), its scalars rounded to float as torch does:
+ *   m = m + (1 - b1) (g - m);  v = b2 v + (1 - b2) g g;
+ *   p = p + ((-lr / bc1) m) / (sqrt(v) / sqrt(bc2) + eps). */
+static void adam_step(float *th, const float *g, dale_adam *a, size_t n, double lr, const dale_update_policy *p)
+{
+    const double bc1 = 1.0 - pow(p->beta1, (double)a->t), bc2 = 1.0 - pow(p->beta2, (double)a->t);
+    const float w1 = (float)(1.0 - p->beta1), b2 = (float)p->beta2, w2 = (float)(1.0 - p->beta2);
+    const float step = (float)(-(lr / bc1)), sbc2 = (float)sqrt(bc2), eps = (float)p->adam_eps;
+    float *m = a->m, *v = a->v;
+    for (size_t k = 0; k < n; k++) {
+        float gk = g[k];
+        m[k] = m[k] + w1 * (gk - m[k]);
+        v[k] = v[k] * b2 + w2 * (gk * gk);
+        th[k] = th[k] + step * m[k] / (sqrtf(v[k]) / sbc2 + eps);
+    }
+}
+
+dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, double lr, dale_signs *signs,
+                                  dale_adam *adam, dale_update_stats *stats)
+{
     size_t np = dale_net_nparams(net), nl = dale_net_nlayers(net);
     float *th = dale_net_theta(net), *g = dale_net_grad(net);
     dale_update_stats st = {0, 0, 0};
     if (p->sign_freeze && (!signs || !signs->s || signs->size != dale_net_size(net)))
         return DALE_FAIL(DALE_ERR_STATE, "sign freezing needs signs recorded at the first update");
+    const int use_adam = p->optimizer == DALE_OPT_ADAM;
+    if (p->optimizer != DALE_OPT_SGD && !use_adam)
+        return DALE_FAIL(DALE_ERR_ARG, "update policy: optimizer %d is neither DALE_OPT_SGD nor DALE_OPT_ADAM",
+                         (int)p->optimizer);
+    if (use_adam && (!adam || !adam->m || adam->size != dale_net_size(net)))
+        return DALE_FAIL(DALE_ERR_STATE, "Adam needs its state sized for the network (dale_adam_init with %zu "
+                         "entries)", dale_net_size(net));
+    if (use_adam && !(p->beta1 >= 0 && p->beta1 < 1 && p->beta2 >= 0 && p->beta2 < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--beta1 %g / --beta2 %g: each must lie in [0, 1)", p->beta1, p->beta2);
+    if (use_adam && !(p->adam_eps > 0 && isfinite(p->adam_eps)))
+        return DALE_FAIL(DALE_ERR_ARG, "--adam-eps must be a finite number > 0 (got %g)", p->adam_eps);
+    if (!(p->weight_l2 >= 0 && isfinite(p->weight_l2)))
+        return DALE_FAIL(DALE_ERR_ARG, "--weight-l2 must be a finite number >= 0 (got %g)", p->weight_l2);
+
+    /* (0) the weight penalty λ Σ w²: its gradient 2 λ w, before everything
+     * else, so scaling and clipping see the whole gradient. */
+    if (p->weight_l2 > 0) {
+        const double l2 = 2.0 * p->weight_l2;
+        for (size_t i = 0; i < np; i++) {
+            const dale_param *q = dale_net_param(net, i);
+            if (!penalised(q)) continue;
+            float *gq = g + q->offset;
+            const float *wq = th + q->offset;
+            for (size_t k = 0; k < q->rows * q->cols; k++) gq[k] = (float)((double)gq[k] + l2 * (double)wq[k]);
+        }
+    }
 
     /* (1) Inhibitory gradient scaling by each parameter's grad_scale (DANN). */
     if (p->inhib_scale)
@@ -159,10 +273,15 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
         }
     }
 
-    /* (3) SGD step. */
-    float flr = (float)lr;
+    /* (3) SGD or Adam step. */
     size_t n = dale_net_size(net);
-    for (size_t k = 0; k < n; k++) th[k] -= flr * g[k];
+    if (use_adam) {
+        adam->t++;
+        adam_step(th, g, adam, n, lr, p);
+    } else {
+        float flr = (float)lr;
+        for (size_t k = 0; k < n; k++) th[k] -= flr * g[k];
+    }
 
     /* (4) projection onto the constraint set / sign freezing. */
     for (size_t i = 0; i < np; i++) {
@@ -187,6 +306,9 @@ dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double
             }
         }
     }
+    /* (5) connectivity masks: masked entries are 0 again (their gradient is
+     * 0 already; this keeps them exactly 0 whatever the step did). */
+    dale_net_masks_apply(net);
     if (stats) *stats = st;
     return DALE_OK;
 }
