@@ -11,7 +11,8 @@ set -euo pipefail
 
 # build and run: BLAS/LAPACK, zip/zlib, JSON, images (stb), SQLite, plots, MPI,
 # Slurm; curl + CA certificates for `dale data get` downloads, procps (ps) for
-# the sweep tests
+# the sweep tests; chromium (headless) for the test that opens `dale report`'s
+# page in a real browser
 PKGS=(
   build-essential pkg-config
   libopenblas-dev liblapacke-dev
@@ -23,6 +24,7 @@ PKGS=(
   openmpi-bin libopenmpi-dev
   slurm-wlm
   curl ca-certificates procps
+  chromium
 )
 
 missing=()

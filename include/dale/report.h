@@ -11,6 +11,8 @@
 #ifndef DALE_REPORT_H
 #define DALE_REPORT_H
 
+#include <stddef.h>
+#include "dale/stats.h"
 #include "dale/status.h"
 
 #ifdef __cplusplus
@@ -46,6 +48,38 @@ DALE_API dale_status dale_plot_heatmap(const char *dir, const char *name, const 
                                        int xcol, int ycol, int zcol, const char *title,
                                        const char *xlabel, const char *ylabel,
                                        const char *zlabel, int run, int *plotted);
+
+/* Titles and axis labels of a curve or scatter figure (any may be NULL:
+ * empty), and logarithmic axes.  The strings are written into the script
+ * quoted ('' for a quote, line breaks as spaces) and drawn as plain text
+ * (noenhanced): a user's group name or path cannot run gnuplot commands. */
+typedef struct dale_plot_labels {
+    const char *title, *xlabel, *ylabel;
+    int logx, logy; /* non-zero: that axis logarithmic (x <= 0 is left out) */
+    int key_below;  /* non-zero: the key under the plot (else outside, right) */
+} dale_plot_labels;
+
+/* Learning curves with mean ± sd bands (paper Figs. 2, 5, 6, 10, 11).  csv
+ * (in DIR) has a header line and the columns group_index (0..ngroups-1),
+ * x, mean, sd, n, group, rows of one group together and in x order; groups[g]
+ * names curve g in the key.  Each group has its own colour (Okabe–Ito,
+ * distinguishable with colour blindness) and dash pattern (grey-scale);
+ * the key sits outside the plot so it covers no data.  Errors:
+ * DALE_ERR_ARG (name or csv not a plain file name of letters, digits,
+ * '.', '_', '-'; no groups), DALE_ERR_NOMEM, DALE_ERR_IO, and those of
+ * dale_plot_run. */
+DALE_API dale_status dale_plot_curves(const char *dir, const char *name, const char *csv,
+                                      const char *const *groups, size_t ngroups,
+                                      const dale_plot_labels *lab, int run, int *plotted);
+
+/* Scatter of points by group with the least-squares line of all points
+ * (paper Figs. 5C, 6C, 7C, 12, 13): csv columns group_index, x, y, group,
+ * run.  fit (may be NULL, or hold a NaN slope: no line) gives the line and
+ * the r and p written in the key.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv,
+                                       const char *const *groups, size_t ngroups,
+                                       const dale_linreg *fit, const dale_plot_labels *lab,
+                                       int run, int *plotted);
 
 #ifdef __cplusplus
 }
