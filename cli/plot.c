@@ -254,9 +254,9 @@ const char *dalecli_axis_label(const char *k, char *buf, size_t cap)
 {
     static const char *const map[][2] = {
         {"update", "parameter updates"},
-        {"train_loss", "training loss"}, {"train_err", "training error (fraction wrong)"},
-        {"val_loss", "validation loss"}, {"val_err", "validation error (fraction wrong)"},
-        {"test_loss", "test loss"}, {"test_err", "test error (fraction wrong)"},
+        {"train_loss", "training loss"}, {"train_err", "training error (%)"},
+        {"val_loss", "validation loss"}, {"val_err", "validation error (%)"},
+        {"test_loss", "test loss"}, {"test_err", "test error (%)"},
         {"nse0", "NSE of W at initialisation"}, {"smax0", "σ_max of W at initialisation"},
         {"rho0", "spectral radius ρ of W at initialisation"},
         {"nse_cell0", "NSE of W (normalised SVD entropy)"}, {"smax_cell0", "σ_max of W (largest singular value)"},

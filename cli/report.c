@@ -530,6 +530,90 @@ static void heatmaps(FILE *f, const char *out, const char *cells_csv, int no_ren
         figure(f, out, "heat_nse0", "Heat map of the NSE at initialisation over the two group keys (paper Fig. 7A)");
 }
 
+/* Split one CSV line in place into at most max fields (double quotes
+ * handled); returns the count. */
+static int csv_split(char *line, char **fv, int max)
+{
+    int k = 0;
+    char *p = line;
+    while (k < max) {
+        if (*p == '"') {
+            char *w = ++p;
+            fv[k++] = w;
+            while (*p && !(p[0] == '"' && p[1] != '"')) {
+                if (p[0] == '"') p++;
+                *w++ = *p++;
+            }
+            if (*p == '"') p++;
+            *w = '\0';
+            if (*p != ',') break;
+            p++;
+        } else {
+            fv[k++] = p;
+            char *c = strchr(p, ',');
+            if (!c) break;
+            *c = '\0';
+            p = c + 1;
+        }
+    }
+    return k;
+}
+
+/* Bars of the reported metric per cell with ± sd (Fig. 4, Tables 1-3). */
+static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, int no_render)
+{
+    char *t = dalei_read_text(cells_csv, (size_t)1 << 24);
+    if (!t) return;
+    char *nl = strchr(t, '\n');
+    if (!nl) { dalei_free(t); return; }
+    *nl = '\0';
+    char *cols[64];
+    int nc = csv_split(t, cols, 64), im = -1, isd = -1, in = -1, imet = -1;
+    for (int i = 0; i < nc; i++) {
+        if (!strcmp(cols[i], "mean")) im = i;
+        if (!strcmp(cols[i], "sd")) isd = i;
+        if (!strcmp(cols[i], "n")) in = i;
+        if (!strcmp(cols[i], "metric")) imet = i;
+    }
+    if (im < 0 || isd < 0 || in < 0 || ngroup < 1 || ngroup > in) { dalei_free(t); return; }
+    char path[4400], metric[64] = "";
+    dalei_sfmt(path, sizeof path, "%s/bars.csv", out);
+    FILE *b = fopen(path, "wb");
+    if (!b) { dalei_free(t); return; }
+    fprintf(b, "index,mean,sd,n,label\n");
+    int rows = 0;
+    for (char *p = nl + 1; *p;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = '\0';
+        char *fv[64];
+        int k = csv_split(p, fv, 64);
+        if (k > im && k > isd && *p) {
+            char lab[512] = "";
+            for (int g = 0; g < ngroup; g++) {
+                size_t l = strlen(lab);
+                dalei_sfmt(lab + l, sizeof lab - l, "%s%s", g ? " / " : "", fv[g]);
+            }
+            for (char *q = lab; *q; q++)
+                if (*q == ',' || *q == '"' || *q == '\r') *q = ' ';
+            fprintf(b, "%d,%s,%s,%s,%s\n", rows, fv[im], fv[isd], fv[in], lab);
+            if (imet >= 0 && imet < k) dalei_sfmt(metric, sizeof metric, "%s", fv[imet]);
+            rows++;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    fclose(b);
+    dalei_free(t);
+    if (!rows) { remove(path); return; }
+    char title[300], yl[200];
+    dalei_sfmt(title, sizeof title, "%s per cell: mean ± sd over the selected runs", metric);
+    const dale_plot_labels lab = {.title = title, .xlabel = "", .ylabel = dalecli_axis_label(metric, yl, sizeof yl)};
+    int pl = 0;
+    if (!dale_plot_bars(out, "bars", "bars.csv", &lab, !no_render, &pl))
+        figure(f, out, "bars", "The reported metric per cell, mean ± sd over the runs of the selected configuration "
+               "(paper Fig. 4 for the transplant experiment, Tables 1-3)");
+}
+
 static int report_sweep(const char *dir, const char *out, int no_render)
 {
     dalecli_runs rs;
@@ -633,6 +717,11 @@ static int report_sweep(const char *dir, const char *out, int no_render)
                        o.y, corr, np, fit.r, fit.p);
             figure(f, out, nm, cap);
         }
+    }
+    {
+        int ng = 1;
+        for (const char *q = group ? group : ""; *q; q++) ng += *q == ',';
+        bars(f, out, cells, ng, no_render);
     }
     if (group && strchr(group, ',')) heatmaps(f, out, cells, no_render);
     training_figures(f, &rs, out, group, no_render, "per cell");

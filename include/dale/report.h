@@ -81,6 +81,12 @@ DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const 
                                        const dale_linreg *fit, const dale_plot_labels *lab,
                                        int run, int *plotted);
 
+/* Bars with ± sd error bars, one per cell (paper Fig. 4, Tables 1-3): csv
+ * columns index (0, 1, ...), mean, sd, n, label; the labels are read from
+ * the data file as tick labels.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_bars(const char *dir, const char *name, const char *csv,
+                                    const dale_plot_labels *lab, int run, int *plotted);
+
 #ifdef __cplusplus
 }
 #endif

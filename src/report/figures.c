@@ -207,7 +207,7 @@ static void gp_quote(gp_text *t, const char *s)
 /* Okabe–Ito: told apart with colour blindness; each group also has its
  * own dash pattern and point shape, so they survive grey-scale printing. */
 static const char *const palette[8] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                       "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+                                       "#E69F00", "#56B4E9", "#000000", "#999999"};
 static const int points[8] = {7, 5, 9, 13, 11, 15, 1, 2};
 
 /* A file name dale writes into a script: letters, digits, . _ - only. */
@@ -323,4 +323,27 @@ dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv
         gp_add(&t, "  f(x) with lines lw 2 dt 2 lc rgb '#444444' "
                    "title sprintf('least squares, r = %%.3f, p = %%.3g', r, p)\n");
     return gp_finish(&t, dir, name, 1000, 650, run, plotted);
+}
+
+dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
+                           int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    gp_text t = {0};
+    gp_header(&t, name, 1100, 650, lab);
+    gp_add(&t, "# %s columns: index, mean, sd, n, label; the error bar is ± sd over runs\n"
+               "set key off\n"
+               "set style fill solid 0.75 border lc rgb '#1f1f1f'\n"
+               "set boxwidth 0.65\n"
+               "set xtics rotate by -30 left noenhanced\n"
+               "set offsets 0, 0, graph 0.05, 0\n"
+               "stats '%s' skip 1 using 1 nooutput\n"
+               "set xrange [-0.6:STATS_max + 0.6]\n"
+               "set yrange [0:*]\n"
+               "plot '%s' skip 1 using 1:2:3:xtic(5) with boxerrorbars lc rgb '%s' lw 1.5\n",
+           csv, csv, csv, palette[0]);
+    return gp_finish(&t, dir, name, 1100, 650, run, plotted);
 }
