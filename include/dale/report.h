@@ -51,8 +51,10 @@ DALE_API dale_status dale_plot_heatmap(const char *dir, const char *name, const 
 
 /* Titles and axis labels of a curve or scatter figure (any may be NULL:
  * empty), and logarithmic axes.  The strings are written into the script
- * quoted ('' for a quote, line breaks as spaces) and drawn as plain text
- * (noenhanced): a user's group name or path cannot run gnuplot commands. */
+ * in single quotes (where gnuplot expands nothing: no backquote command,
+ * no macro), a quote as the typographic apostrophe U+2019 and a line break
+ * as a space, and drawn as plain text (noenhanced): a user's group name
+ * cannot end the string and run gnuplot commands. */
 typedef struct dale_plot_labels {
     const char *title, *xlabel, *ylabel;
     int logx, logy; /* non-zero: that axis logarithmic (x <= 0 is left out) */

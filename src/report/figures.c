@@ -190,14 +190,18 @@ static void gp_add(gp_text *t, const char *fmt, ...)
     }
 }
 
-/* Append s as a gnuplot single-quoted string: inside single quotes gnuplot
- * takes '' for one quote and nothing else specially; line breaks (which
- * would end the command) become spaces. */
+/* Append s as a gnuplot single-quoted string.  Inside single quotes gnuplot
+ * expands nothing (no backquote command substitution, no @macros, no
+ * backslash escapes, all of which happen inside double quotes); only a
+ * single quote would end the string, and gnuplot's doubled '' is not read
+ * as a quote at a string's start, so a quote in s is written as the
+ * typographic apostrophe U+2019, which looks the same in a figure.  Line
+ * breaks (which would end the command) become spaces. */
 static void gp_quote(gp_text *t, const char *s)
 {
     gp_add(t, "'");
     for (const char *p = s ? s : ""; *p; p++) {
-        if (*p == '\'') gp_add(t, "''");
+        if (*p == '\'') gp_add(t, "\xe2\x80\x99");
         else if (*p == '\n' || *p == '\r') gp_add(t, " ");
         else gp_add(t, "%c", *p);
     }
