@@ -34,6 +34,9 @@ int dalecli_runs_collect(char *const *paths, size_t npaths, dalecli_runs *rs, co
 void dalecli_runs_free(dalecli_runs *rs); /* NULL-safe */
 /* A figure's axis label for a metric or config key (words and the key). */
 const char *dalecli_axis_label(const char *k, char *buf, size_t cap);
+/* Keep only the runs whose directory's name is one of ids (run ids);
+ * returns how many are left. */
+size_t dalecli_runs_keep(dalecli_runs *rs, char (*ids)[17], size_t nids);
 const char *dalecli_run_dir(const dalecli_runs *rs, size_t i); /* run i's directory */
 
 typedef struct dalecli_plot_opts {

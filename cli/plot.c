@@ -219,6 +219,29 @@ static int add_sweep(dalecli_runs *rs, const char *dir, size_t *added)
     return 0;
 }
 
+size_t dalecli_runs_keep(dalecli_runs *rs, char (*ids)[17], size_t nids)
+{
+    prun *r = rs->r;
+    size_t k = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const char *b = strrchr(r[i].dir, '/');
+        b = b ? b + 1 : r[i].dir;
+        int keep = 0;
+        for (size_t j = 0; j < nids && !keep; j++) keep = !strcmp(ids[j], b);
+        if (keep) {
+            if (k != i) {
+                prun tmp = r[k];
+                r[k] = r[i];
+                r[i] = tmp;
+            }
+            k++;
+        }
+    }
+    for (size_t i = k; i < rs->n; i++) prun_clear(&r[i]);
+    rs->n = k;
+    return k;
+}
+
 int dalecli_runs_collect(char *const *paths, size_t npaths, dalecli_runs *rs, const char *who)
 {
     memset(rs, 0, sizeof *rs);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/report.h"
+#include "dale/select.h"
+#include "dale/sweep.h"
 #include "dale/version.h"
 #include "internal.h"
 
@@ -453,83 +455,6 @@ static int run_results(const char *dir, const char *const *extra, const char *ou
     return dalei_run_program(argv, out_path, log_path);
 }
 
-/* Heat maps of the reported metric and NSE over two numeric group keys
- * (Fig. 7): from `dale results --csv` (cells.csv). */
-static void heatmaps(FILE *f, const char *out, const char *cells_csv, int no_render)
-{
-    char *t = dalei_read_text(cells_csv, (size_t)1 << 24);
-    if (!t) return;
-    /* header: k1,k2,...,n,diverged,selected_on,select_mean,metric,mean,sd,nse0_mean,configs */
-    char *nl = strchr(t, '\n');
-    if (!nl) { dalei_free(t); return; }
-    *nl = '\0';
-    char hdr[1024];
-    dalei_sfmt(hdr, sizeof hdr, "%s", t);
-    char *cols[32];
-    int nc = 0;
-    char *save = NULL;
-    for (char *c = strtok_r(hdr, ",", &save); c && nc < 32; c = strtok_r(NULL, ",", &save)) cols[nc++] = c;
-    int in = -1;
-    for (int i = 0; i < nc; i++)
-        if (!strcmp(cols[i], "n")) in = i;
-    int imean = -1, inse = -1, imetric = -1;
-    for (int i = 0; i < nc; i++) {
-        if (!strcmp(cols[i], "mean")) imean = i;
-        if (!strcmp(cols[i], "nse0_mean")) inse = i;
-        if (!strcmp(cols[i], "metric")) imetric = i;
-    }
-    if (in < 2 || imean < 0 || inse < 0) { dalei_free(t); return; } /* needs two group keys first */
-    /* keys: the first two columns (group keys come first; hp keys follow) */
-    char p1[4400], p2[4400];
-    dalei_sfmt(p1, sizeof p1, "%s/heat_metric.csv", out);
-    dalei_sfmt(p2, sizeof p2, "%s/heat_nse0.csv", out);
-    FILE *a = fopen(p1, "wb"), *b = fopen(p2, "wb");
-    char metric[64] = "metric";
-    int rows = 0, numeric = 1;
-    if (a && b) {
-        fprintf(a, "%s,%s,mean\n", cols[0], cols[1]);
-        fprintf(b, "%s,%s,nse0_mean\n", cols[0], cols[1]);
-        for (char *p = nl + 1; *p;) {
-            char *e = strchr(p, '\n');
-            if (e) *e = '\0';
-            char *fv[32];
-            int k = 0;
-            for (char *q = p; k < 32;) {
-                fv[k++] = q;
-                char *c = strchr(q, ',');
-                if (!c) break;
-                *c = '\0';
-                q = c + 1;
-            }
-            if (k > imean && k > inse) {
-                char *end1, *end2;
-                strtod(fv[0], &end1);
-                strtod(fv[1], &end2);
-                if (*end1 || *end2 || end1 == fv[0] || end2 == fv[1]) numeric = 0;
-                fprintf(a, "%s,%s,%s\n", fv[0], fv[1], fv[imean]);
-                fprintf(b, "%s,%s,%s\n", fv[0], fv[1], fv[inse]);
-                if (imetric >= 0 && imetric < k) dalei_sfmt(metric, sizeof metric, "%s", fv[imetric]);
-                rows++;
-            }
-            if (!e) break;
-            p = e + 1;
-        }
-    }
-    if (a) fclose(a);
-    if (b) fclose(b);
-    dalei_free(t);
-    if (!rows || !numeric) { remove(p1); remove(p2); return; }
-    int pl = 0;
-    char title[200];
-    dalei_sfmt(title, sizeof title, "%s (mean over the selected runs of each cell)", metric);
-    if (!dale_plot_heatmap(out, "heat_metric", "heat_metric.csv", 1, 2, 3, title, cols[0], cols[1], metric,
-                           !no_render, &pl))
-        figure(f, out, "heat_metric", "Heat map of the reported metric over the two group keys (paper Fig. 7B, C)");
-    if (!dale_plot_heatmap(out, "heat_nse0", "heat_nse0.csv", 1, 2, 3, "NSE at initialisation (mean per cell)",
-                           cols[0], cols[1], "NSE", !no_render, &pl))
-        figure(f, out, "heat_nse0", "Heat map of the NSE at initialisation over the two group keys (paper Fig. 7A)");
-}
-
 /* Split one CSV line in place into at most max fields (double quotes
  * handled); returns the count. */
 static int csv_split(char *line, char **fv, int max)
@@ -612,6 +537,131 @@ static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, in
     if (!dale_plot_bars(out, "bars", "bars.csv", &lab, !no_render, &pl))
         figure(f, out, "bars", "The reported metric per cell, mean ± sd over the runs of the selected configuration "
                "(paper Fig. 4 for the transplant experiment, Tables 1-3)");
+}
+
+static int cmp_num_str(const void *a, const void *b)
+{
+    double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return x < y ? -1 : x > y;
+}
+
+/* The index of v among vals[n], appended when new. */
+static size_t value_index(char **vals, size_t *n, const char *v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(vals[i], v)) return i;
+    vals[*n] = dalei_strdup(v);
+    return (*n)++;
+}
+
+/* Heat maps of the reported metric and of the NSE at init over the first
+ * two group keys of results.csv (Fig. 7), cells at their row and column. */
+static void heatmaps(FILE *f, const char *out, const char *cells_csv, int no_render)
+{
+    char *t = dalei_read_text(cells_csv, (size_t)1 << 24);
+    if (!t) return;
+    size_t nl_count = 0;
+    for (char *q = t; *q; q++) nl_count += *q == '\n';
+    char **lines = dalei_calloc(nl_count + 1, sizeof *lines);
+    char **xv = dalei_calloc(nl_count + 1, sizeof *xv), **yv = dalei_calloc(nl_count + 1, sizeof *yv);
+    char *cols[64], metric[64] = "metric";
+    size_t nlines = 0, nx = 0, ny = 0;
+    int nc = 0, im = -1, inse = -1, imet = -1, numeric = 1;
+    if (!lines || !xv || !yv) goto done;
+    for (char *save = NULL, *l = strtok_r(t, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) lines[nlines++] = l;
+    if (nlines < 2) goto done;
+    nc = csv_split(lines[0], cols, 64);
+    for (int i = 0; i < nc; i++) {
+        if (!strcmp(cols[i], "mean")) im = i;
+        if (!strcmp(cols[i], "nse0_mean")) inse = i;
+        if (!strcmp(cols[i], "metric")) imet = i;
+    }
+    if (im < 2 || inse < 2) goto done;
+    char *fv[64];
+    for (size_t i = 1; i < nlines; i++) {
+        char *copy = dalei_strdup(lines[i]);
+        int k = copy ? csv_split(copy, fv, 64) : 0;
+        if (k > inse) {
+            char *e1, *e2;
+            strtod(fv[0], &e1);
+            strtod(fv[1], &e2);
+            if (e1 == fv[0] || *e1 || e2 == fv[1] || *e2) numeric = 0;
+            value_index(xv, &nx, fv[0]);
+            value_index(yv, &ny, fv[1]);
+            if (imet >= 0 && imet < k) dalei_sfmt(metric, sizeof metric, "%s", fv[imet]);
+        }
+        dalei_free(copy);
+    }
+    if (!numeric || nx < 1 || ny < 2) goto done;
+    qsort(xv, nx, sizeof *xv, cmp_num_str);
+    qsort(yv, ny, sizeof *yv, cmp_num_str);
+    static const char *const names[2] = {"heat_metric", "heat_nse0"};
+    for (int h2 = 0; h2 < 2; h2++) {
+        char path[4400];
+        dalei_sfmt(path, sizeof path, "%s/%s.csv", out, names[h2]);
+        FILE *o = fopen(path, "wb");
+        if (!o) continue;
+        fprintf(o, "xi,yi,%s,%s,%s\n", cols[0], cols[1], h2 ? "nse0_mean" : metric);
+        for (size_t i = 1; i < nlines; i++) {
+            char *copy = dalei_strdup(lines[i]);
+            int k = copy ? csv_split(copy, fv, 64) : 0;
+            if (k > inse) {
+                size_t xi = 0, yi = 0;
+                while (xi < nx && strcmp(xv[xi], fv[0])) xi++;
+                while (yi < ny && strcmp(yv[yi], fv[1])) yi++;
+                fprintf(o, "%zu,%zu,%s,%s,%s\n", xi, yi, fv[0], fv[1], fv[h2 ? inse : im]);
+            }
+            dalei_free(copy);
+        }
+        fclose(o);
+        char title[300], zl[200], csvn[64];
+        dalei_sfmt(csvn, sizeof csvn, "%s.csv", names[h2]);
+        if (h2) dalei_sfmt(title, sizeof title, "NSE of W at initialisation (mean per cell)");
+        else dalei_sfmt(title, sizeof title, "%s (mean over the selected runs of each cell)", metric);
+        char xl[200], yl[200];
+        const dale_plot_labels lab = {.title = title, .xlabel = dalecli_axis_label(cols[0], xl, sizeof xl),
+                                      .ylabel = dalecli_axis_label(cols[1], yl, sizeof yl)};
+        int pl = 0;
+        if (!dale_plot_cells(out, names[h2], csvn, (const char *const *)xv, nx, (const char *const *)yv, ny,
+                             h2 ? "NSE" : dalecli_axis_label(metric, zl, sizeof zl), &lab, !no_render, &pl))
+            figure(f, out, names[h2], h2 ? "NSE at initialisation over the two group keys (paper Fig. 7A)"
+                                         : "The reported metric over the two group keys (paper Fig. 7B)");
+    }
+done:
+    for (size_t i = 0; i < nx; i++) dalei_free(xv[i]);
+    for (size_t i = 0; i < ny; i++) dalei_free(yv[i]);
+    dalei_free(xv);
+    dalei_free(yv);
+    dalei_free(lines);
+    dalei_free(t);
+}
+
+/* Keep in rs the runs of the configuration selected in each cell (the
+ * analysis' select, group, hp); returns how many, 0 when nothing could be
+ * selected (rs is then unchanged). */
+static size_t selected_ids(const char *dir, const cJSON *an, dalecli_runs *rs)
+{
+    dale_store *st = NULL;
+    dale_store_row *rows = NULL;
+    size_t n = 0, k = 0;
+    dale_selection *sel = NULL;
+    char(*ids)[17] = NULL;
+    if (dale_store_open(dir, &st) || dale_store_load(st, -1, &rows, &n)) goto done;
+    const dale_select_options so = {.select = jstr(an, "select"), .group = jstr(an, "group"), .hp = jstr(an, "hp"),
+                                    .where = jstr(an, "where")};
+    if (dale_select(rows, n, &so, &sel)) goto done;
+    ids = dalei_calloc(sel->nrows ? sel->nrows : 1, sizeof *ids);
+    if (!ids) goto done;
+    for (size_t c = 0; c < sel->ncells; c++)
+        for (size_t q = 0; q < sel->cells[c].ns; q++)
+            dalei_sfmt(ids[k++], sizeof ids[0], "%s", sel->rows[sel->cells[c].sel[q]].r->id);
+    if (k) k = dalecli_runs_keep(rs, ids, k);
+done:
+    dalei_free(ids);
+    dale_selection_free(sel);
+    dale_store_rows_free(rows, n);
+    dale_store_close(st);
+    return k;
 }
 
 static int report_sweep(const char *dir, const char *out, int no_render)
@@ -724,7 +774,19 @@ static int report_sweep(const char *dir, const char *out, int no_render)
         bars(f, out, cells, ng, no_render);
     }
     if (group && strchr(group, ',')) heatmaps(f, out, cells, no_render);
-    training_figures(f, &rs, out, group, no_render, "per cell");
+    {
+        /* curves of the selected configuration of each cell, as the table */
+        dalecli_runs sel;
+        char *pv2[1] = {(char *)dir};
+        if (dalecli_runs_collect(pv2, 1, &sel, "report") == 0) {
+            size_t nsel = selected_ids(dir, an, &sel);
+            if (nsel && nsel < rs.n)
+                fprintf(f, "<p class=\"note\">Curves of the %zu runs of the configuration selected in each cell "
+                           "(of %zu runs).</p>\n", nsel, rs.n);
+            training_figures(f, nsel ? &sel : &rs, out, group, no_render, "per cell");
+            dalecli_runs_free(&sel);
+        } else training_figures(f, &rs, out, group, no_render, "per cell");
+    }
     /* configs */
     fputs("<h2>Resolved configurations</h2>\n", f);
     if (spec) {

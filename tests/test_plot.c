@@ -93,6 +93,14 @@ int main(void)
     CHECK_OK(dale_plot_bars(dir, "b", "b.csv", &bl, have_gp, &plotted));
     if (have_gp) check_png(dir, "b", 1100, 650);
 
+    write_text(dir, "h.csv", "xi,yi,hidden,ei_ratio,err\n0,0,100,1,80\n0,1,100,9,60\n1,0,300,1,70\n1,1,300,9,50\n");
+    const char *xt[2] = {"100", "300"}, *yt[2] = {"1", "9"};
+    dale_plot_labels hl = {.title = "cells", .xlabel = "hidden", .ylabel = "ei_ratio"};
+    CHECK_OK(dale_plot_cells(dir, "h", "h.csv", xt, 2, yt, 2, "error", &hl, have_gp, &plotted));
+    if (have_gp) check_png(dir, "h", 900, 720);
+    CHECK(dale_plot_cells(dir, "h", "h.csv", xt, 0, yt, 2, "error", &hl, 0, &plotted) == DALE_ERR_ARG,
+          "an empty grid accepted");
+
     /* names that would leave the directory or need quoting are refused */
     CHECK(dale_plot_curves(dir, "../c", "c.csv", groups, 2, &lab, 0, &plotted) == DALE_ERR_ARG, "../c accepted");
     CHECK(dale_plot_scatter(dir, "s", "s'.csv", sg, 2, &fit, &sl, 0, &plotted) == DALE_ERR_ARG, "s'.csv accepted");

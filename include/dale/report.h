@@ -89,6 +89,16 @@ DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const 
 DALE_API dale_status dale_plot_bars(const char *dir, const char *name, const char *csv,
                                     const dale_plot_labels *lab, int run, int *plotted);
 
+/* Heat map over a grid of cells drawn at their row and column (paper
+ * Fig. 7: size x inhibitory fraction, whose values need not be evenly
+ * spaced): csv columns xi (0..nx-1), yi (0..ny-1), x, y, value; xticks[xi]
+ * and yticks[yi] label the columns and rows; each cell is labelled with
+ * its value.  Errors as dale_plot_curves (and an empty grid). */
+DALE_API dale_status dale_plot_cells(const char *dir, const char *name, const char *csv,
+                                     const char *const *xticks, size_t nx,
+                                     const char *const *yticks, size_t ny, const char *zlabel,
+                                     const dale_plot_labels *lab, int run, int *plotted);
+
 #ifdef __cplusplus
 }
 #endif

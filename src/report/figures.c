@@ -351,3 +351,36 @@ dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, c
            csv, csv, csv, palette[0]);
     return gp_finish(&t, dir, name, 1100, 650, run, plotted);
 }
+
+dale_status dale_plot_cells(const char *dir, const char *name, const char *csv, const char *const *xticks,
+                            size_t nx, const char *const *yticks, size_t ny, const char *zlabel,
+                            const dale_plot_labels *lab, int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (!nx || !ny) return DALE_FAIL(DALE_ERR_ARG, "%s: an empty grid (%zu x %zu)", name, nx, ny);
+    gp_text t = {0};
+    gp_header(&t, name, 900, 720, lab);
+    gp_add(&t, "# %s columns: xi, yi, x, y, value (xi, yi: the cell's column and row)\n"
+               "set key off\nunset grid\nset offsets 0, 0, 0, 0\n"
+               "set palette defined (0 '#2c7bb6', 0.5 '#ffffbf', 1 '#d7191c')\n"
+               "set cblabel ",
+           csv);
+    gp_quote(&t, zlabel);
+    gp_add(&t, "\nset xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nset xtics (", nx - 1, ny - 1);
+    for (size_t i = 0; i < nx; i++) {
+        gp_quote(&t, xticks[i]);
+        gp_add(&t, " %zu%s", i, i + 1 < nx ? ", " : ")\n");
+    }
+    gp_add(&t, "set ytics (");
+    for (size_t i = 0; i < ny; i++) {
+        gp_quote(&t, yticks[i]);
+        gp_add(&t, " %zu%s", i, i + 1 < ny ? ", " : ")\n");
+    }
+    gp_add(&t, "plot '%s' skip 1 using 1:2:5 with image, \\\n"
+               "     '' skip 1 using 1:2:(sprintf('%%.3g', $5)) with labels font ',10' tc rgb 'black'\n",
+           csv);
+    return gp_finish(&t, dir, name, 900, 720, run, plotted);
+}
