@@ -258,6 +258,14 @@ int dalecli_runs_collect(char *const *paths, size_t npaths, dalecli_runs *rs, co
         }
         size_t added = 0;
         if (add_sweep(rs, p, &added)) { dalecli_runs_free(rs); return 1; }
+        char rd[4200];
+        dalei_sfmt(rd, sizeof rd, "%s/runs", p);
+        if (!added && is_dir(rd)) {
+            fprintf(stderr, "dale %s: no run of the sweep %s has metrics.csv yet (failed before its first "
+                    "evaluation, or not started: see dale results %s)\n", who, p, p);
+            dalecli_runs_free(rs);
+            return 1;
+        }
         if (!added) {
             fprintf(stderr, "dale %s: %s is not a run directory (no metrics.csv and config.json) nor a sweep "
                     "directory (no runs/ID or NAME subdirectories holding them)\n", who, p);
