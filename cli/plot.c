@@ -542,6 +542,11 @@ int dalecli_plot_curves(const dalecli_runs *rs, const dalecli_plot_opts *o, char
     pgroup *g = NULL;
     size_t ng = 0;
     if (make_groups(rs, gk, &g, &ng)) { fprintf(stderr, "dale plot: out of memory\n"); return 1; }
+    int unset = 0;
+    for (int k = 0; k < ngk_sort && ng == 1 && o->group; k++) unset |= !strcmp(g[0].vals[k], "-");
+    if (unset)
+        fprintf(stderr, "dale plot: warning: --group %s: a key is set in no run (not a config key, or label "
+                "outside a sweep): it splits nothing\n", o->group);
     char name[256];
     if (o->name) dalei_sfmt(name, sizeof name, "%s", o->name);
     else dalei_sfmt(name, sizeof name, "curves_%s", metric);

@@ -112,6 +112,7 @@ expect_exit 2 "a directory that is not a run" "is not a run directory" plot "$T/
 expect_exit 2 "no such directory" "no such directory" plot "$T/nowhere"
 expect_exit 2 "unknown option" "unknown option" plot "$R/rnn s0" --colour red
 expect_exit 2 "--name must be a plain file name" "--name" plot "$R/rnn s0" --name "a/b"
+expect_exit 0 "a group key set in no run is warned about" "splits nothing" plot "$T/sw" --group bogus --out "$T/x" --no-render
 expect_exit 2 "--y without --x" "--y needs --x" plot "$T/sw" --y test_loss
 
 # ---- quoting: what the user types is text in the figure, never a command
