@@ -43,6 +43,7 @@ typedef struct dalecli_plot_opts {
     const char *metric, *group, *x, *y, *out, *name, *title;
     const char *select, *hp; /* scatter: the selection (NULL: dale_select's defaults) */
     int logx, logy, selected, no_render, quiet;
+    int skip_missing; /* curves: a metric no run has returns 3 with no message */
 } dalecli_plot_opts;
 
 /* Learning curves of rs into o->out (dale plot); name_out (may be NULL)

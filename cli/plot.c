@@ -516,6 +516,7 @@ int dalecli_plot_curves(const dalecli_runs *rs, const dalecli_plot_opts *o, char
         any_col = 1;
         for (size_t q = 0; q < r[i].nrows && !any_val; q++) any_val = isfinite(r[i].v[q * r[i].ncols + (size_t)c]);
     }
+    if ((!any_col || !any_val) && o->skip_missing) return 3;
     if (!any_col || !any_val) {
         char avail[1024] = "";
         for (size_t c = 0; c < r[0].ncols; c++) {
