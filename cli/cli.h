@@ -21,5 +21,48 @@ int cmd_psychometric(int argc, char **argv);
  * at most 1e8.  Return 0 when v parses, else 1. */
 int cli_parse_u64(const char *v, unsigned long long *out);
 int cli_parse_count(const char *v, size_t *out);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#include <stddef.h>
+#include "dale/stats.h"
+
+/* The runs `dale plot` and `dale report` read: run directories (config.json,
+ * metrics.csv, sweep.json's label) with their metrics.csv parsed. */
+typedef struct dalecli_runs {
+    void *r; /* the runs (plot.c's own type) */
+    size_t n, cap;
+} dalecli_runs;
+
+/* Collect the runs of paths: a run directory is taken as is, a sweep
+ * directory gives SWEEP/runs/ID and SWEEP/NAME.  Returns 0, else an exit
+ * code after a message on stderr naming `who` (2: no such directory, not a
+ * run, no runs; 1: a run cannot be read). */
+int dalecli_runs_collect(char *const *paths, size_t npaths, dalecli_runs *rs, const char *who);
+void dalecli_runs_free(dalecli_runs *rs); /* NULL-safe */
+/* A figure's axis label for a metric or config key (words and the key). */
+const char *dalecli_axis_label(const char *k, char *buf, size_t cap);
+/* Keep only the runs whose directory's name is one of ids (run ids);
+ * returns how many are left. */
+size_t dalecli_runs_keep(dalecli_runs *rs, char (*ids)[17], size_t nids);
+const char *dalecli_run_dir(const dalecli_runs *rs, size_t i); /* run i's directory */
+
+typedef struct dalecli_plot_opts {
+    const char *metric, *group, *x, *y, *out, *name, *title;
+    const char *select, *hp; /* scatter: the selection (NULL: dale_select's defaults) */
+    int logx, logy, selected, no_render, quiet;
+    int skip_missing; /* curves: a metric no run has returns 3 with no message */
+} dalecli_plot_opts;
+
+/* Learning curves of rs into o->out (dale plot); name_out (may be NULL)
+ * gets the figure's name.  Returns an exit code. */
+int dalecli_plot_curves(const dalecli_runs *rs, const dalecli_plot_opts *o, char *name_out, size_t cap);
+/* Scatter o->y against o->x over the runs of sweep dir; *fit (may be NULL)
+ * gets the line, r and p, *npoints the points.  Returns an exit code. */
+int dalecli_plot_scatter(const char *dir, const dalecli_plot_opts *o, dale_linreg *fit, size_t *npoints,
+                         char *name_out, size_t cap);
+
+/* OUT/index.html for a run or sweep directory (dale report); an exit code. */
+int dalecli_report(const char *dir, const char *out, int no_render, int quiet);
 
 #endif

@@ -25,6 +25,10 @@ static void usage(FILE *f)
           "  sweep     run a grid of training runs from a JSON spec; `dale sweep --help`\n"
           "  results   tables, hyper-parameter selection and statistics of a sweep\n"
           "  reproduce run a paper experiment (fig2a, table1, ...); `dale reproduce --list`\n"
+          "  plot      learning curves of runs (mean ± sd over seeds) or a scatter of a sweep\n"
+          "            with its regression line; `dale plot --help`\n"
+          "  report    an offline HTML page with the figures and tables of a run or sweep;\n"
+          "            `dale report --help`\n"
           "  version   the dale version and the git commit it was built from (also --version)\n"
           "  help      this text\n\n"
           "Exit codes: 0 ok, 1 runtime error, 2 usage error.\n",
@@ -89,6 +93,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "results")) return cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "reproduce")) return cmd_reproduce(argc - 1, argv + 1);
     if (!strcmp(cmd, "psychometric")) return cmd_psychometric(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("dale %s (commit %s)\n", dale_version(), dale_git_commit());
         return 0;
@@ -98,7 +104,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static const char *const commands[] = {"train", "eval", "data", "spectrum", "diagnose", "transplant",
-                                           "sweep", "results", "reproduce", "psychometric", "version", "help"};
+                                           "sweep", "results", "reproduce", "psychometric", "plot", "report", "version", "help"};
     const char *near = dalei_nearest(cmd, commands, sizeof commands / sizeof commands[0]);
     if (near) fprintf(stderr, "dale: unknown command '%s' (did you mean %s?)\n", cmd, near);
     else fprintf(stderr, "dale: unknown command '%s'\n", cmd);

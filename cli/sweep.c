@@ -27,7 +27,7 @@ static int self_exe(char *buf, size_t cap)
 
 typedef struct sweep_opts {
     const char *spec, *out, *scale, *only;
-    int jobs, dry_run, slurm, rank, size, quiet;
+    int jobs, dry_run, slurm, rank, size, quiet, no_report;
 } sweep_opts;
 
 static void sweep_usage(FILE *f)
@@ -200,6 +200,7 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         else if (!strcmp(a, "--mpi")) mpi = 1;
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
         else if (!strcmp(a, "--list") && list) *list = 1;
+        else if (!strcmp(a, "--no-report") && list) o->no_report = 1;
         else if (a[0] == '-' && a[1] == '-') {
             fprintf(stderr, "dale %s: unknown option or missing value '%s' (see dale %s --help)\n", who, a, who);
             return 2;
@@ -392,10 +393,12 @@ static void write_scale_json(const char *out, const char *spec, const char *scal
 static void reproduce_usage(FILE *f)
 {
     fputs("usage: dale reproduce --list\n"
-          "       dale reproduce NAME [--scale S] [--jobs N] [--out DIR] [--dry-run]\n\n"
+          "       dale reproduce NAME [--scale S] [--jobs N] [--out DIR] [--dry-run] [--no-report]\n\n"
           "Runs the paper experiment NAME (a sweep spec experiments/NAME.json; directory:\n"
-          "$DALE_EXPERIMENTS, else ./experiments, else next to the executable), then prints\n"
-          "its table and statistics with `dale results` and the preset's analysis.\n\n"
+          "$DALE_EXPERIMENTS, else ./experiments, else next to the executable), prints\n"
+          "its table and statistics with `dale results` and the preset's analysis, then\n"
+          "writes its figures and report: DIR/report/index.html (`dale report`,\n"
+          "docs/figures.md).\n\n"
           "  --list          every preset, every scale it has with its kind, runs and\n"
           "                  cost estimate, and the cheapest scale that can support the\n"
           "                  paper's claim\n"
@@ -404,7 +407,8 @@ static void reproduce_usage(FILE *f)
           "                  not results); paper is the paper's protocol; others: --list\n"
           "  --jobs N        worker processes (default: online CPUs)\n"
           "  --out DIR       sweep directory (default: sweeps/NAME-SCALE)\n"
-          "  --dry-run       list the runs and the estimate only\n",
+          "  --dry-run       list the runs and the estimate only\n"
+          "  --no-report     no figures and no report page at the end\n",
           f);
 }
 
@@ -512,5 +516,14 @@ int cmd_reproduce(int argc, char **argv)
     if (o.dry_run || rc == 2 || rc == 130) return rc;
     char *rargv[] = {"results", (char *)o.out, NULL};
     int rr = cmd_results(2, rargv); /* it labels a smoke scale's table itself */
+    if (!o.no_report && rr == 0) {
+        /* the figures and the page: a failure here loses no run, so it is
+         * reported but leaves the exit status to the runs and the table */
+        fflush(stdout);
+        char rep[4500];
+        snprintf(rep, sizeof rep, "%s/report", o.out);
+        if (dalecli_report(o.out, rep, 0, 0))
+            fprintf(stderr, "dale reproduce: the report could not be written; rerun: dale report %s\n", o.out);
+    }
     return rc ? rc : rr;
 }

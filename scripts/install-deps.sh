@@ -11,7 +11,8 @@ set -euo pipefail
 
 # build and run: BLAS/LAPACK, zip/zlib, JSON, images (stb), SQLite, plots, MPI,
 # Slurm; curl + CA certificates for `dale data get` downloads, procps (ps) for
-# the sweep tests, NumPy for the Python package (python/dale)
+# the sweep tests, NumPy for the Python package (python/dale); chromium
+# (headless) for the test that opens `dale report`'s page in a real browser
 PKGS=(
   build-essential pkg-config
   libopenblas-dev liblapacke-dev
@@ -24,6 +25,7 @@ PKGS=(
   slurm-wlm
   curl ca-certificates procps
   python3-numpy
+  chromium
 )
 
 missing=()

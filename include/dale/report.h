@@ -11,6 +11,8 @@
 #ifndef DALE_REPORT_H
 #define DALE_REPORT_H
 
+#include <stddef.h>
+#include "dale/stats.h"
 #include "dale/status.h"
 
 #ifdef __cplusplus
@@ -57,6 +59,55 @@ DALE_API dale_status dale_plot_psychometric(const char *dir, const char *name, c
                                             const char *const *labels, const double *intercept,
                                             const double *slope, const char *title, const char *xlabel, int run,
                                             int *plotted);
+/* Titles and axis labels of a curve or scatter figure (any may be NULL:
+ * empty), and logarithmic axes.  The strings are written into the script
+ * in single quotes (where gnuplot expands nothing: no backquote command,
+ * no macro), a quote as the typographic apostrophe U+2019 and a line break
+ * as a space, and drawn as plain text (noenhanced): a user's group name
+ * cannot end the string and run gnuplot commands. */
+typedef struct dale_plot_labels {
+    const char *title, *xlabel, *ylabel;
+    int logx, logy; /* non-zero: that axis logarithmic (x <= 0 is left out) */
+    int key_below;  /* non-zero: the key under the plot (else outside, right) */
+} dale_plot_labels;
+
+/* Learning curves with mean ± sd bands (paper Figs. 2, 5, 6, 10, 11).  csv
+ * (in DIR) has a header line and the columns group_index (0..ngroups-1),
+ * x, mean, sd, n, group, rows of one group together and in x order; groups[g]
+ * names curve g in the key.  Each group has its own colour (Okabe–Ito,
+ * distinguishable with colour blindness) and dash pattern (grey-scale);
+ * the key sits outside the plot so it covers no data.  Errors:
+ * DALE_ERR_ARG (name or csv not a plain file name of letters, digits,
+ * '.', '_', '-'; no groups), DALE_ERR_NOMEM, DALE_ERR_IO, and those of
+ * dale_plot_run. */
+DALE_API dale_status dale_plot_curves(const char *dir, const char *name, const char *csv,
+                                      const char *const *groups, size_t ngroups,
+                                      const dale_plot_labels *lab, int run, int *plotted);
+
+/* Scatter of points by group with the least-squares line of all points
+ * (paper Figs. 5C, 6C, 7C, 12, 13): csv columns group_index, x, y, group,
+ * run.  fit (may be NULL, or hold a NaN slope: no line) gives the line and
+ * the r and p written in the key.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv,
+                                       const char *const *groups, size_t ngroups,
+                                       const dale_linreg *fit, const dale_plot_labels *lab,
+                                       int run, int *plotted);
+
+/* Bars with ± sd error bars, one per cell (paper Fig. 4, Tables 1-3): csv
+ * columns index (0, 1, ...), mean, sd, n, label; the labels are read from
+ * the data file as tick labels.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_bars(const char *dir, const char *name, const char *csv,
+                                    const dale_plot_labels *lab, int run, int *plotted);
+
+/* Heat map over a grid of cells drawn at their row and column (paper
+ * Fig. 7: size x inhibitory fraction, whose values need not be evenly
+ * spaced): csv columns xi (0..nx-1), yi (0..ny-1), x, y, value; xticks[xi]
+ * and yticks[yi] label the columns and rows; each cell is labelled with
+ * its value.  Errors as dale_plot_curves (and an empty grid). */
+DALE_API dale_status dale_plot_cells(const char *dir, const char *name, const char *csv,
+                                     const char *const *xticks, size_t nx,
+                                     const char *const *yticks, size_t ny, const char *zlabel,
+                                     const dale_plot_labels *lab, int run, int *plotted);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,4 +198,227 @@ dale_status dale_plot_psychometric(const char *dir, const char *name, const char
     }
     if (k >= sizeof body) return DALE_FAIL(DALE_ERR_ARG, "%s/%s.gp: gnuplot script too long", dir, name);
     return write_and_run(dir, name, body, run, plotted, ncurves > 1 ? 1100 : 820, 600);
+}
+
+/* ------------------------------------------------ curves and scatters */
+
+/* A growing script text. */
+typedef struct gp_text {
+    char *s;
+    size_t n, cap;
+    int err;
+} gp_text;
+
+static void gp_add(gp_text *t, const char *fmt, ...) DALEI_PRINTF(2, 3);
+static void gp_add(gp_text *t, const char *fmt, ...)
+{
+    if (t->err) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) { t->err = 1; return; }
+        if (t->s && t->n + (size_t)k < t->cap) { t->n += (size_t)k; return; }
+        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)k;
+        char *s = dalei_realloc(t->s, cap, 1);
+        if (!s) { t->err = 1; return; }
+        t->s = s;
+        t->cap = cap;
+    }
+}
+
+/* Append s as a gnuplot single-quoted string.  Inside single quotes gnuplot
+ * expands nothing (no backquote command substitution, no @macros, no
+ * backslash escapes, all of which happen inside double quotes); only a
+ * single quote would end the string, and gnuplot's doubled '' is not read
+ * as a quote at a string's start, so a quote in s is written as the
+ * typographic apostrophe U+2019, which looks the same in a figure.  Line
+ * breaks (which would end the command) become spaces. */
+static void gp_quote(gp_text *t, const char *s)
+{
+    gp_add(t, "'");
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\'') gp_add(t, "\xe2\x80\x99");
+        else if (*p == '\n' || *p == '\r') gp_add(t, " ");
+        else gp_add(t, "%c", *p);
+    }
+    gp_add(t, "'");
+}
+
+/* Okabe–Ito: told apart with colour blindness; each group also has its
+ * own dash pattern and point shape, so they survive grey-scale printing. */
+static const char *const palette[8] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                       "#E69F00", "#56B4E9", "#000000", "#999999"};
+static const int points[8] = {7, 5, 9, 13, 11, 15, 1, 2};
+
+/* A file name dale writes into a script: letters, digits, . _ - only. */
+static int plain_name(const char *s)
+{
+    if (!s || !*s || *s == '.' || strlen(s) > 200) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static void gp_header(gp_text *t, const char *name, int w, int h, const dale_plot_labels *lab)
+{
+    gp_add(t, "# %s.gp - written by dale; re-plot with: gnuplot %s.gp (in this directory)\n"
+              "# Restyle freely: colours (lc rgb), line widths (lw), dash types (dt), the key\n"
+              "# position (set key), the size (set terminal ... size W,H).\n"
+              "set datafile separator ','\n"
+              "set terminal pngcairo size %d,%d noenhanced font 'DejaVu Sans,13'\n"
+              "set output '%s.png'\n",
+              name, name, w, h, name);
+    gp_add(t, "set title ");
+    gp_quote(t, lab && lab->title ? lab->title : "");
+    gp_add(t, "\nset xlabel ");
+    gp_quote(t, lab && lab->xlabel ? lab->xlabel : "");
+    gp_add(t, "\nset ylabel ");
+    gp_quote(t, lab && lab->ylabel ? lab->ylabel : "");
+    gp_add(t, "\nset grid lc rgb '#dddddd'\n"
+              "set border lw 1.2\n"
+              "set datafile missing 'nan'\n"
+              "set autoscale xfix\n"
+              "set offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n");
+    if (lab && lab->key_below) gp_add(t, "set key below horizontal Left reverse noenhanced samplen 3 width 2\n");
+    else gp_add(t, "set key outside right top vertical Left reverse noenhanced samplen 3\n");
+    if (lab && lab->logx) gp_add(t, "set logscale x\n");
+    if (lab && lab->logy) gp_add(t, "set logscale y\n");
+}
+
+static dale_status gp_finish(gp_text *t, const char *dir, const char *name, int w, int h, int run,
+                             int *plotted)
+{
+    gp_add(t, "set terminal svg size %d,%d noenhanced font 'DejaVu Sans,13' background rgb 'white'\n"
+              "set output '%s.svg'\n"
+              "replot\n"
+              "unset output\n",
+              w, h, name);
+    if (t->err) {
+        dalei_free(t->s);
+        return DALE_FAIL(DALE_ERR_NOMEM, "%s/%s.gp: out of memory writing the gnuplot script", dir, name);
+    }
+    char path[4200];
+    dalei_sfmt(path, sizeof path, "%s/%s.gp", dir, name);
+    dale_status st = dalei_write_file_atomic(path, t->s, t->n);
+    dalei_free(t->s);
+    if (st || !run) return st;
+    return dale_plot_run(dir, name, plotted);
+}
+
+dale_status dale_plot_curves(const char *dir, const char *name, const char *csv,
+                             const char *const *groups, size_t ngroups,
+                             const dale_plot_labels *lab, int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (ngroups == 0) return DALE_FAIL(DALE_ERR_ARG, "%s: no curves to draw", name);
+    gp_text t = {0};
+    gp_header(&t, name, 1100, 650, lab);
+    gp_add(&t, "set style fill transparent solid 0.20 noborder\n"
+               "# %s columns: group_index, x, mean, sd, n, group; the band is mean +- sd over runs\n",
+           csv);
+    const char *xv = lab && lab->logx ? "($2 > 0 ? $2 : NaN)" : "$2";
+    gp_add(&t, "plot \\\n");
+    for (size_t g = 0; g < ngroups; g++)
+        gp_add(&t, "  '%s' skip 1 using ($1 == %zu ? %s : NaN):($3 - $4):($3 + $4) with filledcurves "
+                   "lc rgb '%s' notitle, \\\n",
+               csv, g, xv, palette[g % 8]);
+    for (size_t g = 0; g < ngroups; g++) {
+        gp_add(&t, "  '%s' skip 1 using ($1 == %zu ? %s : NaN):3 with lines lw 2.5 dt %zu lc rgb '%s' title ",
+               csv, g, xv, g % 5 + 1, palette[g % 8]);
+        gp_quote(&t, groups[g]);
+        gp_add(&t, "%s", g + 1 < ngroups ? ", \\\n" : "\n");
+    }
+    return gp_finish(&t, dir, name, 1100, 650, run, plotted);
+}
+
+dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv,
+                              const char *const *groups, size_t ngroups, const dale_linreg *fit,
+                              const dale_plot_labels *lab, int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (ngroups == 0) return DALE_FAIL(DALE_ERR_ARG, "%s: no points to draw", name);
+    gp_text t = {0};
+    gp_header(&t, name, 1000, 650, lab);
+    gp_add(&t, "# %s columns: group_index, x, y, group, run\n", csv);
+    int line = fit && isfinite(fit->slope) && isfinite(fit->intercept);
+    if (line)
+        gp_add(&t, "slope = %.17g\nintercept = %.17g\nr = %.17g\np = %.17g\nf(x) = slope * x + intercept\n",
+               fit->slope, fit->intercept, fit->r, fit->p);
+    gp_add(&t, "plot \\\n");
+    for (size_t g = 0; g < ngroups; g++) {
+        gp_add(&t, "  '%s' skip 1 using ($1 == %zu ? $2 : NaN):3 with points pt %d ps 1.4 lc rgb '%s' title ",
+               csv, g, points[g % 8], palette[g % 8]);
+        gp_quote(&t, groups[g]);
+        gp_add(&t, "%s", g + 1 < ngroups || line ? ", \\\n" : "\n");
+    }
+    if (line)
+        gp_add(&t, "  f(x) with lines lw 2 dt 2 lc rgb '#444444' "
+                   "title sprintf('least squares, r = %%.3f, p = %%.3g', r, p)\n");
+    return gp_finish(&t, dir, name, 1000, 650, run, plotted);
+}
+
+dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
+                           int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    gp_text t = {0};
+    gp_header(&t, name, 1100, 650, lab);
+    gp_add(&t, "# %s columns: index, mean, sd, n, label; the error bar is ± sd over runs\n"
+               "set key off\n"
+               "set style fill solid 0.75 border lc rgb '#1f1f1f'\n"
+               "set boxwidth 0.65\n"
+               "set xtics rotate by -30 left noenhanced\n"
+               "set offsets 0, 0, graph 0.05, 0\n"
+               "stats '%s' skip 1 using 1 nooutput\n"
+               "set xrange [-0.6:STATS_max + 0.6]\n"
+               "set yrange [0:*]\n"
+               "plot '%s' skip 1 using 1:2:3:xtic(5) with boxerrorbars lc rgb '%s' lw 1.5\n",
+           csv, csv, csv, palette[0]);
+    return gp_finish(&t, dir, name, 1100, 650, run, plotted);
+}
+
+dale_status dale_plot_cells(const char *dir, const char *name, const char *csv, const char *const *xticks,
+                            size_t nx, const char *const *yticks, size_t ny, const char *zlabel,
+                            const dale_plot_labels *lab, int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (!nx || !ny) return DALE_FAIL(DALE_ERR_ARG, "%s: an empty grid (%zu x %zu)", name, nx, ny);
+    gp_text t = {0};
+    gp_header(&t, name, 900, 720, lab);
+    gp_add(&t, "# %s columns: xi, yi, x, y, value (xi, yi: the cell's column and row)\n"
+               "set key off\nunset grid\nset offsets 0, 0, 0, 0\n"
+               "set palette defined (0 '#2c7bb6', 0.5 '#ffffbf', 1 '#d7191c')\n"
+               "set cblabel ",
+           csv);
+    gp_quote(&t, zlabel);
+    gp_add(&t, "\nset xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\nset xtics (", nx - 1, ny - 1);
+    for (size_t i = 0; i < nx; i++) {
+        gp_quote(&t, xticks[i]);
+        gp_add(&t, " %zu%s", i, i + 1 < nx ? ", " : ")\n");
+    }
+    gp_add(&t, "set ytics (");
+    for (size_t i = 0; i < ny; i++) {
+        gp_quote(&t, yticks[i]);
+        gp_add(&t, " %zu%s", i, i + 1 < ny ? ", " : ")\n");
+    }
+    gp_add(&t, "plot '%s' skip 1 using 1:2:5 with image, \\\n"
+               "     '' skip 1 using 1:2:(sprintf('%%.3g', $5)) with labels font ',10' tc rgb 'black'\n",
+           csv);
+    return gp_finish(&t, dir, name, 900, 720, run, plotted);
 }

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# test_plot.sh BUILD_DIR — dale plot, dale report and the report at the end of
+# dale reproduce.
+#
+# Tiny adding runs (40 updates) in directories whose names hold spaces and
+# quotes: the curve figure's files exist, the PNG is a PNG of the size the
+# script asks, the SVG is complete, the data file holds exactly the metric it
+# came from (one run: the values; two runs: their mean and sd); groups by the
+# config key that differs; bad input (a metric that does not exist names the
+# ones that do, no runs, a directory that is not a run); a title with quotes,
+# a line break and a gnuplot command reaches the figure as text and runs
+# nothing.  Scatter: Anscombe's first data set (x = lr, y = test_loss of
+# eleven run directories) gives scipy.stats.pearsonr's r = 0.81642051634484,
+# p = 0.0021696288730787927.  Report: a tiny sweep's page has its figures
+# and table, names no URL, and in headless Chromium every image loads and no
+# script error happens (skipped, saying so, where Chromium is not installed:
+# scripts/install-deps.sh installs it).  Needs bash, coreutils, awk, od; gnuplot
+# for the images (their checks are skipped without it).
+set -u
+. "$(dirname "$0")/lib.sh"
+lib_init "${1:-}"
+cd "$T" || exit 1
+HAVE_GP=0
+command -v gnuplot >/dev/null 2>&1 && HAVE_GP=1
+
+# png_size FILE — "W H" from the IHDR chunk
+png_size() {
+    local w h
+    w=$(od -A n -t u1 -j 16 -N 4 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    h=$(od -A n -t u1 -j 20 -N 4 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    echo "$w $h"
+}
+is_png() { [ "$(od -A n -t x1 -N 8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+svg_ok() { head -c 300 "$1" | grep -q '<svg' && tail -c 100 "$1" | grep -q '</svg>'; }
+
+# ---- help
+dale plot --help
+miss=""
+for o in --metric --group --x --y --selected --logx --logy --out --name --title --no-render; do
+    grep -q -e "$o" "$T/out" || miss="$miss $o"
+done
+if [ "$RC" -eq 0 ] && [ -z "$miss" ] && grep -q "default plots" "$T/out"; then ok "plot --help lists every option"
+else fail "plot --help lists every option" "rc $RC, missing:$miss"; fi
+dale report --help
+if [ "$RC" -eq 0 ] && grep -q -e "--out" "$T/out" && grep -q "default DIR/report" "$T/out"; then ok "report --help"
+else fail "report --help" "rc $RC"; fi
+
+# ---- runs (names with spaces and quotes)
+R="$T/runs dir/it's \"odd\""
+mkdir -p "$R"
+for m in rnn colei; do
+    for s in 0 1; do
+        "$DALE" train --task adding --model "$m" --hidden 10 --seed "$s" --max-updates 40 --eval-every 10 \
+            --adding-n 200 --adding-test 100 --quiet --out "$R/$m s$s" >/dev/null 2>"$T/err" ||
+            fail "train $m $s" "$(err1)"
+    done
+done
+
+# ---- curves of one run: the data equal the metric
+dale plot "$R/rnn s0" --metric test_loss --out "$T/fig one" --name one
+if [ "$RC" -eq 0 ] && [ -f "$T/fig one/one.csv" ] && [ -f "$T/fig one/one.gp" ]; then ok "curves: data and script written"
+else fail "curves: data and script written" "rc $RC $(err1)"; fi
+if awk -F, 'NR==FNR { if (FNR == 1) { for (i = 1; i <= NF; i++) if ($i == "test_loss") c = i; next }
+                      want[$1] = $c; next }
+            FNR > 1 { n++; d = $3 - want[$2]; if (d < 0) d = -d; if (!($2 in want) || d > 1e-12 * (1 + want[$2]) || $4 != 0 || $5 != 1) bad++ }
+            END { exit !(n > 0 && n == length(want) && !bad) }' "$R/rnn s0/metrics.csv" "$T/fig one/one.csv"; then
+    ok "curves: one run's data file equals its metrics.csv column"
+else fail "curves: one run's data file equals its metrics.csv column" "$(head -3 "$T/fig one/one.csv" | tr '\n' ' ')"; fi
+if [ "$HAVE_GP" = 1 ]; then
+    if is_png "$T/fig one/one.png" && [ "$(png_size "$T/fig one/one.png")" = "1100 650" ]; then ok "curves: PNG of 1100 x 650"
+    else fail "curves: PNG of 1100 x 650" "$(png_size "$T/fig one/one.png" 2>/dev/null)"; fi
+    if svg_ok "$T/fig one/one.svg"; then ok "curves: SVG complete"; else fail "curves: SVG complete" "no <svg>...</svg>"; fi
+else
+    echo "skip images: gnuplot not installed (scripts/install-deps.sh)"
+fi
+
+# ---- two seeds per group: mean and sd (ddof 1); groups by the key that differs
+# by default: the config keys that differ (model first; seed aside)
+dale plot "$R/rnn s0" "$R/rnn s1" "$R/colei s0" "$R/colei s1" --metric test_loss --out "$T/fig def"
+f="$T/fig def/curves_test_loss.csv"
+if [ "$RC" -eq 0 ] && [ "$(tail -n +2 "$f" | cut -d, -f1 | sort -u | tr -d '\n')" = 01 ] &&
+   grep -q ',"model = rnn, ' "$f" && grep -q ',"model = colei, ' "$f"; then ok "curves: default groups by the keys that differ, seed aside"
+else fail "curves: default groups by the keys that differ, seed aside" "rc $RC $(err1) $(cut -d, -f6- "$f" 2>/dev/null | sort -u | tr '\n' ' ')"; fi
+dale plot "$R/rnn s0" "$R/rnn s1" "$R/colei s0" "$R/colei s1" --metric test_loss --group model --out "$T/fig two" --logx
+f="$T/fig two/curves_test_loss.csv"
+if [ "$RC" -eq 0 ] && grep -q ',model = rnn$' "$f" && grep -q ',model = colei$' "$f"; then ok "curves: --group model"
+else fail "curves: --group model" "rc $RC $(err1) $(cut -d, -f6 "$f" 2>/dev/null | sort -u | tr '\n' ' ')"; fi
+if awk -F, 'FILENAME ~ /s0\/metrics/ && FNR > 1 { a[$1] = $9; next }
+            FILENAME ~ /s1\/metrics/ && FNR > 1 { b[$1] = $9; next }
+            FILENAME ~ /curves/ && FNR > 1 && $6 == "model = rnn" { n++
+                m = (a[$2] + b[$2]) / 2; s = sqrt(((a[$2] - m)^2 + (b[$2] - m)^2) / 1)
+                if ($3 - m > 1e-12 || m - $3 > 1e-12 || $4 - s > 1e-12 || s - $4 > 1e-12 || $5 != 2) bad++ }
+            END { exit !(n > 0 && !bad) }' "$R/rnn s0/metrics.csv" "$R/rnn s1/metrics.csv" "$f"; then
+    ok "curves: mean and sd over two seeds"
+else fail "curves: mean and sd over two seeds" "$(grep rnn "$f" | head -2 | tr '\n' ' ')"; fi
+if grep -q '^set logscale x' "$T/fig two/curves_test_loss.gp"; then ok "curves: --logx"; else fail "curves: --logx" "no logscale"; fi
+# a sweep directory gives its runs too
+mkdir -p "$T/sw"
+cp -r "$R/rnn s0" "$T/sw/a"
+cp -r "$R/colei s0" "$T/sw/b"
+dale plot "$T/sw" --out "$T/fig sw" --no-render
+if [ "$RC" -eq 0 ] && [ -f "$T/fig sw/curves_test_loss.csv" ] && [ ! -e "$T/fig sw/curves_test_loss.png" ]; then
+    ok "curves: a directory of runs, default metric test_loss (adding has no error), --no-render"
+else fail "curves: a directory of runs, default metric, --no-render" "rc $RC $(err1) $(ls "$T/fig sw" | tr '\n' ' ')"; fi
+
+# ---- bad input
+expect_exit 2 "missing metric names the available ones" "train_loss" plot "$R/rnn s0" --metric bogus --out "$T/x"
+expect_exit 2 "a metric without values says so" "has no value" plot "$R/rnn s0" --metric test_err --out "$T/x"
+expect_exit 2 "no runs" "no runs given" plot --metric test_loss
+mkdir -p "$T/empty dir"
+expect_exit 2 "a directory that is not a run" "is not a run directory" plot "$T/empty dir"
+expect_exit 2 "no such directory" "no such directory" plot "$T/nowhere"
+expect_exit 2 "unknown option" "unknown option" plot "$R/rnn s0" --colour red
+expect_exit 2 "--name must be a plain file name" "--name" plot "$R/rnn s0" --name "a/b"
+expect_exit 0 "a group key set in no run is warned about" "splits nothing" plot "$T/sw" --group bogus --out "$T/x" --no-render
+expect_exit 2 "--y without --x" "--y needs --x" plot "$T/sw" --y test_loss
+
+# ---- quoting: what the user types is text in the figure, never a command
+evil="it's \"x\"
+'; system('touch PWNED'); print '"
+dale plot "$R/rnn s0" --metric test_loss --out "$T/q 'dir' \"x\"" --title "$evil"
+if [ "$RC" -eq 0 ] && [ ! -e PWNED ] && [ ! -e "$T/q 'dir' \"x\"/PWNED" ]; then ok "quoting: a title with quotes and a command runs nothing"
+else fail "quoting: a title with quotes and a command runs nothing" "rc $RC $(err1)"; fi
+# (a quote is written as the typographic apostrophe, a line break as a space)
+if grep -q "^set title 'it’s \"x\" ’; system(’touch PWNED’); print ’'\$" "$T/q 'dir' \"x\"/curves_test_loss.gp"; then
+    ok "quoting: the title is one quoted gnuplot string"
+else fail "quoting: the title is one quoted gnuplot string" "$(grep '^set title' "$T/q 'dir' \"x\"/curves_test_loss.gp")"; fi
+if [ "$HAVE_GP" = 1 ]; then
+    if is_png "$T/q 'dir' \"x\"/curves_test_loss.png"; then ok "quoting: the figure is drawn in a directory with quotes"
+    else fail "quoting: the figure is drawn in a directory with quotes" "no PNG"; fi
+fi
+
+# ---- scatter: Anscombe's first data set through eleven run directories
+X=(10 8 13 9 11 14 6 4 12 7 5)
+Y=(8.04 6.95 7.58 8.81 8.33 9.96 7.24 4.26 10.84 4.82 5.68)
+A="$T/anscombe sweep"
+mkdir -p "$A"
+for i in "${!X[@]}"; do
+    d="$A/run$i"
+    cp -r "$R/rnn s0" "$d"
+    rm -f "$d/sweep.json"
+    sed -i "s/^\([[:space:]]*\"lr\":[[:space:]]*\)[^,]*,/\1${X[$i]},/" "$d/config.json"
+    awk -F, -v OFS=, -v y="${Y[$i]}" 'FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "test_loss") c = i; print; next }
+                                      { $c = y; print }' "$R/rnn s0/metrics.csv" >"$d/metrics.csv"
+done
+dale plot "$A" --x lr --y test_loss --group model --out "$T/fig sc"
+st="$T/fig sc/scatter_test_loss_vs_lr_stats.txt"
+r=$(sed -n 's/^pearson_r = //p' "$st" 2>/dev/null)
+p=$(sed -n 's/^p = //p' "$st" 2>/dev/null)
+if [ "$RC" -eq 0 ] && awk -v r="$r" -v p="$p" 'BEGIN { exit !(r - 0.81642051634484 < 1e-9 && 0.81642051634484 - r < 1e-9 &&
+                                                             p - 0.0021696288730787927 < 1e-12 && 0.0021696288730787927 - p < 1e-12) }'; then
+    ok "scatter: Pearson r and p of Anscombe I (scipy: 0.816421, 0.00216963)"
+else fail "scatter: Pearson r and p of Anscombe I" "rc $RC r=$r p=$p $(err1)"; fi
+if [ "$(tail -n +2 "$T/fig sc/scatter_test_loss_vs_lr.csv" | awk -F, '{ printf "%g,%g\n", $2, $3 }' | sort -n | tr '\n' ' ')" = \
+     "$(for i in "${!X[@]}"; do echo "${X[$i]},${Y[$i]}"; done | sort -n | tr '\n' ' ')" ]; then
+    ok "scatter: the data file holds the eleven (x, y) pairs"
+else fail "scatter: the data file holds the eleven (x, y) pairs" "$(head -3 "$T/fig sc/scatter_test_loss_vs_lr.csv" | tr '\n' ' ')"; fi
+if grep -q '^f(x) = slope \* x + intercept' "$T/fig sc/scatter_test_loss_vs_lr.gp"; then ok "scatter: regression line in the script"
+else fail "scatter: regression line in the script" "no f(x)"; fi
+expect_exit 2 "scatter: unknown x names what exists" "nse0" plot "$A" --x bogus --y test_loss
+
+# ---- report of a sweep, checked in a browser
+cat >"$T/tiny.json" <<'EOF'
+{"name": "tiny", "description": "two models, two seeds",
+ "base": {"task": "adding", "hidden": 10, "max_updates": 40, "eval_every": 10, "adding_n": 200, "adding_test": 100},
+ "runs": [{"label": "RNN", "model": "rnn"}, {"label": "ColEI", "model": "colei"}],
+ "axes": {"seed": [0, 1]},
+ "scales": {"quick": {"kind": "smoke", "note": "tiny"}},
+ "analysis": {"select": "val_loss", "group": "label", "hp": "lr,clip", "test": "welch", "corr": "nse0"}}
+EOF
+mkdir -p "$T/exp"
+cp "$T/tiny.json" "$T/exp/tiny.json"
+DALE_EXPERIMENTS="$T/exp" dale reproduce tiny --scale quick --jobs 2 --out "$T/rep sweep" --quiet
+P="$T/rep sweep/report/index.html"
+if [ "$RC" -eq 0 ] && [ -f "$P" ]; then ok "reproduce ends with the report"
+else fail "reproduce ends with the report" "rc $RC $(err1)"; fi
+if grep -q '<table class="grid"><caption>Results per cell' "$P" && grep -q '<td>RNN</td>' "$P"; then ok "report: the results table"
+else fail "report: the results table" "missing"; fi
+if grep -q -i -E '(src|href)="(https?:)?//' "$P"; then fail "report: no network URL" "$(grep -o -i -E '(src|href)="(https?:)?//[^"]*' "$P" | head -1)"
+else ok "report: no network URL"; fi
+missing=0
+nimg=0
+while read -r s; do
+    nimg=$((nimg + 1))
+    [ -f "$T/rep sweep/report/$s" ] || missing=$((missing + 1))
+done < <(grep -o '<img src="[^"]*"' "$P" | sed 's/<img src="//; s/"$//')
+if [ "$HAVE_GP" = 1 ]; then
+    if [ "$nimg" -ge 6 ] && [ "$missing" = 0 ]; then ok "report: $nimg images, each file there"
+    else fail "report: images" "$nimg images, $missing missing"; fi
+    for s in curves_test_loss bars scatter_test_loss_vs_nse0 curves_nse_cell0; do
+        [ -f "$T/rep sweep/report/$s.png" ] || fail "report: $s.png" "missing"
+    done
+fi
+DALE_EXPERIMENTS="$T/exp" dale reproduce tiny --scale quick --jobs 2 --out "$T/rep2" --quiet --no-report
+if [ "$RC" -eq 0 ] && [ ! -e "$T/rep2/report" ]; then ok "reproduce --no-report"; else fail "reproduce --no-report" "rc $RC"; fi
+
+CHROME=""
+for c in chromium chromium-browser google-chrome; do command -v "$c" >/dev/null 2>&1 && { CHROME=$c; break; }; done
+if [ -z "$CHROME" ]; then
+    echo "skip browser check: Chromium is not installed (scripts/install-deps.sh installs Debian's chromium)"
+elif [ "$HAVE_GP" = 0 ]; then
+    echo "skip browser check: no images without gnuplot"
+else
+    chrome() {
+        timeout 90 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+            --disable-component-update --disable-sync --user-data-dir="$T/chrome-$1" "${@:2}" 2>"$T/chrome-$1.err"
+    }
+    chrome dom --virtual-time-budget=10000 --dump-dom "file://$P" >"$T/dom.html"
+    tag=$(grep -o '<p id="dale-image-check"[^>]*>' "$T/dom.html")
+    imgs=$(echo "$tag" | sed -n 's/.*data-images="\([0-9]*\)".*/\1/p')
+    broken=$(echo "$tag" | sed -n 's/.*data-broken="\([0-9]*\)".*/\1/p')
+    errs=$(echo "$tag" | sed -n 's/.*data-errors="\([0-9]*\)".*/\1/p')
+    if [ -n "$imgs" ] && [ "$imgs" = "$nimg" ] && [ "$broken" = 0 ]; then ok "browser: all $imgs images loaded"
+    else fail "browser: all images loaded" "check: '$tag' (want $nimg images) $(tail -c 300 "$T/chrome-dom.err")"; fi
+    if [ "$errs" = 0 ]; then ok "browser: no script error"; else fail "browser: no script error" "errors '$errs'"; fi
+    # the same check must see a broken image (the test can fail)
+    cp -r "$T/rep sweep/report" "$T/broken"
+    rm "$T/broken/bars.png"
+    chrome dom2 --virtual-time-budget=10000 --dump-dom "file://$T/broken/index.html" >"$T/dom2.html"
+    if grep -q 'data-broken="1"' "$T/dom2.html"; then ok "browser: a missing image is seen"
+    else fail "browser: a missing image is seen" "$(grep -o '<p id="dale-image-check"[^>]*>' "$T/dom2.html")"; fi
+    chrome shot --window-size=1280,2400 --screenshot="$T/shot.png" "file://$P" >/dev/null
+    if [ -f "$T/shot.png" ] && is_png "$T/shot.png" && [ "$(png_size "$T/shot.png")" = "1280 2400" ]; then
+        ok "browser: screenshot of the page"
+        [ -n "${DALE_KEEP_SCREENSHOT:-}" ] && cp "$T/shot.png" "$DALE_KEEP_SCREENSHOT"
+    else fail "browser: screenshot of the page" "$(tail -c 300 "$T/chrome-shot.err")"; fi
+fi
+
+# ---- report of one run; not a run
+dale report "$R/rnn s0" --out "$T/run report" --quiet
+if [ "$RC" -eq 0 ] && grep -q 'Resolved run options' "$T/run report/index.html" &&
+   grep -q 'curves_test_loss.png' "$T/run report/index.html"; then ok "report of a run"
+else fail "report of a run" "rc $RC $(err1)"; fi
+expect_exit 2 "report: a directory that is not a run" "is not a run directory" report "$T/empty dir" --out "$T/r3"
+expect_exit 2 "report: no such directory" "no such directory" report "$T/nowhere"
+
+lib_finish
