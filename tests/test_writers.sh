@@ -77,7 +77,7 @@ done
 kill -9 "$parent" 2>/dev/null
 wait "$parent" 2>/dev/null
 sleep 1 # the workers get SIGTERM from the kernel when the parent dies and keep a checkpoint
-left=$(pgrep -f "dale train.*ks/runs" | wc -l)
+left=$(pgrep -f "dale train.* ($(pwd)/)?ks/runs/" | wc -l) # this test's workers only, not another sweep's
 [ "$left" -eq 0 ] && ok "no worker outlives a SIGKILLed sweep parent" || fail "orphan workers" "$left still running"
 dale sweep kill.json --out ks --jobs 2 --quiet
 [ "$RC" -eq 0 ] && ok "the sweep run again after the SIGKILL exits 0" || fail "rerun after SIGKILL" "exit $RC: $(err1)"
