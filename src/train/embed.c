@@ -50,3 +50,16 @@ dale_status dale_trainer_create_config(dale_net *net, dale_task *task, const dal
     dale_config_schedule(c, &sch);
     return dale_trainer_create(net, task, &pol, &sch, c->seed, cb, out);
 }
+
+dale_status dale_net_hidden(const dale_net *net, size_t cell, const float **h, size_t *T, size_t *B)
+{
+    if (!net || !h || !T || !B) return DALE_FAIL(DALE_ERR_ARG, "dale_net_hidden: a NULL argument");
+    if (cell >= dale_net_ncells(net))
+        return DALE_FAIL(DALE_ERR_ARG, "dale_net_hidden: cell %zu does not exist (the network has %zu)", cell,
+                         dale_net_ncells(net));
+    /* the states of the last forward, unless a backward or a new plan (which
+     * reallocates them) came after it */
+    *h = dale_net_states(net, cell, T, B);
+    if (!*h) return DALE_FAIL(DALE_ERR_STATE, "dale_net_hidden: no forward pass since the last backward or plan");
+    return DALE_OK;
+}
