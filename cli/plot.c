@@ -765,7 +765,8 @@ int dalecli_plot_scatter(const char *dir, const dalecli_plot_opts *o, dale_linre
                                   .ylabel = dalecli_axis_label(yk, yl, sizeof yl), .logx = o->logx, .logy = o->logy,
                                   .key_below = 1};
     int plotted = 0;
-    dale_status pst = dale_plot_scatter(o->out, name, csv, gn, sel->ncells, &lr, &lab, !o->no_render, &plotted);
+    dale_plot_fit pf = {lr.slope, lr.intercept, lr.r, lr.p};
+    dale_status pst = dale_plot_scatter(o->out, name, csv, gn, sel->ncells, &pf, &lab, !o->no_render, &plotted);
     dalei_free(gn);
     dalei_free(gnames);
     if (pst) { fprintf(stderr, "dale plot: %s\n", dale_last_error()); goto done; }

@@ -82,7 +82,7 @@ int main(void)
 
     write_text(dir, "s.csv",
                "group_index,x,y,group,run\n0,1,2.1,g,r0\n0,2,3.9,g,r1\n1,3,6.2,h,r2\n1,4,7.8,h,r3\n");
-    dale_linreg fit = {.slope = 1.94, .intercept = 0.1, .r = 0.99, .p = 0.01};
+    dale_plot_fit fit = {.slope = 1.94, .intercept = 0.1, .r = 0.99, .p = 0.01};
     const char *sg[2] = {"g", "h"};
     dale_plot_labels sl = {.title = "scatter", .xlabel = "x", .ylabel = "y", .key_below = 1};
     CHECK_OK(dale_plot_scatter(dir, "s", "s.csv", sg, 2, &fit, &sl, have_gp, &plotted));

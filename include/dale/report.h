@@ -12,7 +12,6 @@
 #define DALE_REPORT_H
 
 #include <stddef.h>
-#include "dale/stats.h"
 #include "dale/status.h"
 
 #ifdef __cplusplus
@@ -84,13 +83,19 @@ DALE_API dale_status dale_plot_curves(const char *dir, const char *name, const c
                                       const char *const *groups, size_t ngroups,
                                       const dale_plot_labels *lab, int run, int *plotted);
 
+/* The least-squares line drawn in a scatter and the r and p in its key
+ * (the numbers of dale_linregress, dale/stats.h, copied by the caller). */
+typedef struct dale_plot_fit {
+    double slope, intercept, r, p;
+} dale_plot_fit;
+
 /* Scatter of points by group with the least-squares line of all points
  * (paper Figs. 5C, 6C, 7C, 12, 13): csv columns group_index, x, y, group,
  * run.  fit (may be NULL, or hold a NaN slope: no line) gives the line and
  * the r and p written in the key.  Errors as dale_plot_curves. */
 DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv,
                                        const char *const *groups, size_t ngroups,
-                                       const dale_linreg *fit, const dale_plot_labels *lab,
+                                       const dale_plot_fit *fit, const dale_plot_labels *lab,
                                        int run, int *plotted);
 
 /* Bars with ± sd error bars, one per cell (paper Fig. 4, Tables 1-3): csv

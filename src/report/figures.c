@@ -339,7 +339,7 @@ dale_status dale_plot_curves(const char *dir, const char *name, const char *csv,
 }
 
 dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv,
-                              const char *const *groups, size_t ngroups, const dale_linreg *fit,
+                              const char *const *groups, size_t ngroups, const dale_plot_fit *fit,
                               const dale_plot_labels *lab, int run, int *plotted)
 {
     if (plotted) *plotted = 0;
