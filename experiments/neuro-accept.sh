@@ -20,8 +20,9 @@ for x in neuro-tasks neuro-inhib; do
     run=${run%/}
     [ -f "$run/final.npz" ] || continue
     "$dale" eval "$run" --trials 1000 --out "$run/trials.npz" > "$run/trials.txt"
-    case $(sed -n 's/^ *"task": *"\([a-z]*\)".*/\1/p' "$run/config.json") in
-      pdm|cdm) "$dale" psychometric "$run" > "$run/psychometric.txt" ;;
+    case $(sed -n 's/^[[:space:]]*"task":[[:space:]]*"\([a-z]*\)".*/\1/p' "$run/config.json") in
+      pdm|cdm) "$dale" psychometric "$run" > "$run/psychometric.txt" 2>&1 ||
+                 echo "$run: no psychometric curve ($(tail -n 1 "$run/psychometric.txt"))" ;;
     esac
   done
 done

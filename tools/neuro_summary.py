@@ -10,6 +10,7 @@ Per task and model, mean ± sd over seeds of:
             coherence of the cued modality; dms: overall
   choice    the decision alone: argmax of the mean choice outputs over the
             decision period against the ground truth, fixation breaks ignored
+  top choice  the decision alone on the trials of "top"
   broken    fraction of trials with a broken fixation
   uncued    cdm: fraction of choices that follow the uncued modality's sign
             (0.5 = ignored)
@@ -112,6 +113,7 @@ def summarise(run):
         a = np.abs(coh[:, 0])
         top = a >= np.sort(np.unique(a))[-2]
         row["top"] = 100 * np.mean(out[top] == 1)
+        row["topc"] = 100 * np.mean(ch[top] == truth[top])
         sc = coh[:, 0]
     elif task == "cdm":
         ctx = z["context"]
@@ -119,12 +121,13 @@ def summarise(run):
         uncued = coh[np.arange(len(coh)), 1 - ctx]
         top = np.abs(cued) >= np.abs(cued).max()
         row["top"] = 100 * np.mean(out[top] == 1)
+        row["topc"] = 100 * np.mean(ch[top] == truth[top])
         # choice index 1 = option 2; the uncued modality's "answer" is option 2 when its coherence > 0
         hit = (ch == (uncued > 0).astype(int))[uncued != 0]
         row["uncued"] = 100 * np.mean(hit)
         sc = cued
     else:
-        row["top"] = row["perf"]
+        row["top"], row["topc"] = row["perf"], row["choice"]
         sc = None
     if sc is not None:
         levels = np.unique(sc)
@@ -152,14 +155,15 @@ def main(dirs):
         inhib = len({round(r["inhib"], 4) for r in sub}) > 1
         keyf = (lambda r: (r["task"], r["model"], round(r["inhib"], 4))) if inhib else (lambda r: (r["task"], r["model"]))
         print("| task | model |" + (" inhib |" if inhib else "") +
-              " n | perf % | top % | choice % | broken % | uncued % | monotone | wall s |")
-        print("|---|---|%s---|---|---|---|---|---|---|---|" % ("---|" if inhib else ""))
+              " n | perf % | top % | choice % | top choice % | broken % | uncued % | monotone | wall s |")
+        print("|---|---|%s---|---|---|---|---|---|---|---|---|" % ("---|" if inhib else ""))
         for k in sorted({keyf(r) for r in sub}):
             g = [r for r in sub if keyf(r) == k]
             mono = [r["monotone"] for r in g if "monotone" in r]
-            print("| %s | %s |%s %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %s |%s %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 k[0], k[1], (" %g |" % k[2]) if inhib else "", len(g), ms([r["perf"] for r in g]),
-                ms([r["top"] for r in g]), ms([r["choice"] for r in g]), ms([r["broken"] for r in g]),
+                ms([r["top"] for r in g]), ms([r["choice"] for r in g]), ms([r["topc"] for r in g]),
+                ms([r["broken"] for r in g]),
                 ms([r["uncued"] for r in g if "uncued" in r]), ("%d/%d" % (sum(mono), len(mono))) if mono else "–",
                 ms([r["wall"] for r in g])))
         print()
