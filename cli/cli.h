@@ -4,6 +4,7 @@
 #define DALE_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
@@ -20,6 +21,17 @@ int cmd_psychometric(int argc, char **argv);
 /* Strict numbers for flags (cli/eval.c): digits only, no sign; count also
  * at most 1e8.  Return 0 when v parses, else 1. */
 int cli_parse_u64(const char *v, unsigned long long *out);
+
+/* The flags of the commands that read a run's trials (dale eval, dale
+ * psychometric): RUN, --checkpoint, --split, --data, --trials, --seed, --out
+ * and, where json is non-NULL, --json.  --help prints usage to stdout.
+ * Returns -1 when the command goes on, else its exit code (0 after --help, 2
+ * after a message on stderr naming cmd). */
+typedef struct cli_run_flags {
+    const char *run, *which, *split, *data, *trials, *seed, *out;
+} cli_run_flags;
+int cli_run_flags_parse(int argc, char **argv, const char *cmd, void (*usage)(FILE *), int *json,
+                        cli_run_flags *f);
 int cli_parse_count(const char *v, size_t *out);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -57,6 +57,57 @@ int cli_parse_count(const char *v, size_t *out)
     return 0;
 }
 
+int cli_run_flags_parse(int argc, char **argv, const char *cmd, void (*usage)(FILE *), int *json,
+                        cli_run_flags *f)
+{
+    *f = (cli_run_flags){.which = "final", .split = "test"};
+    if (json) *json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (json && !strcmp(a, "--json")) {
+            *json = 1;
+            continue;
+        }
+        const char **dst = !strcmp(a, "--checkpoint") ? &f->which
+                           : !strcmp(a, "--split")    ? &f->split
+                           : !strcmp(a, "--data")     ? &f->data
+                           : !strcmp(a, "--trials")   ? &f->trials
+                           : !strcmp(a, "--out")      ? &f->out
+                           : !strcmp(a, "--seed")     ? &f->seed
+                                                      : NULL;
+        if (dst) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "dale %s: %s needs a value\n", cmd, a);
+                return 2;
+            }
+            *dst = argv[++i];
+            continue;
+        }
+        if (!strncmp(a, "--", 2)) {
+            fprintf(stderr, "dale %s: unknown option '%s' (see dale %s --help)\n", cmd, a, cmd);
+            return 2;
+        }
+        if (f->run) {
+            fprintf(stderr, "dale %s: one run directory only (got '%s' and '%s')\n", cmd, f->run, a);
+            return 2;
+        }
+        f->run = a;
+    }
+    if (!f->run) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(f->which, "final") && strcmp(f->which, "checkpoint")) {
+        fprintf(stderr, "dale %s: --checkpoint: expected final or checkpoint (got '%s')\n", cmd, f->which);
+        return 2;
+    }
+    return -1;
+}
+
 /* Performance per condition of trial-based tasks: grouped by context (cdm),
  * then by the absolute coherence of the modality that decides (pdm, cdm),
  * or by match / non-match (dms). */
@@ -146,49 +197,12 @@ cleanup:
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *run = NULL, *which = "final", *split_name = "test", *data = NULL;
-    const char *trials_s = NULL, *out_s = NULL, *seed_s = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            eval_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        const char **dst = !strcmp(a, "--checkpoint") ? &which
-                           : !strcmp(a, "--split")    ? &split_name
-                           : !strcmp(a, "--data")     ? &data
-                           : !strcmp(a, "--trials")   ? &trials_s
-                           : !strcmp(a, "--out")      ? &out_s
-                           : !strcmp(a, "--seed")     ? &seed_s
-                                                      : NULL;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "dale eval: %s needs a value\n", a);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (!strncmp(a, "--", 2)) {
-            fprintf(stderr, "dale eval: unknown option '%s' (see dale eval --help)\n", a);
-            return 2;
-        }
-        if (run) {
-            fprintf(stderr, "dale eval: one run directory only (got '%s' and '%s')\n", run, a);
-            return 2;
-        }
-        run = a;
-    }
-    if (!run) {
-        eval_usage(stderr);
-        return 2;
-    }
-    if (strcmp(which, "final") && strcmp(which, "checkpoint")) {
-        fprintf(stderr, "dale eval: --checkpoint: expected final or checkpoint (got '%s')\n", which);
-        return 2;
-    }
+    cli_run_flags fl;
+    int json;
+    int prc = cli_run_flags_parse(argc, argv, "eval", eval_usage, &json, &fl);
+    if (prc >= 0) return prc;
+    const char *run = fl.run, *which = fl.which, *split_name = fl.split, *data = fl.data;
+    const char *trials_s = fl.trials, *out_s = fl.out, *seed_s = fl.seed;
     dale_split split = !strcmp(split_name, "test") ? DALE_SPLIT_TEST
                        : !strcmp(split_name, "val") ? DALE_SPLIT_VAL
                                                     : DALE_SPLIT_TRAIN;

@@ -129,47 +129,11 @@ static int write_outputs(const char *dir, curve *cv, size_t nc)
 
 int cmd_psychometric(int argc, char **argv)
 {
-    const char *run = NULL, *which = "final", *split_name = "test", *data = NULL, *trials_s = NULL, *seed_s = NULL,
-               *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            psy_usage(stdout);
-            return 0;
-        }
-        const char **dst = !strcmp(a, "--checkpoint") ? &which
-                           : !strcmp(a, "--split")    ? &split_name
-                           : !strcmp(a, "--data")     ? &data
-                           : !strcmp(a, "--trials")   ? &trials_s
-                           : !strcmp(a, "--seed")     ? &seed_s
-                           : !strcmp(a, "--out")      ? &out
-                                                      : NULL;
-        if (dst) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "dale psychometric: %s needs a value\n", a);
-                return 2;
-            }
-            *dst = argv[++i];
-            continue;
-        }
-        if (!strncmp(a, "--", 2)) {
-            fprintf(stderr, "dale psychometric: unknown option '%s' (see dale psychometric --help)\n", a);
-            return 2;
-        }
-        if (run) {
-            fprintf(stderr, "dale psychometric: one run directory only (got '%s' and '%s')\n", run, a);
-            return 2;
-        }
-        run = a;
-    }
-    if (!run) {
-        psy_usage(stderr);
-        return 2;
-    }
-    if (strcmp(which, "final") && strcmp(which, "checkpoint")) {
-        fprintf(stderr, "dale psychometric: --checkpoint: expected final or checkpoint (got '%s')\n", which);
-        return 2;
-    }
+    cli_run_flags fl;
+    int prc = cli_run_flags_parse(argc, argv, "psychometric", psy_usage, NULL, &fl);
+    if (prc >= 0) return prc;
+    const char *run = fl.run, *which = fl.which, *split_name = fl.split, *data = fl.data, *trials_s = fl.trials,
+               *seed_s = fl.seed, *out = fl.out;
     if (strcmp(split_name, "test") && strcmp(split_name, "val")) {
         fprintf(stderr, "dale psychometric: --split: expected test or val (got '%s')\n", split_name);
         return 2;
