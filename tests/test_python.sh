@@ -20,7 +20,13 @@ if [ -z "$PY" ]; then
 fi
 [ -f "$build/libdale.so" ] || { fail "libdale.so" "$build/libdale.so missing (make all)"; lib_finish; }
 
-out=$(cd "$T" && DALE_LIBRARY="$build/libdale.so" DALE_BUILD="$build" PYTHONDONTWRITEBYTECODE=1 \
+# A sanitizer build (make asan): the interpreter is not instrumented, so the
+# sanitizer runtimes must be loaded first; CPython's own allocations at exit
+# are not the library's leaks, so leak detection is off for this process.
+pre=$(ldd "$build/libdale.so" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
+san=()
+[ -n "$pre" ] && san=("LD_PRELOAD=$pre" "ASAN_OPTIONS=detect_leaks=0")
+out=$(cd "$T" && env DALE_LIBRARY="$build/libdale.so" DALE_BUILD="$build" PYTHONDONTWRITEBYTECODE=1 "${san[@]}" \
       "$PY" "$here/python/tests/run.py" 2>&1)
 rc=$?
 echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
