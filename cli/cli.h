@@ -33,6 +33,15 @@ typedef struct cli_run_flags {
 int cli_run_flags_parse(int argc, char **argv, const char *cmd, void (*usage)(FILE *), int *json,
                         cli_run_flags *f);
 int cli_parse_count(const char *v, size_t *out);
+/* The psychometric curves of one pdm or cdm run (cli/psychometric.c):
+ * fl->run the run directory, fl->out the folder for psychometric.csv,
+ * psychometric_fit.csv and the figure psychometric.{gp,png,svg} (NULL:
+ * RUN/psychometric); NULL which/split mean final/test.  quiet: no table on
+ * stdout and no message when fixation broke in every trial.  Returns 0
+ * written, 1 error (message on stderr), 2 bad flag, 3 fixation broke in every
+ * trial (nothing to plot, nothing written).  render 0: data and script
+ * only, no gnuplot. */
+int dalecli_psychometric(const cli_run_flags *fl, int quiet, int render);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 

@@ -132,8 +132,15 @@ int cmd_psychometric(int argc, char **argv)
     cli_run_flags fl;
     int prc = cli_run_flags_parse(argc, argv, "psychometric", psy_usage, NULL, &fl);
     if (prc >= 0) return prc;
-    const char *run = fl.run, *which = fl.which, *split_name = fl.split, *data = fl.data, *trials_s = fl.trials,
-               *seed_s = fl.seed, *out = fl.out;
+    int rc = dalecli_psychometric(&fl, 0, 1);
+    return rc == 3 ? 1 : rc;
+}
+
+int dalecli_psychometric(const cli_run_flags *fl_, int quiet, int render)
+{
+    const cli_run_flags fl = *fl_;
+    const char *run = fl.run, *which = fl.which ? fl.which : "final", *split_name = fl.split ? fl.split : "test",
+               *data = fl.data, *trials_s = fl.trials, *seed_s = fl.seed, *out = fl.out;
     if (strcmp(split_name, "test") && strcmp(split_name, "val")) {
         fprintf(stderr, "dale psychometric: --split: expected test or val (got '%s')\n", split_name);
         return 2;
@@ -228,14 +235,16 @@ int cmd_psychometric(int argc, char **argv)
         }
     }
     if (used == 0) {
-        fprintf(stderr, "dale psychometric: fixation broke in every one of the %zu trials: no choices to plot\n",
-                tr.N);
+        if (!quiet)
+            fprintf(stderr, "dale psychometric: fixation broke in every one of the %zu trials: no choices to plot\n",
+                    tr.N);
+        rc = 3;
         goto cleanup;
     }
     for (size_t q = 0; q < nc; q++) {
         curve_sort(&cv[q]);
         if (dale_logistic_fit(cv[q].x, cv[q].n, cv[q].k, cv[q].nlev, &cv[q].fit))
-            fprintf(stderr, "dale psychometric: %s: %s\n", cv[q].label, dale_last_error());
+            if (!quiet) fprintf(stderr, "dale psychometric: %s: %s\n", cv[q].label, dale_last_error());
     }
     if (dale_mkdirs(dir)) goto fail;
     if (write_outputs(dir, cv, nc)) goto cleanup;
@@ -250,8 +259,10 @@ int cmd_psychometric(int argc, char **argv)
     snprintf(title, sizeof title, "%s: %s (%s split, %zu trials)", task->name, c.model, split_name, used);
     int plotted = 0;
     if (dale_plot_psychometric(dir, "psychometric", "psychometric.csv", nc, labels, a, k, title,
-                               "signed coherence (%)", 1, &plotted))
+                               "signed coherence (%)", render, &plotted))
         goto fail;
+    rc = 0;
+    if (quiet) goto cleanup;
     printf("%s (%s.npz): %s split, %zu trials of %s, %zu with fixation broken (left out)\n", run, which,
            split_name, tr.N, task->name, broken);
     printf("  p(choose 2) = 1/(1 + exp(-(a + k x))), x = signed coherence in %%; bias = -a/k\n");

@@ -400,6 +400,46 @@ static void config_tables(FILE *f, const char *const *dirs, size_t n)
 
 /* ------------------------------------------------------------ pages */
 
+/* The psychometric figure of a pdm or cdm run (what dale psychometric
+ * writes) in OUT/SUB/, or a note where fixation broke in every trial. */
+static void psychometric(FILE *f, const char *run, const char *out, const char *sub, const char *label,
+                         int no_render)
+{
+    cJSON *cfg = read_json(run, "config.json");
+    const char *task = jstr(cfg, "task");
+    int neuro = task && (!strcmp(task, "pdm") || !strcmp(task, "cdm"));
+    char tname[32];
+    dalei_sfmt(tname, sizeof tname, "%s", task ? task : "");
+    cJSON_Delete(cfg);
+    if (!neuro) return;
+    char dir[4400], name[400], cap[800];
+    dalei_sfmt(dir, sizeof dir, "%s/%s", out, sub);
+    dalei_sfmt(name, sizeof name, "%s/psychometric", sub);
+    cli_run_flags fl;
+    memset(&fl, 0, sizeof fl);
+    fl.run = run;
+    fl.out = dir;
+    int rc = dalecli_psychometric(&fl, 1, !no_render);
+    if (rc == 0) {
+        dalei_sfmt(cap, sizeof cap,
+                   "Psychometric curve%s of %s (%s, test split, final parameters): the fraction of trials choosing "
+                   "option 2 against the signed coherence, with the fitted logistic; trials with fixation broken "
+                   "left out (as dale psychometric; fits in %s/psychometric_fit.csv)",
+                   strcmp(tname, "cdm") ? "" : "s, one per context and modality", label, tname, sub);
+        figure(f, out, name, cap);
+    } else if (rc == 3) {
+        fputs("<p class=\"note\">No psychometric curve for ", f);
+        h(f, label);
+        fputs(": fixation broke in every trial of the test split, so the network made no choice to plot.</p>\n", f);
+    } else {
+        fputs("<p class=\"note\">No psychometric curve for ", f);
+        h(f, label);
+        fputs(": dale psychometric failed (", f);
+        h(f, dale_last_error());
+        fputs(").</p>\n", f);
+    }
+}
+
 static int report_run(const char *dir, const char *out, int no_render)
 {
     dalecli_runs rs;
@@ -422,6 +462,7 @@ static int report_run(const char *dir, const char *out, int no_render)
     fputs("</table>\n", f);
     if (res) json_table(f, res, "Result (result.json)");
     training_figures(f, &rs, out, "", no_render, "this run");
+    psychometric(f, dir, out, "psychometric", "this run", no_render);
     fputs("<h2>Configuration</h2>\n", f);
     json_table(f, cfg, "Resolved run options (config.json)");
     fputs("</body></html>\n", f);
@@ -779,6 +820,13 @@ static int report_sweep(const char *dir, const char *out, int no_render)
             training_figures(f, nsel ? &sel : &rs, out, group, no_render, "per cell");
             dalecli_runs_free(&sel);
         } else training_figures(f, &rs, out, group, no_render, "per cell");
+    }
+    /* psychometric curves of the pdm / cdm runs: the first 8 */
+    for (size_t i = 0; i < rs.n && i < 8; i++) {
+        const char *rd = dalecli_run_dir(&rs, i), *b = strrchr(rd, '/');
+        char sub[300];
+        dalei_sfmt(sub, sizeof sub, "psychometric-%s", b ? b + 1 : rd);
+        psychometric(f, rd, out, sub, b ? b + 1 : rd, no_render);
     }
     /* configs */
     fputs("<h2>Resolved configurations</h2>\n", f);

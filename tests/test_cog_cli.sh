@@ -144,6 +144,34 @@ if [ "$RC" -eq 0 ] && [ "$(awk -F, 'NR > 1 { print $1 }' psyc/psychometric_fit.c
 else
     fail "psychometric cdm" "exit $RC: $(err1)"
 fi
+# dale report of a pdm / cdm run: the psychometric figure (the same files as dale psychometric)
+dale report pdm --out rep --quiet
+if [ "$RC" -eq 0 ] && grep -q 'src="psychometric/psychometric.png"\|psychometric/psychometric.svg' rep/index.html &&
+    cmp -s rep/psychometric/psychometric.csv psy/psychometric.csv; then
+    ok "report of a pdm run: the psychometric figure, the points of dale psychometric"
+else
+    fail "report of a pdm run: psychometric" "exit $RC: $(err1)"
+fi
+dale report cdmr --out repc --quiet
+if [ "$RC" -eq 0 ] && [ "$(awk -F, 'NR > 1 { print $1 }' repc/psychometric/psychometric_fit.csv | tr '\n' ' ')" = "0 1 2 3 " ] &&
+    grep -q 'one per context and modality' repc/index.html; then
+    ok "report of a cdm run: four psychometric curves"
+else
+    fail "report of a cdm run: psychometric" "exit $RC: $(err1)"
+fi
+# one update: fixation breaks in every trial; psychometric refuses, the report says so and succeeds
+dale train --task pdm --model rnn --hidden 16 --batch 8 --max-updates 1 --eval-every 1 --pdm-trials 64 --pdm-eval 40 \
+    --pdm-stimulus 400 --out pdm1
+expect_exit 1 "psychometric: fixation broken in every trial" "fixation broke in every one of the 40 trials" psychometric pdm1 --out psy1
+dale report pdm1 --out rep1 --quiet
+if [ "$RC" -eq 0 ] && grep -q 'fixation broke in every trial' rep1/index.html && ! grep -q 'psychometric.png' rep1/index.html; then
+    ok "report: fixation broken in every trial is said, not a failure"
+else
+    fail "report: fixation broken in every trial" "exit $RC: $(err1)"
+fi
+dale report add --out repa --quiet
+if [ "$RC" -eq 0 ] && ! grep -q 'psychometric' repa/index.html; then ok "report of an adding run: no psychometric"
+else fail "report of an adding run" "exit $RC"; fi
 expect_exit 1 "psychometric refuses dms" "psychometric curves are for pdm and cdm" psychometric dms
 
 # bad input
