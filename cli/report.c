@@ -518,9 +518,58 @@ static int csv_split(char *line, char **fv, int max)
     return k;
 }
 
-/* Bars of the reported metric per cell with ± sd (Fig. 4, Tables 1-3). */
-static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, int no_render)
+/* The p of test `name` ("welch", "mann-whitney") of cell lab against the
+ * reference in the tests `dale results` printed; 0 found, 1 not. */
+static int test_p(const char *tests, const char *name, const char *lab, double *p)
 {
+    size_t nl = strlen(name), ll = strlen(lab);
+    for (const char *q = tests; q && *q;) {
+        const char *e = strchr(q, '\n');
+        size_t len = e ? (size_t)(e - q) : strlen(q);
+        if (len > 2 + nl && !strncmp(q, "  ", 2) && !strncmp(q + 2, name, nl) && q[2 + nl] == ' ') {
+            const char *a = q + 2 + nl;
+            while (*a == ' ') a++;
+            /* the label runs to the statistic (" t = " or " U = "), padded with spaces */
+            const char *z = NULL;
+            for (const char *c = a; c + 5 <= q + len; c++)
+                if (!strncmp(c, " t = ", 5) || !strncmp(c, " U = ", 5)) { z = c; break; }
+            while (z && z > a && z[-1] == ' ') z--;
+            const char *pp = NULL;
+            for (const char *c = a; c + 4 <= q + len; c++)
+                if (!strncmp(c, "p = ", 4)) pp = c + 4;
+            if (z && pp && (size_t)(z - a) == ll && !strncmp(a, lab, ll)) {
+                char *end;
+                double v = strtod(pp, &end);
+                if (end != pp && v == v) { *p = v; return 0; }
+            }
+        }
+        if (!e) break;
+        q = e + 1;
+    }
+    return 1;
+}
+
+/* The significance mark of p: *** < 0.001, ** < 0.01, * < 0.05, else "". */
+static const char *stars(double p)
+{
+    return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "";
+}
+
+/* Bars of the reported metric per cell with ± sd (Fig. 4, Tables 1-3);
+ * tests (may be NULL): what dale results printed about its tests, whose p
+ * against the reference cell put significance marks on the bars. */
+static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, const char *tests, int no_render)
+{
+    /* which test marks the bars: Welch's where it ran, else Mann-Whitney's */
+    const char *tname = NULL, *tlong = NULL;
+    char ref[256] = "";
+    if (tests && strstr(tests, "\n  welch ")) { tname = "welch"; tlong = "Welch's t-test"; }
+    else if (tests && strstr(tests, "\n  mann-whitney ")) { tname = "mann-whitney"; tlong = "the Mann-Whitney U test"; }
+    if (tname) {
+        const char *r = strstr(tests, "each cell vs '");
+        const char *re = r ? strstr(r + 14, "':") : NULL;
+        if (re && (size_t)(re - r - 14) < sizeof ref) dalei_sfmt(ref, sizeof ref, "%.*s", (int)(re - r - 14), r + 14);
+    }
     char *t = dalei_read_text(cells_csv, (size_t)1 << 24);
     if (!t) return;
     char *nl = strchr(t, '\n');
@@ -539,22 +588,30 @@ static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, in
     dalei_sfmt(path, sizeof path, "%s/bars.csv", out);
     FILE *b = fopen(path, "wb");
     if (!b) { dalei_free(t); return; }
-    fprintf(b, "index,mean,sd,n,label\n");
-    int rows = 0;
+    fprintf(b, tname ? "index,mean,sd,n,label,mark\n" : "index,mean,sd,n,label\n");
+    int rows = 0, nmarked = 0;
     for (char *p = nl + 1; *p;) {
         char *e = strchr(p, '\n');
         if (e) *e = '\0';
         char *fv[64];
         int k = csv_split(p, fv, 64);
         if (k > im && k > isd && *p) {
-            char lab[512] = "";
+            char lab[512] = "", tlab[512] = "";
             for (int g = 0; g < ngroup; g++) {
-                size_t l = strlen(lab);
+                size_t l = strlen(lab), l2 = strlen(tlab);
                 dalei_sfmt(lab + l, sizeof lab - l, "%s%s", g ? " / " : "", fv[g]);
+                dalei_sfmt(tlab + l2, sizeof tlab - l2, "%s%s", g ? "," : "", fv[g]);
             }
             for (char *q = lab; *q; q++)
                 if (*q == ',' || *q == '"' || *q == '\r') *q = ' ';
-            fprintf(b, "%d,%s,%s,%s,%s\n", rows, fv[im], fv[isd], fv[in], lab);
+            fprintf(b, "%d,%s,%s,%s,%s", rows, fv[im], fv[isd], fv[in], lab);
+            if (tname) {
+                double pv;
+                const char *m = test_p(tests, tname, tlab, &pv) ? "" : stars(pv);
+                nmarked += *m != 0;
+                fprintf(b, ",\"%s\"", m); /* quoted: gnuplot draws an empty field as a stray glyph */
+            }
+            fputc('\n', b);
             if (imet >= 0 && imet < k) dalei_sfmt(metric, sizeof metric, "%s", fv[imet]);
             rows++;
         }
@@ -568,9 +625,17 @@ static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, in
     dalei_sfmt(title, sizeof title, "%s per cell: mean ± sd over the selected runs", metric);
     const dale_plot_labels lab = {.title = title, .xlabel = "", .ylabel = dalecli_axis_label(metric, yl, sizeof yl)};
     int pl = 0;
-    if (!dale_plot_bars(out, "bars", "bars.csv", &lab, !no_render, &pl))
-        figure(f, out, "bars", "The reported metric per cell, mean ± sd over the runs of the selected configuration "
+    char cap[1200];
+    dalei_sfmt(cap, sizeof cap, "The reported metric per cell, mean ± sd over the runs of the selected configuration "
                "(paper Fig. 4 for the transplant experiment, Tables 1-3)");
+    if (tname) {
+        size_t l = strlen(cap);
+        dalei_sfmt(cap + l, sizeof cap - l, ". Marks above a bar: %s of the cell against the reference cell '%s' "
+                   "(the tests under the table): * p < 0.05, ** p < 0.01, *** p < 0.001; no mark: p ≥ 0.05 or "
+                   "no test (%d of %d cells marked)", tlong, ref, nmarked, rows);
+    }
+    if (!(tname ? dale_plot_bars_marked : dale_plot_bars)(out, "bars", "bars.csv", &lab, !no_render, &pl))
+        figure(f, out, "bars", cap);
 }
 
 static int cmp_num_str(const void *a, const void *b)
@@ -766,6 +831,7 @@ static int report_sweep(const char *dir, const char *out, int no_render)
           f);
     pre_file(f, txt);
     fputs("</details>\n", f);
+    char *tests = dalei_read_text(log, (size_t)1 << 22);
     remove(log);
     remove(log2);
     /* figures */
@@ -805,7 +871,8 @@ static int report_sweep(const char *dir, const char *out, int no_render)
     {
         int ng = 1;
         for (const char *q = group ? group : ""; *q; q++) ng += *q == ',';
-        bars(f, out, cells, ng, no_render);
+        bars(f, out, cells, ng, tests, no_render);
+        dalei_free(tests);
     }
     if (group && strchr(group, ',')) heatmaps(f, out, cells, no_render);
     {

@@ -92,6 +92,26 @@ int main(void)
     dale_plot_labels bl = {.title = "bars", .ylabel = "error"};
     CHECK_OK(dale_plot_bars(dir, "b", "b.csv", &bl, have_gp, &plotted));
     if (have_gp) check_png(dir, "b", 1100, 650);
+    /* marked bars: the marks are drawn as labels (an empty mark is no label); unmarked bars have none */
+    write_text(dir, "bm.csv", "index,mean,sd,n,label,mark\n0,0.5,0.1,3,one,\"\"\n1,0.7,0.05,3,two,\"***\"\n2,0.2,nan,1,three,\"*\"\n");
+    CHECK_OK(dale_plot_bars_marked(dir, "bm", "bm.csv", &bl, have_gp, &plotted));
+    if (have_gp) check_png(dir, "bm", 1100, 650);
+    {
+        char gp[512];
+        snprintf(gp, sizeof gp, "%s/bm.gp", dir);
+        FILE *g = fopen(gp, "r");
+        char buf[8192] = "";
+        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
+        buf[got] = 0;
+        if (g) fclose(g);
+        CHECK(strstr(buf, "stringcolumn(6)") && strstr(buf, "with labels"), "marked bars: no labels in %s", gp);
+        snprintf(gp, sizeof gp, "%s/b.gp", dir);
+        g = fopen(gp, "r");
+        got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
+        buf[got] = 0;
+        if (g) fclose(g);
+        CHECK(got > 0 && !strstr(buf, "with labels"), "unmarked bars: labels in %s", gp);
+    }
 
     write_text(dir, "h.csv", "xi,yi,hidden,ei_ratio,err\n0,0,100,1,80\n0,1,100,9,60\n1,0,300,1,70\n1,1,300,9,50\n");
     const char *xt[2] = {"100", "300"}, *yt[2] = {"1", "9"};

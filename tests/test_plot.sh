@@ -176,6 +176,21 @@ if [ "$RC" -eq 0 ] && [ -f "$P" ]; then ok "reproduce ends with the report"
 else fail "reproduce ends with the report" "rc $RC $(err1)"; fi
 if grep -q '<table class="grid"><caption>Results per cell' "$P" && grep -q '<td>RNN</td>' "$P"; then ok "report: the results table"
 else fail "report: the results table" "missing"; fi
+# significance marks: the other cell's bar carries the stars of its Welch p against the reference
+# cell (the first, named in the tests), the reference none
+RT="$T/rep sweep/report/results.txt"
+rcell=$(sed -n "s/^tests of .*, each cell vs '\(.*\)':$/\1/p" "$RT")
+ocell=$(awk -F, -v r="$rcell" 'NR > 1 && $5 != r { print $5 }' "$T/rep sweep/report/bars.csv")
+pw=$(awk -v c="$ocell" '$1 == "welch" && $2 == c { for (i = 1; i < NF; i++) if ($i == "p") print $(i + 2) }' "$RT")
+want=$(awk -v p="$pw" 'BEGIN { p += 0; print (p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "none") }')
+got=$(awk -F, -v c="$ocell" '$5 == c { gsub(/"/, "", $6); print ($6 == "" ? "none" : $6) }' "$T/rep sweep/report/bars.csv")
+gref=$(awk -F, -v r="$rcell" '$5 == r { gsub(/"/, "", $6); print "[" $6 "]" }' "$T/rep sweep/report/bars.csv")
+if [ -n "$rcell" ] && [ -n "$pw" ] && [ "$(head -n 1 "$T/rep sweep/report/bars.csv")" = "index,mean,sd,n,label,mark" ] &&
+    [ "$got" = "$want" ] && [ "$gref" = "[]" ] && grep -q "with labels" "$T/rep sweep/report/bars.gp" &&
+    grep -q "Welch&#39;s t-test of the cell against the reference cell &#39;$rcell&#39;" "$P" &&
+    grep -q '\*\*\* p &lt; 0.001' "$P"; then
+    ok "report: significance mark '$want' (Welch p = $pw vs $rcell) on $ocell's bar, none on the reference, rule in the caption"
+else fail "report: significance marks" "ref '$rcell' cell '$ocell' p '$pw' want '$want' got '$got' ref '$gref'"; fi
 if grep -q -i -E '(src|href)="(https?:)?//' "$P"; then fail "report: no network URL" "$(grep -o -i -E '(src|href)="(https?:)?//[^"]*' "$P" | head -1)"
 else ok "report: no network URL"; fi
 missing=0

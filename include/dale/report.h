@@ -104,6 +104,13 @@ DALE_API dale_status dale_plot_scatter(const char *dir, const char *name, const 
 DALE_API dale_status dale_plot_bars(const char *dir, const char *name, const char *csv,
                                     const dale_plot_labels *lab, int run, int *plotted);
 
+/* dale_plot_bars with significance marks: a sixth csv column, mark, is
+ * written as text just above each bar's error bar (e.g. "*", "**", "***";
+ * "" draws nothing; quote every mark: gnuplot draws an unquoted empty field
+ * as a stray glyph).  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_bars_marked(const char *dir, const char *name, const char *csv,
+                                           const dale_plot_labels *lab, int run, int *plotted);
+
 /* Heat map over a grid of cells drawn at their row and column (paper
  * Fig. 7: size x inhibitory fraction, whose values need not be evenly
  * spaced): csv columns xi (0..nx-1), yi (0..ny-1), x, y, value; xticks[xi]

@@ -367,8 +367,8 @@ dale_status dale_plot_scatter(const char *dir, const char *name, const char *csv
     return gp_finish(&t, dir, name, 1000, 650, run, plotted);
 }
 
-dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
-                           int run, int *plotted)
+static dale_status plot_bars(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
+                             int marked, int run, int *plotted)
 {
     if (plotted) *plotted = 0;
     if (!plain_name(name) || !plain_name(csv))
@@ -385,9 +385,25 @@ dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, c
                "stats '%s' skip 1 using 1 nooutput\n"
                "set xrange [-0.6:STATS_max + 0.6]\n"
                "set yrange [0:*]\n"
-               "plot '%s' skip 1 using 1:2:3:xtic(5) with boxerrorbars lc rgb '%s' lw 1.5\n",
+               "plot '%s' skip 1 using 1:2:3:xtic(5) with boxerrorbars lc rgb '%s' lw 1.5",
            csv, csv, csv, palette[0]);
+    if (marked)
+        gp_add(&t, ", \\\n     '' skip 1 using 1:($2 + ($3 == $3 ? $3 : 0)):(stringcolumn(6)) with labels "
+                   "offset 0, 0.9 font ',18' tc rgb '#1f1f1f' noenhanced");
+    gp_add(&t, "\n");
     return gp_finish(&t, dir, name, 1100, 650, run, plotted);
+}
+
+dale_status dale_plot_bars(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
+                           int run, int *plotted)
+{
+    return plot_bars(dir, name, csv, lab, 0, run, plotted);
+}
+
+dale_status dale_plot_bars_marked(const char *dir, const char *name, const char *csv, const dale_plot_labels *lab,
+                                  int run, int *plotted)
+{
+    return plot_bars(dir, name, csv, lab, 1, run, plotted);
 }
 
 dale_status dale_plot_cells(const char *dir, const char *name, const char *csv, const char *const *xticks,
