@@ -638,6 +638,158 @@ static void bars(FILE *f, const char *out, const char *cells_csv, int ngroup, co
         figure(f, out, "bars", cap);
 }
 
+/* A number and nothing else (strtod, whole string). */
+static int numeric(const char *v, double *x)
+{
+    char *e;
+    if (!v || !*v) return 0;
+    *x = strtod(v, &e);
+    return *e == '\0' && *x == *x;
+}
+
+typedef struct line_pt {
+    char cat[256];
+    double x;
+    const char *mean, *sd, *n;
+} line_pt;
+
+static int line_pt_cmp(const void *a, const void *b)
+{
+    const line_pt *p = a, *q = b;
+    int c = strcmp(p->cat, q->cat);
+    return c ? c : (p->x > q->x) - (p->x < q->x);
+}
+
+/* The reported metric against a numeric key, one line (± sd band) per
+ * category (Fig. 9: error against rho per model), where the cells are
+ * grouped by one numeric key and one categorical key, or by one label
+ * that reads "CATEGORY KEY=NUMBER" with the same KEY in every cell (fig9's
+ * "ColEI rad=0.4").  Returns 1 drawn (in place of the bars), else 0. */
+static int lines(FILE *f, const char *out, const char *cells_csv, const char *group, int ngroup, int no_render)
+{
+    if (ngroup != 1 && ngroup != 2) return 0;
+    char *t = dalei_read_text(cells_csv, (size_t)1 << 24);
+    if (!t) return 0;
+    int drawn = 0;
+    line_pt *pt = NULL;
+    char *(*rv)[64] = NULL; /* the cells' fields, pointing into t */
+    char *nl = strchr(t, '\n');
+    if (!nl) goto done;
+    *nl = '\0';
+    char *cols[64];
+    int nc = csv_split(t, cols, 64), im = -1, isd = -1, in = -1;
+    char metric[64] = "", xkey[128] = "";
+    for (int i = 0; i < nc; i++) {
+        if (!strcmp(cols[i], "mean")) im = i;
+        if (!strcmp(cols[i], "sd")) isd = i;
+        if (!strcmp(cols[i], "n")) in = i;
+    }
+    if (im < 0 || isd < 0 || in < 0 || ngroup > in) goto done;
+    size_t np = 0;
+    int num[2] = {1, 1}, keyed = ngroup == 1;
+    rv = dalei_calloc(4096, sizeof *rv);
+    if (!rv) goto done;
+    for (char *p = nl + 1; *p && np < 4096;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = '\0';
+        int k = csv_split(p, rv[np], 64);
+        if (k > im && k > isd && k > in && *p) {
+            double x;
+            for (int g = 0; g < ngroup; g++) num[g] &= numeric(rv[np][g], &x);
+            if (keyed) {
+                const char *sp = strrchr(rv[np][0], ' '), *eq = sp ? strchr(sp, '=') : NULL;
+                char key[128];
+                if (!eq || !numeric(eq + 1, &x) || (size_t)(eq - sp - 1) >= sizeof key || eq == sp + 1) keyed = 0;
+                else {
+                    dalei_sfmt(key, sizeof key, "%.*s", (int)(eq - sp - 1), sp + 1);
+                    if (!*xkey) dalei_sfmt(xkey, sizeof xkey, "%s", key);
+                    else if (strcmp(xkey, key)) keyed = 0;
+                }
+            }
+            np++;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    int xi = -1; /* the numeric group column (two keys) */
+    if (ngroup == 2 && num[0] != num[1]) xi = num[0] ? 0 : 1;
+    if (np < 2 || (ngroup == 2 && xi < 0) || (ngroup == 1 && !keyed)) goto done;
+    pt = dalei_calloc(np, sizeof *pt);
+    if (!pt) goto done;
+    for (size_t r = 0; r < np; r++) {
+        if (ngroup == 2) {
+            dalei_sfmt(pt[r].cat, sizeof pt[r].cat, "%s", rv[r][1 - xi]);
+            numeric(rv[r][xi], &pt[r].x);
+        } else {
+            const char *sp = strrchr(rv[r][0], ' ');
+            dalei_sfmt(pt[r].cat, sizeof pt[r].cat, "%.*s", (int)(sp - rv[r][0]), rv[r][0]);
+            numeric(strchr(sp, '=') + 1, &pt[r].x);
+        }
+        for (char *q = pt[r].cat; *q; q++)
+            if (*q == ',' || *q == '"' || *q == '\r') *q = ' ';
+        pt[r].mean = rv[r][im];
+        pt[r].sd = rv[r][isd];
+        pt[r].n = rv[r][in];
+    }
+    qsort(pt, np, sizeof *pt, line_pt_cmp);
+    const char *gn[64];
+    size_t ng = 0;
+    int multi = 0; /* some category has two x values or more */
+    for (size_t r = 0; r < np; r++) {
+        if (r == 0 || strcmp(pt[r].cat, pt[r - 1].cat)) {
+            if (ng == 64) goto done;
+            gn[ng++] = pt[r].cat;
+        } else multi = 1;
+    }
+    if (!multi) goto done;
+    if (ngroup == 2) {
+        const char *c = strchr(group, ',');
+        dalei_sfmt(xkey, sizeof xkey, "%.*s", xi ? (int)strlen(c + 1) : (int)(c - group), xi ? c + 1 : group);
+    }
+    char path[4400];
+    dalei_sfmt(path, sizeof path, "%s/lines.csv", out);
+    FILE *b = fopen(path, "wb");
+    if (!b) goto done;
+    fprintf(b, "group_index,x,mean,sd,n,group\n");
+    for (size_t r = 0, g = 0; r < np; r++) {
+        if (r && strcmp(pt[r].cat, pt[r - 1].cat)) g++;
+        fprintf(b, "%zu,%.9g,%s,%s,%s,%s\n", g, pt[r].x, pt[r].mean, *pt[r].sd ? pt[r].sd : "0", pt[r].n, pt[r].cat);
+    }
+    if (fclose(b)) goto done;
+    {
+        char *m2 = dalei_read_text(cells_csv, (size_t)1 << 24); /* the metric's name, second row */
+        char *l2 = m2 ? strchr(m2, '\n') : NULL;
+        if (l2) {
+            char *fv[64], *e2 = strchr(l2 + 1, '\n');
+            if (e2) *e2 = '\0';
+            int k = csv_split(l2 + 1, fv, 64);
+            for (int i = 0; i < nc && i < k; i++)
+                if (!strcmp(cols[i], "metric")) dalei_sfmt(metric, sizeof metric, "%s", fv[i]);
+        }
+        dalei_free(m2);
+    }
+    char title[300], yl[200], cap[800];
+    dalei_sfmt(title, sizeof title, "%s against %s: mean ± sd over the selected runs", metric, xkey);
+    const dale_plot_labels lab = {.title = title, .xlabel = xkey, .ylabel = dalecli_axis_label(metric, yl, sizeof yl)};
+    int pl = 0;
+    if (!dale_plot_curves(out, "lines", "lines.csv", gn, ng, &lab, !no_render, &pl)) {
+        char per[200];
+        if (ngroup == 2) dalei_sfmt(per, sizeof per, "%.*s", xi ? (int)(strchr(group, ',') - group) : 200,
+                                    xi ? group : strchr(group, ',') + 1);
+        else dalei_sfmt(per, sizeof per, "label (its text before '%s=')", xkey);
+        dalei_sfmt(cap, sizeof cap, "The reported metric (%s) against %s, one line per %s with a band of ± sd over "
+                   "the runs of the selected configuration of each cell (paper Fig. 9: error against the spectral "
+                   "radius per model)", metric, xkey, per);
+        figure(f, out, "lines", cap);
+        drawn = 1;
+    }
+done:
+    dalei_free(rv);
+    dalei_free(pt);
+    dalei_free(t);
+    return drawn;
+}
+
 static int cmp_num_str(const void *a, const void *b)
 {
     double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
@@ -871,7 +1023,7 @@ static int report_sweep(const char *dir, const char *out, int no_render)
     {
         int ng = 1;
         for (const char *q = group ? group : ""; *q; q++) ng += *q == ',';
-        bars(f, out, cells, ng, tests, no_render);
+        if (!lines(f, out, cells, group, ng, no_render)) bars(f, out, cells, ng, tests, no_render);
         dalei_free(tests);
     }
     if (group && strchr(group, ',')) heatmaps(f, out, cells, no_render);

@@ -209,6 +209,36 @@ fi
 DALE_EXPERIMENTS="$T/exp" dale reproduce tiny --scale quick --jobs 2 --out "$T/rep2" --quiet --no-report
 if [ "$RC" -eq 0 ] && [ ! -e "$T/rep2/report" ]; then ok "reproduce --no-report"; else fail "reproduce --no-report" "rc $RC"; fi
 
+# Fig. 9 as lines: cells labelled "MODEL h=N" (one label key) and cells grouped by model,hidden
+# (a categorical and a numeric key) draw the metric against the number, one line per model
+cat >"$T/exp/lin.json" <<'EOF'
+{"name": "lin", "description": "two models, two sizes",
+ "base": {"task": "adding", "max_updates": 30, "eval_every": 10, "adding_n": 200, "adding_test": 100},
+ "runs": [{"label": "RNN h=8", "model": "rnn", "hidden": 8}, {"label": "RNN h=12", "model": "rnn", "hidden": 12},
+          {"label": "ColEI h=8", "model": "colei", "hidden": 8}, {"label": "ColEI h=12", "model": "colei", "hidden": 12}],
+ "axes": {"seed": [0, 1]},
+ "scales": {"quick": {"kind": "smoke", "note": "tiny"}},
+ "analysis": {"select": "val_loss", "group": "label", "hp": "lr,clip"}}
+EOF
+DALE_EXPERIMENTS="$T/exp" dale reproduce lin --scale quick --jobs 2 --out "$T/lin" --quiet
+L="$T/lin/report"
+# the lines' points are the table's cells: mean of "ColEI h=12" at x = 12 in ColEI's line
+want=$(awk -F, '$1 == "ColEI h=12" { print $9 }' "$L/results.csv")
+got=$(awk -F, '$6 == "ColEI" && $2 == 12 { print $3 }' "$L/lines.csv")
+if [ "$RC" -eq 0 ] && [ "$(head -n 1 "$L/lines.csv")" = "group_index,x,mean,sd,n,group" ] &&
+    [ "$(awk -F, 'NR > 1 { print $1 ":" $2 ":" $6 }' "$L/lines.csv" | tr '\n' ' ')" = "0:8:ColEI 0:12:ColEI 1:8:RNN 1:12:RNN " ] &&
+    [ -n "$want" ] && [ "$got" = "$want" ] && grep -q 'against h, one line per label' "$L/index.html" &&
+    ! grep -q 'bars.gp' "$L/index.html"; then
+    ok "report: error against the label's number as lines per model, in place of bars (Fig. 9)"
+else fail "report: lines from labels" "rc $RC want '$want' got '$got' $(head -3 "$L/lines.csv" | tr '\n' ' ')"; fi
+[ "$HAVE_GP" = 1 ] && { [ -s "$L/lines.png" ] || fail "report: lines.png" "missing"; }
+sed -i 's/"group": "label"/"group": "model,hidden"/' "$T/lin/spec.json"
+dale report "$T/lin" --out "$T/lin/r2" --quiet
+if [ "$RC" -eq 0 ] && [ "$(awk -F, 'NR > 1 { print $1 ":" $2 ":" $6 }' "$T/lin/r2/lines.csv" | tr '\n' ' ')" = "0:8:colei 0:12:colei 1:8:rnn 1:12:rnn " ] &&
+    grep -q 'against hidden, one line per model' "$T/lin/r2/index.html"; then
+    ok "report: grouped by a categorical and a numeric key: lines over the numeric one"
+else fail "report: lines from two keys" "rc $RC $(err1)"; fi
+
 CHROME=""
 for c in chromium chromium-browser google-chrome; do command -v "$c" >/dev/null 2>&1 && { CHROME=$c; break; }; done
 if [ -z "$CHROME" ]; then
