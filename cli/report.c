@@ -319,17 +319,17 @@ static int curves(FILE *f, const dalecli_runs *rs, const char *out, const char *
 }
 
 /* Learning curves and spectra along training (what both pages show). */
-static void training_figures(FILE *f, const dalecli_runs *rs, const char *out, const char *group, int no_render,
-                             const char *who)
+static void training_figures(FILE *f, const dalecli_runs *rs, const char *out, const char *group, int logx,
+                             int no_render, const char *who)
 {
     static const char *const ms[] = {"test_err", "test_loss", "val_err", "val_loss", "train_err", "train_loss"};
     fputs("<h2>Learning curves</h2>\n", f);
     int any = 0;
     for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
         char cap[400];
-        dalei_sfmt(cap, sizeof cap, "%s along training, %s (mean ± sd over seeds where a group has several runs)",
-                   ms[k], who);
-        any += curves(f, rs, out, ms[k], group, 0, 0, cap, no_render);
+        dalei_sfmt(cap, sizeof cap, "%s along training, %s (mean ± sd over seeds where a group has several runs)%s",
+                   ms[k], who, logx ? "; logarithmic update axis (the analysis' logx), update 0 left out" : "");
+        any += curves(f, rs, out, ms[k], group, logx, 0, cap, no_render);
     }
     if (!any) fputs("<p class=\"note\">No loss or error was logged.</p>\n", f);
     fputs("<h2>Spectra along training</h2>\n<p>Normalised SVD entropy (NSE), largest singular value "
@@ -339,8 +339,9 @@ static void training_figures(FILE *f, const dalecli_runs *rs, const char *out, c
     static const char *const sp[] = {"nse_cell0", "smax_cell0", "rho_cell0"};
     for (size_t k = 0; k < 3; k++) {
         char cap[300];
-        dalei_sfmt(cap, sizeof cap, "%s along training, %s", sp[k], who);
-        curves(f, rs, out, sp[k], group, 0, 0, cap, no_render);
+        dalei_sfmt(cap, sizeof cap, "%s along training, %s%s", sp[k], who,
+                   logx ? "; logarithmic update axis, update 0 left out" : "");
+        curves(f, rs, out, sp[k], group, logx, 0, cap, no_render);
     }
 }
 
@@ -461,7 +462,7 @@ static int report_run(const char *dir, const char *out, int no_render)
     provenance(f, dir, commits);
     fputs("</table>\n", f);
     if (res) json_table(f, res, "Result (result.json)");
-    training_figures(f, &rs, out, "", no_render, "this run");
+    training_figures(f, &rs, out, "", 0, no_render, "this run");
     psychometric(f, dir, out, "psychometric", "this run", no_render);
     fputs("<h2>Configuration</h2>\n", f);
     json_table(f, cfg, "Resolved run options (config.json)");
@@ -924,6 +925,8 @@ static int report_sweep(const char *dir, const char *out, int no_render)
     cJSON *spec = read_json(dir, "spec.json"), *scale = read_json(dir, "scale.json");
     const cJSON *an = cJSON_GetObjectItemCaseSensitive(spec, "analysis");
     const char *group = jstr(an, "group"), *corr = jstr(an, "corr"), *report_m = jstr(an, "report");
+    /* "logx": true in the analysis: learning curves over a logarithmic update axis (the paper's Fig. 2) */
+    const int logx = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(an, "logx"));
     const char *name = jstr(spec, "name"), *desc = jstr(spec, "description");
     char path[4400];
     dalei_sfmt(path, sizeof path, "%s/index.html", out);
@@ -1036,9 +1039,9 @@ static int report_sweep(const char *dir, const char *out, int no_render)
             if (nsel && nsel < rs.n)
                 fprintf(f, "<p class=\"note\">Curves of the %zu runs of the configuration selected in each cell "
                            "(of %zu runs).</p>\n", nsel, rs.n);
-            training_figures(f, nsel ? &sel : &rs, out, group, no_render, "per cell");
+            training_figures(f, nsel ? &sel : &rs, out, group, logx, no_render, "per cell");
             dalecli_runs_free(&sel);
-        } else training_figures(f, &rs, out, group, no_render, "per cell");
+        } else training_figures(f, &rs, out, group, logx, no_render, "per cell");
     }
     /* psychometric curves of the pdm / cdm runs: the first 8 */
     for (size_t i = 0; i < rs.n && i < 8; i++) {

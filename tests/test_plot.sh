@@ -239,6 +239,24 @@ if [ "$RC" -eq 0 ] && [ "$(awk -F, 'NR > 1 { print $1 ":" $2 ":" $6 }' "$T/lin/r
     ok "report: grouped by a categorical and a numeric key: lines over the numeric one"
 else fail "report: lines from two keys" "rc $RC $(err1)"; fi
 
+# "logx": true in the analysis: the learning curves over a logarithmic update axis; the key is
+# data for the report only: every run id stays what it was without it
+sed 's/"hp": "lr,clip"}/"hp": "lr,clip", "logx": true}/' "$T/exp/lin.json" >"$T/exp/linlog.json"
+"$DALE" sweep "$T/exp/lin.json" --scale quick --dry-run --out "$T/lin" >"$T/ids0" 2>&1
+"$DALE" sweep "$T/exp/linlog.json" --scale quick --dry-run --out "$T/lin" >"$T/ids1" 2>&1
+i0=$(grep -oE '^[0-9a-f]{16} ' "$T/ids0" | tr -d '\n')
+i1=$(grep -oE '^[0-9a-f]{16} ' "$T/ids1" | tr -d '\n')
+if grep -q '"logx": *true' "$T/exp/linlog.json" && [ "$(echo "$i0" | wc -w)" = 8 ] && [ "$i0" = "$i1" ]; then
+    ok "analysis logx changes no run id"
+else fail "analysis logx changes no run id" "'$i0' vs '$i1'"; fi
+sed -i 's/"hp": *"lr,clip"/"hp": "lr,clip", "logx": true/' "$T/lin/spec.json"
+dale report "$T/lin" --out "$T/lin/r3" --quiet
+if [ "$RC" -eq 0 ] && grep -q '^set logscale x' "$T/lin/r3/curves_test_loss.gp" &&
+    grep -q '^set logscale x' "$T/lin/r3/curves_nse_cell0.gp" && ! grep -q '^set logscale x' "$T/lin/r2/curves_test_loss.gp" &&
+    grep -q "logarithmic update axis (the analysis&#39; logx)" "$T/lin/r3/index.html"; then
+    ok "report: analysis logx draws the learning curves on a log update axis"
+else fail "report: analysis logx" "rc $RC $(err1)"; fi
+
 CHROME=""
 for c in chromium chromium-browser google-chrome; do command -v "$c" >/dev/null 2>&1 && { CHROME=$c; break; }; done
 if [ -z "$CHROME" ]; then
