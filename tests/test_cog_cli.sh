@@ -169,6 +169,23 @@ if [ "$RC" -eq 0 ] && grep -q 'fixation broke in every trial' rep1/index.html &&
 else
     fail "report: fixation broken in every trial" "exit $RC: $(err1)"
 fi
+# the report of a sweep of pdm runs: a figure for the run that learned, a note for the broken one
+cat >psw.json <<'EOF'
+{"name": "psw", "description": "pdm",
+ "base": {"task": "pdm", "model": "rnn", "hidden": 16, "batch": 8, "max_updates": 100, "eval_every": 50,
+          "pdm_trials": 640, "pdm_eval": 40, "pdm_stimulus": 400, "lr": 0.05},
+ "runs": [{"label": "learned"}, {"label": "broken", "max_updates": 1, "eval_every": 1}],
+ "analysis": {"select": "val_err", "group": "label"}}
+EOF
+dale sweep psw.json --out psw --jobs 1 --quiet
+dale report psw --out psw/rep --quiet
+if [ "$RC" -eq 0 ] && [ "$(grep -o 'href="psychometric-[0-9a-f]*/psychometric.gp"' psw/rep/index.html | wc -l)" = 1 ] &&
+    [ "$(grep -c 'fixation broke in every trial' psw/rep/index.html)" = 1 ] &&
+    [ "$(ls -d psw/rep/psychometric-* | wc -l)" = 1 ]; then
+    ok "report of a pdm sweep: one psychometric figure, one note"
+else
+    fail "report of a pdm sweep" "exit $RC: $(err1)"
+fi
 dale report add --out repa --quiet
 if [ "$RC" -eq 0 ] && ! grep -q 'psychometric' repa/index.html; then ok "report of an adding run: no psychometric"
 else fail "report of an adding run" "exit $RC"; fi
