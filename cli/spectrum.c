@@ -44,6 +44,7 @@ typedef struct opts {
     long inits, bins, seeds, eig_draws;
     int threads, json, logy, plot, no_eig, progress;
     double max_gb; /* --max-memory-gb, 0: the RAM */
+    double inset;  /* --inset HI: a second histogram panel over [0, HI] (0: none) */
     uint64_t seed;
     char table[16];
     char sizes[256];
@@ -98,6 +99,9 @@ static void spectrum_usage(FILE *f)
           "  --bins B             singular-value histogram bins (default: 100)\n"
           "  --eig-draws K        draws in eig.csv and the eigenvalue figure (default: 100)\n"
           "  --log-y              logarithmic y axis for the histogram (default: off)\n"
+          "  --inset HI           a blow-up of the histogram over [0, HI] as an inset panel, with its\n"
+          "                       own --bins bins (svals_hist_inset.csv; the paper's Figs. 5-6 use 8)\n"
+          "                       (default: 0, none)\n"
           "  --no-plot            do not run gnuplot (data and scripts are still written) (default: off)\n"
           "  --progress           a start line and a line per draw on stderr (default: only when the\n"
           "                       sampling is estimated at over 3 s)\n"
@@ -198,6 +202,16 @@ static int parse(int argc, char **argv, opts *o)
                 return 2;
             }
             o->max_gb = g;
+        } else if (!strcmp(name, "inset")) {
+            char *end;
+            errno = 0;
+            double g = strtod(val, &end);
+            if (errno || end == val || *end || !(g >= 0) || g > 1e12) {
+                fprintf(stderr, "dale spectrum: --inset: expected the upper end of the inset's range, a number > 0 "
+                                "(0: no inset), got '%s'\n", val);
+                return 2;
+            }
+            o->inset = g;
         } else if (!strcmp(name, "threads")) {
             if (!parse_long(name, val, 1, 4096, &x)) return 2;
             o->threads = (int)x;
@@ -528,6 +542,17 @@ static int run_single(opts *o)
                   hi * (double)(i + 1) / (double)o->bins, hist[i]);
     snprintf(path, sizeof path, "%s/svals_hist.csv", o->out);
     if (sb_write(&b, path)) goto fail;
+    /* svals_hist_inset.csv over [0, --inset]: the density of the values in
+     * that range (so the bulk's shape shows beside a few large ones) */
+    if (o->inset > 0) {
+        if (dale_histogram(set.svals, k * n, 0.0, o->inset, (size_t)o->bins, hist, NULL)) goto fail;
+        sb_printf(&b, "lo,hi,density\n");
+        for (long i = 0; i < o->bins; i++)
+            sb_printf(&b, "%.10g,%.10g,%.10g\n", o->inset * (double)i / (double)o->bins,
+                      o->inset * (double)(i + 1) / (double)o->bins, hist[i]);
+        snprintf(path, sizeof path, "%s/svals_hist_inset.csv", o->out);
+        if (sb_write(&b, path)) goto fail;
+    }
 
     /* eig.csv: the first eig_draws draws */
     size_t ke = (size_t)o->eig_draws < k ? (size_t)o->eig_draws : k;
@@ -595,8 +620,8 @@ static int run_single(opts *o)
         plot_note(plotted, o->plot, o->out, "eig", &warned);
         snprintf(title, sizeof title, "%s n = %zu (%zu E / %zu I): singular values of %zu draws",
                  dale_model_name(nc.type), n, set.nE, set.nI, k);
-        if (dale_plot_hist(o->out, "svals_hist", "svals_hist.csv", o->logy, title, "singular value",
-                           o->plot, &plotted))
+        if (dale_plot_hist_inset(o->out, "svals_hist", "svals_hist.csv", o->inset > 0 ? "svals_hist_inset.csv" : NULL,
+                                 o->inset, o->logy, title, "singular value", o->plot, &plotted))
             goto fail;
         plot_note(plotted, o->plot, o->out, "svals_hist", &warned);
     }

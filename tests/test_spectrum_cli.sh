@@ -61,6 +61,16 @@ done
 ok "spectrum writes npz, json, csv and scripts"
 [ "$(jnum a1/summary.json nI)" = 3 ] && ok "summary: nI = 3" || fail "summary nI" "$(jnum a1/summary.json nI)"
 [ "$(wc -l < a1/eig.csv)" -eq $((12 * 30 + 1)) ] && ok "eig.csv rows" || fail "eig.csv rows" "$(wc -l < a1/eig.csv)"
+# the inset of the paper's Figs. 5-6: a histogram of the values in [0, HI]
+[ ! -e a1/svals_hist_inset.csv ] && ok "no inset file without --inset" || fail "inset" "written without --inset"
+expect 0 "spectrum --inset 8" "" spectrum --model colei --hidden 30 --inhib 0.1 --inits 12 --threads 1 --bins 40 --inset 8 --log-y --out ai --no-plot
+if [ -s ai/svals_hist_inset.csv ] && [ "$(wc -l < ai/svals_hist_inset.csv)" -eq 41 ] &&
+   awk -F, 'NR > 1 { s += $3 * ($2 - $1); last = $2 } END { exit !(last == 8 && s > 0.999 && s < 1.001) }' ai/svals_hist_inset.csv
+then ok "inset: 40 bins over [0, 8], a density"; else fail "inset csv" "$(head -3 ai/svals_hist_inset.csv 2>&1)"; fi
+cmp -s a1/svals_hist.csv <(awk 1 a1/svals_hist.csv) && grep -q multiplot ai/svals_hist.gp && grep -q svals_hist_inset.csv ai/svals_hist.gp &&
+    ! grep -q multiplot a1/svals_hist.gp && ok "inset: drawn as a second panel of svals_hist" || fail "inset script" "no multiplot"
+expect 2 "bad --inset" "--inset" spectrum --model colei --hidden 30 --inits 2 --inset -1 --no-plot --out ab
+expect 2 "bad --inset text" "--inset" spectrum --model colei --hidden 30 --inits 2 --inset 8x --no-plot --out ab
 expect 0 "same run on 3 threads" "" spectrum --model colei --hidden 30 --inhib 0.1 --inits 12 --threads 3 --out a3 --no-plot
 if cmp -s a1/svals_hist.csv a3/svals_hist.csv && cmp -s a1/eig.csv a3/eig.csv &&
    diff <(grep -v seconds a1/summary.json) <(grep -v seconds a3/summary.json) >/dev/null; then

@@ -39,6 +39,13 @@ DALE_API dale_status dale_plot_eigs(const char *dir, const char *name, const cha
 DALE_API dale_status dale_plot_hist(const char *dir, const char *name, const char *csv,
                                     int logy, const char *title, const char *xlabel,
                                     int run, int *plotted);
+/* The same histogram with, where inset_csv is non-NULL, a second panel
+ * inside it drawing inset_csv (the same columns) over [0, inset_hi] with a
+ * linear y axis (the paper's Figs. 5D-F and 6D-F: a log-y histogram with
+ * an inset of the bulk in [0, 8]).  inset_csv NULL: dale_plot_hist. */
+DALE_API dale_status dale_plot_hist_inset(const char *dir, const char *name, const char *csv,
+                                          const char *inset_csv, double inset_hi, int logy,
+                                          const char *title, const char *xlabel, int run, int *plotted);
 
 /* Heat map of a regular grid (paper Fig. 7B): csv whose columns xcol, ycol,
  * zcol (1-based) hold x, y and the value, one row per cell; each cell is
