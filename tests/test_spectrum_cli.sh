@@ -67,7 +67,7 @@ expect 0 "spectrum --inset 8" "" spectrum --model colei --hidden 30 --inhib 0.1 
 if [ -s ai/svals_hist_inset.csv ] && [ "$(wc -l < ai/svals_hist_inset.csv)" -eq 41 ] &&
    awk -F, 'NR > 1 { s += $3 * ($2 - $1); last = $2 } END { exit !(last == 8 && s > 0.999 && s < 1.001) }' ai/svals_hist_inset.csv
 then ok "inset: 40 bins over [0, 8], a density"; else fail "inset csv" "$(head -3 ai/svals_hist_inset.csv 2>&1)"; fi
-cmp -s a1/svals_hist.csv <(awk 1 a1/svals_hist.csv) && grep -q multiplot ai/svals_hist.gp && grep -q svals_hist_inset.csv ai/svals_hist.gp &&
+grep -q multiplot ai/svals_hist.gp && grep -q svals_hist_inset.csv ai/svals_hist.gp &&
     ! grep -q multiplot a1/svals_hist.gp && ok "inset: drawn as a second panel of svals_hist" || fail "inset script" "no multiplot"
 expect 2 "bad --inset" "--inset" spectrum --model colei --hidden 30 --inits 2 --inset -1 --no-plot --out ab
 expect 2 "bad --inset text" "--inset" spectrum --model colei --hidden 30 --inits 2 --inset 8x --no-plot --out ab

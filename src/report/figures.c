@@ -122,52 +122,41 @@ dale_status dale_plot_eigs(const char *dir, const char *name, const char *csv, l
 dale_status dale_plot_hist(const char *dir, const char *name, const char *csv, int logy,
                            const char *title, const char *xlabel, int run, int *plotted)
 {
-    char t[256], c[256], x[256], body[4096];
-    clean(title, t, sizeof t);
-    clean(csv, c, sizeof c);
-    clean(xlabel, x, sizeof x);
-    snprintf(body, sizeof body,
-             "set title '%s'\n"
-             "set xlabel '%s'\nset ylabel 'density'\n"
-             "%s"
-             "set grid ytics lc rgb '#dddddd'\n"
-             "set style fill solid 0.7 border lc rgb '#1f4e79'\n"
-             "set key off\n"
-             "plot '%s' skip 1 using (($1+$2)/2):(%s):($2-$1) with boxes lc rgb '#1f77b4'\n",
-             t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
-             logy ? "$3 > 0 ? $3 : 1/0" : "$3");
-    return write_and_run(dir, name, body, run, plotted, 800, 560);
+    return dale_plot_hist_inset(dir, name, csv, NULL, 0, logy, title, xlabel, run, plotted);
 }
 
 dale_status dale_plot_hist_inset(const char *dir, const char *name, const char *csv, const char *inset_csv,
                                  double inset_hi, int logy, const char *title, const char *xlabel, int run,
                                  int *plotted)
 {
-    if (!inset_csv) return dale_plot_hist(dir, name, csv, logy, title, xlabel, run, plotted);
-    if (!(inset_hi > 0) || !isfinite(inset_hi))
+    if (inset_csv && (!(inset_hi > 0) || !isfinite(inset_hi)))
         return DALE_FAIL(DALE_ERR_ARG, "%s: the inset's range [0, %g] is empty", name, inset_hi);
     char t[256], c[256], ci[256], x[256], body[4096];
     clean(title, t, sizeof t);
     clean(csv, c, sizeof c);
     clean(inset_csv, ci, sizeof ci);
     clean(xlabel, x, sizeof x);
-    snprintf(body, sizeof body,
-             "set multiplot\n"
-             "set title '%s'\n"
-             "set xlabel '%s'\nset ylabel 'density'\n"
-             "%s"
-             "set grid ytics lc rgb '#dddddd'\n"
-             "set style fill solid 0.7 border lc rgb '#1f4e79'\n"
-             "set key off\n"
-             "plot '%s' skip 1 using (($1+$2)/2):(%s):($2-$1) with boxes lc rgb '#1f77b4'\n"
-             "set origin 0.46, 0.42\nset size 0.5, 0.45\n"
-             "unset title\nunset logscale y\nset yrange [0:*]\nset xrange [0:%.17g]\n"
-             "set xlabel 'in [0, %g]' offset 0, 0.5\nset ylabel ''\n"
-             "set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fc rgb 'white' fs solid 1.0\n"
-             "plot '%s' skip 1 using (($1+$2)/2):3:($2-$1) with boxes lc rgb '#d62728'\n"
-             "unset multiplot\n",
-             t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c, logy ? "$3 > 0 ? $3 : 1/0" : "$3",
-             inset_hi, inset_hi, ci);
+    int k = snprintf(body, sizeof body,
+                     "%s"
+                     "set title '%s'\n"
+                     "set xlabel '%s'\nset ylabel 'density'\n"
+                     "%s"
+                     "set grid ytics lc rgb '#dddddd'\n"
+                     "set style fill solid 0.7 border lc rgb '#1f4e79'\n"
+                     "set key off\n"
+                     "plot '%s' skip 1 using (($1+$2)/2):(%s):($2-$1) with boxes lc rgb '#1f77b4'\n",
+                     inset_csv ? "set multiplot\n" : "", t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
+                     logy ? "$3 > 0 ? $3 : 1/0" : "$3");
+    /* the inset: a second panel over [0, inset_hi], linear y, on white */
+    if (inset_csv && k > 0 && (size_t)k < sizeof body)
+        snprintf(body + k, sizeof body - (size_t)k,
+                 "set origin 0.46, 0.42\nset size 0.5, 0.45\n"
+                 "unset title\nunset logscale y\nset yrange [0:*]\nset xrange [0:%.17g]\n"
+                 "set xlabel 'in [0, %g]' offset 0, 0.5\nset ylabel ''\n"
+                 "set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fc rgb 'white' fs solid 1.0\n"
+                 "plot '%s' skip 1 using (($1+$2)/2):3:($2-$1) with boxes lc rgb '#d62728'\n"
+                 "unset multiplot\n",
+                 inset_hi, inset_hi, ci);
     return write_and_run(dir, name, body, run, plotted, 800, 560);
 }
 
