@@ -70,7 +70,7 @@ int dalecli_mpi_init(int *argc, char ***argv, int *rank, int *size)
 
 static void nap(void)
 {
-    struct timespec ts = {0, 5000000}; /* 5 ms */
+    struct timespec ts = {0, 20000000}; /* 20 ms */
     nanosleep(&ts, NULL);
 }
 
