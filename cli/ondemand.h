@@ -32,7 +32,9 @@ int od_sweep_claim(dale_sweep_plan *plan, const dale_runner_options *o, const ch
 /* MPI (cli/mpi.c).  dalecli_mpi_built: 1 when this dale was built with MPI.
  * dalecli_mpi_init: MPI_Init, *rank and *size of MPI_COMM_WORLD; 0 ok.
  * dalecli_mpi_coordinate (rank 0 of size > 1): hand plan->pending out to the
- * other ranks in order as they ask, tally their reports into t.
+ * other ranks in order as they ask, tally their reports into t; a worker
+ * whose run's lock has been free for lost_s seconds without a report is
+ * taken for dead and its run handed to another.
  * dalecli_mpi_worker (rank > 0): ask rank 0 for runs and run them until told
  * to stop; returns the exit code.  dalecli_mpi_release: answer every rank
  * that has not been told to stop (rank 0's error paths).  dalecli_mpi_finalize:
@@ -40,9 +42,9 @@ int od_sweep_claim(dale_sweep_plan *plan, const dale_runner_options *o, const ch
 int dalecli_mpi_built(void);
 const char *dalecli_mpi_library(void);
 int dalecli_mpi_init(int *argc, char ***argv, int *rank, int *size);
-int dalecli_mpi_coordinate(dale_sweep_plan *plan, const dale_runner_options *o, dale_sweep_tally *t);
+int dalecli_mpi_coordinate(dale_sweep_plan *plan, const dale_runner_options *o, double lost_s, dale_sweep_tally *t);
 int dalecli_mpi_worker(const dale_sweep *sw, const dale_runner_options *o, const char *exe);
 void dalecli_mpi_release(void);
-void dalecli_mpi_finalize(void);
+void dalecli_mpi_finalize(int rc);
 
 #endif

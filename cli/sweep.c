@@ -32,6 +32,7 @@ typedef struct sweep_opts {
     int mpi;                /* --mpi with MPI built in: runs handed out on demand by rank 0 */
     int mpi_rank, mpi_size; /* MPI_COMM_WORLD's, once MPI_Init ran */
     int mpi_expect;         /* --mpi-size N: the world size the launcher must give (0: any) */
+    double mpi_lost;        /* --mpi-lost SECONDS: a worker whose run's lock is free this long, unreported, is dead */
     int claim;              /* --claim: take runs on demand through claim files */
     double claim_stale;     /* --claim-stale SECONDS: another host's claim older than this is stale */
 } sweep_opts;
@@ -55,6 +56,10 @@ static void sweep_usage(FILE *f)
           "                  (rank/size from OMPI_COMM_WORLD_*, PMI_*, or\n"
           "                  SLURM_PROCID/SLURM_NTASKS; default jobs 1)\n"
           "  --mpi-size N    with --mpi: fail unless the MPI world has N ranks\n"
+          "  --mpi-lost S    with --mpi: a worker whose run's lock has been free for S\n"
+          "                  seconds without a report is taken for dead and its run\n"
+          "                  handed to another (default 120; where the MPI keeps the job\n"
+          "                  alive when a rank dies)\n"
           "  --rank R --size S  the static share with an explicit rank and size\n"
           "  --claim         take pending runs one at a time through claim files\n"
           "                  (<run>/claim), so processes started anywhere on a shared\n"
@@ -185,7 +190,7 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
     if (o->mpi && o->mpi_size > 1) {
         fprintf(stderr, "dale sweep: MPI world of %d ranks: rank 0 hands out the %zu pending runs, %d workers run them\n",
                 o->mpi_size, plan->npending, o->mpi_size - 1);
-        if (dalecli_mpi_coordinate(plan, &ro, &t)) {
+        if (dalecli_mpi_coordinate(plan, &ro, o->mpi_lost, &t)) {
             fprintf(stderr, "dale sweep: out of memory\n");
             goto done;
         }
@@ -241,6 +246,13 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         else if (!strcmp(a, "--mpi-size") && has && !list) {
             o->mpi_expect = atoi(argv[++i]);
             if (o->mpi_expect < 1) { fprintf(stderr, "dale %s: --mpi-size must be a positive number of ranks\n", who); return 2; }
+        } else if (!strcmp(a, "--mpi-lost") && has && !list) {
+            char *end;
+            o->mpi_lost = strtod(argv[++i], &end);
+            if (*end || !(o->mpi_lost > 0)) {
+                fprintf(stderr, "dale %s: --mpi-lost must be a positive number of seconds\n", who);
+                return 2;
+            }
         } else if (!strcmp(a, "--claim") && !list) o->claim = 1;
         else if (!strcmp(a, "--claim-stale") && has && !list) {
             char *end;
@@ -270,6 +282,7 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
     }
     if (o->claim) o->jobs = 1;
     if (o->claim_stale <= 0) o->claim_stale = 86400;
+    if (o->mpi_lost <= 0) o->mpi_lost = 120;
     if (mpi && !list && dalecli_mpi_built()) {
         o->mpi = 1; /* MPI_Init in cmd_sweep: rank and size from MPI_COMM_WORLD */
         if (!o->jobs) o->jobs = 1;
@@ -315,7 +328,7 @@ int cmd_sweep(int argc, char **argv)
         rc = mpi_check_world(&o);
         if (rc < 0) rc = sweep_main(&o, spec);
         dalecli_mpi_release();
-        dalecli_mpi_finalize();
+        dalecli_mpi_finalize(rc);
         return rc;
     }
     return sweep_main(&o, spec);

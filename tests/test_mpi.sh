@@ -263,5 +263,27 @@ cmp -s m4.before m4.after && ok "nothing finished before the abort was run again
 all_ok "mpirun -n 4 + killed rank + re-run" m4
 same_as_local "mpirun -n 4 + killed rank + re-run" m4
 
+# the same kill where the MPI keeps the job alive (Open MPI's
+# orte_enable_recovery): rank 0 sees the run's lock free with no report for
+# --mpi-lost seconds, takes the rank for dead and hands its run to the other
+# worker, which resumes it; every run is recorded once and the job ends 0
+"${MPIRUN[@]}" --mca orte_enable_recovery 1 --oversubscribe -n 3 "$DALE" sweep spec.json --out rq --mpi --mpi-size 3 \
+    --mpi-lost 2 >rq.out 2>rq.err &
+mp=$!
+rankpid=""
+if wait_ckpt rq "$slow1"; then
+    pid=$(train_pid rq "$slow1")
+    [ -n "$pid" ] && rankpid=$(ps -o ppid= -p "$pid" | tr -d ' ')
+    [ -n "$rankpid" ] && kill -KILL "$rankpid"
+fi
+wait $mp
+rc=$?
+[ -n "$rankpid" ] && [ $rc -eq 0 ] && grep -q "rank [0-9] is lost (its run's lock free for 2 s, no report); $slow1 goes to another rank" rq.err \
+    && ok "with recovery on, the killed rank is taken for lost and its run handed on (exit 0)" \
+    || fail "lost rank" "pid '$rankpid' rc $rc $(grep -v '^\[' rq.err | tail -c 400)"
+ran_once "recovery" rq.err
+all_ok "recovery" rq
+same_as_local "recovery" rq
+
 echo "test_mpi.sh: $(($(now_ms) - t_start)) ms"
 lib_finish
