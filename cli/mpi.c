@@ -12,7 +12,7 @@
  * unless the worker said it leaves.  A worker that was stopped by
  * SIGINT/SIGTERM reports its run as stopped and leaves; rank 0 hands that
  * run to another worker, which resumes it from its checkpoint.  Waiting
- * polls with MPI_Iprobe and short sleeps, so an idle rank does not spin a
+ * polls with MPI_Iprobe and 20 ms sleeps, so an idle rank does not spin a
  * core that a run needs.
  *
  * A worker that asks while the queue is empty waits for an answer as long
