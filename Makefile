@@ -67,6 +67,30 @@ $(BUILD)/src/core/status.o: FILE_CFLAGS = -DDALE_GIT_COMMIT='"$(GIT_COMMIT)"'
 $(BUILD)/src/core/status.o: $(BUILD)/git-commit
 FORCE:
 
+# MPI for `dale sweep --mpi` (docs/cluster.md): built in when mpicc is found,
+# `make MPI=1` insists on it, `make MPI=0` leaves it out.  Only the CLI's
+# cli/mpi.c sees mpi.h and only the dale executable links the MPI library;
+# libdale, the tests and the examples stay MPI-free.  The compile and link
+# flags come from the wrapper (Open MPI's --showme, MPICH's -compile_info /
+# -link_info without the compiler's name).  A stamp file rebuilds mpi.o and
+# dale when the choice changes.
+MPICC   ?= mpicc
+MPI     ?= $(if $(shell command -v $(MPICC) 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null || $(MPICC) -compile_info 2>/dev/null | cut -d' ' -f2- | tr ' ' '\n' | grep -E '^-(I|D)' | tr '\n' ' ')
+MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null || $(MPICC) -link_info 2>/dev/null | cut -d' ' -f2- | tr ' ' '\n' | grep -E '^-(L|l|Wl)' | tr '\n' ' ')
+ifeq ($(strip $(MPI_LIBS)),)
+$(error MPI=1 but $(MPICC) gives no link flags: install openmpi-bin libopenmpi-dev, or build with MPI=0)
+endif
+# -isystem: mpi.h is not held to dale's warnings
+MPI_CFLAGS := -DDALE_MPI $(patsubst -I%,-isystem %,$(MPI_CFLAGS))
+endif
+$(BUILD)/mpi-config: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' | cmp -s - $@ || echo '$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)' > $@
+$(BUILD)/cli/mpi.o: FILE_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/cli/mpi.o: $(BUILD)/mpi-config
+
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -78,8 +102,8 @@ $(BUILD)/libdale.a: $(LIB_OBJ)
 $(BUILD)/libdale.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LDLIBS)
 
-$(BUILD)/dale: $(CLI_OBJ) $(BUILD)/libdale.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS)
+$(BUILD)/dale: $(CLI_OBJ) $(BUILD)/libdale.a $(BUILD)/mpi-config
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libdale.a
 	$(CC) -o $@ $< $(BUILD)/libdale.a $(ALL_LDFLAGS) $(LDLIBS)

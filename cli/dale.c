@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "dale/version.h"
 #include "cli.h"
+#include "ondemand.h"
 #include "internal.h"
 
 static void usage(FILE *f)
@@ -97,6 +98,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("dale %s (commit %s)\n", dale_version(), dale_git_commit());
+        if (dalecli_mpi_built())
+            printf("mpi: %s (dale sweep --mpi hands out runs on demand)\n", dalecli_mpi_library());
+        else
+            printf("mpi: not built in (make MPI=1; dale sweep --mpi takes a static share from the environment)\n");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

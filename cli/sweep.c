@@ -15,6 +15,7 @@
 #include "dale/runner.h"
 #include "dale/sweep.h"
 #include "internal.h"
+#include "ondemand.h"
 
 /* The dale executable the runs are started with. */
 static int self_exe(char *buf, size_t cap)
@@ -28,6 +29,12 @@ static int self_exe(char *buf, size_t cap)
 typedef struct sweep_opts {
     const char *spec, *out, *scale, *only;
     int jobs, dry_run, slurm, rank, size, quiet, no_report;
+    int mpi;                /* --mpi with MPI built in: runs handed out on demand by rank 0 */
+    int mpi_rank, mpi_size; /* MPI_COMM_WORLD's, once MPI_Init ran */
+    int mpi_expect;         /* --mpi-size N: the world size the launcher must give (0: any) */
+    double mpi_lost;        /* --mpi-lost SECONDS: a worker whose run's lock is free this long, unreported, is dead */
+    int claim;              /* --claim: take runs on demand through claim files */
+    double claim_stale;     /* --claim-stale SECONDS: another host's claim older than this is stale */
 } sweep_opts;
 
 static void sweep_usage(FILE *f)
@@ -42,10 +49,23 @@ static void sweep_usage(FILE *f)
           "  --dry-run       list the runs and the cost estimate; run nothing\n"
           "  --slurm         write OUT/slurm/sweep.sbatch (one array task per pending run)\n"
           "                  and OUT/slurm/pending.txt; run nothing\n"
-          "  --mpi           run this rank's share of the pending runs: the k-th pending\n"
-          "                  run when k % size == rank (rank/size from OMPI_COMM_WORLD_*,\n"
-          "                  PMI_*, or SLURM_PROCID/SLURM_NTASKS; default jobs 1)\n"
-          "  --rank R --size S  the same with an explicit rank and size\n"
+          "  --mpi           under mpirun/srun: rank 0 hands the pending runs out in order\n"
+          "                  to the other ranks as they ask (one run at a time each;\n"
+          "                  docs/cluster.md).  Without MPI built in (dale version): the\n"
+          "                  static share, the k-th pending run when k % size == rank\n"
+          "                  (rank/size from OMPI_COMM_WORLD_*, PMI_*, or\n"
+          "                  SLURM_PROCID/SLURM_NTASKS; default jobs 1)\n"
+          "  --mpi-size N    with --mpi: fail unless the MPI world has N ranks\n"
+          "  --mpi-lost S    with --mpi: a worker whose run's lock has been free for S\n"
+          "                  seconds without a report is taken for dead and its run\n"
+          "                  handed to another (default 120; where the MPI keeps the job\n"
+          "                  alive when a rank dies)\n"
+          "  --rank R --size S  the static share with an explicit rank and size\n"
+          "  --claim         take pending runs one at a time through claim files\n"
+          "                  (<run>/claim), so processes started anywhere on a shared\n"
+          "                  file system share the work on demand\n"
+          "  --claim-stale S a claim from another host older than S seconds is taken\n"
+          "                  over (default 86400; on this host: when its process is gone)\n"
           "  --only ID       run only the run with this id\n"
           "  --quiet         no per-run progress lines\n\n"
           "Exit codes: 0 every run ok or diverged, 1 some run failed (recorded with its\n"
@@ -99,6 +119,22 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
     dale_sweep_plan *plan = NULL;
     int rc = 1;
     if (check_out_length(o->out)) return 2;
+    if (o->mpi && o->mpi_rank > 0) { /* a worker: rank 0 plans, lists and hands out */
+        if (o->dry_run || o->slurm) return 0;
+        char exe[4096];
+        if (self_exe(exe, sizeof exe)) {
+            fprintf(stderr, "dale sweep: cannot find the dale executable (/proc/self/exe)\n");
+            return 1;
+        }
+        if (dale_sweep_load(o->spec, o->out, o->scale, &sw)) {
+            fprintf(stderr, "dale sweep: rank %d: %s\n", o->mpi_rank, dale_last_error());
+            return 2;
+        }
+        dale_runner_options wo = {.out = o->out, .jobs = 1, .quiet = 1, .log = stderr};
+        rc = dalecli_mpi_worker(sw, &wo, exe);
+        dale_sweep_free(sw);
+        return rc;
+    }
     if (dale_sweep_load(o->spec, o->out, o->scale, &sw)) {
         fprintf(stderr, "dale sweep: %s\n", dale_last_error());
         return 2;
@@ -151,7 +187,16 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
         goto done;
     }
     dale_sweep_tally t;
-    if (dale_sweep_run_pending(plan, &ro, self, &t)) {
+    if (o->mpi && o->mpi_size > 1) {
+        fprintf(stderr, "dale sweep: MPI world of %d ranks: rank 0 hands out the %zu pending runs, %d workers run them\n",
+                o->mpi_size, plan->npending, o->mpi_size - 1);
+        if (dalecli_mpi_coordinate(plan, &ro, o->mpi_lost, &t)) {
+            fprintf(stderr, "dale sweep: out of memory\n");
+            goto done;
+        }
+    } else if (o->claim) {
+        od_sweep_claim(plan, &ro, self, o->claim_stale, &t);
+    } else if (dale_sweep_run_pending(plan, &ro, self, &t)) {
         fprintf(stderr, "dale sweep: out of memory\n");
         goto done;
     }
@@ -198,6 +243,25 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         else if (!strcmp(a, "--dry-run")) o->dry_run = 1;
         else if (!strcmp(a, "--slurm")) o->slurm = 1;
         else if (!strcmp(a, "--mpi")) mpi = 1;
+        else if (!strcmp(a, "--mpi-size") && has && !list) {
+            o->mpi_expect = atoi(argv[++i]);
+            if (o->mpi_expect < 1) { fprintf(stderr, "dale %s: --mpi-size must be a positive number of ranks\n", who); return 2; }
+        } else if (!strcmp(a, "--mpi-lost") && has && !list) {
+            char *end;
+            o->mpi_lost = strtod(argv[++i], &end);
+            if (*end || !(o->mpi_lost > 0)) {
+                fprintf(stderr, "dale %s: --mpi-lost must be a positive number of seconds\n", who);
+                return 2;
+            }
+        } else if (!strcmp(a, "--claim") && !list) o->claim = 1;
+        else if (!strcmp(a, "--claim-stale") && has && !list) {
+            char *end;
+            o->claim_stale = strtod(argv[++i], &end);
+            if (*end || !(o->claim_stale > 0)) {
+                fprintf(stderr, "dale %s: --claim-stale must be a positive number of seconds\n", who);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
         else if (!strcmp(a, "--list") && list) *list = 1;
         else if (!strcmp(a, "--no-report") && list) o->no_report = 1;
@@ -207,12 +271,34 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         } else if (!*pos) *pos = a;
         else { fprintf(stderr, "dale %s: unexpected argument '%s'\n", who, a); return 2; }
     }
-    if (mpi) {
+    if (mpi && o->claim) {
+        fprintf(stderr, "dale %s: --mpi and --claim: choose one (--mpi under an MPI launcher, --claim for independent processes)\n", who);
+        return 2;
+    }
+    if (o->claim && o->jobs > 1) {
+        fprintf(stderr, "dale %s: --claim runs one run at a time per process: start more processes instead of --jobs %d\n",
+                who, o->jobs);
+        return 2;
+    }
+    if (o->claim) o->jobs = 1;
+    if (o->claim_stale <= 0) o->claim_stale = 86400;
+    if (o->mpi_lost <= 0) o->mpi_lost = 120;
+    if (mpi && !list && dalecli_mpi_built()) {
+        o->mpi = 1; /* MPI_Init in cmd_sweep: rank and size from MPI_COMM_WORLD */
+        if (!o->jobs) o->jobs = 1;
+    } else if (mpi) {
+        if (!list)
+            fprintf(stderr, "dale %s: this dale is built without MPI (make MPI=1): --mpi takes rank and size from the "
+                    "launcher's environment and runs every size-th pending run; --claim shares the runs on demand\n", who);
         static const char *const rk[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID", NULL};
         static const char *const sz[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS", NULL};
         o->rank = env_int(rk, 0);
         o->size = env_int(sz, 1);
         if (!o->jobs) o->jobs = 1;
+    }
+    if (o->mpi_expect && !o->mpi) {
+        fprintf(stderr, "dale %s: --mpi-size needs --mpi and a dale built with MPI (dale version says)\n", who);
+        return 2;
     }
     if (o->size < 1 || o->rank < 0 || o->rank >= o->size) {
         fprintf(stderr, "dale %s: need 0 <= rank < size (got rank %d, size %d)\n", who, o->rank, o->size);
@@ -221,6 +307,9 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
     if (!o->jobs) o->jobs = ncpu > 0 ? (int)ncpu : 1;
     return -1;
 }
+
+static int mpi_check_world(const sweep_opts *o);
+static int sweep_main(sweep_opts *o, const char *spec);
 
 int cmd_sweep(int argc, char **argv)
 {
@@ -231,18 +320,61 @@ int cmd_sweep(int argc, char **argv)
     if (rc >= 0) return rc;
     if (!spec) { sweep_usage(stderr); return 2; }
     o.spec = spec;
-    char out[4096];
-    if (!o.out) {
+    if (o.mpi) {
+        if (dalecli_mpi_init(&argc, &argv, &o.mpi_rank, &o.mpi_size)) {
+            fprintf(stderr, "dale sweep: MPI_Init failed\n");
+            return 1;
+        }
+        rc = mpi_check_world(&o);
+        if (rc < 0) rc = sweep_main(&o, spec);
+        dalecli_mpi_release();
+        dalecli_mpi_finalize(rc);
+        return rc;
+    }
+    return sweep_main(&o, spec);
+}
+
+/* The world MPI_Init gave must be the one the launcher meant: --mpi-size,
+ * and a launcher's own size variable, which a dale built against another
+ * MPI than the launcher's sees while MPI says it is a singleton of 1.
+ * Returns -1 to go on, else 2 after a message. */
+static int mpi_check_world(const sweep_opts *o)
+{
+    static const char *const sz[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", NULL};
+    int env = env_int(sz, 0);
+    if (o->mpi_expect && o->mpi_size != o->mpi_expect) {
+        if (o->mpi_rank == 0)
+            fprintf(stderr, "dale sweep: --mpi-size %d, but the MPI world has %d rank%s: check the launcher (mpirun -n, "
+                    "srun --mpi=pmix) and that dale was built with the launcher's MPI\n", o->mpi_expect, o->mpi_size,
+                    o->mpi_size == 1 ? "" : "s");
+        return 2;
+    }
+    if (env > 1 && o->mpi_size != env) {
+        if (o->mpi_rank == 0)
+            fprintf(stderr, "dale sweep: the launcher started %d processes, but MPI says this world has %d rank%s: dale "
+                    "was built against another MPI than the launcher's (see dale version)\n", env, o->mpi_size,
+                    o->mpi_size == 1 ? "" : "s");
+        return 2;
+    }
+    if (o->mpi_rank == 0)
+        fprintf(stderr, "dale sweep: MPI rank 0 of %d (%s)\n", o->mpi_size, dalecli_mpi_library());
+    return -1;
+}
+
+static int sweep_main(sweep_opts *o, const char *spec)
+{
+    static char out[4096];
+    if (!o->out) {
         dale_sweep *sw = NULL;
-        if (dale_sweep_load(spec, "sweeps", o.scale, &sw)) {
+        if (dale_sweep_load(spec, "sweeps", o->scale, &sw)) {
             fprintf(stderr, "dale sweep: %s\n", dale_last_error());
             return 2;
         }
         snprintf(out, sizeof out, "sweeps/%s", sw->name);
         dale_sweep_free(sw);
-        o.out = out;
+        o->out = out;
     }
-    return dalecli_sweep_run(&o, 0);
+    return dalecli_sweep_run(o, 0);
 }
 
 /* ----------------------------------------------------------- reproduce */
