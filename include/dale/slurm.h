@@ -70,7 +70,8 @@ DALE_API dale_status dale_slurm_write(const dale_sweep_plan *plan, const dale_sl
 
 /* Submit the script with `sbatch SCRIPT` (fork/exec, PATH search, no
  * shell; killed after timeout_s seconds), read the job id from its
- * "Submitted batch job N" line into jobid (cap bytes) and append "N
+ * "Submitted batch job N" line (or the "N[;cluster]" that sbatch prints
+ * when SBATCH_PARSABLE is set) into jobid (cap bytes) and append "N
  * <unix time> <ntasks> SCRIPT" to OUT/slurm/jobs.txt.  Errors:
  * DALE_ERR_IO (sbatch cannot be started, times out, fails: the message
  * holds its exit status and the last line it wrote; no job id in its

@@ -403,11 +403,12 @@ dale_status dale_slurm_submit(const char *out, const char *script, size_t ntasks
         return DALE_FAIL(DALE_ERR_IO, "sbatch %s: %s", script, why);
     }
     const char *p = strstr(text, "Submitted batch job ");
-    if (!p) {
+    if (p) p += strlen("Submitted batch job ");
+    else if (text[0] >= '0' && text[0] <= '9') p = text; /* SBATCH_PARSABLE set: "N" or "N;cluster" */
+    else {
         last_line(text, why, sizeof why);
         return DALE_FAIL(DALE_ERR_IO, "sbatch %s said no \"Submitted batch job N\": %s", script, why);
     }
-    p += strlen("Submitted batch job ");
     size_t k = strspn(p, "0123456789");
     if (k == 0 || k >= cap || k > 20) return DALE_FAIL(DALE_ERR_IO, "sbatch %s: no job id after \"Submitted batch job\"", script);
     memcpy(jobid, p, k);
