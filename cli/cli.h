@@ -14,6 +14,7 @@ int cmd_spectrum(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_transplant(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_sweep_status(int argc, char **argv); /* dale sweep status */
 int cmd_results(int argc, char **argv);
 int cmd_reproduce(int argc, char **argv);
 int cmd_psychometric(int argc, char **argv);

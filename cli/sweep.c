@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/runner.h"
+#include "dale/slurm.h"
 #include "dale/sweep.h"
 #include "internal.h"
 #include "ondemand.h"
@@ -35,6 +36,10 @@ typedef struct sweep_opts {
     double mpi_lost;        /* --mpi-lost SECONDS: a worker whose run's lock is free this long, unreported, is dead */
     int claim;              /* --claim: take runs on demand through claim files */
     double claim_stale;     /* --claim-stale SECONDS: another host's claim older than this is stale */
+    dale_slurm_options sl;         /* the Slurm options (--partition ...); spec, out, scale, exe set later */
+    const char *sbatch_lines[64];  /* --sbatch-line, in order */
+    int submit;                    /* --submit */
+    const char *slurm_only;        /* the first Slurm option given, for "needs --slurm" */
 } sweep_opts;
 
 static void sweep_usage(FILE *f)
@@ -47,8 +52,22 @@ static void sweep_usage(FILE *f)
           "  --jobs N        worker processes (default: online CPUs)\n"
           "  --scale NAME    apply the spec's \"scales\".NAME overlay (default: none = paper)\n"
           "  --dry-run       list the runs and the cost estimate; run nothing\n"
-          "  --slurm         write OUT/slurm/sweep.sbatch (one array task per pending run)\n"
-          "                  and OUT/slurm/pending.txt; run nothing\n"
+          "  --slurm         write OUT/slurm/sweep.sbatch (a job array over the pending\n"
+          "                  runs) and OUT/slurm/pending.txt; run nothing here.  With it\n"
+          "                  (docs/cluster.md):\n"
+          "    --submit            submit the script with sbatch and record the job id in\n"
+          "                        OUT/slurm/jobs.txt (default: only write it)\n"
+          "    --runs-per-task K   runs one array task runs one after another (default 1)\n"
+          "    --array-max N       at most N array tasks at once, --array=...%N (default: no limit)\n"
+          "    --time T            auto, minutes, HH:MM:SS or D-HH:MM:SS (default auto: the\n"
+          "                        largest chunk's estimate x 2 + 10 minutes)\n"
+          "    --mem M             auto or a size such as 4G (default: no --mem line; auto:\n"
+          "                        the largest memory estimate x 1.5 + 512M)\n"
+          "    --cpus-per-task N   (default 1)\n"
+          "    --partition P       (default: the cluster's default partition)\n"
+          "    --account A         (default: none)\n"
+          "    --requeue           let Slurm requeue a preempted or failed-node task (default: off)\n"
+          "    --sbatch-line TEXT  an extra '#SBATCH TEXT' line, e.g. --qos=long (repeatable)\n"
           "  --mpi           under mpirun/srun: rank 0 hands the pending runs out in order\n"
           "                  to the other ranks as they ask (one run at a time each;\n"
           "                  docs/cluster.md).  Without MPI built in (dale version): the\n"
@@ -68,6 +87,8 @@ static void sweep_usage(FILE *f)
           "                  over (default 86400; on this host: when its process is gone)\n"
           "  --only ID       run only the run with this id\n"
           "  --quiet         no per-run progress lines\n\n"
+          "dale sweep status DIR [--json] [--no-squeue]: where the sweep in DIR stands\n"
+          "(dale sweep status --help).\n\n"
           "Exit codes: 0 every run ok or diverged, 1 some run failed (recorded with its\n"
           "reason), 2 usage error, 130 interrupted (re-run to resume).\n",
           f);
@@ -169,16 +190,33 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
     if (o->slurm) {
         char script[4400];
         if (self_exe(self, sizeof self)) snprintf(self, sizeof self, "dale");
-        dale_status sst = dale_sweep_write_slurm(plan, o->spec, o->out, o->scale, self, script, sizeof script);
+        dale_slurm_options sl = o->sl;
+        sl.spec = o->spec;
+        sl.out = o->out;
+        sl.scale = o->scale;
+        sl.exe = self;
+        size_t ntasks = 0;
+        dale_status sst = dale_slurm_write(plan, &sl, script, sizeof script, &ntasks);
         if (sst) {
             fprintf(stderr, "dale sweep: %s\n", dale_last_error());
             if (sst == DALE_ERR_ARG) rc = 2; /* a name or path no script can hold: nothing was written */
             goto done;
         }
         write_scale_json(o->out, o->spec, o->scale);
-        printf("wrote %s (%zu array tasks) and %s/slurm/pending.txt\nsubmit with: sbatch %s\n", script,
-               plan->npending, o->out, script);
+        printf("wrote %s (%zu array tasks for %zu runs) and %s/slurm/pending.txt\n", script, ntasks, plan->npending,
+               o->out);
         rc = 0;
+        if (!o->submit) printf("submit with: sbatch %s\n", script);
+        else if (plan->npending == 0) printf("nothing to submit: no run is pending\n");
+        else {
+            char jobid[32];
+            if (dale_slurm_submit(o->out, script, ntasks, 120, jobid, sizeof jobid)) {
+                fprintf(stderr, "dale sweep: %s\n", dale_last_error());
+                rc = 1;
+            } else
+                printf("submitted job %s (%zu array tasks); recorded in %s/slurm/jobs.txt; see: dale sweep status %s\n",
+                       jobid, ntasks, o->out, o->out);
+        }
         goto done;
     }
     write_scale_json(o->out, o->spec, o->scale);
@@ -211,9 +249,60 @@ static int dalecli_sweep_run(const sweep_opts *o, int print_list)
             t.locked ? " (some skipped: run by another process)" : "");
     rc = t.failed ? 1 : 0;
     if (rc == 0 && plan->ninvalid) rc = 1;
+    if (t.stopped) { /* a run was stopped by a signal from outside: it resumes on a re-run */
+        fprintf(stderr, "dale sweep: some runs were stopped by a signal; a re-run resumes them\n");
+        rc = 130;
+    }
 done:
     dale_sweep_plan_free(plan);
     dale_sweep_free(sw);
+    return rc;
+}
+
+static int slurm_int(const char *opt, const char *v, int lo, int hi, int *out, const char *who)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == '\0' || *end || x < lo || x > hi) {
+        fprintf(stderr, "dale %s: %s must be an integer %d..%d (got '%s')\n", who, opt, lo, hi, v);
+        return 2;
+    }
+    *out = (int)x;
+    return -1;
+}
+
+/* The Slurm options of dale sweep at argv[*i]: -2 when argv[*i] is none of
+ * them, -1 when taken (*i moved past its value), else an exit code. */
+static int parse_slurm_opt(int argc, char **argv, int *i, sweep_opts *o, const char *who)
+{
+    const char *a = argv[*i];
+    static const char *const with_value[] = {"--partition", "--account", "--time", "--mem", "--cpus-per-task",
+                                             "--array-max", "--runs-per-task", "--sbatch-line", NULL};
+    int rc = -1;
+    if (!strcmp(a, "--submit")) o->submit = 1;
+    else if (!strcmp(a, "--requeue")) o->sl.requeue = 1;
+    else {
+        int k = 0;
+        while (with_value[k] && strcmp(a, with_value[k])) k++;
+        if (!with_value[k] || *i + 1 >= argc) return -2;
+        const char *v = argv[++*i];
+        if (!strcmp(a, "--partition")) o->sl.partition = v;
+        else if (!strcmp(a, "--account")) o->sl.account = v;
+        else if (!strcmp(a, "--time")) o->sl.time = v;
+        else if (!strcmp(a, "--mem")) o->sl.mem = v;
+        else if (!strcmp(a, "--cpus-per-task")) rc = slurm_int(a, v, 1, 4096, &o->sl.cpus_per_task, who);
+        else if (!strcmp(a, "--array-max")) rc = slurm_int(a, v, 1, 1000000, &o->sl.array_max, who);
+        else if (!strcmp(a, "--runs-per-task")) rc = slurm_int(a, v, 1, 1000000, &o->sl.runs_per_task, who);
+        else {
+            if (o->sl.nsbatch_lines == sizeof o->sbatch_lines / sizeof *o->sbatch_lines) {
+                fprintf(stderr, "dale %s: at most %zu --sbatch-line options\n", who, o->sl.nsbatch_lines);
+                return 2;
+            }
+            o->sbatch_lines[o->sl.nsbatch_lines++] = v;
+            o->sl.sbatch_lines = o->sbatch_lines;
+        }
+    }
+    if (!o->slurm_only) o->slurm_only = a;
     return rc;
 }
 
@@ -222,7 +311,7 @@ done:
 static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, const char *who, int *list,
                         void (*usage)(FILE *))
 {
-    int mpi = 0;
+    int mpi = 0, rc;
     *pos = NULL;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o->jobs = 0;
@@ -265,6 +354,9 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
         else if (!strcmp(a, "--list") && list) *list = 1;
         else if (!strcmp(a, "--no-report") && list) o->no_report = 1;
+        else if (!list && (rc = parse_slurm_opt(argc, argv, &i, o, who)) != -2) {
+            if (rc >= 0) return rc;
+        }
         else if (a[0] == '-' && a[1] == '-') {
             fprintf(stderr, "dale %s: unknown option or missing value '%s' (see dale %s --help)\n", who, a, who);
             return 2;
@@ -305,6 +397,10 @@ static int parse_common(int argc, char **argv, sweep_opts *o, const char **pos, 
         return 2;
     }
     if (!o->jobs) o->jobs = ncpu > 0 ? (int)ncpu : 1;
+    if (o->slurm_only && !o->slurm) {
+        fprintf(stderr, "dale %s: %s needs --slurm\n", who, o->slurm_only);
+        return 2;
+    }
     return -1;
 }
 
@@ -316,6 +412,7 @@ int cmd_sweep(int argc, char **argv)
     sweep_opts o;
     memset(&o, 0, sizeof o);
     const char *spec;
+    if (argc >= 2 && !strcmp(argv[1], "status")) return cmd_sweep_status(argc - 1, argv + 1);
     int rc = parse_common(argc, argv, &o, &spec, "sweep", NULL, sweep_usage);
     if (rc >= 0) return rc;
     if (!spec) { sweep_usage(stderr); return 2; }

@@ -5,7 +5,9 @@
 # generated script must pass `bash -n`, and when run (with a stand-in dale
 # at the executable's path that records its argv, stand-in sbatch/srun first
 # on PATH, SLURM_ARRAY_TASK_ID set) must call dale with exactly the intended
-# arguments and run none of the embedded commands.  Names with a newline or
+# arguments and run none of the embedded commands; the same with the Slurm
+# options (partition, account, time, memory, user #SBATCH lines, 2 runs per
+# task), whose unsafe values are refused.  Names with a newline or
 # another control character are refused (exit 2) before a script is written.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -103,6 +105,36 @@ want="#SBATCH --output=\"o 100%%a %%%%x #h/slurm/task-%a.out\""
 grep -qxF -- "$want" "$o/slurm/sweep.sbatch" && ok "#SBATCH --output quoted for sbatch" \
     || fail "#SBATCH --output" "$(grep -- --output "$o/slurm/sweep.sbatch")"
 [ ! -s "$CALLS" ] && ok "the script calls neither sbatch nor srun itself" || fail "sbatch/srun" "$(cat "$CALLS")"
+
+# --- the Slurm options' values: a chunk of 2 runs per task, partition, account,
+# time, memory and user #SBATCH lines holding $(...) and backticks (comments to
+# bash); the task runs exactly its two runs and nothing embedded
+"$xdir/dale.real" sweep plain.json --out chunk --slurm --runs-per-task 2 --partition 'p_1,p-2' --account 'a.b@c' \
+    --time 0-01:00:00 --mem 2G --sbatch-line '--comment=x$(touch PWNED_sb)`touch PWNED_sb2`' --requeue >/dev/null 2>"$T/err"
+sb=chunk/slurm/sweep.sbatch
+if [ -f "$sb" ] && bash -n "$sb"; then ok "script with every Slurm option: bash -n"; else fail "options script" "$(err1)"; fi
+cat >fake/dale-app <<'S'
+#!/bin/bash
+for a in "$@"; do printf '%s\n' "$a"; done >>"$REC"
+S
+chmod +x fake/dale-app
+mv "$xdir/dale.real" "$xdir/dale.keep"
+cp fake/dale-app "$xdir/dale.real"
+rm -f rec.txt
+(cd "$T" && REC="$T/rec.txt" SLURM_ARRAY_TASK_ID=0 PATH="$T/fake:$PATH" bash "$sb") >/dev/null 2>"$T/runerr"
+rrc=$?
+mv -f "$xdir/dale.keep" "$xdir/dale.real"
+want=$(for k in 1 2; do printf '%s\n' sweep plain.json --out chunk --jobs 1 --only "$(sed -n ${k}p chunk/slurm/pending.txt)"; done)
+[ "$rrc" -eq 0 ] && [ "$(cat rec.txt 2>/dev/null)" = "$want" ] && ok "task 0 of 2-run chunks calls dale for runs 1 and 2, exactly" \
+    || fail "chunk argv" "rc $rrc [$(tr '\n' '|' <rec.txt 2>/dev/null)] $(head -c 200 "$T/runerr")"
+[ -z "$(find "$T" -name 'PWNED*')" ] && ok "nothing embedded in an #SBATCH line ran" || fail "sbatch line ran" "$(find "$T" -name 'PWNED*')"
+expect_exit 2 "a partition with \$(...) is refused" "--partition" sweep plain.json --out ph --slurm --partition 'x$(touch PWNED_p)'
+expect_exit 2 "an account with a quote is refused" "--account" sweep plain.json --out ph --slurm --account "a'b"
+expect_exit 2 "a time with a ; is refused" "--time" sweep plain.json --out ph --slurm --time '10;touch PWNED_t'
+expect_exit 2 "a memory size with a space is refused" "--mem" sweep plain.json --out ph --slurm --mem '1G x'
+expect_exit 2 "an #SBATCH line with a newline is refused" "control character" sweep plain.json --out ph --slurm \
+    --sbatch-line $'--qos=a\ntouch PWNED_nl3'
+[ ! -e ph/slurm/sweep.sbatch ] && ok "no script written for those" || fail "option refusals" "script written"
 
 # --- refused: newline, tab and other control characters ----------------------
 spec_json 'a\nb $(touch PWNED_nl)' >nl.json

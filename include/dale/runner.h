@@ -66,7 +66,8 @@ typedef struct dale_sweep_tally {
     size_t ok, diverged, failed;
     size_t locked;    /* skipped: another process was running them */
     int signal;       /* SIGINT or SIGTERM that stopped the sweep, 0 if none */
-    int stopped;      /* runs were running when it came, and were stopped (they resume on a re-run) */
+    int stopped;      /* runs were stopped by a signal (ours, or one a run got from outside: `dale train`
+                       * exit 130/143 with its checkpoint saved); they resume on a re-run */
 } dale_sweep_tally;
 
 /* Run plan->pending with o->jobs child processes of the executable exe
@@ -80,17 +81,8 @@ typedef struct dale_sweep_tally {
 DALE_API dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_options *o, const char *exe,
                                             dale_sweep_tally *t);
 
-/* Write out/slurm/pending.txt (the ids of plan->pending) and
- * out/slurm/sweep.sbatch, a job array of one task per pending run that
- * calls `exe sweep SPEC --out OUT [--scale SCALE] --jobs 1 --only ID`,
- * with a time limit of 3x the longest estimate plus 10 minutes.  Every
- * value in the script is quoted (shell words in single quotes, the
- * #SBATCH --output path as sbatch reads it); the job name is "dale-" and
- * the sweep name with every character outside [A-Za-z0-9._-] replaced by
- * '_'.  The script's path goes to script (cap bytes).  Errors:
- * DALE_ERR_ARG, before anything is written, when the sweep name, spec,
- * out, scale or exe holds a control character (newline, tab, ...) or out
- * a backslash; DALE_ERR_IO naming the directory or file. */
+/* dale_slurm_write (dale/slurm.h) with every Slurm option at its default:
+ * one run per array task, time auto, no --mem, partition or account. */
 DALE_API dale_status dale_sweep_write_slurm(const dale_sweep_plan *plan, const char *spec, const char *out,
                                             const char *scale, const char *exe, char *script, size_t cap);
 

@@ -1,6 +1,6 @@
 /* runner.c — running a sweep (dale/runner.h): sorting its runs into
  * finished, invalid, stale and pending, running the pending ones on worker
- * processes, the Slurm job array, and the store records of each.
+ * processes, and the store records of each (the Slurm job array: slurm.c).
  *
  * SIGINT/SIGTERM while runs are running: the children get SIGTERM, the
  * runner waits for them and reports the signal; their checkpoints make a
@@ -338,6 +338,16 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
             continue;
         }
         if (stop_signal && !fin) continue; /* stopped by us: left resumable, not a failure */
+        if (!fin && WIFEXITED(status) && (WEXITSTATUS(status) == 130 || WEXITSTATUS(status) == 143)) {
+            /* `dale train` stopped by SIGINT/SIGTERM from outside (a batch
+             * system's scancel or time limit signals every process of the
+             * job, and the run may see it before this process does): its
+             * checkpoint is saved, so it is left resumable, not failed */
+            t->stopped = 1;
+            fprintf(log, "dale sweep: %s was stopped by a signal (exit %d); a re-run resumes it from its checkpoint\n",
+                    r->id, WEXITSTATUS(status));
+            continue;
+        }
         if (!fin) {
             char path[4300];
             snprintf(path, sizeof path, "%s/log.txt", r->cfg.out);
@@ -371,130 +381,5 @@ dale_status dale_sweep_run_pending(dale_sweep_plan *plan, const dale_runner_opti
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     t->signal = (int)stop_signal;
-    return DALE_OK;
-}
-
-/* ----------------------------------------------------------------- Slurm */
-
-/* Sweep specs are files people share, so every value that reaches the
- * generated script is quoted: shell words in single quotes ('...', a '
- * written as '\''), which bash takes literally whatever they hold; the
- * #SBATCH --output path in double quotes, which sbatch's own line parser
- * groups (a " escaped with a backslash, a % doubled so that sbatch's file
- * name patterns leave it alone); the job name reduced to [A-Za-z0-9._-].
- * What no quoting makes safe is refused before anything is written: a
- * control character (newline, tab, ...) anywhere, since a comment line or
- * an #SBATCH line ends at a newline, and a backslash in the output
- * directory, which would turn off sbatch's %a pattern in the log name. */
-
-/* Offset of the first control character of s, or -1. */
-static long ctrl_at(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f) return (long)(p - (const unsigned char *)s);
-    return -1;
-}
-
-static dale_status slurm_value_ok(const char *what, const char *v)
-{
-    long at = ctrl_at(v);
-    if (at >= 0)
-        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the %s holds a control character (byte 0x%02x "
-                         "at offset %ld); newlines, tabs and other control characters cannot go into the script "
-                         "safely: rename it", what, (unsigned)(unsigned char)v[at], at);
-    return DALE_OK;
-}
-
-static void sh_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputs("'\\''", f);
-        else fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
-/* dir/file for an #SBATCH line: in double quotes, " as \", % as %%. */
-static void sbatch_quote(FILE *f, const char *dir, const char *file)
-{
-    fputc('"', f);
-    for (const char *p = dir; *p; p++) {
-        if (*p == '"') fputs("\\\"", f);
-        else if (*p == '%') fputs("%%", f);
-        else fputc(*p, f);
-    }
-    fputs(file, f);
-    fputc('"', f);
-}
-
-dale_status dale_sweep_write_slurm(const dale_sweep_plan *plan, const char *spec, const char *out, const char *scale,
-                                   const char *exe, char *script, size_t cap)
-{
-    const dale_sweep *sw = plan->sweep;
-    const size_t *pend = plan->pending, np = plan->npending;
-    dale_status st;
-    if ((st = slurm_value_ok("sweep name", sw->name)) || (st = slurm_value_ok("spec path", spec)) ||
-        (st = slurm_value_ok("--out directory", out)) || (st = slurm_value_ok("dale executable path", exe)) ||
-        (scale && (st = slurm_value_ok("--scale name", scale))))
-        return st;
-    if (strchr(out, '\\'))
-        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the --out directory holds a backslash, which "
-                         "would turn off sbatch's %%a in the task log names: choose another directory");
-    char job[64];
-    size_t jn = 0;
-    for (const char *p = sw->name; *p && jn + 1 < sizeof job; p++)
-        job[jn++] = (char)((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                                   *p == '.' || *p == '_' || *p == '-'
-                               ? *p
-                               : '_');
-    job[jn] = '\0';
-    char dir[4200], path[4300];
-    if ((size_t)snprintf(dir, sizeof dir, "%s/slurm", out) >= sizeof dir)
-        return DALE_FAIL(DALE_ERR_ARG, "cannot write a Slurm script: the --out directory is too long");
-    if (dale_mkdirs(dir)) return DALE_FAIL(DALE_ERR_IO, "cannot create %s", dir);
-    snprintf(path, sizeof path, "%s/pending.txt", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "cannot write %s", path);
-    for (size_t k = 0; k < np; k++) fprintf(f, "%s\n", sw->runs[pend[k]].id);
-    fclose(f);
-    double worst = 0;
-    for (size_t k = 0; k < np; k++) {
-        double s = dale_run_seconds(&sw->runs[pend[k]].cfg);
-        if (s > worst) worst = s;
-    }
-    long minutes = (long)(worst * 3 / 60) + 10;
-    snprintf(path, sizeof path, "%s/sweep.sbatch", dir);
-    f = fopen(path, "w");
-    if (!f) return DALE_FAIL(DALE_ERR_IO, "cannot write %s", path);
-    fputs("#!/bin/bash\n# Slurm job array for sweep ", f);
-    sh_quote(f, sw->name);
-    fprintf(f, ": one task per pending run (%zu).\n# Submit: sbatch ", np);
-    sh_quote(f, path);
-    fprintf(f,
-            "   (resubmitting after `dale sweep ... --slurm` again is safe:\n"
-            "# finished runs are skipped, interrupted ones resume from their checkpoint).\n"
-            "#SBATCH --job-name=dale-%s\n"
-            "#SBATCH --array=0-%zu\n"
-            "#SBATCH --cpus-per-task=1\n"
-            "#SBATCH --time=%ld\n"
-            "#SBATCH --output=",
-            job, np ? np - 1 : 0, minutes);
-    sbatch_quote(f, dir, "/task-%a.out");
-    fputs("\nset -eu\nid=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ", f);
-    sh_quote(f, dir);
-    fputs("/pending.txt)\nexec ", f);
-    sh_quote(f, exe);
-    fputs(" sweep ", f);
-    sh_quote(f, spec);
-    fputs(" --out ", f);
-    sh_quote(f, out);
-    if (scale) {
-        fputs(" --scale ", f);
-        sh_quote(f, scale);
-    }
-    fputs(" --jobs 1 --only \"$id\"\n", f);
-    if (fclose(f)) return DALE_FAIL(DALE_ERR_IO, "cannot write %s", path);
-    snprintf(script, cap, "%s", path);
     return DALE_OK;
 }
