@@ -123,9 +123,31 @@ static void json_table(FILE *f, const cJSON *o, const char *caption)
     fputs("</table>\n", f);
 }
 
+/* The paper's value of a results row (the "cells" of the analysis' "paper"
+ * object, keyed by the row's first ngroup fields joined with ","): a
+ * number, or [mean, sd], or a text; written into out with unit.  0 found. */
+static int paper_cell(const cJSON *pcells, const char *key, const char *unit, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(pcells, key);
+    const char *u = unit ? unit : "";
+    const char *sp = *u && strcmp(u, "%") ? " " : "";
+    if (cJSON_IsNumber(v)) dalei_sfmt(out, cap, "%.6g%s%s", v->valuedouble, sp, u);
+    else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) &&
+             cJSON_IsNumber(cJSON_GetArrayItem(v, 1)))
+        dalei_sfmt(out, cap, "%.6g ± %.6g%s%s", cJSON_GetArrayItem(v, 0)->valuedouble,
+                   cJSON_GetArrayItem(v, 1)->valuedouble, sp, u);
+    else if (cJSON_IsString(v)) dalei_sfmt(out, cap, "%s", v->valuestring);
+    else return 1;
+    return 0;
+}
+
 /* A CSV file (header + rows; fields may be double-quoted) as an HTML table;
- * numbers right-aligned and shown with 4 significant digits. */
-static int csv_table(FILE *f, const char *path, const char *caption)
+ * numbers right-aligned and shown with 4 significant digits.  pcells (may
+ * be NULL): the paper's values by cell (paper_cell): a last column
+ * "paper" (class "paper", headed by phead) holds the value of each row whose
+ * first ngroup fields name one, "-" elsewhere. */
+static int csv_table_paper(FILE *f, const char *path, const char *caption, const cJSON *pcells, int ngroup,
+                           const char *unit, const char *phead)
 {
     char *t = dalei_read_text(path, (size_t)1 << 24);
     if (!t || !*t) { dalei_free(t); return 0; }
@@ -136,8 +158,10 @@ static int csv_table(FILE *f, const char *path, const char *caption)
         char *e = strchr(p, '\n');
         if (e) *e = '\0';
         if (*p) {
+            char key[1024] = "";
+            int col = 0;
             fputs("<tr>", f);
-            for (char *q = p;;) {
+            for (char *q = p;; col++) {
                 char field[1024];
                 size_t n = 0;
                 if (*q == '"') {
@@ -154,6 +178,10 @@ static int csv_table(FILE *f, const char *path, const char *caption)
                         q++;
                     }
                 field[n] = '\0';
+                if (col < ngroup) {
+                    size_t l = strlen(key);
+                    dalei_sfmt(key + l, sizeof key - l, "%s%s", col ? "," : "", field);
+                }
                 char *end;
                 double v = strtod(field, &end);
                 int num = row && n && end != field && !*end;
@@ -163,6 +191,18 @@ static int csv_table(FILE *f, const char *path, const char *caption)
                 fputs(row ? "</td>" : "</th>", f);
                 if (*q != ',') break;
                 q++;
+            }
+            if (pcells) {
+                char pv[256];
+                if (!row) {
+                    fputs("<th class=\"paper\">", f);
+                    h(f, phead);
+                    fputs("</th>", f);
+                } else {
+                    fputs("<td class=\"paper\">", f);
+                    h(f, paper_cell(pcells, key, unit, pv, sizeof pv) ? "-" : pv);
+                    fputs("</td>", f);
+                }
             }
             fputs("</tr>\n", f);
             row++;
@@ -215,6 +255,8 @@ static const char *style =
     ".files{white-space:nowrap}.smoke{background:#fff3cd;border:1px solid #e0b000;padding:.6em}\n"
     ".note{color:#666}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.88em}\n"
     "details{margin:.3em 0}\n"
+    "th.paper,td.paper{background:#e6eef8;font-style:italic}div.paper{background:#eef3fa;border:1px solid #9db5d6;"
+    "padding:.2em .8em;margin:.6em 0 1.2em}.paper-mark{font-weight:bold;color:#2a4d7f}\n"
     "</style>\n";
 
 /* Records in the page how many images there are, how many failed to load
@@ -350,6 +392,39 @@ static void training_figures(FILE *f, const dalecli_runs *rs, const char *out, c
                    logx ? "; logarithmic update axis, update 0 left out" : "");
         curves(f, rs, out, sp[k], group, logx, 0, cap, no_render);
     }
+}
+
+/* What the paper says (the analysis' "paper" object): where the table has
+ * the paper's column, what its numbers are and where they come from; then
+ * each of its "notes" (numbers quoted in the text, or what the paper's
+ * figure shows where it gives no numbers), each marked as the paper's. */
+static void paper_notes(FILE *f, const cJSON *paper, int column)
+{
+    const cJSON *notes = cJSON_GetObjectItemCaseSensitive(paper, "notes");
+    int nn = cJSON_IsArray(notes) ? cJSON_GetArraySize(notes) : 0;
+    if (!column && !nn) return;
+    fputs("<div class=\"paper\" id=\"paper-numbers\"><p><b>The paper&#39;s numbers</b> (copied from the paper, "
+          "not computed by dale; never used to tune anything)",
+          f);
+    if (column) {
+        fputs(": the column <i>paper</i> of the table holds ", f);
+        h(f, jstr(paper, "what") ? jstr(paper, "what") : "the paper's value of each cell");
+        fputs(" from ", f);
+        h(f, jstr(paper, "source") ? jstr(paper, "source") : "the paper");
+        fputs("; &quot;-&quot;: the paper gives no number for that cell", f);
+    }
+    fputs(".</p>\n", f);
+    if (nn) {
+        fputs("<ul>\n", f);
+        for (const cJSON *it = notes->child; it; it = it->next)
+            if (cJSON_IsString(it)) {
+                fputs("<li><span class=\"paper-mark\">paper:</span> ", f);
+                h(f, it->valuestring);
+                fputs("</li>\n", f);
+            }
+        fputs("</ul>\n", f);
+    }
+    fputs("</div>\n", f);
 }
 
 /* The runs' resolved configs: the options every run shares, then one row
@@ -986,8 +1061,17 @@ static int report_sweep(const char *dir, const char *out, int no_render)
           "and the mean NSE at initialisation (<code>dale results</code> with the sweep's analysis settings; "
           "<a href=\"results.csv\">CSV</a>).</p>\n",
           f);
-    if (rr == 0) csv_table(f, cells, "Results per cell");
+    /* the paper's numbers beside ours: the analysis' "paper" object (data for the report only) */
+    const cJSON *paper = cJSON_GetObjectItemCaseSensitive(an, "paper");
+    const cJSON *pcells = cJSON_GetObjectItemCaseSensitive(paper, "cells");
+    if (!cJSON_IsObject(pcells) || !pcells->child) pcells = NULL;
+    char phead[300];
+    dalei_sfmt(phead, sizeof phead, "paper (%s)", jstr(paper, "source") ? jstr(paper, "source") : "the paper");
+    int ngk = 1;
+    for (const char *q = group ? group : ""; *q; q++) ngk += *q == ',';
+    if (rr == 0) csv_table_paper(f, cells, "Results per cell", pcells, ngk, jstr(paper, "unit"), phead);
     else fputs("<p class=\"note\">dale results failed; see results-log.txt.</p>\n", f);
+    paper_notes(f, paper, rr == 0 && pcells != NULL);
     fputs("<details open><summary>Statistical tests and the table as <code>dale results</code> prints it"
           "</summary>\n",
           f);
