@@ -16,7 +16,10 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/report.h"
+#include "dale/config.h"
+#include "dale/model.h"
 #include "dale/select.h"
+#include "dale/spectrum.h"
 #include "dale/sweep.h"
 #include "dale/version.h"
 #include "internal.h"
@@ -254,7 +257,7 @@ static const char *style =
     "figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.92em;color:#444}\n"
     ".files{white-space:nowrap}.smoke{background:#fff3cd;border:1px solid #e0b000;padding:.6em}\n"
     ".note{color:#666}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.88em}\n"
-    "details{margin:.3em 0}\n"
+    "details{margin:.3em 0}.grid3{display:flex;flex-wrap:wrap;gap:0 1%}.grid3 figure{width:32%;margin:.4em 0}\n"
     "th.paper,td.paper{background:#e6eef8;font-style:italic}div.paper{background:#eef3fa;border:1px solid #9db5d6;"
     "padding:.2em .8em;margin:.6em 0 1.2em}.paper-mark{font-weight:bold;color:#2a4d7f}\n"
     "</style>\n";
@@ -970,6 +973,120 @@ done:
     dalei_free(t);
 }
 
+/* The cell of a run: its values of the group keys ("label": sweep.json's
+ * label, else config.json's value), joined with ", ". */
+static void run_cell(const char *run, const char *group, char *out, size_t cap)
+{
+    cJSON *cfg = read_json(run, "config.json"), *sj = read_json(run, "sweep.json");
+    char keys[512];
+    dalei_sfmt(keys, sizeof keys, "%s", group && *group ? group : "label");
+    out[0] = '\0';
+    char *save = NULL;
+    for (char *k = strtok_r(keys, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        char v[256];
+        if (!strcmp(k, "label")) dalei_sfmt(v, sizeof v, "%s", jstr(sj, "label") ? jstr(sj, "label") : "-");
+        else jval(cJSON_GetObjectItemCaseSensitive(cfg, k), v, sizeof v);
+        size_t l = strlen(out);
+        dalei_sfmt(out + l, cap - l, "%s%s", l ? ", " : "", v);
+    }
+    cJSON_Delete(cfg);
+    cJSON_Delete(sj);
+}
+
+/* Histograms of the singular values of W at initialisation, one per cell
+ * (the analysis' "svals": the paper's Figs. 3 D-F, 5 D-F, 6 D-F, 15): the
+ * first run of each cell gives the network (its config.json) and the first
+ * seed; 20 draws (10 for n > 300), log-y over [0, max sigma], and where
+ * inset > 0 a second panel over [0, inset] on a linear axis.  Files
+ * svals_K.csv, svals_K_inset.csv, svals_K.{gp,png,svg}, K = 0, 1, ... in
+ * the order the cells first appear; at most 24 cells. */
+static void svals_figures(FILE *f, const dalecli_runs *rs, const char *out, const char *group, double inset,
+                          int no_render)
+{
+    char cellk[24][512];
+    size_t nc = 0;
+    fputs("<h2>Singular values of W at initialisation</h2>\n<div class=\"grid3\">\n", f);
+    for (size_t i = 0; i < rs->n && nc < 24; i++) {
+        const char *rd = dalecli_run_dir(rs, i);
+        char cell[512];
+        run_cell(rd, group, cell, sizeof cell);
+        size_t c = 0;
+        while (c < nc && strcmp(cellk[c], cell)) c++;
+        if (c < nc) continue;
+        dalei_sfmt(cellk[nc++], sizeof cellk[0], "%s", cell);
+        dale_run_config rc;
+        dale_net_config nc0;
+        char path[4400];
+        dale_config_defaults(&rc);
+        dalei_sfmt(path, sizeof path, "%s/config.json", rd);
+        if (dale_config_load_json(&rc, path) || dale_config_resolve(&rc) || dale_config_net(&rc, 1, 1, 0.0, &nc0)) {
+            fputs("<p class=\"note\">No singular values for ", f);
+            h(f, cell);
+            fputs(": ", f);
+            h(f, dale_last_error());
+            fputs("</p>\n", f);
+            continue;
+        }
+        size_t k = nc0.hidden > 300 ? 10 : 20;
+        dale_spectrum_job job = {&nc0, rc.seed, k};
+        dale_spectrum_set set;
+        memset(&set, 0, sizeof set);
+        if (dale_spectrum_sample(&job, 1, DALE_SPEC_KEEP | DALE_SPEC_NO_EIG, 1, &set)) {
+            fputs("<p class=\"note\">No singular values for ", f);
+            h(f, cell);
+            fputs(": ", f);
+            h(f, dale_last_error());
+            fputs("</p>\n", f);
+            continue;
+        }
+        size_t nv = set.inits * set.n, bins = 60;
+        double smax = 0, hist[60];
+        for (size_t d = 0; d < set.inits; d++) smax = fmax(smax, set.sum[d].sigma_max);
+        double hi = smax > 0 ? smax * 1.0000001 : 1.0;
+        char name[64], csvn[64], csvi[64], title[700];
+        dalei_sfmt(name, sizeof name, "svals_%zu", nc - 1);
+        dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+        dalei_sfmt(csvi, sizeof csvi, "%s_inset.csv", name);
+        int okw = 1;
+        for (int pass = 0; pass < 2 && okw; pass++) {
+            double top = pass ? inset : hi;
+            if (pass && !(inset > 0)) break;
+            FILE *o;
+            dalei_sfmt(path, sizeof path, "%s/%s", out, pass ? csvi : csvn);
+            if (dale_histogram(set.svals, nv, 0.0, top, bins, hist, NULL) || !(o = fopen(path, "wb"))) { okw = 0; break; }
+            fprintf(o, "lo,hi,density\n");
+            for (size_t b = 0; b < bins; b++)
+                fprintf(o, "%.10g,%.10g,%.10g\n", top * (double)b / (double)bins, top * (double)(b + 1) / (double)bins,
+                        hist[b]);
+            okw = fclose(o) == 0;
+        }
+        dalei_sfmt(title, sizeof title, "%s: %s n = %zu (%zu E / %zu I), %zu draws", cell, dale_model_name(nc0.type),
+                   set.n, set.nE, set.nI, set.inits);
+        int pl = 0;
+        if (okw && !dale_plot_hist_inset(out, name, csvn, inset > 0 ? csvi : NULL, inset, 1, title, "singular value",
+                                         !no_render, &pl)) {
+            double m1 = 0, m2 = 0; /* NSE and sigma_max, means over the draws */
+            for (size_t d = 0; d < set.inits; d++) {
+                m1 += set.sum[d].nse / (double)set.inits;
+                m2 += set.sum[d].sigma_max / (double)set.inits;
+            }
+            char cap[900];
+            dalei_sfmt(cap, sizeof cap,
+                       "Singular values of the recurrent W at initialisation, %s: %zu draws (seeds %llu-%llu) of "
+                       "the cell's network, density over [0, %.3g] on a log y axis%s; NSE %.3f, sigma_max %.3g "
+                       "(means over the draws)",
+                       cell, set.inits, (unsigned long long)rc.seed, (unsigned long long)(rc.seed + set.inits - 1), hi,
+                       inset > 0 ? "; inset: the values in the inset's range on a linear axis (paper Figs. 5-6 D-F: "
+                                   "[0, 8])"
+                                 : "",
+                       m1, m2);
+            figure(f, out, name, cap);
+        }
+        dale_spectrum_set_free(&set);
+    }
+    fputs("</div>\n", f);
+}
+
 /* Keep in rs the runs of the configuration selected in each cell (the
  * analysis' select, group, hp); returns how many, 0 when nothing could be
  * selected (rs is then unchanged). */
@@ -1133,6 +1250,12 @@ static int report_sweep(const char *dir, const char *out, int no_render)
             training_figures(f, nsel ? &sel : &rs, out, group, logx, no_render, "per cell");
             dalecli_runs_free(&sel);
         } else training_figures(f, &rs, out, group, logx, no_render, "per cell");
+    }
+    {
+        /* "svals": HI in the analysis: singular-value histograms per cell, inset over [0, HI] (0: none) */
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(an, "svals");
+        if (cJSON_IsNumber(sv) && sv->valuedouble >= 0) svals_figures(f, &rs, out, group, sv->valuedouble, no_render);
+        else if (cJSON_IsTrue(sv)) svals_figures(f, &rs, out, group, 0.0, no_render);
     }
     /* psychometric curves of the pdm / cdm runs: the first 8 */
     for (size_t i = 0; i < rs.n && i < 8; i++) {
