@@ -17,6 +17,10 @@
 #include "cli.h"
 #include "dale/report.h"
 #include "dale/config.h"
+#include "dale/eval.h"
+#include "dale/npy.h"
+#include "dale/task.h"
+#include "dale/trainer.h"
 #include "dale/model.h"
 #include "dale/select.h"
 #include "dale/spectrum.h"
@@ -526,6 +530,152 @@ static void psychometric(FILE *f, const char *run, const char *out, const char *
     }
 }
 
+/* Trial trajectories of a run of a cognitive task (pdm, cdm, dms): its
+ * first TRAJ_TRIALS test trials as `dale eval RUN --trials N` runs them
+ * (final parameters, the evaluation's noise where the run has it on): the
+ * outputs' probabilities over time with the targets (PREFIX_out), and the
+ * hidden rates of the first layer in the first trial, E units red and I
+ * units blue (PREFIX_rates).  Returns 1 when something was drawn. */
+#define TRAJ_TRIALS 3
+static int trajectories(FILE *f, const char *run, const char *out, const char *prefix, const char *label,
+                        int no_render)
+{
+    dale_run_config c;
+    char path[4400];
+    dale_config_defaults(&c);
+    dalei_sfmt(path, sizeof path, "%s/config.json", run);
+    if (dale_config_load_json(&c, path) || dale_config_resolve(&c)) return 0;
+    if (strcmp(c.task, "pdm") && strcmp(c.task, "cdm") && strcmp(c.task, "dms")) return 0;
+    dale_task *task = NULL;
+    dale_net *net = NULL;
+    dale_npz *z = NULL;
+    dale_trials tr;
+    memset(&tr, 0, sizeof tr);
+    int drawn = 0;
+    dalei_sfmt(path, sizeof path, "%s/final.npz", run);
+    if (dale_task_from_config(&c, &task) || dale_net_from_config(&c, task, &net) || dale_npz_open(path, &z) ||
+        dale_params_load(net, z, path))
+        goto fail;
+    size_t N = task->count[DALE_SPLIT_TEST] < TRAJ_TRIALS ? task->count[DALE_SPLIT_TEST] : TRAJ_TRIALS;
+    if (!N || !task->trial) goto done;
+    if (!strcmp(c.eval_noise, "on")) { /* as dale eval: the test split's fixed noise sample */
+        dale_rng nr;
+        dale_noise_stream(c.seed, 1, (uint64_t)DALE_SPLIT_TEST, &nr);
+        dale_net_set_noise(net, &nr);
+    }
+    if (dale_trials_run(net, task, DALE_SPLIT_TEST, 0, N, N, 1, &tr) || !tr.trial) goto fail;
+    const size_t T = tr.T, O = tr.output, n = tr.hidden;
+    const double dt = c.dt > 0 ? c.dt : 1.0;
+    char csvn[300], name[300];
+    dalei_sfmt(name, sizeof name, "%s_out", prefix);
+    dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+    dalei_sfmt(path, sizeof path, "%s/%s", out, csvn);
+    FILE *o = fopen(path, "wb");
+    if (!o || O < 1 || O > 8) { if (o) fclose(o); goto done; }
+    fprintf(o, "trial,step,time_ms");
+    for (size_t u = 0; u < O; u++) fprintf(o, ",p%zu", u);
+    for (size_t u = 0; u < O; u++) fprintf(o, ",target%zu", u);
+    fputc('\n', o);
+    char panel[TRAJ_TRIALS][200];
+    const char *pp[TRAJ_TRIALS];
+    for (size_t i = 0; i < N; i++) {
+        const dale_trial *q = &tr.trial[i];
+        size_t len = q->len && q->len <= T ? q->len : T;
+        for (size_t t = 0; t < len; t++) {
+            const float *y = tr.out + (i * T + t) * O;
+            double m = y[0], sum = 0, pr[8];
+            for (size_t u = 1; u < O; u++) m = fmax(m, (double)y[u]);
+            for (size_t u = 0; u < O; u++) sum += (pr[u] = exp((double)y[u] - m));
+            fprintf(o, "%zu,%zu,%.6g", i, t, (double)(t + 1) * dt);
+            for (size_t u = 0; u < O; u++) fprintf(o, ",%.6g", pr[u] / sum);
+            int32_t want = tr.yi ? tr.yi[i * T + t] : -1;
+            for (size_t u = 0; u < O; u++) fprintf(o, ",%d", want == (int32_t)u);
+            fputc('\n', o);
+        }
+        char coh[80] = "";
+        if (!strcmp(c.task, "pdm")) dalei_sfmt(coh, sizeof coh, "coherence %+.3g %%, ", q->coh[0]);
+        else if (!strcmp(c.task, "cdm"))
+            dalei_sfmt(coh, sizeof coh, "context %d, coherence %+.3g / %+.3g %%, ", q->context, q->coh[0], q->coh[1]);
+        else if (q->stim[0] >= 0) dalei_sfmt(coh, sizeof coh, "stimuli %d / %d, ", q->stim[0], q->stim[1]);
+        int ch = tr.choice ? tr.choice[i] : -1;
+        char chs[40];
+        if (ch < 0) dalei_sfmt(chs, sizeof chs, "fixation broken");
+        else dalei_sfmt(chs, sizeof chs, "chose %d", ch + 1);
+        dalei_sfmt(panel[i], sizeof panel[i], "trial %zu: %sanswer %d, %s", i + 1, coh, q->truth + 1, chs);
+        pp[i] = panel[i];
+    }
+    if (fclose(o)) goto done;
+    const char *outs[8];
+    char ob[8][40];
+    for (size_t u = 0; u < O; u++) {
+        if (u == 0) dalei_sfmt(ob[u], sizeof ob[u], "output 0: fixation");
+        else dalei_sfmt(ob[u], sizeof ob[u], "output %zu: choice %zu", u, u);
+        outs[u] = ob[u];
+    }
+    char title[400];
+    dalei_sfmt(title, sizeof title, "%s: %s, %s, the first %zu test trials", label, c.model, c.task, N);
+    dale_plot_labels lab = {.title = title, .xlabel = "time (ms)", .ylabel = "p(output)"};
+    int pl = 0;
+    if (!dale_plot_trials(out, name, csvn, N, O, outs, pp, &lab, !no_render, &pl)) {
+        char cap[900];
+        dalei_sfmt(cap, sizeof cap,
+                   "Trials of %s (%s on %s, test split, final parameters, as dale eval --trials runs them): the "
+                   "probability of each output (softmax of the readout) over time, solid, and the target, dashed "
+                   "(1 where the trial asks for that output: fixation until the decision period, then the answer); "
+                   "time = step x dt (%g ms)",
+                   label, c.model, c.task, dt);
+        figure(f, out, name, cap);
+        drawn = 1;
+    }
+    if (tr.h && n) {
+        size_t nE = 0, nI = 0;
+        dale_net_ei_units(net, 0, &nE, &nI);
+        int ei = strcmp(c.model, "rnn") != 0 && nI > 0 && nE + nI == n;
+        if (!ei) { nE = n; nI = 0; }
+        dalei_sfmt(name, sizeof name, "%s_rates", prefix);
+        dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+        dalei_sfmt(path, sizeof path, "%s/%s", out, csvn);
+        o = fopen(path, "wb");
+        if (!o) goto done;
+        fprintf(o, "step,time_ms");
+        for (size_t j = 0; j < n; j++) fprintf(o, ",%s%zu", ei && j >= nE ? "i" : "e", j);
+        fputc('\n', o);
+        size_t len = tr.trial[0].len && tr.trial[0].len <= T ? tr.trial[0].len : T;
+        for (size_t t = 0; t < len; t++) {
+            fprintf(o, "%zu,%.6g", t, (double)(t + 1) * dt);
+            for (size_t j = 0; j < n; j++) fprintf(o, ",%.5g", (double)tr.h[t * n + j]);
+            fputc('\n', o);
+        }
+        if (fclose(o)) goto done;
+        dalei_sfmt(title, sizeof title, "%s: hidden rates in trial 1 (%zu E, %zu I)", label, nE, nI);
+        dale_plot_labels lr = {.title = title, .xlabel = "time (ms)", .ylabel = "rate (hidden state h)"};
+        if (!dale_plot_rates(out, name, csvn, nE, nI, ei, &lr, !no_render, &pl)) {
+            char cap[600];
+            if (ei)
+                dalei_sfmt(cap, sizeof cap, "Hidden rates of %s's first layer in trial 1: %zu excitatory units red, %zu "
+                           "inhibitory units blue (the paper's Fig. 1 colours)", label, nE, nI);
+            else
+                dalei_sfmt(cap, sizeof cap, "Hidden rates of %s's first layer in trial 1 (%zu units, grey: %s has no "
+                           "separate E and I units)", label, n, c.model);
+            figure(f, out, name, cap);
+            drawn = 1;
+        }
+    }
+    goto done;
+fail:
+    fputs("<p class=\"note\">No trial trajectories for ", f);
+    h(f, label);
+    fputs(": ", f);
+    h(f, dale_last_error());
+    fputs("</p>\n", f);
+done:
+    dale_trials_free(&tr);
+    dale_npz_close(z);
+    dale_net_free(net);
+    dale_task_free(task);
+    return drawn;
+}
+
 static int report_run(const char *dir, const char *out, int no_render)
 {
     dalecli_runs rs;
@@ -549,6 +699,14 @@ static int report_run(const char *dir, const char *out, int no_render)
     if (res) json_table(f, res, "Result (result.json)");
     training_figures(f, &rs, out, "", 0, no_render, "this run");
     psychometric(f, dir, out, "psychometric", "this run", no_render);
+    {
+        long pos = ftell(f);
+        fputs("<h2>Trial trajectories</h2>\n", f);
+        if (!trajectories(f, dir, out, "trials", "this run", no_render) && pos >= 0) {
+            fflush(f);
+            if (ftruncate(fileno(f), pos) == 0) fseek(f, pos, SEEK_SET);
+        }
+    }
     fputs("<h2>Configuration</h2>\n", f);
     json_table(f, cfg, "Resolved run options (config.json)");
     fputs("</body></html>\n", f);
@@ -1256,6 +1414,29 @@ static int report_sweep(const char *dir, const char *out, int no_render)
         const cJSON *sv = cJSON_GetObjectItemCaseSensitive(an, "svals");
         if (cJSON_IsNumber(sv) && sv->valuedouble >= 0) svals_figures(f, &rs, out, group, sv->valuedouble, no_render);
         else if (cJSON_IsTrue(sv)) svals_figures(f, &rs, out, group, 0.0, no_render);
+    }
+    {
+        /* trial trajectories of cognitive-task runs: the first run of each cell, up to 9 */
+        char cellk[9][512];
+        size_t nck = 0;
+        long pos = ftell(f);
+        int any = 0;
+        fputs("<h2>Trial trajectories</h2>\n", f);
+        for (size_t i = 0; i < rs.n && nck < 9; i++) {
+            const char *rd = dalecli_run_dir(&rs, i);
+            char cell[512], pre[64];
+            run_cell(rd, group, cell, sizeof cell);
+            size_t c = 0;
+            while (c < nck && strcmp(cellk[c], cell)) c++;
+            if (c < nck) continue;
+            dalei_sfmt(pre, sizeof pre, "trials_%zu", nck);
+            dalei_sfmt(cellk[nck++], sizeof cellk[0], "%s", cell);
+            any |= trajectories(f, rd, out, pre, cell, no_render);
+        }
+        if (!any && pos >= 0) {
+            fflush(f);
+            if (ftruncate(fileno(f), pos) == 0) fseek(f, pos, SEEK_SET);
+        }
     }
     /* psychometric curves of the pdm / cdm runs: the first 8 */
     for (size_t i = 0; i < rs.n && i < 8; i++) {
