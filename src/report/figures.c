@@ -77,7 +77,10 @@ static dale_status write_and_run(const char *dir, const char *name, const char *
     *plotted = 0;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.gp", dir, name);
-    char text[8192];
+    char text[16384];
+    /* replot repeats only the last plot of a multiplot: such a body is
+     * written again for the SVG */
+    const int multi = strstr(body, "set multiplot") != NULL;
     int len = snprintf(text, sizeof text,
                        "# %s.gp - written by dale; re-plot with: gnuplot %s.gp (in this directory)\n"
                        "set datafile separator ','\n"
@@ -86,9 +89,9 @@ static dale_status write_and_run(const char *dir, const char *name, const char *
                        "%s"
                        "set terminal svg size %d,%d enhanced font 'DejaVu Sans,11' background rgb 'white'\n"
                        "set output '%s.svg'\n"
-                       "replot\n"
+                       "%s"
                        "unset output\n",
-                       name, name, width, height, name, body, width, height, name);
+                       name, name, width, height, name, body, width, height, name, multi ? body : "replot\n");
     if (len < 0 || (size_t)len >= sizeof text)
         return DALE_FAIL(DALE_ERR_ARG, "%s: gnuplot script too long", path);
     dale_status st = dalei_write_file_atomic(path, text, (size_t)len);
@@ -145,7 +148,10 @@ dale_status dale_plot_hist_inset(const char *dir, const char *name, const char *
                      "set style fill solid 0.7 border lc rgb '#1f4e79'\n"
                      "set key off\n"
                      "plot '%s' skip 1 using (($1+$2)/2):(%s):($2-$1) with boxes lc rgb '#1f77b4'\n",
-                     inset_csv ? "set multiplot\n" : "", t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
+                     inset_csv ? "set multiplot\nset origin 0, 0\nset size 1, 1\nunset object 1\nset autoscale x\n"
+                               "set xlabel offset 0, 0\nset yrange [*:*]\n"
+                               : "",
+                     t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
                      logy ? "$3 > 0 ? $3 : 1/0" : "$3");
     /* the inset: a second panel over [0, inset_hi], linear y, on white */
     if (inset_csv && k > 0 && (size_t)k < sizeof body)
