@@ -138,17 +138,30 @@ static void json_table(FILE *f, const cJSON *o, const char *caption)
 
 /* The paper's value of a results row (the "cells" of the analysis' "paper"
  * object, keyed by the row's first ngroup fields joined with ","): a
- * number, or [mean, sd], or a text; written into out with unit.  0 found. */
-static int paper_cell(const cJSON *pcells, const char *key, const char *unit, char *out, size_t cap)
+ * number, or [mean, sd], or a text; written into out with unit, numbers
+ * with `decimals` decimals (< 0: 6 significant digits).  0 found. */
+static int paper_cell(const cJSON *pcells, const char *key, const char *unit, int decimals, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(pcells, key);
     const char *u = unit ? unit : "";
     const char *sp = *u && strcmp(u, "%") ? " " : "";
-    if (cJSON_IsNumber(v)) dalei_sfmt(out, cap, "%.6g%s%s", v->valuedouble, sp, u);
-    else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) &&
-             cJSON_IsNumber(cJSON_GetArrayItem(v, 1)))
-        dalei_sfmt(out, cap, "%.6g ± %.6g%s%s", cJSON_GetArrayItem(v, 0)->valuedouble,
-                   cJSON_GetArrayItem(v, 1)->valuedouble, sp, u);
+    char a[64], b[64];
+    if (cJSON_IsNumber(v)) {
+        if (decimals >= 0) dalei_sfmt(a, sizeof a, "%.*f", decimals, v->valuedouble);
+        else dalei_sfmt(a, sizeof a, "%.6g", v->valuedouble);
+        dalei_sfmt(out, cap, "%s%s%s", a, sp, u);
+    } else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) &&
+               cJSON_IsNumber(cJSON_GetArrayItem(v, 1))) {
+        double m = cJSON_GetArrayItem(v, 0)->valuedouble, sd = cJSON_GetArrayItem(v, 1)->valuedouble;
+        if (decimals >= 0) {
+            dalei_sfmt(a, sizeof a, "%.*f", decimals, m);
+            dalei_sfmt(b, sizeof b, "%.*f", decimals, sd);
+        } else {
+            dalei_sfmt(a, sizeof a, "%.6g", m);
+            dalei_sfmt(b, sizeof b, "%.6g", sd);
+        }
+        dalei_sfmt(out, cap, "%s ± %s%s%s", a, b, sp, u);
+    }
     else if (cJSON_IsString(v)) dalei_sfmt(out, cap, "%s", v->valuestring);
     else return 1;
     return 0;
@@ -160,7 +173,7 @@ static int paper_cell(const cJSON *pcells, const char *key, const char *unit, ch
  * "paper" (class "paper", headed by phead) holds the value of each row whose
  * first ngroup fields name one, "-" elsewhere. */
 static int csv_table_paper(FILE *f, const char *path, const char *caption, const cJSON *pcells, int ngroup,
-                           const char *unit, const char *phead)
+                           const char *unit, int decimals, const char *phead)
 {
     char *t = dalei_read_text(path, (size_t)1 << 24);
     if (!t || !*t) { dalei_free(t); return 0; }
@@ -213,7 +226,7 @@ static int csv_table_paper(FILE *f, const char *path, const char *caption, const
                     fputs("</th>", f);
                 } else {
                     fputs("<td class=\"paper\">", f);
-                    h(f, paper_cell(pcells, key, unit, pv, sizeof pv) ? "-" : pv);
+                    h(f, paper_cell(pcells, key, unit, decimals, pv, sizeof pv) ? "-" : pv);
                     fputs("</td>", f);
                 }
             }
@@ -1350,7 +1363,9 @@ static int report_sweep(const char *dir, const char *out, int no_render)
     dalei_sfmt(phead, sizeof phead, "paper (%s)", jstr(paper, "source") ? jstr(paper, "source") : "the paper");
     int ngk = 1;
     for (const char *q = group ? group : ""; *q; q++) ngk += *q == ',';
-    if (rr == 0) csv_table_paper(f, cells, "Results per cell", pcells, ngk, jstr(paper, "unit"), phead);
+    const cJSON *pdec = cJSON_GetObjectItemCaseSensitive(paper, "decimals");
+    const int decimals = cJSON_IsNumber(pdec) && pdec->valuedouble >= 0 && pdec->valuedouble <= 12 ? (int)pdec->valuedouble : -1;
+    if (rr == 0) csv_table_paper(f, cells, "Results per cell", pcells, ngk, jstr(paper, "unit"), decimals, phead);
     else fputs("<p class=\"note\">dale results failed; see results-log.txt.</p>\n", f);
     paper_notes(f, paper, rr == 0 && pcells != NULL);
     fputs("<details open><summary>Statistical tests and the table as <code>dale results</code> prints it"

@@ -167,7 +167,7 @@ cat >"$T/tiny.json" <<'EOF'
  "axes": {"seed": [0, 1]},
  "scales": {"quick": {"kind": "smoke", "note": "tiny"}},
  "analysis": {"select": "val_loss", "group": "label", "hp": "lr,clip", "test": "welch", "corr": "nse0", "svals": 8,
-              "paper": {"source": "Table 9", "what": "made-up numbers", "unit": "%", "cells": {"RNN": [1.5, 0.25]},
+              "paper": {"source": "Table 9", "what": "made-up numbers", "unit": "%", "decimals": 2, "cells": {"RNN": [1.5, 0.25]},
                         "notes": ["Fig. 99: what the paper's figure shows"]}}}
 EOF
 mkdir -p "$T/exp"
@@ -196,7 +196,7 @@ else fail "report: significance marks" "ref '$rcell' cell '$ocell' p '$pw' want 
 # the paper's numbers (the analysis' "paper"): a marked last column with the cell's value, "-" for a
 # cell the paper has no number for, the notes marked as the paper's; a spec without them has none
 if grep -q '<th class="paper">paper (Table 9)</th></tr>' "$P" &&
-    grep -q '<td>RNN</td>.*<td class="paper">1.5 ± 0.25%</td></tr>' "$P" &&
+    grep -q '<td>RNN</td>.*<td class="paper">1.50 ± 0.25%</td></tr>' "$P" &&
     grep -q '<td>ColEI</td>.*<td class="paper">-</td></tr>' "$P" &&
     grep -q '<li><span class="paper-mark">paper:</span> Fig. 99: what the paper&#39;s figure shows</li>' "$P" &&
     grep -q 'made-up numbers from Table 9' "$P"; then
