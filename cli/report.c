@@ -671,8 +671,10 @@ static int trajectories(FILE *f, const char *run, const char *out, const char *p
         if (!dale_plot_rates(out, name, csvn, nE, nI, ei, &lr, !no_render, &pl)) {
             char cap[600];
             if (ei)
-                dalei_sfmt(cap, sizeof cap, "Hidden rates of %s's first layer in trial 1: %zu excitatory units red, %zu "
-                           "inhibitory units blue (the paper's Fig. 1 colours)", label, nE, nI);
+                dalei_sfmt(cap, sizeof cap,
+                           "Hidden rates of %s's first layer in trial 1: %zu excitatory units red, %zu inhibitory "
+                           "units blue (the paper's Fig. 1 colours)",
+                           label, nE, nI);
             else
                 dalei_sfmt(cap, sizeof cap, "Hidden rates of %s's first layer in trial 1 (%zu units, grey: %s has no "
                            "separate E and I units)", label, n, c.model);
@@ -1230,7 +1232,10 @@ static void svals_figures(FILE *f, const dalecli_runs *rs, const char *out, cons
             if (pass && !(inset > 0)) break;
             FILE *o;
             dalei_sfmt(path, sizeof path, "%s/%s", out, pass ? csvi : csvn);
-            if (dale_histogram(set.svals, nv, 0.0, top, bins, hist, NULL) || !(o = fopen(path, "wb"))) { okw = 0; break; }
+            if (dale_histogram(set.svals, nv, 0.0, top, bins, hist, NULL) || !(o = fopen(path, "wb"))) {
+                okw = 0;
+                break;
+            }
             fprintf(o, "lo,hi,density\n");
             for (size_t b = 0; b < bins; b++)
                 fprintf(o, "%.10g,%.10g,%.10g\n", top * (double)b / (double)bins, top * (double)(b + 1) / (double)bins,
@@ -1364,7 +1369,8 @@ static int report_sweep(const char *dir, const char *out, int no_render)
     int ngk = 1;
     for (const char *q = group ? group : ""; *q; q++) ngk += *q == ',';
     const cJSON *pdec = cJSON_GetObjectItemCaseSensitive(paper, "decimals");
-    const int decimals = cJSON_IsNumber(pdec) && pdec->valuedouble >= 0 && pdec->valuedouble <= 12 ? (int)pdec->valuedouble : -1;
+    const int decimals =
+        cJSON_IsNumber(pdec) && pdec->valuedouble >= 0 && pdec->valuedouble <= 12 ? (int)pdec->valuedouble : -1;
     if (rr == 0) csv_table_paper(f, cells, "Results per cell", pcells, ngk, jstr(paper, "unit"), decimals, phead);
     else fputs("<p class=\"note\">dale results failed; see results-log.txt.</p>\n", f);
     paper_notes(f, paper, rr == 0 && pcells != NULL);

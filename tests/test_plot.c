@@ -142,7 +142,8 @@ int main(void)
         for (const char *q = buf; (q = strstr(q, "set multiplot layout 1,2")); q++) nm++;
         for (const char *q = buf; (q = strstr(q, "dt 2 lc rgb")); q++) nd++;
         CHECK(nm == 2 && !strstr(buf, "replot"), "trials: the multiplot is not drawn once per terminal (%zu)", nm);
-        CHECK(nd == 2 * 2 * (3 + 1), "trials: %zu dashed lines, want 3 targets and the key's per panel and terminal", nd);
+        CHECK(nd == 2 * 2 * (3 + 1), "trials: %zu dashed lines, want 3 targets and the key's per panel and terminal",
+              nd);
         CHECK(strstr(buf, "using ($1 == 1 ? $3 : NaN):9 with lines lw 1.5 dt 2") != NULL, "trials: target column");
     }
     CHECK(dale_plot_trials(dir, "t", "t.csv", 0, 3, outs, panels, &tl, 0, &plotted) == DALE_ERR_ARG, "0 trials");
