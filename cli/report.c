@@ -16,7 +16,14 @@
 #include <unistd.h>
 #include "cli.h"
 #include "dale/report.h"
+#include "dale/config.h"
+#include "dale/eval.h"
+#include "dale/npy.h"
+#include "dale/task.h"
+#include "dale/trainer.h"
+#include "dale/model.h"
 #include "dale/select.h"
+#include "dale/spectrum.h"
 #include "dale/sweep.h"
 #include "dale/version.h"
 #include "internal.h"
@@ -31,7 +38,7 @@ static void report_usage(FILE *f)
           "    every loss and error it logged and the spectra along training (NSE,\n"
           "    sigma_max, rho of cell 0 at each evaluation) and, for pdm and cdm, the\n"
           "    psychometric figure of dale psychometric (a note where fixation broke in\n"
-          "    every trial);\n"
+          "    every trial) and, for pdm, cdm and dms, trial trajectories;\n"
           "  - a sweep directory (dale sweep, dale reproduce): the table of `dale results`\n"
           "    (per cell mean ± sd, selected hyper-parameters, statistical tests, with\n"
           "    the spec's analysis settings), learning curves per cell, the NSE\n"
@@ -41,8 +48,14 @@ static void report_usage(FILE *f)
           "    *** p < 0.001 against the analysis' reference cell), or lines over the\n"
           "    numeric key where cells are grouped by a categorical and a numeric key or\n"
           "    labelled 'CATEGORY KEY=NUMBER' (Fig. 9), psychometric figures of pdm/cdm\n"
-          "    runs, and every run's resolved config.  The analysis key \"logx\": true\n"
-          "    draws the curves over a log update axis.\n"
+          "    runs, trial trajectories of pdm/cdm/dms runs (output probabilities with\n"
+          "    the targets, hidden rates E red / I blue), and every run's resolved config.\n"
+          "    Analysis keys read by the report only (no run id changes): \"logx\": true\n"
+          "    draws the curves over a log update axis; \"svals\": HI draws each cell's\n"
+          "    singular values of W at initialisation, log-y, with an inset over [0, HI]\n"
+          "    (0: none); \"paper\": {source, what, unit, cells, notes} puts the paper's\n"
+          "    numbers in a marked column \"paper\" of the table and its statements in a\n"
+          "    marked box (docs/figures.md).\n"
           "The page is self-contained and works offline (no external URL).\n\n"
           "  --out OUT       where the page and its figures go (default DIR/report)\n"
           "  --no-render     do not run gnuplot (data and scripts only; no images)\n"
@@ -123,9 +136,44 @@ static void json_table(FILE *f, const cJSON *o, const char *caption)
     fputs("</table>\n", f);
 }
 
+/* The paper's value of a results row (the "cells" of the analysis' "paper"
+ * object, keyed by the row's first ngroup fields joined with ","): a
+ * number, or [mean, sd], or a text; written into out with unit, numbers
+ * with `decimals` decimals (< 0: 6 significant digits).  0 found. */
+static int paper_cell(const cJSON *pcells, const char *key, const char *unit, int decimals, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(pcells, key);
+    const char *u = unit ? unit : "";
+    const char *sp = *u && strcmp(u, "%") ? " " : "";
+    char a[64], b[64];
+    if (cJSON_IsNumber(v)) {
+        if (decimals >= 0) dalei_sfmt(a, sizeof a, "%.*f", decimals, v->valuedouble);
+        else dalei_sfmt(a, sizeof a, "%.6g", v->valuedouble);
+        dalei_sfmt(out, cap, "%s%s%s", a, sp, u);
+    } else if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) &&
+               cJSON_IsNumber(cJSON_GetArrayItem(v, 1))) {
+        double m = cJSON_GetArrayItem(v, 0)->valuedouble, sd = cJSON_GetArrayItem(v, 1)->valuedouble;
+        if (decimals >= 0) {
+            dalei_sfmt(a, sizeof a, "%.*f", decimals, m);
+            dalei_sfmt(b, sizeof b, "%.*f", decimals, sd);
+        } else {
+            dalei_sfmt(a, sizeof a, "%.6g", m);
+            dalei_sfmt(b, sizeof b, "%.6g", sd);
+        }
+        dalei_sfmt(out, cap, "%s ± %s%s%s", a, b, sp, u);
+    }
+    else if (cJSON_IsString(v)) dalei_sfmt(out, cap, "%s", v->valuestring);
+    else return 1;
+    return 0;
+}
+
 /* A CSV file (header + rows; fields may be double-quoted) as an HTML table;
- * numbers right-aligned and shown with 4 significant digits. */
-static int csv_table(FILE *f, const char *path, const char *caption)
+ * numbers right-aligned and shown with 4 significant digits.  pcells (may
+ * be NULL): the paper's values by cell (paper_cell): a last column
+ * "paper" (class "paper", headed by phead) holds the value of each row whose
+ * first ngroup fields name one, "-" elsewhere. */
+static int csv_table_paper(FILE *f, const char *path, const char *caption, const cJSON *pcells, int ngroup,
+                           const char *unit, int decimals, const char *phead)
 {
     char *t = dalei_read_text(path, (size_t)1 << 24);
     if (!t || !*t) { dalei_free(t); return 0; }
@@ -136,8 +184,10 @@ static int csv_table(FILE *f, const char *path, const char *caption)
         char *e = strchr(p, '\n');
         if (e) *e = '\0';
         if (*p) {
+            char key[1024] = "";
+            int col = 0;
             fputs("<tr>", f);
-            for (char *q = p;;) {
+            for (char *q = p;; col++) {
                 char field[1024];
                 size_t n = 0;
                 if (*q == '"') {
@@ -154,6 +204,10 @@ static int csv_table(FILE *f, const char *path, const char *caption)
                         q++;
                     }
                 field[n] = '\0';
+                if (col < ngroup) {
+                    size_t l = strlen(key);
+                    dalei_sfmt(key + l, sizeof key - l, "%s%s", col ? "," : "", field);
+                }
                 char *end;
                 double v = strtod(field, &end);
                 int num = row && n && end != field && !*end;
@@ -163,6 +217,18 @@ static int csv_table(FILE *f, const char *path, const char *caption)
                 fputs(row ? "</td>" : "</th>", f);
                 if (*q != ',') break;
                 q++;
+            }
+            if (pcells) {
+                char pv[256];
+                if (!row) {
+                    fputs("<th class=\"paper\">", f);
+                    h(f, phead);
+                    fputs("</th>", f);
+                } else {
+                    fputs("<td class=\"paper\">", f);
+                    h(f, paper_cell(pcells, key, unit, decimals, pv, sizeof pv) ? "-" : pv);
+                    fputs("</td>", f);
+                }
             }
             fputs("</tr>\n", f);
             row++;
@@ -214,7 +280,9 @@ static const char *style =
     "figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.92em;color:#444}\n"
     ".files{white-space:nowrap}.smoke{background:#fff3cd;border:1px solid #e0b000;padding:.6em}\n"
     ".note{color:#666}pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.88em}\n"
-    "details{margin:.3em 0}\n"
+    "details{margin:.3em 0}.grid3{display:flex;flex-wrap:wrap;gap:0 1%}.grid3 figure{width:32%;margin:.4em 0}\n"
+    "th.paper,td.paper{background:#e6eef8;font-style:italic}div.paper{background:#eef3fa;border:1px solid #9db5d6;"
+    "padding:.2em .8em;margin:.6em 0 1.2em}.paper-mark{font-weight:bold;color:#2a4d7f}\n"
     "</style>\n";
 
 /* Records in the page how many images there are, how many failed to load
@@ -352,6 +420,39 @@ static void training_figures(FILE *f, const dalecli_runs *rs, const char *out, c
     }
 }
 
+/* What the paper says (the analysis' "paper" object): where the table has
+ * the paper's column, what its numbers are and where they come from; then
+ * each of its "notes" (numbers quoted in the text, or what the paper's
+ * figure shows where it gives no numbers), each marked as the paper's. */
+static void paper_notes(FILE *f, const cJSON *paper, int column)
+{
+    const cJSON *notes = cJSON_GetObjectItemCaseSensitive(paper, "notes");
+    int nn = cJSON_IsArray(notes) ? cJSON_GetArraySize(notes) : 0;
+    if (!column && !nn) return;
+    fputs("<div class=\"paper\" id=\"paper-numbers\"><p><b>The paper&#39;s numbers</b> (copied from the paper, "
+          "not computed by dale; never used to tune anything)",
+          f);
+    if (column) {
+        fputs(": the column <i>paper</i> of the table holds ", f);
+        h(f, jstr(paper, "what") ? jstr(paper, "what") : "the paper's value of each cell");
+        fputs(" from ", f);
+        h(f, jstr(paper, "source") ? jstr(paper, "source") : "the paper");
+        fputs("; &quot;-&quot;: the paper gives no number for that cell", f);
+    }
+    fputs(".</p>\n", f);
+    if (nn) {
+        fputs("<ul>\n", f);
+        for (const cJSON *it = notes->child; it; it = it->next)
+            if (cJSON_IsString(it)) {
+                fputs("<li><span class=\"paper-mark\">paper:</span> ", f);
+                h(f, it->valuestring);
+                fputs("</li>\n", f);
+            }
+        fputs("</ul>\n", f);
+    }
+    fputs("</div>\n", f);
+}
+
 /* The runs' resolved configs: the options every run shares, then one row
  * per run with the options that differ between runs. */
 static void config_tables(FILE *f, const char *const *dirs, size_t n)
@@ -448,6 +549,154 @@ static void psychometric(FILE *f, const char *run, const char *out, const char *
     }
 }
 
+/* Trial trajectories of a run of a cognitive task (pdm, cdm, dms): its
+ * first TRAJ_TRIALS test trials as `dale eval RUN --trials N` runs them
+ * (final parameters, the evaluation's noise where the run has it on): the
+ * outputs' probabilities over time with the targets (PREFIX_out), and the
+ * hidden rates of the first layer in the first trial, E units red and I
+ * units blue (PREFIX_rates).  Returns 1 when something was drawn. */
+#define TRAJ_TRIALS 3
+static int trajectories(FILE *f, const char *run, const char *out, const char *prefix, const char *label,
+                        int no_render)
+{
+    dale_run_config c;
+    char path[4400];
+    dale_config_defaults(&c);
+    dalei_sfmt(path, sizeof path, "%s/config.json", run);
+    if (dale_config_load_json(&c, path) || dale_config_resolve(&c)) return 0;
+    if (strcmp(c.task, "pdm") && strcmp(c.task, "cdm") && strcmp(c.task, "dms")) return 0;
+    dale_task *task = NULL;
+    dale_net *net = NULL;
+    dale_npz *z = NULL;
+    dale_trials tr;
+    memset(&tr, 0, sizeof tr);
+    int drawn = 0;
+    dalei_sfmt(path, sizeof path, "%s/final.npz", run);
+    if (dale_task_from_config(&c, &task) || dale_net_from_config(&c, task, &net) || dale_npz_open(path, &z) ||
+        dale_params_load(net, z, path))
+        goto fail;
+    size_t N = task->count[DALE_SPLIT_TEST] < TRAJ_TRIALS ? task->count[DALE_SPLIT_TEST] : TRAJ_TRIALS;
+    if (!N || !task->trial) goto done;
+    if (!strcmp(c.eval_noise, "on")) { /* as dale eval: the test split's fixed noise sample */
+        dale_rng nr;
+        dale_noise_stream(c.seed, 1, (uint64_t)DALE_SPLIT_TEST, &nr);
+        dale_net_set_noise(net, &nr);
+    }
+    if (dale_trials_run(net, task, DALE_SPLIT_TEST, 0, N, N, 1, &tr) || !tr.trial) goto fail;
+    const size_t T = tr.T, O = tr.output, n = tr.hidden;
+    const double dt = c.dt > 0 ? c.dt : 1.0;
+    char csvn[300], name[300];
+    dalei_sfmt(name, sizeof name, "%s_out", prefix);
+    dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+    dalei_sfmt(path, sizeof path, "%s/%s", out, csvn);
+    FILE *o = fopen(path, "wb");
+    if (!o || O < 1 || O > 8) { if (o) fclose(o); goto done; }
+    fprintf(o, "trial,step,time_ms");
+    for (size_t u = 0; u < O; u++) fprintf(o, ",p%zu", u);
+    for (size_t u = 0; u < O; u++) fprintf(o, ",target%zu", u);
+    fputc('\n', o);
+    char panel[TRAJ_TRIALS][200];
+    const char *pp[TRAJ_TRIALS];
+    for (size_t i = 0; i < N; i++) {
+        const dale_trial *q = &tr.trial[i];
+        size_t len = q->len && q->len <= T ? q->len : T;
+        for (size_t t = 0; t < len; t++) {
+            const float *y = tr.out + (i * T + t) * O;
+            double m = y[0], sum = 0, pr[8];
+            for (size_t u = 1; u < O; u++) m = fmax(m, (double)y[u]);
+            for (size_t u = 0; u < O; u++) sum += (pr[u] = exp((double)y[u] - m));
+            fprintf(o, "%zu,%zu,%.6g", i, t, (double)(t + 1) * dt);
+            for (size_t u = 0; u < O; u++) fprintf(o, ",%.6g", pr[u] / sum);
+            int32_t want = tr.yi ? tr.yi[i * T + t] : -1;
+            for (size_t u = 0; u < O; u++) fprintf(o, ",%d", want == (int32_t)u);
+            fputc('\n', o);
+        }
+        char coh[80] = "";
+        if (!strcmp(c.task, "pdm")) dalei_sfmt(coh, sizeof coh, "coherence %+.3g %%, ", q->coh[0]);
+        else if (!strcmp(c.task, "cdm"))
+            dalei_sfmt(coh, sizeof coh, "context %d, coherence %+.3g / %+.3g %%, ", q->context, q->coh[0], q->coh[1]);
+        else if (q->stim[0] >= 0) dalei_sfmt(coh, sizeof coh, "stimuli %d / %d, ", q->stim[0], q->stim[1]);
+        int ch = tr.choice ? tr.choice[i] : -1;
+        char chs[40];
+        if (ch < 0) dalei_sfmt(chs, sizeof chs, "fixation broken");
+        else dalei_sfmt(chs, sizeof chs, "chose %d", ch + 1);
+        dalei_sfmt(panel[i], sizeof panel[i], "trial %zu: %sanswer %d, %s", i + 1, coh, q->truth + 1, chs);
+        pp[i] = panel[i];
+    }
+    if (fclose(o)) goto done;
+    const char *outs[8];
+    char ob[8][40];
+    for (size_t u = 0; u < O; u++) {
+        if (u == 0) dalei_sfmt(ob[u], sizeof ob[u], "output 0: fixation");
+        else dalei_sfmt(ob[u], sizeof ob[u], "output %zu: choice %zu", u, u);
+        outs[u] = ob[u];
+    }
+    char title[400];
+    dalei_sfmt(title, sizeof title, "%s: %s, %s, the first %zu test trials", label, c.model, c.task, N);
+    dale_plot_labels lab = {.title = title, .xlabel = "time (ms)", .ylabel = "p(output)"};
+    int pl = 0;
+    if (!dale_plot_trials(out, name, csvn, N, O, outs, pp, &lab, !no_render, &pl)) {
+        char cap[900];
+        dalei_sfmt(cap, sizeof cap,
+                   "Trials of %s (%s on %s, test split, final parameters, as dale eval --trials runs them): the "
+                   "probability of each output (softmax of the readout) over time, solid, and the target, dashed "
+                   "(1 where the trial asks for that output: fixation until the decision period, then the answer); "
+                   "time = step x dt (%g ms)",
+                   label, c.model, c.task, dt);
+        figure(f, out, name, cap);
+        drawn = 1;
+    }
+    if (tr.h && n) {
+        size_t nE = 0, nI = 0;
+        dale_net_ei_units(net, 0, &nE, &nI);
+        int ei = strcmp(c.model, "rnn") != 0 && nI > 0 && nE + nI == n;
+        if (!ei) { nE = n; nI = 0; }
+        dalei_sfmt(name, sizeof name, "%s_rates", prefix);
+        dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+        dalei_sfmt(path, sizeof path, "%s/%s", out, csvn);
+        o = fopen(path, "wb");
+        if (!o) goto done;
+        fprintf(o, "step,time_ms");
+        for (size_t j = 0; j < n; j++) fprintf(o, ",%s%zu", ei && j >= nE ? "i" : "e", j);
+        fputc('\n', o);
+        size_t len = tr.trial[0].len && tr.trial[0].len <= T ? tr.trial[0].len : T;
+        for (size_t t = 0; t < len; t++) {
+            fprintf(o, "%zu,%.6g", t, (double)(t + 1) * dt);
+            for (size_t j = 0; j < n; j++) fprintf(o, ",%.5g", (double)tr.h[t * n + j]);
+            fputc('\n', o);
+        }
+        if (fclose(o)) goto done;
+        dalei_sfmt(title, sizeof title, "%s: hidden rates in trial 1 (%zu E, %zu I)", label, nE, nI);
+        dale_plot_labels lr = {.title = title, .xlabel = "time (ms)", .ylabel = "rate (hidden state h)"};
+        if (!dale_plot_rates(out, name, csvn, nE, nI, ei, &lr, !no_render, &pl)) {
+            char cap[600];
+            if (ei)
+                dalei_sfmt(cap, sizeof cap,
+                           "Hidden rates of %s's first layer in trial 1: %zu excitatory units red, %zu inhibitory "
+                           "units blue (the paper's Fig. 1 colours)",
+                           label, nE, nI);
+            else
+                dalei_sfmt(cap, sizeof cap, "Hidden rates of %s's first layer in trial 1 (%zu units, grey: %s has no "
+                           "separate E and I units)", label, n, c.model);
+            figure(f, out, name, cap);
+            drawn = 1;
+        }
+    }
+    goto done;
+fail:
+    fputs("<p class=\"note\">No trial trajectories for ", f);
+    h(f, label);
+    fputs(": ", f);
+    h(f, dale_last_error());
+    fputs("</p>\n", f);
+done:
+    dale_trials_free(&tr);
+    dale_npz_close(z);
+    dale_net_free(net);
+    dale_task_free(task);
+    return drawn;
+}
+
 static int report_run(const char *dir, const char *out, int no_render)
 {
     dalecli_runs rs;
@@ -471,6 +720,14 @@ static int report_run(const char *dir, const char *out, int no_render)
     if (res) json_table(f, res, "Result (result.json)");
     training_figures(f, &rs, out, "", 0, no_render, "this run");
     psychometric(f, dir, out, "psychometric", "this run", no_render);
+    {
+        long pos = ftell(f);
+        fputs("<h2>Trial trajectories</h2>\n", f);
+        if (!trajectories(f, dir, out, "trials", "this run", no_render) && pos >= 0) {
+            fflush(f);
+            if (ftruncate(fileno(f), pos) == 0) fseek(f, pos, SEEK_SET);
+        }
+    }
     fputs("<h2>Configuration</h2>\n", f);
     json_table(f, cfg, "Resolved run options (config.json)");
     fputs("</body></html>\n", f);
@@ -895,6 +1152,123 @@ done:
     dalei_free(t);
 }
 
+/* The cell of a run: its values of the group keys ("label": sweep.json's
+ * label, else config.json's value), joined with ", ". */
+static void run_cell(const char *run, const char *group, char *out, size_t cap)
+{
+    cJSON *cfg = read_json(run, "config.json"), *sj = read_json(run, "sweep.json");
+    char keys[512];
+    dalei_sfmt(keys, sizeof keys, "%s", group && *group ? group : "label");
+    out[0] = '\0';
+    char *save = NULL;
+    for (char *k = strtok_r(keys, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        char v[256];
+        if (!strcmp(k, "label")) dalei_sfmt(v, sizeof v, "%s", jstr(sj, "label") ? jstr(sj, "label") : "-");
+        else jval(cJSON_GetObjectItemCaseSensitive(cfg, k), v, sizeof v);
+        size_t l = strlen(out);
+        dalei_sfmt(out + l, cap - l, "%s%s", l ? ", " : "", v);
+    }
+    cJSON_Delete(cfg);
+    cJSON_Delete(sj);
+}
+
+/* Histograms of the singular values of W at initialisation, one per cell
+ * (the analysis' "svals": the paper's Figs. 3 D-F, 5 D-F, 6 D-F, 15): the
+ * first run of each cell gives the network (its config.json) and the first
+ * seed; 20 draws (10 for n > 300), log-y over [0, max sigma], and where
+ * inset > 0 a second panel over [0, inset] on a linear axis.  Files
+ * svals_K.csv, svals_K_inset.csv, svals_K.{gp,png,svg}, K = 0, 1, ... in
+ * the order the cells first appear; at most 24 cells. */
+static void svals_figures(FILE *f, const dalecli_runs *rs, const char *out, const char *group, double inset,
+                          int no_render)
+{
+    char cellk[24][512];
+    size_t nc = 0;
+    fputs("<h2>Singular values of W at initialisation</h2>\n<div class=\"grid3\">\n", f);
+    for (size_t i = 0; i < rs->n && nc < 24; i++) {
+        const char *rd = dalecli_run_dir(rs, i);
+        char cell[512];
+        run_cell(rd, group, cell, sizeof cell);
+        size_t c = 0;
+        while (c < nc && strcmp(cellk[c], cell)) c++;
+        if (c < nc) continue;
+        dalei_sfmt(cellk[nc++], sizeof cellk[0], "%s", cell);
+        dale_run_config rc;
+        dale_net_config nc0;
+        char path[4400];
+        dale_config_defaults(&rc);
+        dalei_sfmt(path, sizeof path, "%s/config.json", rd);
+        if (dale_config_load_json(&rc, path) || dale_config_resolve(&rc) || dale_config_net(&rc, 1, 1, 0.0, &nc0)) {
+            fputs("<p class=\"note\">No singular values for ", f);
+            h(f, cell);
+            fputs(": ", f);
+            h(f, dale_last_error());
+            fputs("</p>\n", f);
+            continue;
+        }
+        size_t k = nc0.hidden > 300 ? 10 : 20;
+        dale_spectrum_job job = {&nc0, rc.seed, k};
+        dale_spectrum_set set;
+        memset(&set, 0, sizeof set);
+        if (dale_spectrum_sample(&job, 1, DALE_SPEC_KEEP | DALE_SPEC_NO_EIG, 1, &set)) {
+            fputs("<p class=\"note\">No singular values for ", f);
+            h(f, cell);
+            fputs(": ", f);
+            h(f, dale_last_error());
+            fputs("</p>\n", f);
+            continue;
+        }
+        size_t nv = set.inits * set.n, bins = 60;
+        double smax = 0, hist[60];
+        for (size_t d = 0; d < set.inits; d++) smax = fmax(smax, set.sum[d].sigma_max);
+        double hi = smax > 0 ? smax * 1.0000001 : 1.0;
+        char name[64], csvn[64], csvi[64], title[700];
+        dalei_sfmt(name, sizeof name, "svals_%zu", nc - 1);
+        dalei_sfmt(csvn, sizeof csvn, "%s.csv", name);
+        dalei_sfmt(csvi, sizeof csvi, "%s_inset.csv", name);
+        int okw = 1;
+        for (int pass = 0; pass < 2 && okw; pass++) {
+            double top = pass ? inset : hi;
+            if (pass && !(inset > 0)) break;
+            FILE *o;
+            dalei_sfmt(path, sizeof path, "%s/%s", out, pass ? csvi : csvn);
+            if (dale_histogram(set.svals, nv, 0.0, top, bins, hist, NULL) || !(o = fopen(path, "wb"))) {
+                okw = 0;
+                break;
+            }
+            fprintf(o, "lo,hi,density\n");
+            for (size_t b = 0; b < bins; b++)
+                fprintf(o, "%.10g,%.10g,%.10g\n", top * (double)b / (double)bins, top * (double)(b + 1) / (double)bins,
+                        hist[b]);
+            okw = fclose(o) == 0;
+        }
+        dalei_sfmt(title, sizeof title, "%s: %s n = %zu (%zu E / %zu I), %zu draws", cell, dale_model_name(nc0.type),
+                   set.n, set.nE, set.nI, set.inits);
+        int pl = 0;
+        if (okw && !dale_plot_hist_inset(out, name, csvn, inset > 0 ? csvi : NULL, inset, 1, title, "singular value",
+                                         !no_render, &pl)) {
+            double m1 = 0, m2 = 0; /* NSE and sigma_max, means over the draws */
+            for (size_t d = 0; d < set.inits; d++) {
+                m1 += set.sum[d].nse / (double)set.inits;
+                m2 += set.sum[d].sigma_max / (double)set.inits;
+            }
+            char cap[900];
+            dalei_sfmt(cap, sizeof cap,
+                       "Singular values of the recurrent W at initialisation, %s: %zu draws (seeds %llu-%llu) of "
+                       "the cell's network, density over [0, %.3g] on a log y axis%s; NSE %.3f, sigma_max %.3g "
+                       "(means over the draws)",
+                       cell, set.inits, (unsigned long long)rc.seed, (unsigned long long)(rc.seed + set.inits - 1), hi,
+                       inset > 0 ? "; inset: the values in the inset's range on a linear axis (paper Figs. 5-6 D-F: "
+                                   "[0, 8])"
+                                 : "",
+                       m1, m2);
+            figure(f, out, name, cap);
+        }
+        dale_spectrum_set_free(&set);
+    }
+    fputs("</div>\n", f);
+}
+
 /* Keep in rs the runs of the configuration selected in each cell (the
  * analysis' select, group, hp); returns how many, 0 when nothing could be
  * selected (rs is then unchanged). */
@@ -986,8 +1360,20 @@ static int report_sweep(const char *dir, const char *out, int no_render)
           "and the mean NSE at initialisation (<code>dale results</code> with the sweep's analysis settings; "
           "<a href=\"results.csv\">CSV</a>).</p>\n",
           f);
-    if (rr == 0) csv_table(f, cells, "Results per cell");
+    /* the paper's numbers beside ours: the analysis' "paper" object (data for the report only) */
+    const cJSON *paper = cJSON_GetObjectItemCaseSensitive(an, "paper");
+    const cJSON *pcells = cJSON_GetObjectItemCaseSensitive(paper, "cells");
+    if (!cJSON_IsObject(pcells) || !pcells->child) pcells = NULL;
+    char phead[300];
+    dalei_sfmt(phead, sizeof phead, "paper (%s)", jstr(paper, "source") ? jstr(paper, "source") : "the paper");
+    int ngk = 1;
+    for (const char *q = group ? group : ""; *q; q++) ngk += *q == ',';
+    const cJSON *pdec = cJSON_GetObjectItemCaseSensitive(paper, "decimals");
+    const int decimals =
+        cJSON_IsNumber(pdec) && pdec->valuedouble >= 0 && pdec->valuedouble <= 12 ? (int)pdec->valuedouble : -1;
+    if (rr == 0) csv_table_paper(f, cells, "Results per cell", pcells, ngk, jstr(paper, "unit"), decimals, phead);
     else fputs("<p class=\"note\">dale results failed; see results-log.txt.</p>\n", f);
+    paper_notes(f, paper, rr == 0 && pcells != NULL);
     fputs("<details open><summary>Statistical tests and the table as <code>dale results</code> prints it"
           "</summary>\n",
           f);
@@ -1049,6 +1435,35 @@ static int report_sweep(const char *dir, const char *out, int no_render)
             training_figures(f, nsel ? &sel : &rs, out, group, logx, no_render, "per cell");
             dalecli_runs_free(&sel);
         } else training_figures(f, &rs, out, group, logx, no_render, "per cell");
+    }
+    {
+        /* "svals": HI in the analysis: singular-value histograms per cell, inset over [0, HI] (0: none) */
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(an, "svals");
+        if (cJSON_IsNumber(sv) && sv->valuedouble >= 0) svals_figures(f, &rs, out, group, sv->valuedouble, no_render);
+        else if (cJSON_IsTrue(sv)) svals_figures(f, &rs, out, group, 0.0, no_render);
+    }
+    {
+        /* trial trajectories of cognitive-task runs: the first run of each cell, up to 9 */
+        char cellk[9][512];
+        size_t nck = 0;
+        long pos = ftell(f);
+        int any = 0;
+        fputs("<h2>Trial trajectories</h2>\n", f);
+        for (size_t i = 0; i < rs.n && nck < 9; i++) {
+            const char *rd = dalecli_run_dir(&rs, i);
+            char cell[512], pre[64];
+            run_cell(rd, group, cell, sizeof cell);
+            size_t c = 0;
+            while (c < nck && strcmp(cellk[c], cell)) c++;
+            if (c < nck) continue;
+            dalei_sfmt(pre, sizeof pre, "trials_%zu", nck);
+            dalei_sfmt(cellk[nck++], sizeof cellk[0], "%s", cell);
+            any |= trajectories(f, rd, out, pre, cell, no_render);
+        }
+        if (!any && pos >= 0) {
+            fflush(f);
+            if (ftruncate(fileno(f), pos) == 0) fseek(f, pos, SEEK_SET);
+        }
     }
     /* psychometric curves of the pdm / cdm runs: the first 8 */
     for (size_t i = 0; i < rs.n && i < 8; i++) {

@@ -121,6 +121,57 @@ int main(void)
     CHECK(dale_plot_cells(dir, "h", "h.csv", xt, 0, yt, 2, "error", &hl, 0, &plotted) == DALE_ERR_ARG,
           "an empty grid accepted");
 
+    /* trials of a cognitive task: one panel per trial, outputs solid and targets dashed; the PNG and
+     * the SVG both hold every panel (the script draws the multiplot once per terminal, not by replot) */
+    write_text(dir, "t.csv",
+               "trial,step,time_ms,p0,p1,p2,target0,target1,target2\n"
+               "0,0,20,0.9,0.05,0.05,1,0,0\n0,1,40,0.8,0.1,0.1,1,0,0\n0,2,60,0.1,0.8,0.1,0,1,0\n"
+               "1,0,20,0.9,0.05,0.05,1,0,0\n1,1,40,0.7,0.1,0.2,1,0,0\n1,2,60,0.2,0.1,0.7,0,0,1\n");
+    const char *outs[3] = {"fixation", "choice 1", "it's `touch PWNED`"}, *panels[2] = {"trial 1", "trial '2'"};
+    dale_plot_labels tl = {.title = "trials", .xlabel = "time (ms)", .ylabel = "p(output)"};
+    CHECK_OK(dale_plot_trials(dir, "t", "t.csv", 2, 3, outs, panels, &tl, have_gp, &plotted));
+    if (have_gp) check_png(dir, "t", 1400, 640);
+    {
+        char gp[512], buf[16384] = "";
+        snprintf(gp, sizeof gp, "%s/t.gp", dir);
+        FILE *g = fopen(gp, "r");
+        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
+        buf[got] = 0;
+        if (g) fclose(g);
+        size_t nm = 0, nd = 0;
+        for (const char *q = buf; (q = strstr(q, "set multiplot layout 1,2")); q++) nm++;
+        for (const char *q = buf; (q = strstr(q, "dt 2 lc rgb")); q++) nd++;
+        CHECK(nm == 2 && !strstr(buf, "replot"), "trials: the multiplot is not drawn once per terminal (%zu)", nm);
+        CHECK(nd == 2 * 2 * (3 + 1), "trials: %zu dashed lines, want 3 targets and the key's per panel and terminal",
+              nd);
+        CHECK(strstr(buf, "using ($1 == 1 ? $3 : NaN):9 with lines lw 1.5 dt 2") != NULL, "trials: target column");
+    }
+    CHECK(dale_plot_trials(dir, "t", "t.csv", 0, 3, outs, panels, &tl, 0, &plotted) == DALE_ERR_ARG, "0 trials");
+    /* hidden rates: E units red, I units blue; without E/I every unit grey */
+    write_text(dir, "r.csv", "step,time_ms,e0,e1,e2,i3\n0,20,0.1,0.2,0.3,0.2\n1,40,0.5,0.1,0.6,0.9\n"
+                             "2,60,0.4,0.0,0.9,0.5\n");
+    dale_plot_labels rl = {.title = "rates", .xlabel = "time (ms)", .ylabel = "rate"};
+    CHECK_OK(dale_plot_rates(dir, "r", "r.csv", 3, 1, 1, &rl, have_gp, &plotted));
+    if (have_gp) check_png(dir, "r", 1100, 650);
+    {
+        char gp[512], buf[8192] = "";
+        snprintf(gp, sizeof gp, "%s/r.gp", dir);
+        FILE *g = fopen(gp, "r");
+        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
+        buf[got] = 0;
+        if (g) fclose(g);
+        CHECK(strstr(buf, "for [j=1:3] 'r.csv' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '#D55E00'") &&
+                  strstr(buf, "for [j=4:4] 'r.csv' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '#0072B2'"),
+              "rates: E units 1-3 red, I unit 4 blue in %s", gp);
+        CHECK_OK(dale_plot_rates(dir, "r", "r.csv", 4, 0, 0, &rl, 0, &plotted));
+        g = fopen(gp, "r");
+        got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
+        buf[got] = 0;
+        if (g) fclose(g);
+        CHECK(strstr(buf, "#555555") && !strstr(buf, "#D55E00") && !strstr(buf, "#0072B2"), "rates: no E/I, not grey");
+    }
+    CHECK(stat(p, &sb) != 0 && stat("PWNED", &sb) != 0, "an output name ran a gnuplot command");
+
     /* names that would leave the directory or need quoting are refused */
     CHECK(dale_plot_curves(dir, "../c", "c.csv", groups, 2, &lab, 0, &plotted) == DALE_ERR_ARG, "../c accepted");
     CHECK(dale_plot_scatter(dir, "s", "s'.csv", sg, 2, &fit, &sl, 0, &plotted) == DALE_ERR_ARG, "s'.csv accepted");

@@ -166,7 +166,9 @@ cat >"$T/tiny.json" <<'EOF'
  "runs": [{"label": "RNN", "model": "rnn"}, {"label": "ColEI", "model": "colei"}],
  "axes": {"seed": [0, 1]},
  "scales": {"quick": {"kind": "smoke", "note": "tiny"}},
- "analysis": {"select": "val_loss", "group": "label", "hp": "lr,clip", "test": "welch", "corr": "nse0"}}
+ "analysis": {"select": "val_loss", "group": "label", "hp": "lr,clip", "test": "welch", "corr": "nse0", "svals": 8,
+              "paper": {"source": "Table 9", "what": "made-up numbers", "unit": "%", "decimals": 2, "cells": {"RNN": [1.5, 0.25]},
+                        "notes": ["Fig. 99: what the paper's figure shows"]}}}
 EOF
 mkdir -p "$T/exp"
 cp "$T/tiny.json" "$T/exp/tiny.json"
@@ -191,6 +193,30 @@ if [ -n "$rcell" ] && [ -n "$pw" ] && [ "$(head -n 1 "$T/rep sweep/report/bars.c
     grep -q '\*\*\* p &lt; 0.001' "$P"; then
     ok "report: significance mark '$want' (Welch p = $pw vs $rcell) on $ocell's bar, none on the reference, rule in the caption"
 else fail "report: significance marks" "ref '$rcell' cell '$ocell' p '$pw' want '$want' got '$got' ref '$gref'"; fi
+# the paper's numbers (the analysis' "paper"): a marked last column with the cell's value, "-" for a
+# cell the paper has no number for, the notes marked as the paper's; a spec without them has none
+if grep -q '<th class="paper">paper (Table 9)</th></tr>' "$P" &&
+    grep -q '<td>RNN</td>.*<td class="paper">1.50 ± 0.25%</td></tr>' "$P" &&
+    grep -q '<td>ColEI</td>.*<td class="paper">-</td></tr>' "$P" &&
+    grep -q '<li><span class="paper-mark">paper:</span> Fig. 99: what the paper&#39;s figure shows</li>' "$P" &&
+    grep -q 'made-up numbers from Table 9' "$P"; then
+    ok "report: the paper's numbers in a marked column and the paper's notes"
+else fail "report: the paper's column" "$(grep -o '<th class="paper">[^<]*' "$P")"; fi
+# the singular values at initialisation per cell with the [0, 8] inset (Figs. 5-6 D-F)
+if [ "$(head -n 1 "$T/rep sweep/report/svals_0_inset.csv")" = "lo,hi,density" ] &&
+    awk -F, 'NR > 1 { s += $3 * ($2 - $1); last = $2 } END { exit !(last == 8 && s > 0.999 && s < 1.001) }' \
+        "$T/rep sweep/report/svals_0_inset.csv" &&
+    grep -q "^set xrange \[0:8\]" "$T/rep sweep/report/svals_1.gp" && grep -q '<img src="svals_1.png"' "$P" &&
+    grep -q 'Singular values of the recurrent W at initialisation, ColEI: 20 draws' "$P"; then
+    ok "report: singular-value histograms per cell with the [0, 8] inset"
+else fail "report: singular-value histograms" "$(ls "$T/rep sweep/report" | grep svals | tr '\n' ' ')"; fi
+if [ "$HAVE_GP" = 1 ]; then
+    if [ "$(png_size "$T/rep sweep/report/svals_0.png")" = "800 560" ] &&
+        [ "$(grep -c 'in \[0, 8\]' "$T/rep sweep/report/svals_0.svg")" = 1 ] &&
+        grep -q 'singular value' "$T/rep sweep/report/svals_0.svg"; then
+        ok "report: the histogram's PNG, and its SVG with both panels"
+    else fail "report: histogram images" "$(png_size "$T/rep sweep/report/svals_0.png")"; fi
+fi
 if grep -q -i -E '(src|href)="(https?:)?//' "$P"; then fail "report: no network URL" "$(grep -o -i -E '(src|href)="(https?:)?//[^"]*' "$P" | head -1)"
 else ok "report: no network URL"; fi
 missing=0
@@ -232,6 +258,10 @@ if [ "$RC" -eq 0 ] && [ "$(head -n 1 "$L/lines.csv")" = "group_index,x,mean,sd,n
     ok "report: error against the label's number as lines per model, in place of bars (Fig. 9)"
 else fail "report: lines from labels" "rc $RC want '$want' got '$got' $(head -3 "$L/lines.csv" | tr '\n' ' ')"; fi
 [ "$HAVE_GP" = 1 ] && { [ -s "$L/lines.png" ] || fail "report: lines.png" "missing"; }
+if ! grep -q 'class="paper' "$L/index.html" && ! grep -q 'paper-numbers' "$L/index.html" &&
+    ! ls "$L" | grep -q '^svals_' && ! grep -q 'Trial trajectories' "$L/index.html"; then
+    ok "report: no paper column, no histograms and no trials without the analysis keys (adding task)"
+else fail "report: paper column without a paper key" "$(grep -o 'class="paper[^>]*>' "$L/index.html" | head -2)"; fi
 sed -i 's/"group": "label"/"group": "model,hidden"/' "$T/lin/spec.json"
 dale report "$T/lin" --out "$T/lin/r2" --quiet
 if [ "$RC" -eq 0 ] && [ "$(awk -F, 'NR > 1 { print $1 ":" $2 ":" $6 }' "$T/lin/r2/lines.csv" | tr '\n' ' ')" = "0:8:colei 0:12:colei 1:8:rnn 1:12:rnn " ] &&
@@ -249,6 +279,12 @@ i1=$(grep -oE '^[0-9a-f]{16} ' "$T/ids1" | tr -d '\n')
 if grep -q '"logx": *true' "$T/exp/linlog.json" && [ "$(echo "$i0" | wc -w)" = 8 ] && [ "$i0" = "$i1" ]; then
     ok "analysis logx changes no run id"
 else fail "analysis logx changes no run id" "'$i0' vs '$i1'"; fi
+sed 's/"hp": "lr,clip"}/"hp": "lr,clip", "svals": 8, "paper": {"source": "x", "cells": {"RNN h=8": [1, 2]}, "notes": ["y"]}}/' \
+    "$T/exp/lin.json" >"$T/exp/linpaper.json"
+"$DALE" sweep "$T/exp/linpaper.json" --scale quick --dry-run --out "$T/lin" >"$T/ids2" 2>&1
+i2=$(grep -oE '^[0-9a-f]{16} ' "$T/ids2" | tr -d '\n')
+if grep -q '"paper": {' "$T/exp/linpaper.json" && [ "$i0" = "$i2" ]; then ok "analysis paper and svals change no run id"
+else fail "analysis paper and svals change no run id" "'$i0' vs '$i2'"; fi
 sed -i 's/"hp": *"lr,clip"/"hp": "lr,clip", "logx": true/' "$T/lin/spec.json"
 dale report "$T/lin" --out "$T/lin/r3" --quiet
 if [ "$RC" -eq 0 ] && grep -q '^set logscale x' "$T/lin/r3/curves_test_loss.gp" &&
@@ -256,6 +292,35 @@ if [ "$RC" -eq 0 ] && grep -q '^set logscale x' "$T/lin/r3/curves_test_loss.gp" 
     grep -q "logarithmic update axis (the analysis&#39; logx)" "$T/lin/r3/index.html"; then
     ok "report: analysis logx draws the learning curves on a log update axis"
 else fail "report: analysis logx" "rc $RC $(err1)"; fi
+
+# trial trajectories of a cognitive-task sweep: per cell the first test trials' output probabilities
+# (a distribution at every step) with one-hot targets, and trial 1's hidden rates, ColEI's E units
+# red and I units blue, the RNN's grey
+cat >"$T/exp/cog.json" <<'EOF'
+{"name": "cog", "description": "pdm, two models",
+ "base": {"task": "pdm", "hidden": 12, "dynamics": "leaky", "optimizer": "adam", "lr": 0.01, "max_updates": 20,
+          "eval_every": 10, "pdm_trials": 100, "pdm_eval": 20},
+ "axes": {"model": ["rnn", "colei"], "seed": [0]},
+ "scales": {"quick": {"kind": "smoke", "note": "tiny"}},
+ "analysis": {"select": "test_err", "group": "model", "hp": "lr"}}
+EOF
+DALE_EXPERIMENTS="$T/exp" dale reproduce cog --scale quick --jobs 2 --out "$T/cog" --quiet
+C="$T/cog/report"
+if [ "$RC" -eq 0 ] && [ "$(head -n 1 "$C/trials_0_out.csv")" = "trial,step,time_ms,p0,p1,p2,target0,target1,target2" ] &&
+    awk -F, 'NR > 1 { n++; tr[$1] = 1; s = $4 + $5 + $6; if (s < 0.9999 || s > 1.0001) bad++
+                      if ($7 + $8 + $9 != 1) bad++; if ($3 != 20 * ($2 + 1)) bad++ }
+             END { exit !(n > 30 && length(tr) == 3 && !bad) }' "$C/trials_1_out.csv" &&
+    grep -q '<h2>Trial trajectories</h2>' "$C/index.html" && grep -q '<img src="trials_1_out.png"' "$C/index.html" &&
+    [ "$(head -n 1 "$C/trials_0_rates.csv" | awk -F, '{ print NF }')" = 14 ]; then
+    ok "report: trial trajectories per cell of a pdm sweep (probabilities, one-hot targets, 3 trials)"
+else fail "report: trial trajectories" "rc $RC $(err1) $(head -2 "$C/trials_0_out.csv" 2>&1 | tr '\n' ' ')"; fi
+ei=$(grep -l "lc rgb '#0072B2'" "$C"/trials_*_rates.gp | wc -l)
+grey=$(grep -l "lc rgb '#555555'" "$C"/trials_*_rates.gp | wc -l)
+if [ "$ei" = 1 ] && [ "$grey" = 1 ] && grep -q "lc rgb '#D55E00'" "$(grep -l "lc rgb '#0072B2'" "$C"/trials_*_rates.gp)" &&
+    grep -q 'excitatory units red' "$C/index.html"; then
+    ok "report: hidden rates, ColEI's E units red and I units blue, the RNN's grey"
+else fail "report: hidden rates colours" "ei $ei grey $grey"; fi
+[ "$HAVE_GP" = 1 ] && { [ "$(png_size "$C/trials_0_out.png" 2>/dev/null)" = "1400 640" ] || fail "report: trials PNG" "$(png_size "$C/trials_0_out.png" 2>&1)"; }
 
 CHROME=""
 for c in chromium chromium-browser google-chrome; do command -v "$c" >/dev/null 2>&1 && { CHROME=$c; break; }; done
@@ -282,6 +347,11 @@ else
     chrome dom2 --virtual-time-budget=10000 --dump-dom "file://$T/broken/index.html" >"$T/dom2.html"
     if grep -q 'data-broken="1"' "$T/dom2.html"; then ok "browser: a missing image is seen"
     else fail "browser: a missing image is seen" "$(grep -o '<p id="dale-image-check"[^>]*>' "$T/dom2.html")"; fi
+    chrome domc --virtual-time-budget=10000 --dump-dom "file://$C/index.html" >"$T/domc.html"
+    nic=$(grep -c '<img src=' "$C/index.html")
+    if grep -q "data-images=\"$nic\" data-broken=\"0\" data-errors=\"0\"" "$T/domc.html"; then
+        ok "browser: the trial trajectories page: all $nic images loaded, no script error"
+    else fail "browser: trial trajectories page" "$(grep -o '<p id="dale-image-check"[^>]*>' "$T/domc.html") (want $nic)"; fi
     chrome shot --window-size=1280,2400 --screenshot="$T/shot.png" "file://$P" >/dev/null
     if [ -f "$T/shot.png" ] && is_png "$T/shot.png" && [ "$(png_size "$T/shot.png")" = "1280 2400" ]; then
         ok "browser: screenshot of the page"

@@ -128,6 +128,25 @@ DALE_API dale_status dale_plot_cells(const char *dir, const char *name, const ch
                                      const char *const *yticks, size_t ny, const char *zlabel,
                                      const dale_plot_labels *lab, int run, int *plotted);
 
+/* A few trials of a cognitive task (pdm, cdm, dms), one panel each: the
+ * probability of each output (softmax of the readout) over time as solid
+ * lines and its target (1 where the trial asks for that output) as dashed
+ * lines of the same colour.  csv columns: trial (0..ntrials-1), step, time,
+ * p_0..p_{nout-1}, target_0..target_{nout-1}; outputs[u] names output u in
+ * the key, panels[k] (may be NULL) titles panel k.  1 <= ntrials <= 8.
+ * Width 700 per panel up to 1400, height 640.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_trials(const char *dir, const char *name, const char *csv, size_t ntrials,
+                                      size_t nout, const char *const *outputs, const char *const *panels,
+                                      const dale_plot_labels *lab, int run, int *plotted);
+
+/* Hidden-unit rates over one trial: csv columns step, time, then the rate
+ * of each unit, the nE excitatory units first and then the nI inhibitory
+ * ones; with ei non-zero E units are drawn red and I units blue (the
+ * paper's Fig. 1 convention), else every unit grey (a network without
+ * E/I populations).  1100 x 650.  Errors as dale_plot_curves. */
+DALE_API dale_status dale_plot_rates(const char *dir, const char *name, const char *csv, size_t nE, size_t nI,
+                                     int ei, const dale_plot_labels *lab, int run, int *plotted);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,7 +77,10 @@ static dale_status write_and_run(const char *dir, const char *name, const char *
     *plotted = 0;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.gp", dir, name);
-    char text[8192];
+    char text[16384];
+    /* replot repeats only the last plot of a multiplot: such a body is
+     * written again for the SVG */
+    const int multi = strstr(body, "set multiplot") != NULL;
     int len = snprintf(text, sizeof text,
                        "# %s.gp - written by dale; re-plot with: gnuplot %s.gp (in this directory)\n"
                        "set datafile separator ','\n"
@@ -86,9 +89,9 @@ static dale_status write_and_run(const char *dir, const char *name, const char *
                        "%s"
                        "set terminal svg size %d,%d enhanced font 'DejaVu Sans,11' background rgb 'white'\n"
                        "set output '%s.svg'\n"
-                       "replot\n"
+                       "%s"
                        "unset output\n",
-                       name, name, width, height, name, body, width, height, name);
+                       name, name, width, height, name, body, width, height, name, multi ? body : "replot\n");
     if (len < 0 || (size_t)len >= sizeof text)
         return DALE_FAIL(DALE_ERR_ARG, "%s: gnuplot script too long", path);
     dale_status st = dalei_write_file_atomic(path, text, (size_t)len);
@@ -145,7 +148,10 @@ dale_status dale_plot_hist_inset(const char *dir, const char *name, const char *
                      "set style fill solid 0.7 border lc rgb '#1f4e79'\n"
                      "set key off\n"
                      "plot '%s' skip 1 using (($1+$2)/2):(%s):($2-$1) with boxes lc rgb '#1f77b4'\n",
-                     inset_csv ? "set multiplot\n" : "", t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
+                     inset_csv ? "set multiplot\nset origin 0, 0\nset size 1, 1\nunset object 1\nset autoscale x\n"
+                               "set xlabel offset 0, 0\nset yrange [*:*]\n"
+                               : "",
+                     t, x, logy ? "set logscale y\n" : "set yrange [0:*]\n", c,
                      logy ? "$3 > 0 ? $3 : 1/0" : "$3");
     /* the inset: a second panel over [0, inset_hi], linear y, on white */
     if (inset_csv && k > 0 && (size_t)k < sizeof body)
@@ -458,4 +464,101 @@ dale_status dale_plot_cells(const char *dir, const char *name, const char *csv, 
                "     '' skip 1 using 1:2:(sprintf('%%.3g', $5)) with labels font ',10' tc rgb 'black'\n",
            csv);
     return gp_finish(&t, dir, name, 900, 720, run, plotted);
+}
+
+/* The plot commands of one trial panel per trial (dale_plot_trials). */
+static void trials_body(gp_text *t, const char *csv, size_t ntrials, size_t nout, const char *const *outputs,
+                        const char *const *panels)
+{
+    for (size_t k = 0; k < ntrials; k++) {
+        gp_add(t, "set title ");
+        gp_quote(t, panels && panels[k] ? panels[k] : "");
+        gp_add(t, "\n%s", k ? "set key off\n"
+                             : "set key at screen 0.5, screen 0.01 center bottom vertical Left reverse samplen 3\n");
+        gp_add(t, "plot \\\n");
+        for (size_t u = 0; u < nout; u++) {
+            gp_add(t, "  '%s' skip 1 using ($1 == %zu ? $3 : NaN):%zu with lines lw 2.5 dt 1 lc rgb '%s' title ", csv,
+                   k, 4 + u, palette[u % 8]);
+            gp_quote(t, outputs[u]);
+            gp_add(t, ", \\\n");
+        }
+        for (size_t u = 0; u < nout; u++)
+            gp_add(t, "  '%s' skip 1 using ($1 == %zu ? $3 : NaN):%zu with lines lw 1.5 dt 2 lc rgb '%s' notitle, \\\n",
+                   csv, k, 4 + nout + u, palette[u % 8]);
+        gp_add(t, "  NaN with lines lw 1.5 dt 2 lc rgb '#000000' title 'target (dashed, same colour)'\n");
+    }
+}
+
+dale_status dale_plot_trials(const char *dir, const char *name, const char *csv, size_t ntrials, size_t nout,
+                             const char *const *outputs, const char *const *panels, const dale_plot_labels *lab,
+                             int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (ntrials == 0 || ntrials > 8 || nout == 0)
+        return DALE_FAIL(DALE_ERR_ARG, "%s: %zu trials and %zu outputs (expected 1-8 trials, outputs >= 1)", name,
+                         ntrials, nout);
+    const int w = (int)(ntrials < 3 ? 700 * ntrials : 1400), ht = 640;
+    gp_text t = {0};
+    gp_add(&t, "# %s.gp - written by dale; re-plot with: gnuplot %s.gp (in this directory)\n"
+               "# %s columns: trial, step, time, the outputs' probabilities (softmax of the readout), then\n"
+               "# the target of each output (1 for the output the trial asks for at that step, else 0)\n"
+               "set datafile separator ','\nset datafile missing 'nan'\n"
+               "set grid lc rgb '#dddddd'\nset border lw 1.2\nset yrange [-0.05:1.05]\n",
+           name, name, csv);
+    gp_add(&t, "set xlabel ");
+    gp_quote(&t, lab && lab->xlabel ? lab->xlabel : "");
+    gp_add(&t, "\nset ylabel ");
+    gp_quote(&t, lab && lab->ylabel ? lab->ylabel : "");
+    gp_add(&t, "\n");
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            gp_add(&t, "set terminal pngcairo size %d,%d noenhanced font 'DejaVu Sans,13'\nset output '%s.png'\n", w,
+                   ht, name);
+        else
+            gp_add(&t, "set terminal svg size %d,%d noenhanced font 'DejaVu Sans,13' background rgb 'white'\n"
+                       "set output '%s.svg'\nset key default\n",
+                   w, ht, name);
+        gp_add(&t, "set multiplot layout 1,%zu margins 0.06, 0.98, 0.34, 0.88 spacing 0.04, 0 title ", ntrials);
+        gp_quote(&t, lab && lab->title ? lab->title : "");
+        gp_add(&t, "\n");
+        trials_body(&t, csv, ntrials, nout, outputs, panels);
+        gp_add(&t, "unset multiplot\nunset output\n");
+    }
+    if (t.err) {
+        dalei_free(t.s);
+        return DALE_FAIL(DALE_ERR_NOMEM, "%s/%s.gp: out of memory writing the gnuplot script", dir, name);
+    }
+    char path[4200];
+    dalei_sfmt(path, sizeof path, "%s/%s.gp", dir, name);
+    dale_status st = dalei_write_file_atomic(path, t.s, t.n);
+    dalei_free(t.s);
+    if (st || !run) return st;
+    return dale_plot_run(dir, name, plotted);
+}
+
+dale_status dale_plot_rates(const char *dir, const char *name, const char *csv, size_t nE, size_t nI, int ei,
+                            const dale_plot_labels *lab, int run, int *plotted)
+{
+    if (plotted) *plotted = 0;
+    if (!plain_name(name) || !plain_name(csv))
+        return DALE_FAIL(DALE_ERR_ARG, "figure name '%s' / data file '%s': use letters, digits, '.', '_', '-'",
+                         name ? name : "", csv ? csv : "");
+    if (nE + nI == 0) return DALE_FAIL(DALE_ERR_ARG, "%s: no units to draw", name);
+    gp_text t = {0};
+    gp_header(&t, name, 1100, 650, lab);
+    gp_add(&t, "# %s columns: step, time, then the rate of each hidden unit (E units first, then I)\n", csv);
+    const char *ce = ei ? "#D55E00" : "#555555", *ci = "#0072B2";
+    gp_add(&t, "plot \\\n");
+    if (nE)
+        gp_add(&t, "  for [j=1:%zu] '%s' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '%s' notitle, \\\n"
+                   "  NaN with lines lw 2.5 lc rgb '%s' title '%s'%s\n",
+               nE, csv, ce, ce, ei ? "excitatory (E) units" : "hidden units", nI ? ", \\" : "");
+    if (nI)
+        gp_add(&t, "  for [j=%zu:%zu] '%s' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '%s' notitle, \\\n"
+                   "  NaN with lines lw 2.5 lc rgb '%s' title 'inhibitory (I) units'\n",
+               nE + 1, nE + nI, csv, ci, ci);
+    return gp_finish(&t, dir, name, 1100, 650, run, plotted);
 }
