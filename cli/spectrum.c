@@ -75,7 +75,8 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --zero-diag on|off   ColEI: zero the diagonal before rescaling (default: %s)\n", d.zero_diag);
     fprintf(f, "  --colei-dist D       ColEI family: exponential | gamma | uniform (default: %s)\n", d.colei_dist);
     fprintf(f, "  --gamma-shape K      shape of the gamma family (default: %g)\n", d.gamma_shape);
-    fprintf(f, "  --colei-init I       ColEI W: standard | balanced | spectral (default: %s; docs/beyond.md)\n",
+    fprintf(f, "  --colei-init I       ColEI W: standard | balanced | spectral | spectral-balanced\n"
+               "                       (default: %s; docs/beyond.md)\n",
             d.colei_init);
     fprintf(f, "  --colei-init-iters K spectral init: projection rounds (default: %ld)\n", d.colei_init_iters);
     fprintf(f, "  --colei-init-floor D spectral init: floor |w| >= D mean|w| (default: %g)\n", d.colei_init_floor);

@@ -1,14 +1,16 @@
 /* test_colei_init.c — the ColEI inits beyond the paper (colei_init,
  * docs/beyond.md).
  *
- * For balanced and spectral at n = 100 and 1, 10, 50 % inhibitory:
+ * For balanced, spectral and spectral-balanced at n = 100 and 1, 10 and
+ * 50 % inhibitory:
  *   signs       every column of W_eff has its unit's sign (E >= 0, I <= 0),
  *               first-layer U_eff >= 0, zero diagonal, rho(W_eff) = 1.5;
  *               the same signs
  *               after 20 projected SGD updates with large random gradients;
  *   streams     U, the readout and the biases are the standard init's bytes
  *               (only the recurrent W changes);
- *   balanced    every row with inhibitory inputs sums to 0 (round-off);
+ *   balanced    every row with inhibitory inputs sums to 0 (round-off), for
+ *               balanced and spectral-balanced;
  *   spectral    NSE at n = 100, 1 % inhibitory >= 0.945 with the default 20
  *               rounds (measured 0.9494 +- 0.0004 over seeds 0-4) and >= 0.95
  *               with 50 (measured 0.9512); every off-diagonal entry keeps
@@ -91,7 +93,7 @@ static long sign_violations(dale_net *net, const dale_net_config *c, int diag, d
 static void test_signs_and_streams(void)
 {
     const double ps[] = {0.01, 0.1, 0.5};
-    for (int which = DALE_COLEI_INIT_BALANCED; which <= DALE_COLEI_INIT_SPECTRAL; which++)
+    for (int which = DALE_COLEI_INIT_BALANCED; which < DALE_COLEI_INIT_COUNT; which++)
         for (size_t k = 0; k < 3; k++) {
             dale_net_config c = cfg_of(100, ps[k], (dale_colei_init)which), cs = cfg_of(100, ps[k], 0);
             dale_net *net = make(&c, 7), *std = make(&cs, 7);
@@ -129,11 +131,11 @@ static void test_signs_and_streams(void)
         }
 }
 
-static void test_balanced_rows(void)
+static void test_balanced_rows(dale_colei_init init)
 {
     const double ps[] = {0.01, 0.1, 0.5};
     for (size_t k = 0; k < 3; k++) {
-        dale_net_config c = cfg_of(100, ps[k], DALE_COLEI_INIT_BALANCED);
+        dale_net_config c = cfg_of(100, ps[k], init);
         dale_net *net = make(&c, 3);
         if (!net) return;
         size_t n = 100, ne, ni, rows = 0, off = 0;
@@ -153,8 +155,9 @@ static void test_balanced_rows(void)
             if (fabs(s) / a > worst) worst = fabs(s) / a;
             off += fabs(s) / a > 1e-5;
         }
-        CHECK(off == 0, "balanced p=%g: %zu rows not balanced; worst |sum|/sum|w| %.3g", ps[k], off, worst);
-        CHECK(rows >= n - ni, "balanced p=%g: only %zu rows have inhibitory inputs", ps[k], rows);
+        CHECK(off == 0, "%s p=%g: %zu rows not balanced; worst |sum|/sum|w| %.3g", dale_colei_init_name(init), ps[k],
+              off, worst);
+        CHECK(rows >= n - ni, "%s p=%g: only %zu rows have inhibitory inputs", dale_colei_init_name(init), ps[k], rows);
         /* the standard draw is not balanced: the check can fail */
         dale_net_config cs = cfg_of(100, ps[k], DALE_COLEI_INIT_STANDARD);
         dale_net *std = make(&cs, 3);
@@ -225,7 +228,7 @@ static void test_spectral(void)
 
 static void test_determinism(void)
 {
-    for (int which = DALE_COLEI_INIT_BALANCED; which <= DALE_COLEI_INIT_SPECTRAL; which++) {
+    for (int which = DALE_COLEI_INIT_BALANCED; which < DALE_COLEI_INIT_COUNT; which++) {
         dale_net_config c = cfg_of(50, 0.1, (dale_colei_init)which);
         dale_net *a = make(&c, 5), *b = make(&c, 5), *d = make(&c, 6);
         if (!a || !b || !d) return;
@@ -271,7 +274,7 @@ static void test_options(void)
     CHECK(nc.colei_init == DALE_COLEI_INIT_SPECTRAL && nc.colei_init_iters == 7 && nc.colei_init_floor == 0.2,
           "config -> net: %d %ld %g", (int)nc.colei_init, nc.colei_init_iters, nc.colei_init_floor);
     bad_option("colei", "colei_init", "spectal", "did you mean spectral");
-    bad_option("colei", "colei_init", "foo", "expected standard, balanced or spectral");
+    bad_option("colei", "colei_init", "foo", "expected standard, balanced, spectral or spectral-balanced");
     bad_option("colei", "colei_init_iters", "0", "--colei-init-iters must be >= 1");
     bad_option("colei", "colei_init_floor", "-0.1", "--colei-init-floor must lie in [0, 1)");
     bad_option("colei", "colei_init_floor", "1", "--colei-init-floor must lie in [0, 1)");
@@ -292,7 +295,8 @@ static void test_options(void)
 int main(void)
 {
     test_signs_and_streams();
-    test_balanced_rows();
+    test_balanced_rows(DALE_COLEI_INIT_BALANCED);
+    test_balanced_rows(DALE_COLEI_INIT_SPECTRAL_BALANCED);
     test_spectral();
     test_determinism();
     test_options();

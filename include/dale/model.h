@@ -114,12 +114,13 @@ typedef enum dale_colei_dist { DALE_DIST_EXPONENTIAL, DALE_DIST_GAMMA, DALE_DIST
  *             exactly 0 (sum over E = sum over |I|);
  *   SPECTRAL  alternating projections from an RNN init R of the same size:
  *             colei_init_iters times (sign cone with floor, then the
- *             singular values of R), ending with the sign-cone step. */
+ *             singular values of R), ending with the sign-cone step;
+ *   SPECTRAL_BALANCED  SPECTRAL, then BALANCED's row rescaling. */
 typedef enum dale_colei_init { DALE_COLEI_INIT_STANDARD, DALE_COLEI_INIT_BALANCED, DALE_COLEI_INIT_SPECTRAL,
-                               DALE_COLEI_INIT_COUNT } dale_colei_init;
+                               DALE_COLEI_INIT_SPECTRAL_BALANCED, DALE_COLEI_INIT_COUNT } dale_colei_init;
 /* Name of a ColEI init ("?" when out of range). */
 DALE_API const char *dale_colei_init_name(dale_colei_init t);
-/* Parse "standard" | "balanced" | "spectral" into *out; DALE_ERR_ARG with the
+/* Parse "standard" | "balanced" | "spectral" | "spectral-balanced" into *out; DALE_ERR_ARG with the
  * known names (and the nearest one) otherwise. */
 DALE_API dale_status dale_colei_init_parse(const char *s, dale_colei_init *out);
 

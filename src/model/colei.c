@@ -45,9 +45,10 @@ static dale_status colei_check(const dale_net_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "rho must be > 0 (got %g)", c->rho);
     if ((unsigned)c->colei_init >= DALE_COLEI_INIT_COUNT)
         return DALE_FAIL(DALE_ERR_ARG, "colei_init %d is not a ColEI init", (int)c->colei_init);
-    if (c->colei_init == DALE_COLEI_INIT_SPECTRAL && c->colei_init_iters < 1)
+    int spectral = c->colei_init == DALE_COLEI_INIT_SPECTRAL || c->colei_init == DALE_COLEI_INIT_SPECTRAL_BALANCED;
+    if (spectral && c->colei_init_iters < 1)
         return DALE_FAIL(DALE_ERR_ARG, "--colei-init-iters must be >= 1 (got %ld)", c->colei_init_iters);
-    if (c->colei_init == DALE_COLEI_INIT_SPECTRAL && !(c->colei_init_floor >= 0 && c->colei_init_floor < 1))
+    if (spectral && !(c->colei_init_floor >= 0 && c->colei_init_floor < 1))
         return DALE_FAIL(DALE_ERR_ARG, "--colei-init-floor must lie in [0, 1) (got %g)", c->colei_init_floor);
     if (c->colei_dist == DALE_DIST_GAMMA && !(c->gamma_shape > 0))
         return DALE_FAIL(DALE_ERR_ARG, "gamma shape must be > 0 (got %g)", c->gamma_shape);

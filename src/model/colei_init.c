@@ -17,7 +17,8 @@
  *             from the SVD X = U Σ V^T; finally X = P(X).  P is the sign cone
  *             with a floor: with m the mean |x| over the allowed entries,
  *             E entries max(x, δm), I entries min(x, -δm), others 0.
- *             δ = 0 is the plain projection (which zeroes most entries).
+ *             δ = 0 is the plain projection (which zeroes most entries);
+ *   spectral-balanced  spectral, then balanced's row rescaling.
  * Double precision throughout; the result goes to W_pos as float.
  */
 #include <cblas.h>
@@ -27,7 +28,8 @@
 #include "internal.h"
 #include "model_internal.h"
 
-static const char *const init_names[DALE_COLEI_INIT_COUNT] = {"standard", "balanced", "spectral"};
+static const char *const init_names[DALE_COLEI_INIT_COUNT] = {"standard", "balanced", "spectral",
+                                                               "spectral-balanced"};
 
 const char *dale_colei_init_name(dale_colei_init t)
 {
@@ -42,7 +44,8 @@ dale_status dale_colei_init_parse(const char *s, dale_colei_init *out)
             return DALE_OK;
         }
     const char *near = s ? dalei_nearest(s, init_names, DALE_COLEI_INIT_COUNT) : NULL;
-    return DALE_FAIL(DALE_ERR_ARG, "--colei-init: expected standard, balanced or spectral (got '%s'%s%s%s)",
+    return DALE_FAIL(DALE_ERR_ARG,
+                     "--colei-init: expected standard, balanced, spectral or spectral-balanced (got '%s'%s%s%s)",
                      s ? s : "(null)", near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 }
 
@@ -132,6 +135,11 @@ dale_status dalei_colei_init_apply(dale_net *net, dale_map *m, const dale_rng *r
     switch (net->cfg.colei_init) {
     case DALE_COLEI_INIT_BALANCED: balance_rows(m, W); return DALE_OK;
     case DALE_COLEI_INIT_SPECTRAL: return spectral(net, m, W, rw);
+    case DALE_COLEI_INIT_SPECTRAL_BALANCED: {
+        dale_status st = spectral(net, m, W, rw);
+        if (!st) balance_rows(m, W);
+        return st;
+    }
     default: return DALE_OK;
     }
 }

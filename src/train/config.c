@@ -125,7 +125,8 @@ static const opt tail_opts[] = {
       "training loss; its gradient 2 lambda w joins before clipping"),
     C(colei_init, DALE_OPT_STR, "standard", "ColEI recurrent init (docs/beyond.md): standard = the paper's | balanced = "
       "each row's inhibitory weights rescaled so the row sums to 0 | spectral = alternating projections between the "
-      "sign cone and an RNN init's singular values; every column keeps its sign", "standard|balanced|spectral"),
+      "sign cone and an RNN init's singular values | spectral-balanced = spectral, then balanced; every column keeps "
+      "its sign", "standard|balanced|spectral|spectral-balanced"),
     O(colei_init_iters, DALE_OPT_LONG, "20", "ColEI spectral init: rounds of (sign cone, RNN singular values), >= 1"),
     O(colei_init_floor, DALE_OPT_DOUBLE, "0.05", "ColEI spectral init: floor delta in [0, 1): every allowed entry keeps "
       "|w| >= delta * mean|w| (0: the plain projection, which zeroes most entries)"),
