@@ -36,7 +36,8 @@
 static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", "rho",
                                         "zero-diag", "colei-dist", "gamma-shape", "numerator",
                                         "dann-wie", "dann-ni-rec", "dynamics", "dt", "tau", "tau-e", "tau-i",
-                                        "sparsity", "autapses"};
+                                        "sparsity", "autapses", "colei-init", "colei-init-iters",
+                                        "colei-init-floor"};
 #define NINIT (sizeof init_keys / sizeof init_keys[0])
 
 typedef struct opts {
@@ -74,6 +75,11 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --zero-diag on|off   ColEI: zero the diagonal before rescaling (default: %s)\n", d.zero_diag);
     fprintf(f, "  --colei-dist D       ColEI family: exponential | gamma | uniform (default: %s)\n", d.colei_dist);
     fprintf(f, "  --gamma-shape K      shape of the gamma family (default: %g)\n", d.gamma_shape);
+    fprintf(f, "  --colei-init I       ColEI W: standard | balanced | spectral | spectral-balanced\n"
+               "                       (default: %s; docs/beyond.md)\n",
+            d.colei_init);
+    fprintf(f, "  --colei-init-iters K spectral init: projection rounds (default: %ld)\n", d.colei_init_iters);
+    fprintf(f, "  --colei-init-floor D spectral init: floor |w| >= D mean|w| (default: %g)\n", d.colei_init_floor);
     fprintf(f, "  --numerator NU       RNN/DANN variance numerator, Var W = NU/n (default: %.6g)\n", d.numerator);
     fprintf(f, "  --dann-wie W         DANN W_IE: mean | random (default: %s)\n", d.dann_wie);
     fprintf(f, "  --dann-ni-rec K      DANN recurrent inhibitory units, 0 = max(n/(R+1),1) (default: %ld)\n",
@@ -569,6 +575,7 @@ static int run_single(opts *o)
     cJSON_AddNumberToObject(sum, "rho_target", dale_model_init_radius(&nc));
     cJSON_AddStringToObject(sum, "zero_diag", o->c.zero_diag);
     cJSON_AddStringToObject(sum, "colei_dist", o->c.colei_dist);
+    if (strcmp(o->c.colei_init, "standard")) cJSON_AddStringToObject(sum, "colei_init", o->c.colei_init);
     cJSON_AddNumberToObject(sum, "numerator", nc.numerator);
     cJSON_AddStringToObject(sum, "dann_wie", o->c.dann_wie);
     cJSON_AddNumberToObject(sum, "hist_bins", (double)o->bins);

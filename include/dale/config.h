@@ -89,6 +89,10 @@ typedef struct dale_run_config {
     char optimizer[DALE_STR];    /* sgd | adam                                                  */
     double beta1, beta2, adam_eps;
     double weight_l2;            /* λ of λ Σ w² over the weight matrices (not biases)          */
+    /* ColEI recurrent init beyond the paper (docs/beyond.md) */
+    char colei_init[DALE_STR];   /* standard | balanced | spectral                              */
+    long colei_init_iters;       /* spectral: projection rounds, >= 1                           */
+    double colei_init_floor;     /* spectral: floor delta in [0, 1) of |w| / mean|w|            */
 } dale_run_config;
 
 DALE_API void dale_config_defaults(dale_run_config *c);

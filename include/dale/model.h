@@ -107,6 +107,23 @@ DALE_API dale_status dale_dynamics_parse(const char *s, dale_dynamics_type *out)
 /* Distribution family of ColEI weights at init (appendix Fig. 14). */
 typedef enum dale_colei_dist { DALE_DIST_EXPONENTIAL, DALE_DIST_GAMMA, DALE_DIST_UNIFORM } dale_colei_dist;
 
+/* How a ColEI cell's recurrent W is built from its sampled draw before the
+ * rescaling to rho (docs/beyond.md; every one keeps each column's sign):
+ *   STANDARD  the draw as it is (the paper's init; the default);
+ *   BALANCED  each row's inhibitory weights rescaled so that the row sums to
+ *             exactly 0 (sum over E = sum over |I|);
+ *   SPECTRAL  alternating projections from an RNN init R of the same size:
+ *             colei_init_iters times (sign cone with floor, then the
+ *             singular values of R), ending with the sign-cone step;
+ *   SPECTRAL_BALANCED  SPECTRAL, then BALANCED's row rescaling. */
+typedef enum dale_colei_init { DALE_COLEI_INIT_STANDARD, DALE_COLEI_INIT_BALANCED, DALE_COLEI_INIT_SPECTRAL,
+                               DALE_COLEI_INIT_SPECTRAL_BALANCED, DALE_COLEI_INIT_COUNT } dale_colei_init;
+/* Name of a ColEI init ("?" when out of range). */
+DALE_API const char *dale_colei_init_name(dale_colei_init t);
+/* Parse "standard" | "balanced" | "spectral" | "spectral-balanced" into *out; DALE_ERR_ARG with the
+ * known names (and the nearest one) otherwise. */
+DALE_API dale_status dale_colei_init_parse(const char *s, dale_colei_init *out);
+
 #define DALE_MAX_DENSE 8
 
 /* Which arithmetic computes a network's products (and, in the trainer, its
@@ -163,6 +180,12 @@ typedef struct dale_net_config {
      * so a zeroed config keeps dense connectivity; dale_net_masks_draw) */
     double sparsity;     /* fraction of W's entries removed, in [0, 1)            */
     int no_autapses;     /* 1: W's diagonal removed (no self-connections)          */
+    /* ColEI recurrent init beyond the paper (0 = standard, so a zeroed
+     * config keeps the paper's init) */
+    dale_colei_init colei_init;
+    long colei_init_iters;   /* spectral: projection rounds, >= 1 (default 20)          */
+    double colei_init_floor; /* spectral: floor delta in [0, 1): every off-diagonal entry
+                                keeps |w| >= delta * mean|w| of its round (default 0.05) */
 } dale_net_config;
 
 /* Fill cfg with the reference defaults (type rnn, 1 layer, ratio 9, ρ 1.5,

@@ -10,6 +10,9 @@
  * radius rho after an eigen-solve whose eigenvalues are kept for
  * dale_net_init_eigvals; with a connectivity mask the rescaled W is the
  * masked one (its eigenvalues and rho are those of the masked matrix).
+ * colei_init (colei_init.c, docs/beyond.md) may change the draw of each
+ * cell's W before the rescaling: balanced rows, or alternating projections
+ * toward an RNN spectrum; standard leaves it as drawn.
  * Default update: per-tensor clipping, projection of every *_pos onto >= 0.
  * Optional inhibitory gradient scaling (paper Fig. 11): the inhibitory
  * columns of every map that reads an E/I population carry
@@ -40,6 +43,13 @@ static dale_status colei_check(const dale_net_config *c)
     }
     if (!(c->rho > 0) || !isfinite(c->rho))
         return DALE_FAIL(DALE_ERR_ARG, "rho must be > 0 (got %g)", c->rho);
+    if ((unsigned)c->colei_init >= DALE_COLEI_INIT_COUNT)
+        return DALE_FAIL(DALE_ERR_ARG, "colei_init %d is not a ColEI init", (int)c->colei_init);
+    int spectral = c->colei_init == DALE_COLEI_INIT_SPECTRAL || c->colei_init == DALE_COLEI_INIT_SPECTRAL_BALANCED;
+    if (spectral && c->colei_init_iters < 1)
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-init-iters must be >= 1 (got %ld)", c->colei_init_iters);
+    if (spectral && !(c->colei_init_floor >= 0 && c->colei_init_floor < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-init-floor must lie in [0, 1) (got %g)", c->colei_init_floor);
     if (c->colei_dist == DALE_DIST_GAMMA && !(c->gamma_shape > 0))
         return DALE_FAIL(DALE_ERR_ARG, "gamma shape must be > 0 (got %g)", c->gamma_shape);
     return DALE_OK;
@@ -95,9 +105,9 @@ static void colei_fill(dale_net *net, dale_map *m, dale_rng *rng)
 }
 
 /* ColEI recurrent W (in this order): sample signed A, zero the diagonal
- * (option), ρ0 = max|λ(A)| by a full eigen-solve, A *= ρ/ρ0, keep |A| as
- * W_pos (the sign lives in the column sign vector).  The eigenvalues of the
- * rescaled matrix are (ρ/ρ0) λ(A); they are kept in `eig` (re then im, 2n)
+ * (option), the connectivity mask, the configured colei_init, ρ0 = max|λ(A)|
+ * by a full eigen-solve, A *= ρ/ρ0, keep |A| as W_pos (the sign lives in
+ * the column sign vector).  The eigenvalues of the rescaled matrix are (ρ/ρ0) λ(A); they are kept in `eig` (re then im, 2n)
  * so spectral tools need no second eigen-solve. */
 static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng, double *eig)
 {
@@ -107,6 +117,10 @@ static dale_status colei_recurrent(dale_net *net, dale_map *m, dale_rng *rng, do
     if (net->cfg.zero_diag)
         for (size_t i = 0; i < n; i++) W[i * n + i] = 0.0f;
     dalei_map_mask_params(net, m); /* a connectivity mask: rho is that of the masked W */
+    if (net->cfg.colei_init != DALE_COLEI_INIT_STANDARD) {
+        dale_status sti = dalei_colei_init_apply(net, m, rng);
+        if (sti) return sti;
+    }
     double *A = dalei_alloc(n * n, sizeof(double));
     if (!A) return DALE_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)

@@ -194,6 +194,11 @@ const dalei_dynamics_ops *dalei_dynamics_ops_of(dale_dynamics_type t);
  * parameter (P, W_pos, EE) is kept 0 there and the built map, its gradient
  * dL/dM are zeroed there (DANN: M = mask * (EE - EI IE)). */
 void dalei_map_mask_params(dale_net *net, dale_map *m); /* main parameter's masked entries := 0 */
+/* ColEI: turn a cell's sampled recurrent W_pos (diagonal zeroed and masked
+ * as configured) into the configured colei_init before the rescaling to rho
+ * (colei_init.c; standard: unchanged).  rw: the recurrent stream, forked
+ * only.  DALE_ERR_NOMEM, or an SVD failure. */
+dale_status dalei_colei_init_apply(dale_net *net, dale_map *m, const dale_rng *rw);
 void dalei_map_mask_eff(dale_map *m);                   /* eff's masked entries := 0 */
 void dalei_map_mask_grad(dale_map *m);                  /* geff's masked entries := 0 */
 void dalei_map_mask_free(dale_map *m);

@@ -57,6 +57,9 @@ void dale_net_config_defaults(dale_net_config *cfg)
     cfg->numerator = 1.0 / 3.0;
     cfg->dynamics = DALE_DYN_RELU;
     cfg->alpha = 1.0;
+    cfg->colei_init = DALE_COLEI_INIT_STANDARD;
+    cfg->colei_init_iters = 20;
+    cfg->colei_init_floor = 0.05;
 }
 
 void dale_ei_split(size_t N, double ratio, size_t *nE, size_t *nI)

@@ -123,6 +123,13 @@ static const opt tail_opts[] = {
     O(weight_l2, DALE_OPT_DOUBLE, "0",
       "lambda >= 0 of the penalty lambda * sum w^2 over the weight matrices (not biases), added to the "
       "training loss; its gradient 2 lambda w joins before clipping"),
+    C(colei_init, DALE_OPT_STR, "standard", "ColEI recurrent init (docs/beyond.md): standard = the paper's | balanced = "
+      "each row's inhibitory weights rescaled so the row sums to 0 | spectral = alternating projections between the "
+      "sign cone and an RNN init's singular values | spectral-balanced = spectral, then balanced; every column keeps "
+      "its sign", "standard|balanced|spectral|spectral-balanced"),
+    O(colei_init_iters, DALE_OPT_LONG, "20", "ColEI spectral init: rounds of (sign cone, RNN singular values), >= 1"),
+    O(colei_init_floor, DALE_OPT_DOUBLE, "0.05", "ColEI spectral init: floor delta in [0, 1): every allowed entry keeps "
+      "|w| >= delta * mean|w| (0: the plain projection, which zeroes most entries)"),
 };
 #undef O
 #undef A
@@ -499,6 +506,9 @@ dale_status dale_config_net(const dale_run_config *c, size_t input, size_t outpu
     if (!strcmp(c->numerics, "blas")) nc->numerics = DALE_NUMERICS_BLAS;
     else if (!strcmp(c->numerics, "dale")) nc->numerics = DALE_NUMERICS_DALE;
     else return DALE_FAIL(DALE_ERR_ARG, "--numerics: expected blas or dale (got '%s')", c->numerics);
+    if ((st = dale_colei_init_parse(c->colei_init, &nc->colei_init))) return st;
+    nc->colei_init_iters = c->colei_init_iters;
+    nc->colei_init_floor = c->colei_init_floor;
     return dynamics_net(c, nc);
 }
 
@@ -863,6 +873,15 @@ dale_status dale_config_resolve(dale_run_config *c)
         return DALE_FAIL(DALE_ERR_ARG, "--beta2 must lie in [0, 1) (got %g)", c->beta2);
     if (!(c->adam_eps > 0)) return DALE_FAIL(DALE_ERR_ARG, "--adam-eps must be > 0 (got %g)", c->adam_eps);
     if (!(c->weight_l2 >= 0)) return DALE_FAIL(DALE_ERR_ARG, "--weight-l2 must be >= 0 (got %g)", c->weight_l2);
+    const opt *ci = find_opt("colei_init");
+    if (!in_choices(ci->choices, c->colei_init)) return bad_choice(ci, c->colei_init);
+    if (strcmp(c->colei_init, "standard") && strcmp(c->model, "colei"))
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-init %s needs --model colei (got --model %s; other models have no "
+                         "ColEI init)", c->colei_init, c->model);
+    if (c->colei_init_iters < 1)
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-init-iters must be >= 1 (got %ld)", c->colei_init_iters);
+    if (!(c->colei_init_floor >= 0 && c->colei_init_floor < 1))
+        return DALE_FAIL(DALE_ERR_ARG, "--colei-init-floor must lie in [0, 1) (got %g)", c->colei_init_floor);
     if (strcmp(c->transplant, "off") && (c->mask_in[0] || c->mask_rec[0] || c->mask_out[0] || c->sparsity > 0 ||
                                          !strcmp(c->autapses, "off")))
         return DALE_FAIL(DALE_ERR_ARG, "--transplant replaces W's spectrum at init and cannot keep a connectivity "
