@@ -6,7 +6,7 @@
 # test trials of every run (dale eval --trials), draws the psychometric
 # curves and prints the tables (tools/neuro_summary.py, NumPy).  SCALE paper
 # (default) is the protocol, about 35 min on 2 cores; quick tests the pipeline;
-# weight1, dms and pdm are neuro-tasks' controls (neuro-inhib is skipped for a
+# weight1 and dms are neuro-tasks' controls (neuro-inhib is skipped for a
 # scale it does not have).  JOBS (default 2) runs at a time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
