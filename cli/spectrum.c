@@ -36,8 +36,8 @@
 static const char *const init_keys[] = {"model", "hidden", "inhib", "ei-ratio", "rho",
                                         "zero-diag", "colei-dist", "gamma-shape", "numerator",
                                         "dann-wie", "dann-ni-rec", "dynamics", "dt", "tau", "tau-e", "tau-i",
-                                        "sparsity", "autapses", "colei-init", "colei-init-iters",
-                                        "colei-init-floor"};
+                                        "sparsity", "autapses", "mask-rec", "mask-in", "mask-out",
+                                        "colei-init", "colei-init-iters", "colei-init-floor"};
 #define NINIT (sizeof init_keys / sizeof init_keys[0])
 
 typedef struct opts {
@@ -94,6 +94,11 @@ static void spectrum_usage(FILE *f)
     fprintf(f, "  --sparsity P         fraction of W's connections removed, each with probability P,\n"
                "                       before ColEI's rescaling (default: %g)\n", d.sparsity);
     fprintf(f, "  --no-autapses        remove W's diagonal (self-connections) (default: autapses %s)\n", d.autapses);
+    fputs("  --mask-rec FILE.npy  W's connectivity mask, (hidden, hidden) 0/1 as for dale train: every draw\n"
+          "                       is the masked effective W (ColEI rescaled after masking); combines with\n"
+          "                       --sparsity and --no-autapses (default: none)\n"
+          "  --mask-in, --mask-out accepted as dale train takes them, so a run's options can be given\n"
+          "                       as they are; they do not enter W and are not read\n", f);
     fputs("\nsampling and output:\n"
           "  --inits K            number of draws (default: 1000)\n"
           "  --seed S             seed of draw 0 (default: 0)\n"
@@ -266,7 +271,47 @@ static int parse(int argc, char **argv, opts *o)
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 2;
     }
+    if (o->c.mask_rec[0]) {
+        if (o->table[0]) {
+            fprintf(stderr, "dale spectrum: --mask-rec does not combine with --table %s (its matrices have other "
+                            "sizes); give it with --hidden N alone\n", o->table);
+            return 2;
+        }
+        /* the shape, dtype and 0/1 checks of dale train, on W's mask only */
+        dale_run_config v = o->c;
+        v.mask_in[0] = v.mask_out[0] = '\0';
+        if (dale_config_check_masks(&v)) {
+            fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
+            return 2;
+        }
+    }
     return -1;
+}
+
+/* The checked --mask-rec file as (n, n) floats 0/1 into *out (dalei_free). */
+static dale_status read_rec_mask(const char *path, size_t n, float **out)
+{
+    dale_array a;
+    *out = NULL;
+    dale_status st = dale_npy_read(path, &a);
+    if (st) return st;
+    float *m = a.ndim == 2 && a.shape[0] == n && a.shape[1] == n ? dalei_alloc(n * n, sizeof *m) : NULL;
+    for (size_t k = 0; m && k < n * n; k++) {
+        switch (a.dtype) {
+        case DALE_F32: m[k] = ((const float *)a.data)[k]; break;
+        case DALE_F64: m[k] = (float)((const double *)a.data)[k]; break;
+        case DALE_I32: m[k] = (float)((const int32_t *)a.data)[k]; break;
+        case DALE_I64: m[k] = (float)((const int64_t *)a.data)[k]; break;
+        case DALE_U8: m[k] = ((const uint8_t *)a.data)[k]; break;
+        case DALE_I8: m[k] = ((const int8_t *)a.data)[k]; break;
+        case DALE_U64: m[k] = (float)((const uint64_t *)a.data)[k]; break;
+        default: m[k] = NAN; break;
+        }
+    }
+    dale_array_free(&a);
+    if (!m) return DALE_FAIL(DALE_ERR_ARG, "--mask-rec %s: cannot read a (%zu, %zu) mask", path, n, n);
+    *out = m;
+    return DALE_OK;
 }
 
 /* Comma-separated positive sizes into out[max]; returns the count or 0. */
@@ -334,8 +379,8 @@ static void progress_draw(size_t done, size_t total, size_t n, void *user)
     fflush(stderr);
 }
 
-static dale_status sample(const dale_spectrum_job *jobs, size_t nj, unsigned flags, int threads,
-                          double max_memory_gb, dale_spectrum_set *out, int force_progress)
+static dale_status sample(const dale_spectrum_job *jobs, const float *const *masks, size_t nj, unsigned flags,
+                          int threads, double max_memory_gb, dale_spectrum_set *out, int force_progress)
 {
     /* What the sets keep (a summary per draw; with KEEP the singular values
      * and, unless --no-eig, the eigenvalues: n doubles each per draw), and
@@ -354,7 +399,7 @@ static dale_status sample(const dale_spectrum_job *jobs, size_t nj, unsigned fla
     if (!threads) return DALE_ERR_NOMEM;
     progress_state ps;
     progress_start(&ps, jobs, nj, (flags & DALE_SPEC_NO_EIG) != 0, threads, force_progress);
-    return dale_spectrum_sample_progress(jobs, nj, flags, threads, out, progress_draw, &ps);
+    return dale_spectrum_sample_masked(jobs, masks, nj, flags, threads, out, progress_draw, &ps);
 }
 
 _Static_assert(sizeof(dale_spectrum_summary) % sizeof(double) == 0,
@@ -491,9 +536,21 @@ static int run_single(opts *o)
         snprintf(o->out, sizeof o->out, "spec/%s-%zu-%llu", dale_model_name(nc.type), nc.hidden,
                  (unsigned long long)o->seed);
     dale_spectrum_job job = {&nc, o->seed, (size_t)o->inits};
+    float *wmask = NULL; /* --mask-rec */
+    size_t wkept = 0;
+    if (o->c.mask_rec[0]) {
+        if (read_rec_mask(o->c.mask_rec, nc.hidden, &wmask)) {
+            fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
+            return 1;
+        }
+        for (size_t q = 0; q < nc.hidden * nc.hidden; q++) wkept += wmask[q] != 0.0f;
+    }
+    const float *const masks[1] = {wmask};
     double t0 = now_s();
-    if (sample(&job, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads, o->max_gb, &set, o->progress)) {
+    if (sample(&job, wmask ? masks : NULL, 1, DALE_SPEC_KEEP | (o->no_eig ? DALE_SPEC_NO_EIG : 0u), o->threads,
+               o->max_gb, &set, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
+        dalei_free(wmask);
         return 1;
     }
     double secs = now_s() - t0;
@@ -581,6 +638,10 @@ static int run_single(opts *o)
     cJSON_AddNumberToObject(sum, "hist_bins", (double)o->bins);
     cJSON_AddNumberToObject(sum, "hist_hi", hi);
     cJSON_AddNumberToObject(sum, "seconds", secs);
+    if (wmask) {
+        cJSON_AddStringToObject(sum, "mask_rec", o->c.mask_rec);
+        cJSON_AddNumberToObject(sum, "mask_rec_kept", (double)wkept);
+    }
     /* Leaky dynamics: rho of the linearised step (1-a)I + a W (every unit
      * active), a = dt/tau per unit, over the first draws (an eigen-solve each). */
     double lk_m = 0, lk_sd = 0;
@@ -595,7 +656,7 @@ static int run_single(opts *o)
         }
         dale_status lst = DALE_OK;
         for (size_t dr = 0; dr < lk_k && !lst; dr++) {
-            if ((lst = dale_spectrum_draw(&nc, o->seed + dr, Wd, NULL, NULL))) break;
+            if ((lst = dale_spectrum_draw_masked(&nc, wmask, o->seed + dr, Wd, NULL, NULL))) break;
             for (size_t i = 0; i < n; i++) {
                 double a = i >= set.nE && nc.alpha_i > 0 ? nc.alpha_i : nc.alpha;
                 for (size_t j = 0; j < n; j++) Wd[i * n + j] = a * Wd[i * n + j] + (i == j ? 1.0 - a : 0.0);
@@ -647,6 +708,9 @@ static int run_single(opts *o)
         printf("  rho        %.4g +- %.4g\n", m, sd);
         FIELD_STATS(&set, rowsum_mean, &m, &sd);
         printf("  row sums   mean %.4g (sd over draws %.4g)\n", m, sd);
+        if (wmask)
+            printf("  W masked by %s: %zu of %zu connections kept%s\n", o->c.mask_rec, wkept, n * n,
+                   nc.sparsity > 0 || nc.no_autapses ? " (before --sparsity / --no-autapses)" : "");
         if (lk_k)
             printf("  rho of (1-a)I + a W  %.4g +- %.4g (%s, a = dt/tau per unit, first %zu draws)\n", lk_m, lk_sd,
                    o->c.dynamics, lk_k);
@@ -660,6 +724,7 @@ fail:
     dalei_free(hist);
     cJSON_Delete(sum);
     dale_spectrum_set_free(&set);
+    dalei_free(wmask);
     return rc;
 }
 
@@ -702,7 +767,7 @@ static size_t table_sizes(const opts *o, const char *def, size_t sizes[32])
 static int table_sample(const opts *o, const dale_spectrum_job *jobs, size_t nj, dale_spectrum_set *sets, double *secs)
 {
     double t0 = now_s();
-    if (sample(jobs, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, o->max_gb, sets, o->progress)) {
+    if (sample(jobs, NULL, nj, o->no_eig ? DALE_SPEC_NO_EIG : 0u, o->threads, o->max_gb, sets, o->progress)) {
         fprintf(stderr, "dale spectrum: %s\n", dale_last_error());
         return 1;
     }

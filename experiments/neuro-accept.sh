@@ -5,7 +5,9 @@
 # ColEI on pdm at 1, 10 and 50 % inhibitory units x 5 seeds), records 1000
 # test trials of every run (dale eval --trials), draws the psychometric
 # curves and prints the tables (tools/neuro_summary.py, NumPy).  SCALE paper
-# (default) is the protocol, about 35 min on 2 cores; quick tests the pipeline.
+# (default) is the protocol, about 35 min on 2 cores; quick tests the pipeline;
+# weight1 and dms are neuro-tasks' controls (neuro-inhib is skipped for a
+# scale it does not have).  JOBS (default 2) runs at a time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dale=${1:-$here/build/dale}
@@ -14,8 +16,12 @@ scale=${3:-paper}
 export DALE_EXPERIMENTS="$here/experiments"
 py=python3
 "$py" -c 'import numpy' 2>/dev/null || py=/usr/bin/python3
+jobs=${JOBS:-2}
+done_dirs=()
 for x in neuro-tasks neuro-inhib; do
-  "$dale" reproduce "$x" --scale "$scale" --jobs 2 --out "$out/$x-$scale"
+  grep -q "\"$scale\": *{" "$here/experiments/$x.json" || continue
+  done_dirs+=("$out/$x-$scale")
+  "$dale" reproduce "$x" --scale "$scale" --jobs "$jobs" --out "$out/$x-$scale"
   for run in "$out/$x-$scale"/runs/*/; do
     run=${run%/}
     [ -f "$run/final.npz" ] || continue
@@ -26,4 +32,4 @@ for x in neuro-tasks neuro-inhib; do
     esac
   done
 done
-"$py" "$here/tools/neuro_summary.py" "$out/neuro-tasks-$scale" "$out/neuro-inhib-$scale"
+"$py" "$here/tools/neuro_summary.py" "${done_dirs[@]}"

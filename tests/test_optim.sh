@@ -191,4 +191,57 @@ else
     fail "dale spectrum --sparsity 0.9 shrinks the RNN's W" "'$s9' against '$s0'"
 fi
 
+# --mask-rec: every draw is the masked effective W that training starts from
+# diag_bytes N — float32 1 - I (no self-connections), the mask --no-autapses generates
+diag_bytes() {
+    local n=$1 i j out=""
+    for ((i = 0; i < n; i++)); do
+        for ((j = 0; j < n; j++)); do
+            if [ "$i" -eq "$j" ]; then out="$out\x00\x00\x00\x00"; else out="$out\x00\x00\x80\x3f"; fi
+        done
+    done
+    printf '%s' "$out"
+}
+npy_write "$T/nodiag.npy" '<f4' "$H, $H" "$(diag_bytes $H)"
+for m in rnn dann "colei --zero-diag off"; do
+    # shellcheck disable=SC2086
+    dale spectrum --model $m --hidden $H --inits 4 --seed 3 --no-autapses --no-plot --out "$T/sa"
+    # shellcheck disable=SC2086
+    dale spectrum --model $m --hidden $H --inits 4 --seed 3 --mask-rec "$T/nodiag.npy" --no-plot --out "$T/sm"
+    if [ "$RC" -ne 0 ]; then fail "dale spectrum --mask-rec ($m)" "exit $RC: $(err1)"; continue; fi
+    if npz_same "$T/sa/spectrum.npz" "$T/sm/spectrum.npz"; then
+        ok "dale spectrum --model $m: --mask-rec of 1 - I gives the spectra of --no-autapses"
+    else fail "dale spectrum --model $m: --mask-rec of 1 - I gives the spectra of --no-autapses" "$NPZ_HOW"; fi
+done
+# the same NSE as training's metrics.csv at update 0 with that mask (and a generated one on top)
+for m in rnn colei dann; do
+    dale train "${BASE[@]}" --model $m --mask-rec "$T/rec.npy" --sparsity 0.2 --seed 5 --max-updates 0 --out "$T/m0-$m"
+    if [ "$RC" -ne 0 ]; then fail "train --max-updates 0 with --mask-rec ($m)" "exit $RC: $(err1)"; continue; fi
+    want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "nse_cell0") c = i } NR == 2 { print $c }' \
+        "$T/m0-$m/metrics.csv")
+    dale spectrum --model $m --hidden $H --inits 1 --seed 5 --mask-rec "$T/rec.npy" --sparsity 0.2 --no-plot --json \
+        --out "$T/s0-$m"
+    got=$(json_mean nse "$T/out")
+    if [ -n "$want" ] && [ -n "$got" ] && awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6) }'
+    then ok "dale spectrum --mask-rec ($m): the NSE of the W training starts from ($got)"
+    else fail "dale spectrum --mask-rec ($m): the NSE of the W training starts from" "spectrum '$got', metrics.csv '$want'"; fi
+    json_expect "summary.json records the mask file ($m)" "$T/s0-$m/summary.json" mask_rec "$T/rec.npy"
+done
+dale spectrum --model colei --hidden $H --inits 2 --mask-rec "$T/rec.npy" --zero-diag off --no-plot --json --out "$T/sc"
+rho=$(json_mean rho "$T/out")
+if awk -v r="$rho" 'BEGIN { exit !(r > 1.4999 && r < 1.5001) }'; then ok "dale spectrum --mask-rec: ColEI rescaled after masking (rho $rho)"
+else fail "dale spectrum --mask-rec: ColEI rescaled after masking" "rho '$rho'"; fi
+expect_exit 2 "dale spectrum: a --mask-rec of the wrong shape refused" "--mask-rec $T/in.npy: the mask has shape ($H, 2)" \
+    spectrum --model rnn --hidden $H --inits 2 --mask-rec "$T/in.npy" --no-plot --out "$T/sx"
+expect_exit 2 "dale spectrum: a --mask-rec with --table refused" "--mask-rec does not combine with --table" \
+    spectrum --table nse --mask-rec "$T/rec.npy" --out "$T/sx"
+expect_exit 2 "dale spectrum: a missing --mask-rec file refused" "--mask-rec $T/none.npy" \
+    spectrum --model rnn --hidden $H --mask-rec "$T/none.npy" --no-plot --out "$T/sx"
+dale spectrum --model rnn --hidden $H --inits 2 --no-plot --out "$T/spec4"
+dale spectrum --model rnn --hidden $H --inits 2 --mask-in "$T/in.npy" --mask-out "$T/out.npy" --no-plot --out "$T/sio"
+if [ "$RC" -ne 0 ]; then fail "dale spectrum accepts --mask-in and --mask-out" "exit $RC: $(err1)"
+elif npz_same "$T/sio/spectrum.npz" "$T/spec4/spectrum.npz"; then
+    ok "dale spectrum accepts --mask-in and --mask-out (they do not enter W)"
+else fail "dale spectrum --mask-in and --mask-out change nothing" "$NPZ_HOW"; fi
+
 lib_finish

@@ -276,6 +276,46 @@ static void test_distributions(void)
     dalei_free(x);
 }
 
+/* dale_rng_standard_normals is count calls of dale_rng_normal(r, 0, 1), bit
+ * for bit, whatever the count (odd, even, across its blocks of 64 pairs)
+ * and whether a cached value is pending, and leaves r as they leave it. */
+static void test_standard_normals(void)
+{
+    static const size_t counts[] = {0, 1, 2, 3, 7, 64, 127, 128, 129, 130, 255, 1000, 3201};
+    static double a[3300], b[3300];
+    int bad = 0, badstate = 0, badnext = 0, ncases = 0;
+    for (int pre = 0; pre < 2; pre++)
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            size_t n = counts[c];
+            dale_rng r1, r2;
+            dale_rng_seed(&r1, 99 + c);
+            if (pre) (void)dale_rng_normal(&r1, 0.0, 1.0); /* a cached value pending */
+            r2 = r1;
+            for (size_t k = 0; k < n; k++) a[k] = dale_rng_normal(&r1, 0.0, 1.0);
+            dale_rng_standard_normals(&r2, b, n);
+            if (n && memcmp(a, b, n * sizeof *a) != 0) bad++;
+            if (memcmp(r1.s, r2.s, sizeof r1.s) != 0 || r1.has_cached != r2.has_cached ||
+                (r1.has_cached && memcmp(&r1.cached_normal, &r2.cached_normal, sizeof(double)) != 0))
+                badstate++;
+            for (int k = 0; k < 5; k++) {
+                double x = dale_rng_normal(&r1, 0.5, 2.0), y = dale_rng_normal(&r2, 0.5, 2.0);
+                if (memcmp(&x, &y, sizeof x) != 0) badnext++;
+            }
+            ncases++;
+        }
+    CHECK(bad == 0, "standard_normals differs from dale_rng_normal calls in %d of %d cases", bad, ncases);
+    CHECK(badstate == 0, "standard_normals leaves another state in %d of %d cases", badstate, ncases);
+    CHECK(badnext == 0, "the draws after standard_normals differ in %d cases", badnext);
+    /* -0.0: the call returns 0.0 + 1.0 * x, so neither ever gives -0.0 */
+    dale_rng z;
+    dale_rng_seed(&z, 1);
+    z.has_cached = 1;
+    z.cached_normal = -0.0;
+    double v;
+    dale_rng_standard_normals(&z, &v, 1);
+    CHECK(v == 0.0 && !signbit(v), "a cached -0.0 comes out as +0.0, as from dale_rng_normal (got %g)", v);
+}
+
 int main(void)
 {
     test_known_answers();
@@ -284,5 +324,6 @@ int main(void)
     test_below();
     test_shuffle();
     test_distributions();
+    test_standard_normals();
     return check_done("test_rng");
 }

@@ -53,6 +53,12 @@ DALE_API double dale_rng_uniform(dale_rng *r, double a, double b);
  * alternate between drawing a fresh Box–Muller pair and returning the cached
  * second value, so the stream depends on the call sequence, not on (mu, sd). */
 DALE_API double dale_rng_normal(dale_rng *r, double mu, double sd);
+/* count standard normals into out[0..count): exactly what count calls of
+ * dale_rng_normal(r, 0.0, 1.0) return, in that order, leaving r (its
+ * state and its cached value) as those calls leave it; one call instead of
+ * count, for the per-step noise of the leaky dynamics.  count 0 does
+ * nothing. */
+DALE_API void dale_rng_standard_normals(dale_rng *r, double *out, size_t count);
 /* Exponential with mean `scale` (= 1/rate), like numpy's exponential(scale). */
 DALE_API double dale_rng_exponential(dale_rng *r, double scale);
 /* Gamma with shape k and scale θ (mean kθ, variance kθ²), like numpy's

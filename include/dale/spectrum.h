@@ -76,6 +76,18 @@ typedef void (*dale_spectrum_progress)(size_t done, size_t total, size_t n, void
 DALE_API dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t njobs, unsigned flags,
                                                    int threads, dale_spectrum_set *out,
                                                    dale_spectrum_progress progress, void *user);
+/* The same with connectivity masks of W: W_masks[j] (NULL, or W_masks
+ * NULL: none) is job j's mask, (n, n) row-major floats all 0 or 1 (post x
+ * pre, as dale_net_set_mask), set on every draw's network before
+ * dale_net_init, so the draw is the masked effective W that `dale train
+ * --mask-rec` starts from (ColEI rescales the masked matrix to its rho).
+ * It combines with the config's generated masks (sparsity, no_autapses).
+ * The masks are the caller's and read only.  Errors as
+ * dale_spectrum_sample_progress, and DALE_ERR_ARG for a value other than
+ * 0/1 (message from dale_net_set_mask). */
+DALE_API dale_status dale_spectrum_sample_masked(const dale_spectrum_job *jobs, const float *const *W_masks,
+                                                 size_t njobs, unsigned flags, int threads, dale_spectrum_set *out,
+                                                 dale_spectrum_progress progress, void *user);
 DALE_API void dale_spectrum_set_free(dale_spectrum_set *s); /* frees the arrays; NULL-safe */
 
 /* The (n, n) float64 W of the draw with `seed` (see the file comment) into
@@ -84,6 +96,11 @@ DALE_API void dale_spectrum_set_free(dale_spectrum_set *s); /* frees the arrays;
  * dale_net_init, dale_eigvals. */
 DALE_API dale_status dale_spectrum_draw(const dale_net_config *cfg, uint64_t seed, double *W,
                                         double *re, double *im);
+/* dale_spectrum_draw with W's connectivity mask W_mask ((n, n) 0/1, or
+ * NULL: exactly dale_spectrum_draw), as a job's W_mask.  Errors as
+ * dale_spectrum_draw and dale_net_set_mask (a value other than 0/1). */
+DALE_API dale_status dale_spectrum_draw_masked(const dale_net_config *cfg, const float *W_mask, uint64_t seed,
+                                               double *W, double *re, double *im);
 
 /* Histogram of x[0..count) over `bins` equal bins of [lo, hi] as a density
  * like numpy.histogram(density=True): density[b] = c_b / (C · width) with

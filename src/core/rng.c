@@ -40,9 +40,8 @@ void dale_rng_seed(dale_rng *r, uint64_t seed)
 
 /* xoshiro256**: output = rotl(s1 * 5, 7) * 9, then the linear engine
  * update (xor-shift of the four words, rotate of the last). */
-uint64_t dale_rng_next(dale_rng *r)
+static inline uint64_t xoshiro_next(uint64_t *s)
 {
-    uint64_t *s = r->s;
     const uint64_t out = rotl(s[1] * 5, 7) * 9;
     const uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -53,6 +52,8 @@ uint64_t dale_rng_next(dale_rng *r)
     s[3] = rotl(s[3], 45);
     return out;
 }
+
+uint64_t dale_rng_next(dale_rng *r) { return xoshiro_next(r->s); }
 
 /* The child seed is a splitmix64 hash chain over (label, s0, s1, s2, s3):
  * h <- splitmix64(h ^ s_i).  Different labels, or different parent states,
@@ -101,6 +102,43 @@ double dale_rng_normal(dale_rng *r, double mu, double sd)
     r->cached_normal = rad * sin(th);
     r->has_cached = 1;
     return mu + sd * (rad * cos(th));
+}
+
+/* The same arithmetic as dale_rng_normal(r, 0.0, 1.0), call by call (the
+ * `0.0 + 1.0 * x` is that call's mu + sd * x: it turns -0.0 into +0.0 as
+ * the call does), without the per-value call, the cache round trip through
+ * r and the calls into dale_rng_uniform01 and dale_rng_next. */
+void dale_rng_standard_normals(dale_rng *r, double *out, size_t count)
+{
+    size_t k = 0;
+    if (count == 0) return;
+    if (r->has_cached) {
+        r->has_cached = 0;
+        out[k++] = 0.0 + 1.0 * r->cached_normal;
+    }
+    const double two_pi = 6.283185307179586476925286766559;
+    uint64_t g[4] = {r->s[0], r->s[1], r->s[2], r->s[3]}; /* kept in registers */
+    /* Pairs in blocks: the uniforms and log1p(-u1) of a block first (one
+     * libm function in a tight loop), then sqrt, sincos and the values. */
+    enum { BLK = 64 };
+    double lg[BLK], th[BLK];
+    while (k + 2 <= count) {
+        size_t np = (count - k) / 2 < BLK ? (count - k) / 2 : BLK;
+        for (size_t i = 0; i < np; i++) {
+            double u1 = (double)(xoshiro_next(g) >> 11) * 0x1.0p-53;
+            double u2 = (double)(xoshiro_next(g) >> 11) * 0x1.0p-53;
+            lg[i] = log1p(-u1);
+            th[i] = two_pi * u2;
+        }
+        for (size_t i = 0; i < np; i++, k += 2) {
+            double rad = sqrt(-2.0 * lg[i]);
+            double second = rad * sin(th[i]);
+            out[k] = 0.0 + 1.0 * (rad * cos(th[i]));
+            out[k + 1] = 0.0 + 1.0 * second;
+        }
+    }
+    for (int i = 0; i < 4; i++) r->s[i] = g[i];
+    if (k < count) out[k] = dale_rng_normal(r, 0.0, 1.0); /* the last one: its pair's second value stays cached */
 }
 
 /* Inverse CDF of the exponential with mean `scale` (NumPy's parameter, not

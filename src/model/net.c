@@ -704,6 +704,10 @@ static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, c
     dalei_gemm_acc(1, ni, d, Rx, DE, ni, X, d, dIE, d);
 }
 
+/* Standard normals of the noise drawn per call of dale_rng_standard_normals
+ * (a stack buffer of doubles). */
+#define NOISE_CHUNK 512
+
 dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, int all_steps,
                              const float **out)
 {
@@ -725,7 +729,12 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         const double a = net->cfg.dynamics == DALE_DYN_RELU ? 1.0 : net->cfg.alpha;
         const double sd = sqrt(2.0 / a) * net->cfg.noise_in;
         const size_t cnt = T * B * net->cfg.input;
-        for (size_t k = 0; k < cnt; k++) net->Xn[k] = x[k] + (float)(sd * dale_rng_normal(&net->noise, 0.0, 1.0));
+        double g[NOISE_CHUNK];
+        for (size_t k0 = 0; k0 < cnt; k0 += NOISE_CHUNK) {
+            size_t m = cnt - k0 < NOISE_CHUNK ? cnt - k0 : NOISE_CHUNK;
+            dale_rng_standard_normals(&net->noise, g, m);
+            for (size_t k = 0; k < m; k++) net->Xn[k0 + k] = x[k0 + k] + (float)(sd * g[k]);
+        }
         x = net->Xn;
     }
     const float *in = x;
@@ -798,9 +807,15 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
                         double a = dale_net_unit_alpha(net, j);
                         sd[j] = (dyn->state_form ? sqrt(2.0 * a) : sqrt(2.0 / a)) * net->cfg.noise_rec;
                     }
-                for (size_t r = 0; r < B; r++)
-                    for (size_t j = 0; j < n; j++)
-                        net->E[r * n + j] = (float)(sd[j] * dale_rng_normal(&net->noise, 0.0, 1.0));
+                /* B n standard normals in the row-major order of E, drawn
+                 * a chunk at a time */
+                double g[NOISE_CHUNK];
+                for (size_t k0 = 0, j = 0; k0 < B * n; k0 += NOISE_CHUNK) {
+                    size_t m = B * n - k0 < NOISE_CHUNK ? B * n - k0 : NOISE_CHUNK;
+                    dale_rng_standard_normals(&net->noise, g, m);
+                    for (size_t k = 0; k < m; k++, j = j + 1 == n ? 0 : j + 1)
+                        net->E[k0 + k] = (float)(sd[j] * g[k]);
+                }
                 eps = net->E;
             }
             dyn->step(L->rate, B, n, h, hprev, L->Z ? L->Z + t * B * n : NULL,

@@ -70,13 +70,24 @@ static dale_status draw_into(dale_net *net, const dale_net_config *c, uint64_t s
     return st;
 }
 
+/* The sampling network of config c with W's mask (NULL: none). */
+static dale_status sample_net(const dale_net_config *c, const float *W_mask, dale_net **net)
+{
+    dale_status st = dale_net_create(c, net);
+    if (!st && W_mask && (st = dale_net_set_mask(*net, 0, 1, W_mask))) {
+        dale_net_free(*net);
+        *net = NULL;
+    }
+    return st;
+}
+
 /* draw_into on a network of its own. */
-static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, double *A,
+static dale_status draw_one(const dale_net_config *c, const float *W_mask, uint64_t seed, float *Wf, double *A,
                             double *re, double *im, int skip_eig, int *have_eig)
 {
     dale_net *net = NULL;
     *have_eig = 0;
-    dale_status st = dale_net_create(c, &net);
+    dale_status st = sample_net(c, W_mask, &net);
     if (!st) st = draw_into(net, c, seed, Wf, A, re, im, skip_eig, have_eig);
     dale_net_free(net);
     return st;
@@ -85,6 +96,12 @@ static dale_status draw_one(const dale_net_config *c, uint64_t seed, float *Wf, 
 dale_status dale_spectrum_draw(const dale_net_config *cfg, uint64_t seed, double *W, double *re,
                                double *im)
 {
+    return dale_spectrum_draw_masked(cfg, NULL, seed, W, re, im);
+}
+
+dale_status dale_spectrum_draw_masked(const dale_net_config *cfg, const float *W_mask, uint64_t seed, double *W,
+                                      double *re, double *im)
+{
     if (!cfg || !W) return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_draw: cfg and W must not be NULL");
     if (cfg->hidden == 0) return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_draw: hidden must be > 0");
     dale_net_config c = sample_config(cfg);
@@ -92,7 +109,7 @@ dale_status dale_spectrum_draw(const dale_net_config *cfg, uint64_t seed, double
     float *Wf = dalei_alloc(n * n, sizeof *Wf);
     if (!Wf) return DALE_ERR_NOMEM;
     int have = 0;
-    dale_status st = draw_one(&c, seed, Wf, W, re, im, 0, &have);
+    dale_status st = draw_one(&c, W_mask, seed, Wf, W, re, im, 0, &have);
     dalei_free(Wf);
     return st;
 }
@@ -105,6 +122,7 @@ typedef struct task {
 
 typedef struct pool {
     const dale_spectrum_job *jobs;
+    const float *const *masks;  /* W's mask per job, or NULL */
     dale_net_config *cfgs; /* sample_config of each job */
     dale_spectrum_set *out;
     unsigned flags;
@@ -163,7 +181,7 @@ static void *worker(void *arg)
             dale_net_free(net);
             net = NULL;
             net_job = SIZE_MAX;
-            if (!(st = dale_net_create(&p->cfgs[j], &net))) net_job = j;
+            if (!(st = sample_net(&p->cfgs[j], p->masks ? p->masks[j] : NULL, &net))) net_job = j;
         }
         if (!st)
             st = draw_into(net, &p->cfgs[j], p->jobs[j].seed0 + k, Wf, A, rk, ik,
@@ -216,11 +234,11 @@ static void order_jobs(const dale_spectrum_job *jobs, size_t *order, size_t njob
 
 /* Sets up out[j] for job j: validates the config through dale_net_create
  * and reads the E/I counts of W's columns from the network. */
-static dale_status prepare_job(const dale_net_config *c, const dale_spectrum_job *job,
+static dale_status prepare_job(const dale_net_config *c, const dale_spectrum_job *job, const float *W_mask,
                                unsigned flags, dale_spectrum_set *o)
 {
     dale_net *net = NULL;
-    dale_status st = dale_net_create(c, &net);
+    dale_status st = sample_net(c, W_mask, &net); /* also checks the mask's values */
     if (st) return st;
     size_t n = c->hidden;
     o->cfg = *c;
@@ -254,6 +272,13 @@ dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t 
                                           int threads, dale_spectrum_set *out, dale_spectrum_progress progress,
                                           void *user)
 {
+    return dale_spectrum_sample_masked(jobs, NULL, njobs, flags, threads, out, progress, user);
+}
+
+dale_status dale_spectrum_sample_masked(const dale_spectrum_job *jobs, const float *const *W_masks, size_t njobs,
+                                        unsigned flags, int threads, dale_spectrum_set *out,
+                                        dale_spectrum_progress progress, void *user)
+{
     if (!jobs || !out || njobs == 0)
         return DALE_FAIL(DALE_ERR_ARG, "dale_spectrum_sample: jobs and out must not be NULL, njobs > 0");
     memset(out, 0, njobs * sizeof *out);
@@ -264,6 +289,7 @@ dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t 
     size_t started = 0;
     int have_lock = 0;
     p.jobs = jobs;
+    p.masks = W_masks;
     p.out = out;
     p.flags = flags;
     p.progress = progress;
@@ -283,7 +309,7 @@ dale_status dale_spectrum_sample_progress(const dale_spectrum_job *jobs, size_t 
     if (!p.cfgs || !order || !p.tasks) { st = DALE_ERR_NOMEM; goto fail; }
     for (size_t j = 0; j < njobs; j++) {
         p.cfgs[j] = sample_config(jobs[j].cfg);
-        if ((st = prepare_job(&p.cfgs[j], &jobs[j], flags, &out[j]))) goto fail;
+        if ((st = prepare_job(&p.cfgs[j], &jobs[j], W_masks ? W_masks[j] : NULL, flags, &out[j]))) goto fail;
         if (out[j].n > p.nmax) p.nmax = out[j].n;
     }
     order_jobs(jobs, order, njobs);
