@@ -38,6 +38,34 @@ typedef struct ijob {
     uint64_t seed;
 } ijob;
 
+/* Cell names "k=v, k=v" (or a label) in reading order: part by part, values
+ * that both read as numbers by value, others as text. */
+static int cmp_cell_name(const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t la = strcspn(a, ","), lb = strcspn(b, ",");
+        const char *va = memchr(a, '=', la), *vb = memchr(b, '=', lb);
+        char *ea, *eb;
+        double x = va ? strtod(va + 1, &ea) : 0, y = vb ? strtod(vb + 1, &eb) : 0;
+        int c;
+        if (va && vb && ea == a + la && eb == b + lb && (va - a) == (vb - b) && !strncmp(a, b, (size_t)(va - a)))
+            c = x < y ? -1 : x > y;
+        else {
+            c = strncmp(a, b, la < lb ? la : lb);
+            if (!c) c = la < lb ? -1 : la > lb;
+        }
+        if (c) return c;
+        a += la + (a[la] == ',');
+        b += lb + (b[lb] == ',');
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
+static int cmp_icell(const void *a, const void *b)
+{
+    return cmp_cell_name(((const icell *)a)->name, ((const icell *)b)->name);
+}
+
 static int cmp_ijob(const void *a, const void *b)
 {
     const ijob *x = a, *y = b;
@@ -158,6 +186,25 @@ int dalecli_init_spectra(FILE *f, const dalecli_runs *rs, const char *group, int
         rc = 0;
         goto done;
     }
+    {
+        /* cells in reading order (numbers by value), the jobs renumbered to match */
+        size_t *rank = dalei_alloc(nc, sizeof *rank);
+        icell *sorted = dalei_alloc(nc, sizeof *sorted);
+        if (!rank || !sorted) {
+            dalei_free(rank);
+            dalei_free(sorted);
+            goto done;
+        }
+        memcpy(sorted, cells, nc * sizeof *cells);
+        qsort(sorted, nc, sizeof *sorted, cmp_icell);
+        for (size_t k = 0; k < nc; k++)
+            for (size_t q = 0; q < nc; q++)
+                if (!strcmp(cells[k].name, sorted[q].name)) rank[k] = q;
+        for (size_t j = 0; j < nj; j++) jobs[j].cell = rank[jobs[j].cell];
+        memcpy(cells, sorted, nc * sizeof *cells);
+        dalei_free(rank);
+        dalei_free(sorted);
+    }
     qsort(jobs, nj, sizeof *jobs, cmp_ijob);
     for (size_t j = 0, k = 0; k < nc; k++) {
         cells[k].first = j;
@@ -235,14 +282,18 @@ int dalecli_init_spectra(FILE *f, const dalecli_runs *rs, const char *group, int
                     ce->n, n, m[0], sd[0], m[1], sd[1], m[2], sd[2], ne);
         }
         int plotted = 0;
+        char shown[256]; /* the cell's name in a title: gnuplot reads '_' as a subscript */
+        dalei_sfmt(shown, sizeof shown, "%s", ce->name);
+        for (char *u = shown; *u; u++)
+            if (*u == '_') *u = ' ';
         double rad = dale_model_init_radius(&ce->nc);
         char lab[64];
         dalei_sfmt(lab, sizeof lab, "radius %.3g", rad);
-        dalei_sfmt(title, sizeof title, "%s (n = %zu): eigenvalues of %zu initialisations", ce->name, n, ne);
+        dalei_sfmt(title, sizeof title, "%s (n = %zu): eigenvalues of %zu initialisations", shown, n, ne);
         char csv[160];
         dalei_sfmt(csv, sizeof csv, "%s.csv", nm_e);
         if (ok && dale_plot_eigs(out, nm_e, csv, (long)ne, rad, lab, title, render, &plotted)) ok = 0;
-        dalei_sfmt(title, sizeof title, "%s (n = %zu): singular values of %zu initialisations", ce->name, n, ce->n);
+        dalei_sfmt(title, sizeof title, "%s (n = %zu): singular values of %zu initialisations", shown, n, ce->n);
         dalei_sfmt(csv, sizeof csv, "%s.csv", nm_s);
         if (ok && dale_plot_hist(out, nm_s, csv, logy, title, "singular value", render, &plotted)) ok = 0;
         if (!ok) fprintf(stderr, "dale report: spectra at initialisation of %s: %s\n", ce->name, dale_last_error());
