@@ -86,5 +86,16 @@ int dalecli_plot_scatter(const char *dir, const dalecli_plot_opts *o, dale_linre
 
 /* OUT/index.html for a run or sweep directory (dale report); an exit code. */
 int dalecli_report(const char *dir, const char *out, int no_render, int quiet);
+/* How the report puts a figure on its page: OUT/NAME.png with a caption. */
+typedef void (*dalecli_figure_fn)(FILE *f, const char *out, const char *name, const char *caption);
+/* The spectra at initialisation of the runs rs, pooled per cell of the
+ * comma-separated group keys (default label): per cell a row of NSE,
+ * sigma_max and rho, the eigenvalues of the first 100 runs' W and the
+ * histogram of all their singular values (log density when logy), as
+ * OUT/initspec_K_{eig,svals}.{csv,gp,png,svg}, drawn when render; the HTML
+ * goes to f through figure.  Transplanted runs are left out.  0, or 1 when
+ * memory ran out (the page says so). */
+int dalecli_init_spectra(FILE *f, const dalecli_runs *rs, const char *group, int logy, const char *out,
+                         int render, dalecli_figure_fn figure);
 
 #endif

@@ -1423,6 +1423,9 @@ static int report_sweep(const char *dir, const char *out, int no_render)
         dalei_free(tests);
     }
     if (group && strchr(group, ',')) heatmaps(f, out, cells, no_render);
+    /* "init_spectra": "lin" | "log": eigenvalues and singular values of W at init per cell (Figs. 3, 14, 15) */
+    if (jstr(an, "init_spectra"))
+        dalecli_init_spectra(f, &rs, group, !strcmp(jstr(an, "init_spectra"), "log"), out, !no_render, figure);
     {
         /* curves of the selected configuration of each cell, as the table */
         dalecli_runs sel;
