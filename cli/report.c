@@ -1172,6 +1172,16 @@ static void run_cell(const char *run, const char *group, char *out, size_t cap)
     cJSON_Delete(sj);
 }
 
+/* The note in place of a cell's histogram when its W cannot be drawn. */
+static void svals_note(FILE *f, const char *cell)
+{
+    fputs("<p class=\"note\">No singular values for ", f);
+    h(f, cell);
+    fputs(": ", f);
+    h(f, dale_last_error());
+    fputs("</p>\n", f);
+}
+
 /* Histograms of the singular values of W at initialisation, one per cell
  * (the analysis' "svals": the paper's Figs. 3 D-F, 5 D-F, 6 D-F, 15): the
  * first run of each cell gives the network (its config.json) and the first
@@ -1199,11 +1209,7 @@ static void svals_figures(FILE *f, const dalecli_runs *rs, const char *out, cons
         dale_config_defaults(&rc);
         dalei_sfmt(path, sizeof path, "%s/config.json", rd);
         if (dale_config_load_json(&rc, path) || dale_config_resolve(&rc) || dale_config_net(&rc, 1, 1, 0.0, &nc0)) {
-            fputs("<p class=\"note\">No singular values for ", f);
-            h(f, cell);
-            fputs(": ", f);
-            h(f, dale_last_error());
-            fputs("</p>\n", f);
+            svals_note(f, cell);
             continue;
         }
         size_t k = nc0.hidden > 300 ? 10 : 20;
@@ -1211,11 +1217,7 @@ static void svals_figures(FILE *f, const dalecli_runs *rs, const char *out, cons
         dale_spectrum_set set;
         memset(&set, 0, sizeof set);
         if (dale_spectrum_sample(&job, 1, DALE_SPEC_KEEP | DALE_SPEC_NO_EIG, 1, &set)) {
-            fputs("<p class=\"note\">No singular values for ", f);
-            h(f, cell);
-            fputs(": ", f);
-            h(f, dale_last_error());
-            fputs("</p>\n", f);
+            svals_note(f, cell);
             continue;
         }
         size_t nv = set.inits * set.n, bins = 60;
