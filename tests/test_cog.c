@@ -25,6 +25,11 @@
  *    sampled counts lie within a few standard errors, separable data are
  *    flagged, bad input is refused.
  * 9. Bad task options refused with a message naming the option.
+ * 10. The grace period (--<task>-grace): weight 0 exactly at the first grace
+ *     steps of the decision period, everything else (inputs, labels, other
+ *     weights) as without it; the default is no grace; ms rounded to the
+ *     nearest step; the scorer skips the grace steps for the choice and
+ *     still checks every step before the go cue; bad values refused.
  */
 #include <math.h>
 #include <stdint.h>
@@ -634,6 +639,13 @@ static void test_bad_options(void)
     refused("pdm", "pdm_sigma", "-1", "--pdm-sigma");
     refused("pdm", "pdm_decision_weight", "0", "--pdm-decision-weight");
     refused("pdm", "pdm_trials", "0", "--pdm-trials");
+    refused("pdm", "pdm_grace", "-20", "--pdm-grace");
+    refused("cdm", "cdm_grace", "nan", "--cdm-grace");
+    refused("dms", "dms_grace", "inf", "--dms-grace");
+    refused("pdm", "pdm_grace", "100", "shorter than the decision period"); /* 5 steps = pdm's decision */
+    refused("cdm", "cdm_grace", "90", "--cdm-grace");                        /* 90 ms rounds to 5 steps */
+    refused("dms", "dms_grace", "900", "--dms-grace");
+    refused("pdm", "pdm_grace", "soon", "--pdm-grace");
     refused("dms", "dms_stimuli", "1", "--dms-stimuli");
     refused("cdm", "cdm_delay_min", "4000", "--cdm-delay-min");
     refused("pdm", "dt", "0", "--dt");
@@ -647,6 +659,120 @@ static void test_bad_options(void)
     dale_task_free(t);
 }
 
+
+/* -------------------------------------------------- 10: grace period */
+
+static void test_grace(void)
+{
+    static const char *const tasks[] = {"pdm", "cdm", "dms"};
+    for (size_t k = 0; k < 3; k++) {
+        char gkey[32], dkey[32], wkey[32];
+        snprintf(gkey, sizeof gkey, "%s_grace", tasks[k]);
+        snprintf(dkey, sizeof dkey, "%s_decision", tasks[k]);
+        snprintf(wkey, sizeof wkey, "%s_decision_weight", tasks[k]);
+        /* the same task with and without a grace of 100 ms (5 steps at dt 20);
+         * decision 300 ms (15 steps), weight 3 so that every value is distinct */
+        const char *plain_kv[] = {dkey, "300", wkey, "3", NULL};
+        const char *grace_kv[] = {dkey, "300", wkey, "3", gkey, "100", NULL};
+        const char *zero_kv[] = {dkey, "300", wkey, "3", gkey, "0", NULL};
+        dale_task *a = make(tasks[k], plain_kv, NULL), *g = make(tasks[k], grace_kv, NULL);
+        dale_task *z = make(tasks[k], zero_kv, NULL);
+        CHECK(a && g && z, "%s: tasks with and without grace (%s)", tasks[k], dale_last_error());
+        if (!a || !g || !z) {
+            dale_task_free(a), dale_task_free(g), dale_task_free(z);
+            continue;
+        }
+        CHECK(a->T == g->T, "%s: grace leaves the trial length (%zu, %zu)", tasks[k], a->T, g->T);
+        enum { B = 24 };
+        size_t idx[B];
+        for (size_t b = 0; b < B; b++) idx[b] = 3 * b + 1;
+        float *xa, *wa, *xg, *wg, *xz, *wz;
+        int32_t *ya, *yg, *yz;
+        size_t Ta, Tg, Tz;
+        fetch(a, DALE_SPLIT_TRAIN, idx, B, &xa, &ya, &wa, &Ta);
+        fetch(g, DALE_SPLIT_TRAIN, idx, B, &xg, &yg, &wg, &Tg);
+        fetch(z, DALE_SPLIT_TRAIN, idx, B, &xz, &yz, &wz, &Tz);
+        CHECK(Ta == Tg && Ta == Tz, "%s: the same batch length (%zu %zu %zu)", tasks[k], Ta, Tg, Tz);
+        CHECK(!memcmp(xa, xg, Ta * B * a->input * sizeof(float)) && !memcmp(ya, yg, Ta * B * sizeof(int32_t)),
+              "%s: grace changes neither inputs nor labels", tasks[k]);
+        CHECK(!memcmp(xa, xz, Ta * B * a->input * sizeof(float)) && !memcmp(ya, yz, Ta * B * sizeof(int32_t)) &&
+                  !memcmp(wa, wz, Ta * B * sizeof(float)),
+              "%s: grace 0 is the task without grace, bit for bit", tasks[k]);
+        int zero_bad = 0, other_bad = 0, nzero = 0;
+        for (size_t b = 0; b < B; b++) {
+            dale_trial tr, tg;
+            trial_of(a, DALE_SPLIT_TRAIN, idx[b], &tr);
+            trial_of(g, DALE_SPLIT_TRAIN, idx[b], &tg);
+            size_t go = tr.start[tr.nperiods - 1];
+            if (tr.grace != 0 || tg.grace != 5 || tg.len != tr.len) zero_bad++;
+            for (size_t s = 0; s < Ta; s++) {
+                float va = wa[s * B + b], vg = wg[s * B + b];
+                if (s >= go && s < go + 5) {
+                    nzero++;
+                    if (vg != 0.0f || va != 3.0f) zero_bad++;
+                } else if (va != vg) other_bad++;
+            }
+        }
+        CHECK(zero_bad == 0 && nzero == 5 * B, "%s: weight exactly 0 at the 5 grace steps of every trial (%d off)",
+              tasks[k], zero_bad);
+        CHECK(other_bad == 0, "%s: every other weight unchanged (%d off)", tasks[k], other_bad);
+        free(xa), free(ya), free(wa), free(xg), free(yg), free(wg), free(xz), free(yz), free(wz);
+        dale_task_free(a), dale_task_free(g), dale_task_free(z);
+    }
+    /* the default: no grace */
+    dale_task *d = make("dms", NULL, NULL);
+    if (d) {
+        dale_trial tr;
+        trial_of(d, DALE_SPLIT_TEST, 7, &tr);
+        CHECK(tr.grace == 0, "dms: no grace by default (%zu)", tr.grace);
+        dale_task_free(d);
+    }
+    /* ms to steps: round to nearest, like the periods (30 ms at dt 20 -> 2) */
+    const char *r_kv[] = {"pdm_grace", "30", NULL};
+    dale_task *r = make("pdm", r_kv, NULL);
+    if (r) {
+        dale_trial tr;
+        trial_of(r, DALE_SPLIT_TRAIN, 0, &tr);
+        CHECK(tr.grace == 2, "pdm: 30 ms of grace at dt 20 is 2 steps (%zu)", tr.grace);
+        dale_task_free(r);
+    } else CHECK(0, "pdm with 30 ms of grace (%s)", dale_last_error());
+
+    /* the scorer: the grace steps are not read; the steps before the go cue are */
+    dale_trial tr;
+    memset(&tr, 0, sizeof tr);
+    tr.nperiods = 2;
+    tr.start[0] = 0, tr.start[1] = 3, tr.start[2] = 8;
+    tr.len = 8;
+    tr.truth = 0;
+    tr.grace = 2; /* decision steps 3, 4 are grace; 5, 6, 7 scored */
+    enum { T = 8, B = 1, M = 3 };
+    float out[T * B * M];
+    for (size_t t = 0; t < T; t++) {
+        out[t * M + 0] = t < 3 ? 2.0f : 0.0f;
+        out[t * M + 1] = t < 3 ? 0.0f : 1.0f;
+        out[t * M + 2] = 0.0f;
+    }
+    int ch = 9;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, &ch) == 1 && ch == 0, "grace: correct (choice %d)", ch);
+    /* a huge wrong choice in the grace steps: ignored with grace, decisive without */
+    out[3 * M + 2] = 50.0f, out[4 * M + 2] = 50.0f;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, &ch) == 1 && ch == 0, "grace steps do not enter the choice");
+    tr.grace = 0;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, &ch) == 0 && ch == 1, "without grace they do (choice %d)", ch);
+    tr.grace = 2;
+    out[3 * M + 2] = 0.0f, out[4 * M + 2] = 0.0f;
+    /* fixation broken at the last step before the go cue: still an error */
+    out[2 * M + 1] = 3.0f;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, &ch) == -1 && ch == -1,
+          "grace does not relax the fixation check before the go cue");
+    out[2 * M + 1] = 0.0f;
+    /* grace as long as the decision period: nothing to score */
+    tr.grace = 5;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, NULL) == -2, "grace filling the decision period -> -2");
+    tr.grace = 4;
+    CHECK(dale_trial_outcome(out, T, B, 0, M, &tr, &ch) == 1 && ch == 0, "one scored step is enough");
+}
+
 int main(void)
 {
     test_periods();
@@ -657,6 +783,7 @@ int main(void)
     test_score();
     test_logistic();
     test_bad_options();
+    test_grace();
     CHECK(dalei_alloc_live() == 0, "no leaks: %ld live allocations", dalei_alloc_live());
     return check_done("test_cog");
 }

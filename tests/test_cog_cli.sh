@@ -4,7 +4,8 @@
 # `dale eval --trials N --out FILE` writes the NPZ members with the right
 # names, dtypes and shapes (and is the same for the same seed); `dale
 # psychometric` writes its CSVs and figure script; bad task options and bad
-# flags are refused with a message naming them.
+# flags are refused with a message naming them, a grace period (--pdm-grace)
+# among them.
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_init "${1:-}"
@@ -196,6 +197,14 @@ expect_exit 2 "bad --pdm-coh named" "--pdm-coh" train --task pdm --pdm-coh 5,abc
 expect_exit 2 "bad --pdm-stimulus named" "--pdm-stimulus" train --task pdm --pdm-stimulus 0 --out bad
 expect_exit 2 "bad --dt named" "--dt" train --task cdm --dt -1 --out bad
 expect_exit 2 "unknown task option named" "pdm-bogus" train --task pdm --pdm-bogus 3 --out bad
+expect_exit 2 "--pdm-grace as long as the decision period refused" "shorter than the decision period" \
+    train --task pdm --pdm-grace 100 --out bad
+expect_exit 2 "negative --dms-grace named" "--dms-grace" train --task dms --dms-grace -20 --out bad
+expect_exit 2 "--cdm-grace abc named" "--cdm-grace" train --task cdm --cdm-grace abc --out bad
+dale train --task pdm --hidden 8 --pdm-trials 64 --pdm-eval 8 --pdm-grace 40 --max-updates 0 --out grace
+if [ "$RC" -eq 0 ]; then json_expect "config.json records pdm_grace" grace/config.json pdm_grace 40
+else fail "pdm with a grace of 40 ms trains" "exit $RC: $(err1)"; fi
+json_expect "pdm_grace is 0 by default" pdm/config.json pdm_grace 0
 expect_exit 2 "--trials 0" "--trials" eval pdm --trials 0
 expect_exit 2 "--trials abc" "--trials" eval pdm --trials abc
 expect_exit 2 "--seed without --trials" "--seed goes with --trials" eval pdm --seed 3

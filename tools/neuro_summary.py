@@ -9,7 +9,8 @@ Per task and model, mean ± sd over seeds of:
   top       pdm: performance at the two highest coherences; cdm: at the highest
             coherence of the cued modality; dms: overall
   choice    the decision alone: argmax of the mean choice outputs over the
-            decision period against the ground truth, fixation breaks ignored
+            decision period (after its grace steps, --<task>-grace, as dale
+            scores it) against the ground truth, fixation breaks ignored
   top choice  the decision alone on the trials of "top"
   broken    fraction of trials with a broken fixation
   uncued    cdm: fraction of choices that follow the uncued modality's sign
@@ -40,10 +41,17 @@ def load(run):
     return cfg, res, met, z
 
 
-def choices(z):
-    """Decision alone: argmax over the choice outputs' mean in the decision period."""
+def grace_steps(cfg):
+    """The grace period in steps (dale rounds ms / dt to the nearest step); 0 without one."""
+    ms = float(cfg.get(cfg["task"] + "_grace", 0) or 0)
+    return int(math.floor(ms / float(cfg.get("dt", 20)) + 0.5)) if ms > 0 else 0
+
+
+def choices(z, grace=0):
+    """Decision alone: argmax over the choice outputs' mean in the decision
+    period after its first `grace` steps."""
     o, p = z["outputs"], z["periods"]
-    go, end = p[:, -2], p[:, -1]
+    go, end = p[:, -2] + grace, p[:, -1]
     c = np.empty(len(o), dtype=int)
     for i in range(len(o)):
         c[i] = int(np.argmax(o[i, go[i]:end[i], 1:].mean(axis=0)))
@@ -103,7 +111,7 @@ def summarise(run):
     task = cfg["task"]
     out = z["outcome"]
     truth = z["truth"]
-    ch = choices(z)
+    ch = choices(z, grace_steps(cfg))
     row = {"task": task, "model": cfg["model"], "seed": cfg["seed"], "inhib": 1 / (1 + cfg["ei_ratio"]),
            "perf": 100 * np.mean(out == 1), "choice": 100 * np.mean(ch == truth),
            "broken": 100 * np.mean(out == -1), "wall": res.get("wall_s", float("nan")),

@@ -120,6 +120,8 @@ typedef struct dale_trial {
     const char *period[DALE_TRIAL_PERIODS];        /* names, static strings      */
     size_t start[DALE_TRIAL_PERIODS + 1];          /* first step of each, then len */
     size_t len;
+    size_t grace;     /* steps at the start of the decision period that neither
+                         the loss nor the choice reads (--<task>-grace; 0: none) */
 } dale_trial;
 
 /* Scoring of one trial as the field does it (docs/neuro.md, Cognitive
@@ -128,11 +130,13 @@ typedef struct dale_trial {
  * step before the decision period, a choice output is strictly larger than
  * every earlier output (the argmax over all m outputs, first index on ties,
  * is not 0).  The choice is the argmax over outputs 1..m-1 of their mean
- * over the decision period (first index on ties).  Returns 1 when fixation
- * held and the choice is tr->truth, 0 for a wrong choice, -1 for broken
- * fixation; *choice (may be NULL) gets the choice (0-based), or -1 when
- * fixation broke.  The trial must fit: tr->len <= T and a decision period of
- * at least one step (else -2). */
+ * over the decision period after its first tr->grace steps (first index on
+ * ties); the grace steps are not read at all (neither fixation nor choice),
+ * the steps before the decision period are checked as without grace.
+ * Returns 1 when fixation held and the choice is tr->truth, 0 for a wrong
+ * choice, -1 for broken fixation; *choice (may be NULL) gets the choice
+ * (0-based), or -1 when fixation broke.  The trial must fit: tr->len <= T and
+ * a decision period of more than tr->grace steps (else -2). */
 DALE_API int dale_trial_outcome(const float *out, size_t T, size_t B, size_t b, size_t m, const dale_trial *tr,
                                 int *choice);
 

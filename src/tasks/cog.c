@@ -16,8 +16,11 @@
  * input 0 = the fixation cue, 1 until the decision period begins (the go
  * cue) and 0 in it.  Cross-entropy with per-step weights
  * (DALE_LOSS_CE_WEIGHTED): label 0 (fixate) at every step before the
- * decision period, the choice in it, weight 1 on every step of the trial and
- * 0 on the padding after it.
+ * decision period, the choice in it, weight 1 on every step before the
+ * decision period, the decision weight on its steps and 0 on the padding
+ * after the trial.  With a grace period (--<task>-grace MS, Yang et al.
+ * 2019), the first MS of the decision period get weight 0 and the scorer
+ * reads the choice after them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +40,7 @@ typedef struct cog {
     cog_kind kind;
     double dt, sigma;       /* noise sd per step = sigma / sqrt(dt) */
     double wdec;            /* loss weight of a decision step (others: 1) */
+    size_t grace;           /* decision steps with weight 0 and no score */
     size_t fixed[5];        /* period steps; cdm's delay (index 2) varies per trial */
     double delay_ms[3];     /* cdm: mean, min, max of the delay in ms */
     double coh[COG_MAX_COH];
@@ -136,6 +140,18 @@ static dale_status cog_parse(const dale_options *o, cog_kind k, cog *c)
         c->delay_ms[2] = hi;
         c->fixed[2] = ms_steps(hi, c->dt); /* the longest delay: the task's T */
     }
+    /* The grace period: ms >= 0, rounded to the nearest step like the
+     * periods (but 0 stays 0), and shorter than the decision period so that
+     * at least one decision step is scored. */
+    double gms = opt_d(o, k, "grace");
+    if (!(gms >= 0) || !isfinite(gms))
+        return DALE_FAIL(DALE_ERR_ARG, "--%s-grace: the grace period in ms must be >= 0 (got %g)", kind_name(k), gms);
+    c->grace = (size_t)floor(gms / c->dt + 0.5);
+    if (c->grace >= c->fixed[np - 1])
+        return DALE_FAIL(DALE_ERR_ARG,
+                         "--%s-grace: the grace period (%g ms = %zu steps at dt %g) must be shorter than the "
+                         "decision period (%zu steps; --%s-decision)",
+                         kind_name(k), gms, c->grace, c->dt, c->fixed[np - 1], kind_name(k));
     if (k != COG_DMS && (st = parse_coh(o, k, c))) return st;
     if (k == COG_DMS) {
         long K = dale_opt_long(o, "dms_stimuli");
@@ -231,6 +247,7 @@ static void trial_info(const cog *c, dale_split split, size_t idx, dale_trial *t
     }
     tr->start[tr->nperiods] = t;
     tr->len = t;
+    tr->grace = c->grace;
 }
 
 static size_t decision_start(const dale_trial *tr) { return tr->start[tr->nperiods - 1]; }
@@ -334,7 +351,9 @@ static dale_status cog_weights(dale_task *t, dale_split split, const size_t *idx
         dale_rng r;
         trial_info(c, split, idx[b], &tr, &r);
         size_t go = decision_start(&tr);
-        for (size_t s = 0; s < T; s++) w[s * B + b] = s < go ? 1.0f : s < tr.len ? (float)c->wdec : 0.0f;
+        size_t scored = go + tr.grace; /* == go without a grace period */
+        for (size_t s = 0; s < T; s++)
+            w[s * B + b] = s < go ? 1.0f : s < scored ? 0.0f : s < tr.len ? (float)c->wdec : 0.0f;
     }
     return DALE_OK;
 }
@@ -345,7 +364,8 @@ int dale_trial_outcome(const float *out, size_t T, size_t B, size_t b, size_t m,
     if (!out || !tr || m < 2 || b >= B || tr->nperiods == 0 || tr->nperiods > DALE_TRIAL_PERIODS || tr->len > T)
         return -2;
     size_t go = tr->start[tr->nperiods - 1];
-    if (go >= tr->len) return -2;
+    if (go >= tr->len || tr->grace >= tr->len - go) return -2;
+    size_t from = go + tr->grace; /* the first step the choice reads */
     for (size_t t = 0; t < go; t++) {
         const float *o = out + (t * B + b) * m;
         for (size_t k = 1; k < m; k++)
@@ -355,8 +375,8 @@ int dale_trial_outcome(const float *out, size_t T, size_t B, size_t b, size_t m,
     double bestv = 0;
     for (size_t k = 1; k < m; k++) {
         double s = 0;
-        for (size_t t = go; t < tr->len; t++) s += (double)out[(t * B + b) * m + k];
-        s /= (double)(tr->len - go);
+        for (size_t t = from; t < tr->len; t++) s += (double)out[(t * B + b) * m + k];
+        s /= (double)(tr->len - from);
         if (k == 1 || s > bestv) {
             bestv = s;
             best = (int)k - 1;
@@ -485,8 +505,13 @@ static dale_status cog_resolve(const dale_options *o, cog_kind k)
      NULL, 0},                                                                                                  \
         {#task "_trials", DALE_OPT_LONG, trials, "training trials per epoch (a fixed pool from data_seed)", NULL, \
          1},                                                                                                    \
+        {#task "_eval", DALE_OPT_LONG, "1000", "trials of the validation set and of the test set (each)", NULL, \
+         1},                                                                                                    \
     {                                                                                                           \
-        #task "_eval", DALE_OPT_LONG, "1000", "trials of the validation set and of the test set (each)", NULL, 1 \
+        #task "_grace", DALE_OPT_DOUBLE, "0",                                                                   \
+            "grace period in ms at the start of the decision period: loss weight 0, not scored (Yang et al. "  \
+            "2019)",                                                                                            \
+            NULL, 0                                                                                             \
     }
 
 static const dale_task_option pdm_options[] = {
