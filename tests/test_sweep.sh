@@ -176,18 +176,18 @@ kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 # the runner's children get a signal when it dies and end on their own time
 # (a run may still finish and write its result.json): count the finished runs
-# only once no `dale train` of this sweep is left (a loaded machine can take
-# seconds), so the re-run below must report exactly that count
+# only once no run lock is held any more (a loaded machine can take seconds),
+# so the re-run below must report exactly that count and find no run busy
 for _ in $(seq 1 200); do
-    [ "$(ps -eo args | grep "[d]ale train.*k/runs" | grep -c "$T" || true)" -eq 0 ] && break
+    "$DALE" sweep status k --summary --no-squeue 2>/dev/null | grep -q ' 0 running' && break
     sleep 0.1
 done
 done_before=$(ls k/runs/*/result.json 2>/dev/null | wc -l)
 stat -c '%n %Y.%y' k/runs/*/result.json >kt1 2>/dev/null
 if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 10 ]; then ok "runner killed with $done_before of 10 runs finished"
 else skip "kill in the middle" "$done_before runs had finished at the kill"; fi
-left=$(ps -eo args | grep "[d]ale train.*k/runs" | grep -c "$T" || true)
-[ "$left" -eq 0 ] && ok "no orphaned dale train after the runner died" || fail "orphans" "$left still running"
+left=$("$DALE" sweep status k --summary --no-squeue 2>/dev/null | sed -n 's/.* \([0-9]*\) running.*/\1/p')
+[ "$left" = 0 ] && ok "no orphaned dale train after the runner died (no run lock held)" || fail "orphans" "${left:-?} runs still running"
 dale sweep long.json --out k --jobs 2
 [ "$RC" -eq 0 ] && ok "re-run after SIGKILL completes" || fail "re-run after kill" "rc $RC $(err1)"
 grep -q "$done_before finished" "$T/err" && ok "re-run starts from the $done_before finished runs" || fail "finished count" "$(err1)"
