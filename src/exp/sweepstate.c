@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "dale/claim.h"
 #include "dale/sweep.h"
 #include "dale/sweepstate.h"
 #include "internal.h"
@@ -49,28 +51,22 @@ static void json_file_string(const char *path, const char *const *keys, char *co
     cJSON_Delete(j);
 }
 
-/* <run>/claim: "host=H pid=P time=T". */
+/* <run>/claim, read by the claim module itself.  For status a claim is
+ * stale only when it is this host's and its process is gone: another
+ * host's claim is shown as it is, however old. */
 static void read_claim(const char *run_dir, dale_run_state *r)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/claim", run_dir);
-    char *text = dalei_read_text(path, 4096);
-    if (!text) return;
-    char host[256] = "";
-    long pid = 0;
-    long long t = 0;
-    const char *h = strstr(text, "host="), *p = strstr(text, "pid="), *tm = strstr(text, "time=");
-    if (h) sscanf(h + 5, "%255[^ \t\n]", host);
-    if (p) pid = strtol(p + 4, NULL, 10);
-    if (tm) t = strtoll(tm + 5, NULL, 10);
-    dalei_free(text);
-    snprintf(r->claim_host, sizeof r->claim_host, "%s", host[0] ? host : "?");
-    r->claim_pid = pid;
-    r->claim_time = t;
-    char me[256] = "";
-    gethostname(me, sizeof me - 1);
-    if (host[0] && !strcmp(host, me) && (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)))
-        r->claim_stale = 1;
+    dale_claim c;
+    dale_status st = dale_claim_read(run_dir, &c);
+    if (st == DALE_ERR_IO) return; /* no claim */
+    if (st) {                      /* a claim that does not parse: held by "?" */
+        snprintf(r->claim_host, sizeof r->claim_host, "?");
+        return;
+    }
+    snprintf(r->claim_host, sizeof r->claim_host, "%s", c.host);
+    r->claim_pid = c.pid;
+    r->claim_time = c.time;
+    r->claim_stale = dale_claim_is_stale(&c, HUGE_VAL, c.time);
 }
 
 static void classify(const char *run_dir, dale_run_state *r, int invalid_in_spec, const char *spec_reason)
