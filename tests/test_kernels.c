@@ -193,6 +193,84 @@ static void test_elementwise(void)
         }
 }
 
+/* The elementwise passes on arrays large enough to be split between the
+ * pool's threads (>= 2^20 elements), with odd sizes so the ranges end
+ * inside a vector and inside a 512-column bias block: 1, 2 and 3 threads
+ * must give the scalar loops' bits; fill_rows and par_range too. */
+static void par_fill(void *arg, size_t lo, size_t hi)
+{
+    float *a = arg;
+    for (size_t k = lo; k < hi; k++) a[k] = (float)k * 0.5f;
+}
+
+static void test_elementwise_large(void)
+{
+    const size_t R = 1031, n = 1037, N = R * n; /* 1 069 147 elements */
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), *w = malloc(N * sizeof *w);
+    float *v = malloc(N * sizeof *v), *db = malloc(n * sizeof *db), *dbw = malloc(n * sizeof *dbw);
+    float *b = malloc(n * sizeof *b), *s = malloc(n * sizeof *s);
+    if (!x || !y || !w || !v || !db || !dbw || !b || !s) {
+        CHECK(0, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < N; k++) {
+        x[k] = frand();
+        v[k] = frand();
+    }
+    x[N - 1] = NAN;
+    for (size_t j = 0; j < n; j++) {
+        b[j] = frand();
+        s[j] = j % 5 ? 1.0f : -1.0f;
+    }
+    for (int th = 1; th <= 3; th++) {
+        dalei_kernels_set_threads(th);
+        /* relu */
+        memcpy(y, x, N * sizeof *y);
+        for (size_t k = 0; k < N; k++) w[k] = x[k] < 0.0f ? 0.0f : x[k];
+        dalei_relu(y, N);
+        CHECK(memcmp(y, w, N * sizeof *y) == 0, "relu, %d threads", th);
+        /* relu_mask */
+        memcpy(y, x, N * sizeof *y);
+        for (size_t k = 0; k < N; k++) w[k] = v[k] > 0.0f ? x[k] : 0.0f;
+        dalei_relu_mask(y, v, N);
+        CHECK(memcmp(y, w, N * sizeof *y) == 0, "relu_mask, %d threads", th);
+        /* add_rows: row order per column */
+        for (size_t j = 0; j < n; j++) db[j] = dbw[j] = b[j];
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < n; j++) dbw[j] += v[r * n + j];
+        dalei_add_rows(db, v, R, n);
+        CHECK(memcmp(db, dbw, n * sizeof *db) == 0, "add_rows, %d threads", th);
+        /* fill_rows */
+        memset(y, 0, N * sizeof *y);
+        dalei_fill_rows(y, b, R, n);
+        int same = 1;
+        for (size_t r = 0; r < R && same; r++) same = memcmp(y + r * n, b, n * sizeof *b) == 0;
+        CHECK(same, "fill_rows, %d threads", th);
+        /* scale_cols, accumulating */
+        memcpy(y, v, N * sizeof *y);
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < n; j++) w[r * n + j] = v[r * n + j] + x[r * n + j] * s[j];
+        dalei_scale_cols(y, x, s, R, n, 1);
+        CHECK(memcmp(y, w, N * sizeof *y) == 0, "scale_cols, %d threads", th);
+        /* par_range covers [0, N) exactly once */
+        for (size_t k = 0; k < N; k++) y[k] = -1.0f;
+        dalei_par_range(N, 16, N, par_fill, y);
+        same = 1;
+        for (size_t k = 0; k < N && same; k++) same = y[k] == (float)k * 0.5f;
+        CHECK(same, "par_range, %d threads", th);
+    }
+    dalei_kernels_set_threads(1);
+done:
+    free(x);
+    free(y);
+    free(w);
+    free(v);
+    free(db);
+    free(dbw);
+    free(b);
+    free(s);
+}
+
 /* Forward + BPTT of each model (2 cells, hidden 37: odd, crosses tile
  * edges; a dense layer of 11) on every path: the outputs and gradients
  * must be equal bits.  Then the BLAS route (kernels off: dale_sgemm and
@@ -411,6 +489,7 @@ int main(void)
     test_large();
     test_pool();
     test_elementwise();
+    test_elementwise_large();
     test_net_paths();
     return check_done("test_kernels");
 }

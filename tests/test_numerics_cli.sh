@@ -2,8 +2,9 @@
 # test_numerics_cli.sh — the run option `numerics` from the command line:
 # a bad value names the choices; numerics = dale gives the same bits with
 # --threads 1 and 2 (final.npz members and metrics.csv) on the lm task
-# (its 10000-word-style softmax: cross-entropy at every step) and on
-# seqMNIST with a dense layer (DANN); the default writes "blas" and keeps
+# (its 10000-word-style softmax: cross-entropy at every step), on
+# seqMNIST with a dense layer (DANN) and on a 1030-unit ColEI (arrays large
+# enough for the elementwise passes to be split too); the default writes "blas" and keeps
 # the run id of a config that does not mention it, and "dale" changes it.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +22,12 @@ L=(--task lm --corpus "$D/lm" --vectors "$D/lm/vec.txt" --hidden 12 --dense 10 -
    --max-updates 8 --eval-every 4 --model rnn)
 M=(--task seqmnist --data "$D" --hidden 12 --batch 16 --max-updates 8 --eval-every 4 --eval-batch 32
    --model dann --dense 8)
-for spec in "lm|${L[*]}" "mnist|${M[*]}"; do
+# wide enough (W and its gradient over 2^20 entries, BPTT arrays too) that
+# the update's elementwise passes, ColEI's sign maps and the ReLU passes are
+# split between the threads as well as the products
+C=(--task seqmnist --data "$D" --hidden 1030 --batch 40 --max-updates 3 --eval-every 3 --eval-batch 64
+   --model colei --spectra off)
+for spec in "lm|${L[*]}" "mnist|${M[*]}" "wide|${C[*]}"; do
     name=${spec%%|*}
     # shellcheck disable=SC2206
     args=(${spec#*|})

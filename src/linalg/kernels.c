@@ -551,11 +551,51 @@ void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, c
         }                                                     \
     } while (0)
 
-void dalei_relu(float *y, size_t n)
+/* ------------------------------------- elementwise passes on the pool
+ *
+ * With --threads N the passes below split a large array into N contiguous
+ * ranges (rows, or whole 16-column blocks for dalei_add_rows) and run them
+ * on the pool.  Each element is computed exactly as in one thread (these
+ * are elementwise operations, and the bias sum keeps its row order), so
+ * the bits do not depend on N.  Below EW_PAR_MIN elements one thread does
+ * it: a hand-off costs a few microseconds. */
+#define EW_PAR_MIN ((size_t)1 << 20)
+
+struct range_job {
+    void (*fn)(void *arg, size_t lo, size_t hi);
+    void *arg;
+    size_t n, q;
+};
+
+static void range_part(void *arg, int part, int nparts)
 {
+    const struct range_job *j = arg;
+    const size_t units = (j->n + j->q - 1) / j->q, np = (size_t)nparts, p = (size_t)part;
+    size_t lo = units * p / np * j->q, hi = units * (p + 1) / np * j->q;
+    if (hi > j->n) hi = j->n;
+    if (lo < hi) j->fn(j->arg, lo, hi);
+}
+
+void dalei_par_range(size_t n, size_t q, size_t work, void (*fn)(void *arg, size_t lo, size_t hi), void *arg)
+{
+    int t = dalei_kernels_threads();
+    if (q == 0) q = 1;
+    const size_t units = (n + q - 1) / q;
+    if ((size_t)t > units) t = (int)units;
+    if (t > 1 && work >= EW_PAR_MIN) {
+        struct range_job j = {fn, arg, n, q};
+        dalei_pool_run(range_part, &j, t);
+    } else if (n) {
+        fn(arg, 0, n);
+    }
+}
+
+static void relu_range(void *arg, size_t lo, size_t hi)
+{
+    float *y = arg;
     const v4f zero = {0};
-    for (size_t k = 0; k < n; k += 4) {
-        size_t cnt = n - k < 4 ? n - k : 4;
+    for (size_t k = lo; k < hi; k += 4) {
+        size_t cnt = hi - k < 4 ? hi - k : 4;
         v4f v;
         V4_LOAD(v, y + k, cnt);
         v = (v4f)((v4i)v & ~(v < zero));
@@ -563,16 +603,75 @@ void dalei_relu(float *y, size_t n)
     }
 }
 
+/* Ranges start at multiples of 4 (q = 4), so the vectors are those of one
+ * thread; an elementwise select either way. */
+void dalei_relu(float *y, size_t n) { dalei_par_range(n, 4, n, relu_range, y); }
+
+struct mask_job {
+    float *dy;
+    const float *y;
+};
+
+static void mask_range(void *arg, size_t lo, size_t hi)
+{
+    const struct mask_job *j = arg;
+    const v4f zero = {0};
+    for (size_t k = lo; k < hi; k += 4) {
+        size_t cnt = hi - k < 4 ? hi - k : 4;
+        v4f d, v;
+        V4_LOAD(d, j->dy + k, cnt);
+        V4_LOAD(v, j->y + k, cnt);
+        d = (v4f)((v4i)d & (v > zero));
+        memcpy(j->dy + k, &d, cnt * sizeof(float));
+    }
+}
+
 void dalei_relu_mask(float *dy, const float *y, size_t n)
 {
-    const v4f zero = {0};
-    for (size_t k = 0; k < n; k += 4) {
-        size_t cnt = n - k < 4 ? n - k : 4;
-        v4f d, v;
-        V4_LOAD(d, dy + k, cnt);
-        V4_LOAD(v, y + k, cnt);
-        d = (v4f)((v4i)d & (v > zero));
-        memcpy(dy + k, &d, cnt * sizeof(float));
+    struct mask_job j = {dy, y};
+    dalei_par_range(n, 4, n, mask_range, &j);
+}
+
+struct rows_job {
+    float *y;
+    const float *x;
+    const float *s;
+    size_t R, n;
+    int acc;
+};
+
+/* Columns lo..hi-1 of db += sum over rows of dy, in blocks of up to
+ * AR_W columns: the block's running sums stay in L1 while the rows stream
+ * past in order (a row of a 10 000-wide readout is 40 KB, so walking one
+ * column group down all rows, as before, touched a new cache line per
+ * row).  Each db[j] still gets dy[0][j], dy[1][j], ... added in row order. */
+#define AR_W 512
+static void add_rows_range(void *arg, size_t lo, size_t hi)
+{
+    const struct rows_job *j = arg;
+    float *db = j->y;
+    const float *dy = j->x;
+    const size_t R = j->R, n = j->n;
+    v4f acc[AR_W / 4];
+    for (size_t b0 = lo; b0 < hi; b0 += AR_W) {
+        const size_t w = hi - b0 < AR_W ? hi - b0 : AR_W, nv = (w + 3) / 4;
+        for (size_t v = 0; v < nv; v++) {
+            size_t cnt = w - 4 * v < 4 ? w - 4 * v : 4;
+            V4_LOAD(acc[v], db + b0 + 4 * v, cnt);
+        }
+        for (size_t r = 0; r < R; r++) {
+            const float *row = dy + r * n + b0;
+            for (size_t v = 0; v < nv; v++) {
+                size_t cnt = w - 4 * v < 4 ? w - 4 * v : 4;
+                v4f x;
+                V4_LOAD(x, row + 4 * v, cnt);
+                acc[v] = acc[v] + x;
+            }
+        }
+        for (size_t v = 0; v < nv; v++) {
+            size_t cnt = w - 4 * v < 4 ? w - 4 * v : 4;
+            memcpy(db + b0 + 4 * v, &acc[v], cnt * sizeof(float));
+        }
     }
 }
 
@@ -581,27 +680,36 @@ void dalei_relu_mask(float *dy, const float *y, size_t n)
  * order as the scalar loop. */
 void dalei_add_rows(float *db, const float *dy, size_t R, size_t n)
 {
-    for (size_t j = 0; j < n; j += 4) {
-        size_t cnt = n - j < 4 ? n - j : 4;
-        v4f s, v;
-        V4_LOAD(s, db + j, cnt);
-        for (size_t r = 0; r < R; r++) {
-            V4_LOAD(v, dy + r * n + j, cnt);
-            s = s + v;
-        }
-        memcpy(db + j, &s, cnt * sizeof(float));
-    }
+    struct rows_job j = {db, dy, NULL, R, n, 0};
+    dalei_par_range(n, 16, R * n, add_rows_range, &j);
+}
+
+static void fill_range(void *arg, size_t lo, size_t hi)
+{
+    const struct rows_job *j = arg;
+    for (size_t r = lo; r < hi; r++) memcpy(j->y + r * j->n, j->x, j->n * sizeof(float));
+}
+
+void dalei_fill_rows(float *y, const float *b, size_t R, size_t n)
+{
+    struct rows_job j = {y, b, NULL, R, n, 0};
+    dalei_par_range(R, 1, R * n, fill_range, &j);
 }
 
 /* y[i][j] = x[i][j] * s[j] (acc = 0) or y[i][j] += x[i][j] * s[j] (acc = 1)
  * over an (R, C) row-major block: ColEI's effective matrix and its
  * gradient chain (s = +-1, so the product is exact).  s = NULL means 1. */
-void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc)
+static void scale_cols_range(void *arg, size_t lo, size_t hi)
 {
+    const struct rows_job *jb = arg;
+    const float *x = jb->x, *s = jb->s;
+    float *y = jb->y;
+    const size_t C = jb->n;
+    const int acc = jb->acc;
     /* Whole 4-float vectors with fixed-size loads and stores, then the
      * row's tail one element at a time: the same multiply (and add) per
      * element as the scalar loop, so the same bits. */
-    for (size_t i = 0; i < R; i++) {
+    for (size_t i = lo; i < hi; i++) {
         const float *xr = x + i * C;
         float *yr = y + i * C;
         size_t j = 0;
@@ -622,4 +730,10 @@ void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t
             yr[j] = acc ? yr[j] + xr[j] * sj : xr[j] * sj;
         }
     }
+}
+
+void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc)
+{
+    struct rows_job j = {y, x, s, R, C, acc};
+    dalei_par_range(R, 1, R * C, scale_cols_range, &j);
 }

@@ -71,6 +71,18 @@ void dalei_add_rows(float *db, const float *dy, size_t R, size_t n);
 /* y = x diag(s) (acc = 0) or y += x diag(s) (acc = 1), x and y (R, C); s (C)
  * or NULL for all ones.  Same arithmetic as the scalar loops. */
 void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t C, int acc);
+/* y[r][:] = b[:] for r = 0..R-1 (y (R, n)): the bias rows a product then
+ * accumulates into. */
+void dalei_fill_rows(float *y, const float *b, size_t R, size_t n);
+
+/* These passes split large arrays between the pool's threads (see
+ * dalei_kernels_set_threads) by contiguous ranges; every element is
+ * computed as in one thread, so the bits do not depend on the count.
+ * dalei_par_range is that split for other elementwise loops: fn(arg, lo,
+ * hi) over [0, n) in ranges whose starts are multiples of q, on up to the
+ * pool's thread count when `work` (elements touched) is large enough, else
+ * fn(arg, 0, n) on the caller.  Ranges must write disjoint memory. */
+void dalei_par_range(size_t n, size_t q, size_t work, void (*fn)(void *arg, size_t lo, size_t hi), void *arg);
 
 /* Threads per product (default 1; clamped to 1..64).  With n > 1,
  * dalei_smm and dalei_gemm_acc split the output of a large enough product

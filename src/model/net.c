@@ -619,8 +619,26 @@ static void input_projection(dale_layer *L, const float *X, size_t M, const floa
         return;
     }
     pack_input(L);
-    for (size_t r = 0; r < M; r++) memcpy(Hout + r * n, b, n * sizeof(float));
+    dalei_fill_rows(Hout, b, M, n);
     dalei_gemm_acc(0, M, n, d, X, d, L->Ut, n, Hout, n);
+}
+
+/* Mt[k][i] = M[i][k] for the rows i in [lo, hi) of M (out, in), in
+ * 32 x 32 blocks so both sides stay in cache. */
+struct pack_t_job {
+    float *Mt;
+    const float *M;
+    size_t in, out;
+};
+
+static void pack_t_range(void *arg, size_t lo, size_t hi)
+{
+    const struct pack_t_job *j = arg;
+    const size_t in = j->in, out = j->out;
+    for (size_t i0 = lo; i0 < hi; i0 += 32)
+        for (size_t k0 = 0; k0 < in; k0 += 32)
+            for (size_t i = i0; i < hi && i < i0 + 32; i++)
+                for (size_t k = k0; k < in && k < k0 + 32; k++) j->Mt[k * out + i] = j->M[i * in + k];
 }
 
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
@@ -629,13 +647,10 @@ static void input_projection(dale_layer *L, const float *X, size_t M, const floa
 static void dense_forward(float *y, const float *x, const float *M, float *Mt, const float *b, size_t R,
                           size_t in, size_t out, int relu)
 {
-    for (size_t r = 0; r < R; r++) memcpy(y + r * out, b, out * sizeof(float));
+    dalei_fill_rows(y, b, R, out);
     if (Mt) {
-        /* Mt[k][i] = M[i][k], in 32 x 32 blocks so both sides stay in cache */
-        for (size_t i0 = 0; i0 < out; i0 += 32)
-            for (size_t k0 = 0; k0 < in; k0 += 32)
-                for (size_t i = i0; i < out && i < i0 + 32; i++)
-                    for (size_t k = k0; k < in && k < k0 + 32; k++) Mt[k * out + i] = M[i * in + k];
+        struct pack_t_job j = {Mt, M, in, out};
+        dalei_par_range(out, 32, in * out, pack_t_range, &j);
         dalei_gemm_acc(0, R, out, in, x, in, Mt, out, y, out);
     } else {
         dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
@@ -784,7 +799,7 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
         } else if (Tin) {
             dense_forward(H + B * n, in, L->U.eff, NULL, b, Tin * B, d, n, 0);
         }
-        for (size_t r = Tin * B; r < T * B; r++) memcpy(H + (B + r) * n, b, n * sizeof(float));
+        dalei_fill_rows(H + (B + Tin * B) * n, b, (T - Tin) * B, n);
         for (size_t t = 1; t <= T; t++) {
             float *h = H + t * B * n;
             const float *hprev = H + (t - 1) * B * n;

@@ -8,9 +8,11 @@
  * in double.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "dale/train.h"
 #include "internal.h"
+#include "linalg/kernels.h"
 
 static const char *const scope_names[] = {"tensor", "layer", "global"};
 static const char *const optimizer_names[] = {"sgd", "adam"};
@@ -141,9 +143,47 @@ static double sumsq8(const float *g, size_t n)
     return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
+/* The elementwise passes of an update run on the kernels' pool with
+ * --threads N (dalei_par_range: contiguous ranges, each element computed
+ * as in one thread, so the same bits for every N). */
+struct ew_job {
+    float *a;
+    const float *b;
+    double f;
+    float lr;
+    _Atomic size_t set; /* projection: entries set to 0 */
+};
+
+static void scale_range(void *arg, size_t lo, size_t hi)
+{
+    const struct ew_job *j = arg;
+    float *g = j->a;
+    const double f = j->f;
+    for (size_t k = lo; k < hi; k++) g[k] = (float)((double)g[k] * f);
+}
+
 static void scale(float *g, size_t n, double f)
 {
-    for (size_t k = 0; k < n; k++) g[k] = (float)((double)g[k] * f);
+    struct ew_job j = {.a = g, .f = f};
+    dalei_par_range(n, 16, n, scale_range, &j);
+}
+
+static void project_range(void *arg, size_t lo, size_t hi)
+{
+    struct ew_job *j = arg;
+    float *w = j->a;
+    size_t c = 0;
+    for (size_t k = lo; k < hi; k++)
+        if (w[k] < 0.0f) { w[k] = 0.0f; c++; }
+    atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
+}
+
+static void sgd_range(void *arg, size_t lo, size_t hi)
+{
+    const struct ew_job *j = arg;
+    float *th = j->a;
+    const float *g = j->b, flr = j->lr;
+    for (size_t k = lo; k < hi; k++) th[k] -= flr * g[k];
 }
 
 dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
@@ -279,8 +319,8 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         adam->t++;
         adam_step(th, g, adam, n, lr, p);
     } else {
-        float flr = (float)lr;
-        for (size_t k = 0; k < n; k++) th[k] -= flr * g[k];
+        struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
+        dalei_par_range(n, 16, n, sgd_range, &j);
     }
 
     /* (4) projection onto the constraint set / sign freezing. */
@@ -289,8 +329,10 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         float *w = th + q->offset;
         size_t cnt = q->rows * q->cols;
         if (p->project && (q->flags & DALE_P_NONNEG)) {
-            for (size_t k = 0; k < cnt; k++)
-                if (w[k] < 0.0f) { w[k] = 0.0f; st.projected++; }
+            struct ew_job j = {.a = w};
+            atomic_init(&j.set, 0);
+            dalei_par_range(cnt, 16, cnt, project_range, &j);
+            st.projected += atomic_load_explicit(&j.set, memory_order_relaxed);
         }
         if (p->sign_freeze && (q->flags & DALE_P_FREEZE)) {
             /* W = S max(S W, 1e-9): a weight that crossed zero stays at ±1e-9
