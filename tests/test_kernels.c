@@ -252,6 +252,16 @@ static void test_elementwise_large(void)
             for (size_t j = 0; j < n; j++) w[r * n + j] = v[r * n + j] + x[r * n + j] * s[j];
         dalei_scale_cols(y, x, s, R, n, 1);
         CHECK(memcmp(y, w, N * sizeof *y) == 0, "scale_cols, %d threads", th);
+        /* zero */
+        memcpy(y, x, N * sizeof *y);
+        dalei_zero(y, N);
+        same = 1;
+        for (size_t k = 0; k < N && same; k++) same = y[k] == 0.0f && !signbit(y[k]);
+        CHECK(same, "zero, %d threads", th);
+        /* copy */
+        memset(y, 0, N * sizeof *y);
+        dalei_copy(y, x, N);
+        CHECK(memcmp(y, x, N * sizeof *y) == 0, "copy, %d threads", th);
         /* par_range covers [0, N) exactly once */
         for (size_t k = 0; k < N; k++) y[k] = -1.0f;
         dalei_par_range(N, 16, N, par_fill, y);

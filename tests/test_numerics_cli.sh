@@ -3,7 +3,7 @@
 # a bad value names the choices; numerics = dale gives the same bits with
 # --threads 1 and 2 (final.npz members and metrics.csv) on the lm task
 # (its 10000-word-style softmax: cross-entropy at every step), on
-# seqMNIST with a dense layer (DANN) and on a 1030-unit ColEI (arrays large
+# seqMNIST with a dense layer (DANN) and on 1030-unit ColEI and DANN networks (arrays large
 # enough for the elementwise passes to be split too); the default writes "blas" and keeps
 # the run id of a config that does not mention it, and "dale" changes it.
 set -u
@@ -27,7 +27,9 @@ M=(--task seqmnist --data "$D" --hidden 12 --batch 16 --max-updates 8 --eval-eve
 # split between the threads as well as the products
 C=(--task seqmnist --data "$D" --hidden 1030 --batch 40 --max-updates 3 --eval-every 3 --eval-batch 64
    --model colei --spectra off)
-for spec in "lm|${L[*]}" "mnist|${M[*]}" "wide|${C[*]}"; do
+N=(--task seqmnist --data "$D" --hidden 1030 --batch 40 --max-updates 3 --eval-every 3 --eval-batch 64
+   --model dann --spectra off)
+for spec in "lm|${L[*]}" "mnist|${M[*]}" "wide|${C[*]}" "widedann|${N[*]}"; do
     name=${spec%%|*}
     # shellcheck disable=SC2206
     args=(${spec#*|})

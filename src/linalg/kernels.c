@@ -690,6 +690,30 @@ static void fill_range(void *arg, size_t lo, size_t hi)
     for (size_t r = lo; r < hi; r++) memcpy(j->y + r * j->n, j->x, j->n * sizeof(float));
 }
 
+static void zero_range(void *arg, size_t lo, size_t hi)
+{
+    memset((float *)arg + lo, 0, (hi - lo) * sizeof(float));
+}
+
+void dalei_zero(float *y, size_t n) { dalei_par_range(n, 16, n, zero_range, y); }
+
+struct copy_job {
+    float *y;
+    const float *x;
+};
+
+static void copy_range(void *arg, size_t lo, size_t hi)
+{
+    const struct copy_job *j = arg;
+    memcpy(j->y + lo, j->x + lo, (hi - lo) * sizeof(float));
+}
+
+void dalei_copy(float *y, const float *x, size_t n)
+{
+    struct copy_job j = {y, x};
+    dalei_par_range(n, 16, n, copy_range, &j);
+}
+
 void dalei_fill_rows(float *y, const float *b, size_t R, size_t n)
 {
     struct rows_job j = {y, b, NULL, R, n, 0};

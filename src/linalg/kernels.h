@@ -74,6 +74,9 @@ void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t
 /* y[r][:] = b[:] for r = 0..R-1 (y (R, n)): the bias rows a product then
  * accumulates into. */
 void dalei_fill_rows(float *y, const float *b, size_t R, size_t n);
+/* y[0..n-1] = 0 (+0.0f); y[0..n-1] = x[0..n-1] (no overlap). */
+void dalei_zero(float *y, size_t n);
+void dalei_copy(float *y, const float *x, size_t n);
 
 /* These passes split large arrays between the pool's threads (see
  * dalei_kernels_set_threads) by contiguous ranges; every element is

@@ -393,14 +393,26 @@ void dale_net_ei_units(const dale_net *net, size_t k, size_t *nE, size_t *nI)
     }
 }
 
-void dale_net_zero_grad(dale_net *net) { memset(net->grad, 0, net->size * sizeof(float)); }
+void dale_net_zero_grad(dale_net *net) { dalei_zero(net->grad, net->size); }
 
 /* ------------------------------------------------------- effective maps */
 
 /* dst = -src over n floats (an exact sign flip); returns dst. */
+struct negate_job {
+    float *dst;
+    const float *src;
+};
+
+static void negate_range(void *arg, size_t lo, size_t hi)
+{
+    const struct negate_job *j = arg;
+    for (size_t k = lo; k < hi; k++) j->dst[k] = -j->src[k];
+}
+
 static float *negate(float *dst, const float *src, size_t n)
 {
-    for (size_t k = 0; k < n; k++) dst[k] = -src[k];
+    struct negate_job j = {dst, src};
+    dalei_par_range(n, 16, n, negate_range, &j);
     return dst;
 }
 
@@ -421,7 +433,7 @@ static void map_build(dale_net *net, dale_map *m)
         /* M = EE - EI (R, ni) * IE (ni, C) */
         const float *IE = net->theta + net->params[m->p_ie].offset;
         const float *EI = net->theta + net->params[m->p_ei].offset;
-        memcpy(m->eff, P, R * C * sizeof(float));
+        dalei_copy(m->eff, P, R * C);
         if (net->cfg.numerics == DALE_NUMERICS_DALE) {
             float *nEI = negate(net->scratch, EI, R * m->ni);
             dalei_gemm_acc(0, R, C, m->ni, nEI, m->ni, IE, C, m->eff, C);
@@ -881,7 +893,7 @@ static void dense_backward(int kern, float *dx, float *dM, float *db, const floa
     dalei_add_rows(db, dy, R, out);
     if (!dx) return;
     if (small_gemm(kern, R, in, out)) {
-        memset(dx, 0, R * in * sizeof(float));
+        dalei_zero(dx, R * in);
         dalei_gemm_acc(0, R, in, out, dy, out, M, in, dx, in);
     } else {
         dale_sgemm(0, 0, R, in, out, 1.0f, dy, out, M, in, 0.0f, dx, in);
@@ -899,14 +911,14 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
     for (size_t l = 0; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
         if (L->U.kind != MAP_PLAIN && !(l == 0 && u0_fac))
-            memset(L->U.geff, 0, L->U.rows * L->U.cols * sizeof(float));
+            dalei_zero(L->U.geff, L->U.rows * L->U.cols);
         if (L->kind == LAYER_CELL && L->W.kind != MAP_PLAIN)
-            memset(L->W.geff, 0, L->W.rows * L->W.cols * sizeof(float));
+            dalei_zero(L->W.geff, L->W.rows * L->W.cols);
     }
     dale_layer *top = &net->layers[net->ncells - 1];
     /* Gradient w.r.t. the readout output, then down the dense stack.  The
      * gradient w.r.t. the last cell's h lands in its dH. */
-    memset(top->dH, 0, T * B * top->out * sizeof(float));
+    dalei_zero(top->dH, T * B * top->out);
     float *dtop = net->fwd_all ? top->dH : top->dH + (T - 1) * B * top->out;
     const float *dy = dout;
     for (size_t l = net->nlayers; l-- > net->ncells;) {
