@@ -23,7 +23,7 @@ void dalei_map_mask_params(dale_net *net, dale_map *m)
 
 void dalei_map_mask_eff(dale_map *m)
 {
-    if (!m->mask || m->kind == MAP_PLAIN) return; /* PLAIN: eff is the parameter */
+    if (!m->mask || m->alias) return; /* PLAIN (or an all-+1 COLSIGN): eff is the parameter */
     const float *k = m->mask;
     float *E = m->eff;
     for (size_t i = 0, n = m->rows * m->cols; i < n; i++) E[i] = k[i] == 0.0f ? 0.0f : E[i];

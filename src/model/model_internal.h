@@ -27,6 +27,10 @@ typedef struct dale_map {
     float *sign;       /* COLSIGN: (cols) +1 / -1; owned */
     float *eff;        /* effective M (rows, cols): alias of theta for PLAIN */
     float *geff;       /* dL/dM: alias of grad for PLAIN, owned scratch otherwise */
+    /* COLSIGN with every sign +1 (a first layer reading the network's
+     * input): M = P diag(1) = P exactly and dP = 0 + G = G, so eff and geff
+     * alias theta and grad as for PLAIN, and the map costs no passes. */
+    int alias;
     /* Connectivity mask (mask.c): NULL, or 0/1 of (rows, cols), owned.
      * mask = umask (set by the caller) times gmask (drawn from the config's
      * sparsity / autapses at init); NULL when both are. */

@@ -149,14 +149,15 @@ static dale_status check_config(const dale_net_config *c)
 /* Allocate the owned parts of a map (COLSIGN signs, scratch for M and dM). */
 static dale_status map_alloc(dale_net *net, dale_map *m, int first_input)
 {
-    if (m->kind == MAP_PLAIN) {
+    m->alias = m->kind == MAP_PLAIN || (m->kind == MAP_COLSIGN && (first_input || m->ni == 0));
+    if (m->alias) {
         m->eff = net->theta + net->params[m->p_main].offset;
         m->geff = net->grad + net->params[m->p_main].offset;
-        return DALE_OK;
+    } else {
+        m->eff = dalei_alloc(m->rows * m->cols, sizeof(float));
+        m->geff = dalei_alloc(m->rows * m->cols, sizeof(float));
+        if (!m->eff || !m->geff) return DALE_ERR_NOMEM;
     }
-    m->eff = dalei_alloc(m->rows * m->cols, sizeof(float));
-    m->geff = dalei_alloc(m->rows * m->cols, sizeof(float));
-    if (!m->eff || !m->geff) return DALE_ERR_NOMEM;
     if (m->kind == MAP_COLSIGN) {
         m->sign = dalei_alloc(m->cols, sizeof(float));
         if (!m->sign) return DALE_ERR_NOMEM;
@@ -168,7 +169,7 @@ static dale_status map_alloc(dale_net *net, dale_map *m, int first_input)
 
 static void map_free(dale_map *m)
 {
-    if (m->kind != MAP_PLAIN) {
+    if (!m->alias && m->kind != MAP_PLAIN) {
         dalei_free(m->eff);
         dalei_free(m->geff);
     }
@@ -426,8 +427,8 @@ static void map_build(dale_net *net, dale_map *m)
     case MAP_PLAIN:
         break; /* eff aliases theta */
     case MAP_COLSIGN:
-        /* M[i][j] = P[i][j] * sign[j] */
-        dalei_scale_cols(m->eff, P, m->sign, R, C, 0);
+        /* M[i][j] = P[i][j] * sign[j] (nothing to do when M aliases P) */
+        if (!m->alias) dalei_scale_cols(m->eff, P, m->sign, R, C, 0);
         break;
     case MAP_DANN: {
         /* M = EE - EI (R, ni) * IE (ni, C) */
@@ -459,7 +460,7 @@ static void map_chain(dale_net *net, dale_map *m)
     case MAP_PLAIN:
         break; /* geff aliases grad */
     case MAP_COLSIGN:
-        dalei_scale_cols(dP, G, m->sign, R, C, 1);
+        if (!m->alias) dalei_scale_cols(dP, G, m->sign, R, C, 1);
         break;
     case MAP_DANN: {
         const float *IE = net->theta + net->params[m->p_ie].offset;
@@ -910,9 +911,9 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
     const int u0_fac = dann_input_factored(net, &net->layers[0], net->fwd_Tx * B);
     for (size_t l = 0; l < net->nlayers; l++) {
         dale_layer *L = &net->layers[l];
-        if (L->U.kind != MAP_PLAIN && !(l == 0 && u0_fac))
+        if (!L->U.alias && !(l == 0 && u0_fac))
             dalei_zero(L->U.geff, L->U.rows * L->U.cols);
-        if (L->kind == LAYER_CELL && L->W.kind != MAP_PLAIN)
+        if (L->kind == LAYER_CELL && !L->W.alias)
             dalei_zero(L->W.geff, L->W.rows * L->W.cols);
     }
     dale_layer *top = &net->layers[net->ncells - 1];

@@ -178,6 +178,22 @@ static void project_range(void *arg, size_t lo, size_t hi)
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
+/* The SGD step and the projection of a non-negative tensor in one pass:
+ * th - lr g, then 0 where that is negative; the same values as the step
+ * followed by project_range. */
+static void sgd_project_range(void *arg, size_t lo, size_t hi)
+{
+    struct ew_job *j = arg;
+    float *th = j->a;
+    const float *g = j->b, flr = j->lr;
+    size_t c = 0;
+    for (size_t k = lo; k < hi; k++) {
+        th[k] -= flr * g[k];
+        if (th[k] < 0.0f) { th[k] = 0.0f; c++; }
+    }
+    atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
+}
+
 static void sgd_range(void *arg, size_t lo, size_t hi)
 {
     const struct ew_job *j = arg;
@@ -319,8 +335,25 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         adam->t++;
         adam_step(th, g, adam, n, lr, p);
     } else {
-        struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
-        dalei_par_range(n, 16, n, sgd_range, &j);
+        if (p->project) {
+            /* tensor by tensor: the non-negative ones step and project in
+             * one pass ((4) below skips them) */
+            for (size_t i = 0; i < np; i++) {
+                const dale_param *q = dale_net_param(net, i);
+                size_t cnt = q->rows * q->cols;
+                struct ew_job j = {.a = th + q->offset, .b = g + q->offset, .lr = (float)lr};
+                atomic_init(&j.set, 0);
+                if (q->flags & DALE_P_NONNEG) {
+                    dalei_par_range(cnt, 16, cnt, sgd_project_range, &j);
+                    st.projected += atomic_load_explicit(&j.set, memory_order_relaxed);
+                } else {
+                    dalei_par_range(cnt, 16, cnt, sgd_range, &j);
+                }
+            }
+        } else {
+            struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
+            dalei_par_range(n, 16, n, sgd_range, &j);
+        }
     }
 
     /* (4) projection onto the constraint set / sign freezing. */
@@ -328,7 +361,7 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         const dale_param *q = dale_net_param(net, i);
         float *w = th + q->offset;
         size_t cnt = q->rows * q->cols;
-        if (p->project && (q->flags & DALE_P_NONNEG)) {
+        if (p->project && use_adam && (q->flags & DALE_P_NONNEG)) { /* SGD projected in (3) */
             struct ew_job j = {.a = w};
             atomic_init(&j.set, 0);
             dalei_par_range(cnt, 16, cnt, project_range, &j);
