@@ -147,6 +147,17 @@ static void selection_notes(const dale_selection *sel, const char *hp, const cha
     }
 }
 
+/* The reported value of selected run q of cell ce.  A metric of metrics.csv
+ * has an index (ce->report >= 0); nse0, smax0, rho0 and wall_s have none
+ * (-1) and are read by name, as the table's mean and sd are: indexing m[]
+ * with -1 read past the array, so the tests and the correlation of
+ * `--report nse0` (an init-only sweep's metric) used garbage. */
+static double reported(const dale_select_row *w, const dale_select_cell *ce, size_t q, const char *report)
+{
+    if (ce->report < 0 && !report) return (double)NAN;
+    return dale_select_row_metric(&w[ce->sel[q]], report, ce->report);
+}
+
 int cmd_results(int argc, char **argv)
 {
     const char *dir = NULL, *select = NULL, *report = NULL, *at_s = NULL, *group = NULL, *hp = NULL, *test = NULL,
@@ -340,7 +351,7 @@ int cmd_results(int argc, char **argv)
             json_num(ce->nse);
             printf(", \"values\": [");
             for (size_t q = 0; q < ce->ns; q++) {
-                double v = ce->report >= 0 ? w[ce->sel[q]].r->m[ce->report] : dale_select_row_metric(&w[ce->sel[q]], report, -1);
+                double v = reported(w, ce, q, report);
                 printf("%s", q ? ", " : "");
                 json_num(v);
             }
@@ -390,7 +401,7 @@ int cmd_results(int argc, char **argv)
         if (!xr || !xc) { free(xr); free(xc); goto done; }
         size_t nr = 0;
         for (size_t q = 0; q < cells[ref].ns; q++) {
-            double v = w[cells[ref].sel[q]].r->m[cells[ref].report];
+            double v = reported(w, &cells[ref], q, report);
             if (isfinite(v)) xr[nr++] = v;
         }
         char rlab[200] = "";
@@ -401,7 +412,7 @@ int cmd_results(int argc, char **argv)
             if (c == ref) continue;
             size_t m = 0;
             for (size_t q = 0; q < cells[c].ns; q++) {
-                double v = w[cells[c].sel[q]].r->m[cells[c].report];
+                double v = reported(w, &cells[c], q, report);
                 if (isfinite(v)) xc[m++] = v;
             }
             char lab[200] = "";
@@ -431,7 +442,7 @@ int cmd_results(int argc, char **argv)
         for (size_t c = 0; x && y && c < nc; c++)
             for (size_t q = 0; q < cells[c].ns; q++) {
                 double a = dale_select_row_metric(&w[cells[c].sel[q]], corr, dale_metric_index(corr));
-                double b = w[cells[c].sel[q]].r->m[cells[c].report];
+                double b = reported(w, &cells[c], q, report);
                 if (isfinite(a) && isfinite(b)) { x[m] = a; y[m] = b; m++; }
             }
         double r, p, rs, ps;

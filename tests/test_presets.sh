@@ -23,7 +23,7 @@ for p in fig2a fig2b fig2c fig2d fig3 fig4 fig5 fig6 fig7 fig9 fig10 fig11 fig12
 done
 # The presets of the rest of the paper: quick, reduced and paper scales,
 # each with a cost estimate, and each expands without an invalid run.
-for p in fig2c fig3 fig4 fig12 fig13 fig14 fig15 table2; do
+for p in fig2c fig3 fig4 fig7 fig9 fig10 fig11 fig12 fig13 fig14 fig15 table2; do
     for s in quick reduced paper; do
         line=$(block "$p" | grep -E "^  [ *] $s +(smoke|reduced|paper) ")
         if echo "$line" | grep -q -E ' [0-9]+h[0-9]+m | [0-9]+m[0-9]+s '; then ok "$p scale $s is listed with a cost"

@@ -104,6 +104,24 @@ expect_exit 1 "no run directories: exit 1 with a message" "no run directories" r
 [ ! -e empty/results.sqlite ] && ok "no empty store left behind" || fail "empty store" "$(ls empty)"
 expect_exit 1 "a missing directory: exit 1" "no such directory" results nonexistent
 
+# --report nse0 (an init-only sweep's metric, read by name, not from
+# metrics.csv): the tests and the correlation use the same values as the
+# table.  Every RNN NSE at init (about 0.94) is above every ColEI one (about
+# 0.73), so U = 4 x 4 = 16, exact p = 2/C(8,4) = 0.0286; NSE against itself r = 1.
+cat >init.json <<'J'
+{"name": "initmw", "base": {"task": "adding", "adding_n": 200, "adding_test": 50, "hidden": 30, "max_updates": 0},
+ "runs": [{"label": "ColEI", "model": "colei"}, {"label": "RNN", "model": "rnn"}],
+ "axes": {"seed": [0, 1, 2, 3]}}
+J
+dale sweep init.json --out si --jobs 1 --quiet
+dale results si --report nse0 --test welch,mannwhitney --vs label=ColEI --corr nse0
+grep -q 'mann-whitney RNN  *U =   16.0  p = 0.0286 (exact)' "$T/out" && ok "init-only runs: Mann-Whitney on nse0 U = 16, p = 0.0286" \
+    || fail "nse0 Mann-Whitney" "$(grep -A3 '^tests' "$T/out" | tr '\n' '|')"
+grep -E -q 'welch  *RNN  *t = +[0-9.]+ ' "$T/out" && ok "init-only runs: Welch on nse0 runs (RNN above ColEI)" \
+    || fail "nse0 Welch" "$(grep welch "$T/out")"
+grep -q 'pearson r = 1.0000' "$T/out" && ok "nse0 against the reported nse0: r = 1" \
+    || fail "nse0 corr" "$(grep -A1 '^correlation' "$T/out" | tr '\n' '|')"
+
 dale results --help
 grep -q 'Exit status: 0' "$T/out" && grep -q '2 usage error' "$T/out" && ok "results --help lists exit codes" \
     || fail "help exit codes" "$(tail -n 3 "$T/out")"

@@ -73,6 +73,39 @@ int main(void)
     near("mwu E F U", u, 86, 0);
     near("mwu E F p", p, 0.86439477984566038, 1e-12);
 
+    /* Ties, hand-computed.  x {1, 2, 2} vs y {2, 3, 3}: midranks 1, 3, 3 | 3,
+     * 5.5, 5.5, so R_x = 7, U_x = 7 − 6 = 1, U = max(1, 8) = 8; tie term
+     * (3³ − 3) + (2³ − 2) = 30, var = 9/12·(7 − 30/30) = 4.5, z = (8 − 4.5 −
+     * 0.5)/√4.5 = √2, p = 2·½·erfc(1) = erfc(1). */
+    static const double T1[] = {1, 2, 2}, T2[] = {2, 3, 3};
+    CHECK_OK(dale_mann_whitney(T1, N(T1), T2, N(T2), &u, &p, &exact));
+    near("mwu ties U", u, 1, 0);
+    near("mwu ties p", p, 0.15729920705028513, 1e-12);
+    CHECK(exact == 0, "mwu with ties uses the normal approximation");
+    /* Each sample constant, different values (zero variance in each): ranks
+     * 2, 2, 2 | 5, 5, 5, U = 9, tie term 2·24 = 48, var = 9/12·(7 − 48/30) =
+     * 4.05, z = 4/√4.05, p = erfc(z/√2). */
+    static const double K1[] = {1, 1, 1}, K2[] = {2, 2, 2};
+    CHECK_OK(dale_mann_whitney(K2, N(K2), K1, N(K1), &u, &p, &exact));
+    near("mwu constant samples U", u, 9, 0);
+    near("mwu constant samples p", p, erfc(4 / sqrt(4.05) / sqrt(2.0)), 1e-12);
+    /* One sample constant at chance, the other varied (Table 2's ColEI vs
+     * RNN): 87.5 × 5 vs {79.7, 84.4, 82.8, 81.2, 82.8}: U = 25, tie term
+     * 120 + 6, var = 25/12·(11 − 126/90) = 20, z = 12/√20. */
+    static const double H1[] = {87.5, 87.5, 87.5, 87.5, 87.5}, H2[] = {79.7, 84.4, 82.8, 81.2, 82.8};
+    CHECK_OK(dale_mann_whitney(H1, N(H1), H2, N(H2), &u, &p, &exact));
+    near("mwu one constant U", u, 25, 0);
+    near("mwu one constant p", p, erfc(12 / sqrt(20.0) / sqrt(2.0)), 1e-12);
+    /* Every value tied, within and across samples: no evidence, p = 1 and
+     * U = nx·ny/2, at any size (not NaN, not 0). */
+    static const double Z[] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    static const size_t zs[][2] = {{1, 1}, {3, 3}, {2, 11}, {5, 8}, {13, 13}};
+    for (size_t i = 0; i < N(zs); i++) {
+        CHECK_OK(dale_mann_whitney(Z, zs[i][0], Z, zs[i][1], &u, &p, &exact));
+        CHECK(p == 1, "mwu all tied %zu vs %zu: p = %.17g, want 1", zs[i][0], zs[i][1], p);
+        near("mwu all tied U", u, (double)(zs[i][0] * zs[i][1]) / 2, 0);
+    }
+
     double r;
     dale_linreg lr;
     struct { const double *x, *y; size_t n; double pr, pp, sr, sp, l[6]; } co[] = {

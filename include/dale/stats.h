@@ -39,7 +39,9 @@ DALE_API dale_status dale_welch_t(const double *x, size_t nx, const double *y, s
  * pairs with x > y, ties counting ½).  Exact null distribution when
  * min(nx, ny) <= 8 and there are no ties: p = min(1, 2·P(U >= max(U_x, U_y)));
  * otherwise the normal approximation with the tie-corrected variance and a
- * continuity correction of ½.  *exact (may be NULL) says which was used.
+ * continuity correction of ½.  Ties get their mean rank (midranks), within
+ * a sample as across the two; every value tied (zero variance in both and
+ * the same value): p = 1.  *exact (may be NULL) says which was used.
  * nx, ny >= 1. */
 DALE_API dale_status dale_mann_whitney(const double *x, size_t nx, const double *y, size_t ny,
                                        double *u, double *p, int *exact);

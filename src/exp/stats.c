@@ -192,9 +192,12 @@ dale_status dale_mann_whitney(const double *x, size_t nx, const double *y, size_
         if (exact) *exact = 1;
     } else {
         double mu = (double)nx * (double)ny / 2, N = (double)n;
-        double s = sqrt((double)nx * (double)ny / 12 * ((N + 1) - tie / (N * (N - 1))));
-        double z = (U - mu - 0.5) / s;
-        *p = clamp01(2 * dale_norm_sf(z));
+        double v = (double)nx * (double)ny / 12 * ((N + 1) - tie / (N * (N - 1)));
+        /* Every value tied (init-only runs, a metric at its floor): the
+         * tie-corrected variance is 0 and U = mu, so there is no evidence of
+         * any difference: p = 1, said so rather than left to -0.5/0. */
+        if (!(v > 0)) *p = 1;
+        else *p = clamp01(2 * dale_norm_sf((U - mu - 0.5) / sqrt(v)));
     }
 done:
     dalei_free(xy);

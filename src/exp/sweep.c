@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "dale/sweep.h"
 #include "internal.h"
 
@@ -656,11 +657,47 @@ double dale_run_seconds(const dale_run_config *c)
     return train + eval + saves * 8 * weights / Cw + 0.1; /* + start-up and data */
 }
 
+/* 1 when the two strings name the same existing file or directory under
+ * different spellings (relative vs absolute, a symlink, "a/../b"): the
+ * same device and inode. */
+static int same_place(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a[0] || !b[0] || stat(a, &sa) || stat(b, &sb)) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* A copy of c in which every string option whose value names the same file
+ * or directory as that run's config.json value takes the file's spelling:
+ * a corpus resolved under --data as "data/kjv" in one sweep and as
+ * "/home/u/dale/data/kjv" in the next is one run, not another (the run id
+ * is the same: the default corpus does not enter it).  Only the staleness
+ * test sees the copy; ids and config.json are untouched. */
+static void adopt_spellings(dale_run_config *k, const char *path)
+{
+    char *buf = dalei_read_text(path, 1 << 24), *wt = NULL;
+    cJSON *have = buf ? cJSON_Parse(buf) : NULL, *want = NULL;
+    dalei_free(buf);
+    if (cJSON_IsObject(have) && !dale_config_to_json(k, &wt)) want = cJSON_Parse(wt);
+    for (cJSON *it = want ? want->child : NULL; it; it = it->next) {
+        if (!cJSON_IsString(it) || dale_config_key_is_place(it->string)) continue;
+        const cJSON *hv = cJSON_GetObjectItemCaseSensitive(have, it->string);
+        if (!cJSON_IsString(hv) || !strcmp(hv->valuestring, it->valuestring)) continue;
+        /* a value the option refuses leaves k as it was: then it differs */
+        if (same_place(hv->valuestring, it->valuestring)) (void)dale_config_set(k, it->string, hv->valuestring);
+    }
+    cJSON_Delete(want);
+    cJSON_Delete(have);
+    dale_config_free_text(wt);
+}
+
 int dale_run_config_differs(const dale_run_config *c, const char *run_dir, char *why, size_t cap)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    return dale_config_compare_file(c, path, 0, why, cap) == 2;
+    dale_run_config k = *c;
+    adopt_spellings(&k, path);
+    return dale_config_compare_file(&k, path, 0, why, cap) == 2;
 }
 
 int dale_run_finished(const char *run_dir, char *status, size_t cap)
