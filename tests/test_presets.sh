@@ -42,6 +42,39 @@ for s in quick reduced paper paper900; do
     if [ -s a.txt ] && cmp -s a.txt b.txt; then ok "fig4 --scale $s has table1's run ids"
     else fail "fig4 = table1 at $s" "$(diff a.txt b.txt | head -n 3 | tr '\n' '|')"; fi
 done
+# The beyond-the-paper presets (docs/beyond.md): every scale expands without an
+# invalid run, and the baselines they compare against are the runs of the paper's
+# presets (same run ids), so finished baseline runs can be copied, not re-run.
+for ps in "beyond-long quick paper" "beyond-objrec quick reduced paper" "beyond-cog quick paper grace cdm"; do
+    set -- $ps; p=$1; shift
+    for s in "$@"; do
+        "$DALE" sweep "$EXP/$p.json" --scale "$s" --out "d-$p-$s" --dry-run >out.txt 2>err.txt
+        RC2=$?
+        n=$(awk 'NR > 1 && length($1) == 16 && $1 ~ /^[0-9a-f]+$/' out.txt | grep -c .)
+        if [ "$RC2" -eq 0 ] && [ "$n" -gt 0 ] && grep -q " 0 invalid" err.txt && ! grep -q invalid out.txt; then ok "$p --scale $s expands to $n runs"
+        else fail "$p --scale $s dry run" "exit $RC2, $n runs: $(grep -m1 invalid out.txt) $(head -c 200 err.txt)"; fi
+    done
+done
+ids() { "$DALE" sweep "$EXP/$1.json" --scale "$2" --out "i-$1-$2" --dry-run 2>/dev/null | awk -v a="$3" -v b="$4" 'NR > 1 && ($2 " " $3 == a || $2 " " $3 == b || $2 == a || $2 == b) {print $1}' | sort; }
+shared() {  # preset scale labels... / preset scale labels...: the first set equals the second
+    if [ -s "$1" ] && [ "$(wc -l <"$1")" -eq "$3" ] && cmp -s "$1" "$2"; then ok "$4"
+    else fail "$4" "$(wc -l <"$1") ids, $(diff "$1" "$2" | head -n 3 | tr '\n' '|')"; fi
+}
+ids beyond-long paper "RNN" "ColEI 10%" >a.txt; ids table1 paper900 "1 RNN" "8 ColEI" >b.txt
+shared a.txt b.txt 10 "beyond-long's RNN and ColEI 10% are table1 paper900's runs"
+ids beyond-objrec reduced "RNN" "ColEI" >a.txt; ids table2 reduced "1 RNN" "8 ColEI" >b.txt
+shared a.txt b.txt 10 "beyond-objrec's RNN and ColEI are table2 reduced's runs"
+"$DALE" sweep "$EXP/neuro-tasks.json" --scale paper --out n1 --dry-run 2>/dev/null | awk 'NR > 1 {print $1}' | sort >b.txt
+for s in paper cdm; do
+    ids beyond-cog $s "ColEI" "-" >a.txt
+    n=$(comm -12 a.txt b.txt | grep -c .)
+    [ -s a.txt ] && [ "$n" -eq "$(wc -l <a.txt)" ] && ok "beyond-cog $s: its $n standard ColEI runs are neuro-tasks' paper runs" \
+        || fail "beyond-cog $s ColEI ids" "$n of $(wc -l <a.txt) in neuro-tasks paper"
+done
+"$DALE" sweep "$EXP/neuro-tasks.json" --scale grace --out n2 --dry-run 2>/dev/null | awk 'NR > 1 {print $1}' | sort >b.txt
+ids beyond-cog grace "ColEI" "-" >a.txt
+n=$(comm -12 a.txt b.txt | grep -c .)
+[ "$n" -eq 5 ] && ok "beyond-cog grace: its 5 standard ColEI runs are neuro-tasks' grace runs" || fail "beyond-cog grace ids" "$n of 5"
 # fig2c and fig13 read a PTB copy on their ptb scale; the default corpus is kjv
 # (no corpus key, so the ids are those of every lm run at the default).
 grep -q '"ptb": {"kind": "paper"' "$EXP/fig2c.json" && grep -q '"corpus": "data/ptb"' "$EXP/fig2c.json" \
