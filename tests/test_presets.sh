@@ -16,6 +16,15 @@ RC=$?
 block() { awk -v p="$1" '$1 == p { on = 1; next } /^$/ { on = 0 } on' list.txt; }
 # The paper's figures and tables (Figs. 2A-D, 3-7, 9-15, Tables 1-3; Fig. 8
 # is a diagram of the models): none without a preset.
+# A preset's scale expands to runs, none of them invalid.
+expands() {
+    local p=$1 s=$2 RC2 n
+    "$DALE" sweep "$EXP/$p.json" --scale "$s" --out "d-$p-$s" --dry-run >out.txt 2>err.txt
+    RC2=$?
+    n=$(awk 'NR > 1 && length($1) == 16 && $1 ~ /^[0-9a-f]+$/' out.txt | grep -c .)
+    if [ "$RC2" -eq 0 ] && [ "$n" -gt 0 ] && grep -q " 0 invalid" err.txt && ! grep -q invalid out.txt; then ok "$p --scale $s expands to $n runs"
+    else fail "$p --scale $s dry run" "exit $RC2, $n runs: $(grep -m1 invalid out.txt) $(head -c 200 err.txt)"; fi
+}
 for p in fig2a fig2b fig2c fig2d fig3 fig4 fig5 fig6 fig7 fig9 fig10 fig11 fig12 fig13 fig14 fig15 \
          table1 table2 table3; do
     if [ "$RC" -eq 0 ] && grep -q "^$p " list.txt; then ok "reproduce --list has $p"
@@ -28,11 +37,7 @@ for p in fig2c fig3 fig4 fig7 fig9 fig10 fig11 fig12 fig13 fig14 fig15 table2; d
         line=$(block "$p" | grep -E "^  [ *] $s +(smoke|reduced|paper) ")
         if echo "$line" | grep -q -E ' [0-9]+h[0-9]+m | [0-9]+m[0-9]+s '; then ok "$p scale $s is listed with a cost"
         else fail "$p scale $s listed" "'$line'"; fi
-        "$DALE" sweep "$EXP/$p.json" --scale "$s" --out "d-$p-$s" --dry-run >out.txt 2>err.txt
-        RC2=$?
-        n=$(awk 'NR > 1 && length($1) == 16 && $1 ~ /^[0-9a-f]+$/' out.txt | grep -c .)
-        if [ "$RC2" -eq 0 ] && [ "$n" -gt 0 ] && grep -q " 0 invalid" err.txt && ! grep -q invalid out.txt; then ok "$p --scale $s expands to $n runs"
-        else fail "$p --scale $s dry run" "exit $RC2, $n runs: $(grep -m1 invalid out.txt) $(head -c 200 err.txt)"; fi
+        expands "$p" "$s"
     done
 done
 # fig4 is the Table 1 experiment: the same runs, the same ids, at every scale.
@@ -48,11 +53,7 @@ done
 for ps in "beyond-long quick paper" "beyond-objrec quick reduced paper" "beyond-cog quick paper grace cdm"; do
     set -- $ps; p=$1; shift
     for s in "$@"; do
-        "$DALE" sweep "$EXP/$p.json" --scale "$s" --out "d-$p-$s" --dry-run >out.txt 2>err.txt
-        RC2=$?
-        n=$(awk 'NR > 1 && length($1) == 16 && $1 ~ /^[0-9a-f]+$/' out.txt | grep -c .)
-        if [ "$RC2" -eq 0 ] && [ "$n" -gt 0 ] && grep -q " 0 invalid" err.txt && ! grep -q invalid out.txt; then ok "$p --scale $s expands to $n runs"
-        else fail "$p --scale $s dry run" "exit $RC2, $n runs: $(grep -m1 invalid out.txt) $(head -c 200 err.txt)"; fi
+        expands "$p" "$s"
     done
 done
 ids() { "$DALE" sweep "$EXP/$1.json" --scale "$2" --out "i-$1-$2" --dry-run 2>/dev/null | awk -v a="$3" -v b="$4" 'NR > 1 && ($2 " " $3 == a || $2 " " $3 == b || $2 == a || $2 == b) {print $1}' | sort; }
