@@ -83,6 +83,22 @@ lift_max_updates() {
     sed -i 's/^\([[:space:]]*"max_updates":[[:space:]]*\)[-0-9]*/\1-1/' "$1/config.json"
 }
 
+# train_digests OUT FN "NAME|ARGS"... — `dale train --quiet ARGS --out $T/runs/NAME`
+# for each run, then `FN NAME DIR >> OUT` (the test's own digest lines); a run
+# that fails is a failed check and adds no lines
+train_digests() {
+    local out=$1 fn=$2 r name
+    shift 2
+    for r in "$@"; do
+        name=${r%%|*}
+        # shellcheck disable=SC2206
+        local args=(${r#*|})
+        dale train --quiet "${args[@]}" --out "$T/runs/$name"
+        if [ "$RC" -ne 0 ]; then fail "$name runs" "exit $RC: $(err1)"; continue; fi
+        "$fn" "$name" "$T/runs/$name" >>"$out"
+    done
+}
+
 # zip_bytes FILE — the archive's bytes, one decimal per line, with the DOS
 # modification time/date of every member (local and central headers) zeroed.
 # Walks the headers properly (no pattern search through member data); exits

@@ -75,14 +75,7 @@ digest_run() { # NAME DIR -> lines "NAME file member digest"
 
 GOT=$T/got.txt
 : >"$GOT"
-for r in "${RUNS[@]}"; do
-    name=${r%%|*}
-    # shellcheck disable=SC2206
-    args=(${r#*|})
-    dale train --quiet "${args[@]}" --out "$T/runs/$name"
-    if [ "$RC" -ne 0 ]; then fail "$name runs" "exit $RC: $(err1)"; continue; fi
-    digest_run "$name" "$T/runs/$name" >>"$GOT"
-done
+train_digests "$GOT" digest_run "${RUNS[@]}"
 
 # run ids: every experiment's runs keep their ids (a re-run sweep skips its
 # finished runs), listed by a dry run

@@ -36,14 +36,7 @@ digest_run() { # NAME DIR -> lines "NAME file member digest"
 
 GOT=$T/got.txt
 : >"$GOT"
-for r in "${RUNS[@]}"; do
-    name=${r%%|*}
-    # shellcheck disable=SC2206
-    args=(${r#*|})
-    dale train --quiet "${args[@]}" --out "$T/runs/$name"
-    if [ "$RC" -ne 0 ]; then fail "$name runs" "exit $RC: $(err1)"; continue; fi
-    digest_run "$name" "$T/runs/$name" >>"$GOT"
-done
+train_digests "$GOT" digest_run "${RUNS[@]}"
 # dale eval --trials of a noisy-evaluation run draws its fixed noise sample
 dale eval "$T/runs/pdm-colei" --trials 40 --out "$T/trials.npz"
 if [ "$RC" -ne 0 ]; then fail "eval --trials runs" "exit $RC: $(err1)"

@@ -26,6 +26,19 @@ static void write_text(const char *dir, const char *name, const char *text)
 }
 
 /* PNG of w x h whose grey values vary (not a blank canvas). */
+/* The text of dir/name into buf (cap bytes, NUL-terminated); the bytes read
+ * (0 when the file is missing). */
+static size_t read_text(const char *dir, const char *name, char *buf, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *g = fopen(path, "r");
+    size_t got = g ? fread(buf, 1, cap - 1, g) : 0;
+    buf[got] = 0;
+    if (g) fclose(g);
+    return got;
+}
+
 static void check_png(const char *dir, const char *name, size_t w, size_t h)
 {
     char p[512];
@@ -97,20 +110,11 @@ int main(void)
     CHECK_OK(dale_plot_bars_marked(dir, "bm", "bm.csv", &bl, have_gp, &plotted));
     if (have_gp) check_png(dir, "bm", 1100, 650);
     {
-        char gp[512];
-        snprintf(gp, sizeof gp, "%s/bm.gp", dir);
-        FILE *g = fopen(gp, "r");
-        char buf[8192] = "";
-        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
-        buf[got] = 0;
-        if (g) fclose(g);
-        CHECK(strstr(buf, "stringcolumn(6)") && strstr(buf, "with labels"), "marked bars: no labels in %s", gp);
-        snprintf(gp, sizeof gp, "%s/b.gp", dir);
-        g = fopen(gp, "r");
-        got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
-        buf[got] = 0;
-        if (g) fclose(g);
-        CHECK(got > 0 && !strstr(buf, "with labels"), "unmarked bars: labels in %s", gp);
+        char buf[8192];
+        read_text(dir, "bm.gp", buf, sizeof buf);
+        CHECK(strstr(buf, "stringcolumn(6)") && strstr(buf, "with labels"), "marked bars: no labels in bm.gp");
+        size_t got = read_text(dir, "b.gp", buf, sizeof buf);
+        CHECK(got > 0 && !strstr(buf, "with labels"), "unmarked bars: labels in b.gp");
     }
 
     write_text(dir, "h.csv", "xi,yi,hidden,ei_ratio,err\n0,0,100,1,80\n0,1,100,9,60\n1,0,300,1,70\n1,1,300,9,50\n");
@@ -132,12 +136,8 @@ int main(void)
     CHECK_OK(dale_plot_trials(dir, "t", "t.csv", 2, 3, outs, panels, &tl, have_gp, &plotted));
     if (have_gp) check_png(dir, "t", 1400, 640);
     {
-        char gp[512], buf[16384] = "";
-        snprintf(gp, sizeof gp, "%s/t.gp", dir);
-        FILE *g = fopen(gp, "r");
-        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
-        buf[got] = 0;
-        if (g) fclose(g);
+        char buf[16384];
+        read_text(dir, "t.gp", buf, sizeof buf);
         size_t nm = 0, nd = 0;
         for (const char *q = buf; (q = strstr(q, "set multiplot layout 1,2")); q++) nm++;
         for (const char *q = buf; (q = strstr(q, "dt 2 lc rgb")); q++) nd++;
@@ -154,20 +154,13 @@ int main(void)
     CHECK_OK(dale_plot_rates(dir, "r", "r.csv", 3, 1, 1, &rl, have_gp, &plotted));
     if (have_gp) check_png(dir, "r", 1100, 650);
     {
-        char gp[512], buf[8192] = "";
-        snprintf(gp, sizeof gp, "%s/r.gp", dir);
-        FILE *g = fopen(gp, "r");
-        size_t got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
-        buf[got] = 0;
-        if (g) fclose(g);
+        char buf[8192];
+        read_text(dir, "r.gp", buf, sizeof buf);
         CHECK(strstr(buf, "for [j=1:3] 'r.csv' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '#D55E00'") &&
                   strstr(buf, "for [j=4:4] 'r.csv' skip 1 using 2:(column(2 + j)) with lines lw 1 lc rgb '#0072B2'"),
-              "rates: E units 1-3 red, I unit 4 blue in %s", gp);
+              "rates: E units 1-3 red, I unit 4 blue in r.gp");
         CHECK_OK(dale_plot_rates(dir, "r", "r.csv", 4, 0, 0, &rl, 0, &plotted));
-        g = fopen(gp, "r");
-        got = g ? fread(buf, 1, sizeof buf - 1, g) : 0;
-        buf[got] = 0;
-        if (g) fclose(g);
+        read_text(dir, "r.gp", buf, sizeof buf);
         CHECK(strstr(buf, "#555555") && !strstr(buf, "#D55E00") && !strstr(buf, "#0072B2"), "rates: no E/I, not grey");
     }
     CHECK(stat(p, &sb) != 0 && stat("PWNED", &sb) != 0, "an output name ran a gnuplot command");
