@@ -134,6 +134,10 @@ void dalei_strlist_sort(dalei_strlist *l);            /* strcmp order */
  * is freed (model/net.c; for writers that would otherwise copy them). */
 struct dale_net;
 void dalei_net_cell_maps(struct dale_net *net, size_t cell, const float **W, const float **U);
+/* dale_net_zero_grad then dale_net_backward, with the same result, without
+ * the zeroing pass where a contribution can write the gradient instead of
+ * adding to it (net.c). */
+dale_status dalei_net_backward_fresh(struct dale_net *net, const float *dout);
 
 /* train/eval.c: the member of parameter q in an NPZ file, checked present,
  * float32 and of q's rows x cols values (DALE_ERR_FORMAT naming path and

@@ -122,7 +122,75 @@ static void check_gemm(int path, int ta, size_t M, size_t N, size_t K, size_t pa
     CHECK(memcmp(C0, C1, M * ldc * sizeof(float)) == 0,
           "gemm_acc %s ta %d M %zu N %zu K %zu pad %zu differs from the naive loops",
           dalei_smm_path_name(path), ta, M, N, K, pad);
+    /* dalei_gemm_set: C's old values (NaN) never read; the bits of zeroing
+     * C and adding */
+    for (size_t k = 0; k < M * ldc; k++) {
+        C0[k] = (k % ldc) < N ? NAN : GUARD;
+        C1[k] = (k % ldc) < N ? 0.0f : GUARD;
+    }
+    dalei_gemm_set(ta, M, N, K, A, lda, P, ldp, C0, ldc);
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, C1, ldc);
+    CHECK(memcmp(C0, C1, M * ldc * sizeof(float)) == 0,
+          "gemm_set %s ta %d M %zu N %zu K %zu pad %zu differs from zeroing and the naive loops",
+          dalei_smm_path_name(path), ta, M, N, K, pad);
     free(A); free(P); free(C0); free(C1);
+}
+
+/* A sum of -0 terms is -0, but zeroed C plus those terms is +0: gemm_set
+ * must give +0 (memcmp tells the two zeros apart). */
+static void test_gemm_set_zero_sign(void)
+{
+    enum { M = 9, N = 37, K = 3 };
+    float A[M * K], P[K * N], C[M * N], want[M * N];
+    for (size_t k = 0; k < M * K; k++) A[k] = k % 2 ? 0.0f : -0.0f;
+    for (size_t k = 0; k < K * N; k++) P[k] = k % 2 ? -1.5f : 2.0f;
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
+        for (int ta = 0; ta < 2; ta++) {
+            dalei_smm_force(path);
+            for (size_t k = 0; k < M * N; k++) {
+                C[k] = -0.0f;
+                want[k] = 0.0f;
+            }
+            dalei_gemm_acc_naive(ta, M, N, K, A, ta ? M : K, P, N, want, N);
+            dalei_gemm_set(ta, M, N, K, A, ta ? M : K, P, N, C, N);
+            CHECK(memcmp(C, want, sizeof C) == 0, "gemm_set %s ta %d: a sum of -0 terms must come out +0",
+                  dalei_smm_path_name(path), ta);
+        }
+    dalei_smm_force(DALEI_SMM_AUTO);
+}
+
+/* dalei_sumsq8 on every path against the definition: element k in lane
+ * k % 8, lanes in index order, then ((l0 + l4) + (l1 + l5)) + ((l2 + l6) +
+ * (l3 + l7)); lengths around the lane count, a long one, and magnitudes
+ * from 1e-20 to 1e20 so that the order of the adds shows. */
+static double sumsq8_ref(const float *g, size_t n)
+{
+    double s[8] = {0};
+    for (size_t k = 0; k < n; k++) s[k % 8] += (double)g[k] * (double)g[k];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+static void test_sumsq8(void)
+{
+    const size_t big = 1000003;
+    float *g = malloc(big * sizeof(float));
+    for (size_t k = 0; k < big; k++) g[k] = frand() * powf(10.0f, (float)((int)(k % 41) - 20));
+    int best = dalei_smm_force(DALEI_SMM_AVX512);
+    for (int path = DALEI_SMM_PORTABLE; path <= best; path++) {
+        dalei_smm_force(path);
+        for (size_t n = 0; n <= 40; n++) {
+            double a = dalei_sumsq8(g + 3, n), b = sumsq8_ref(g + 3, n);
+            CHECK(memcmp(&a, &b, sizeof a) == 0, "sumsq8 %s n %zu: %.17g, want %.17g", dalei_smm_path_name(path),
+                  n, a, b);
+        }
+        double a = dalei_sumsq8(g, big), b = sumsq8_ref(g, big);
+        CHECK(memcmp(&a, &b, sizeof a) == 0, "sumsq8 %s n %zu: %.17g, want %.17g", dalei_smm_path_name(path), big,
+              a, b);
+    }
+    dalei_smm_force(DALEI_SMM_AUTO);
+    free(g);
+    printf("ok sumsq8 on every path\n");
 }
 
 static void test_gemm_acc(void)
@@ -342,6 +410,79 @@ static void test_net_paths(void)
     dalei_smm_force(DALEI_SMM_AUTO);
 }
 
+/* The training step's backward (dalei_net_backward_fresh: gradients
+ * written by their first contribution) against dale_net_zero_grad then
+ * dale_net_backward, bit for bit, with NaN in the gradient beforehand so
+ * that an entry nothing writes shows: every model, both arithmetics, dense
+ * layers, a learned h0, sparse recurrent masks, inputs whose later steps
+ * are all zero (objrec) or that are all zero (no input gradient term at
+ * all), leaky dynamics.  Afterwards the public backward still adds. */
+static void test_backward_fresh(void)
+{
+    const size_t T = 5, B = 4, d = 40, m = 3;
+    float x[5 * 4 * 40], dout[5 * 4 * 3];
+    for (int type = 0; type < DALE_MODEL_COUNT; type++)
+        for (int num = 0; num < 2; num++)
+            for (int variant = 0; variant < 4; variant++) {
+                dale_net_config c;
+                dale_net_config_defaults(&c);
+                c.type = (dale_model_type)type;
+                c.numerics = (dale_numerics)num;
+                c.input = d;
+                c.hidden = 37;
+                c.output = m;
+                c.layers = variant == 1 ? 2 : 1;
+                c.ndense = variant == 1 ? 1 : 0;
+                c.dense[0] = 11;
+                c.h0_learn = variant == 2;
+                c.sparsity = variant == 2 ? 0.3 : 0.0;
+                if (variant == 3) c.dynamics = DALE_DYN_LEAKY, c.alpha = 0.5;
+                dale_net *net = NULL;
+                CHECK_OK(dale_net_create(&c, &net));
+                if (!net) return;
+                CHECK_OK(dale_net_plan(net, T, B));
+                dale_rng r;
+                dale_rng_seed(&r, 11 + (uint64_t)variant);
+                CHECK_OK(dale_net_init(net, &r));
+                if (c.sparsity > 0) CHECK_OK(dale_net_masks_draw(net, &r));
+                for (size_t k = 0; k < T * B * m; k++) dout[k] = (float)dale_rng_normal(&r, 0, 1);
+                size_t n = dale_net_size(net);
+                float *ref = malloc(n * sizeof(float)), *ref2 = malloc(n * sizeof(float));
+                for (int in = 0; in < 3; in++) {
+                    /* in 0: every step; 1: the first step only; 2: none */
+                    for (size_t k = 0; k < T * B * d; k++)
+                        x[k] = in == 2 || (in == 1 && k >= B * d) ? 0.0f : (float)dale_rng_uniform01(&r);
+                    const float *out;
+                    CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+                    dale_net_zero_grad(net);
+                    CHECK_OK(dale_net_backward(net, dout));
+                    memcpy(ref, dale_net_grad(net), n * sizeof(float));
+                    for (size_t k = 0; k < n; k++) dale_net_grad(net)[k] = NAN;
+                    CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+                    CHECK_OK(dalei_net_backward_fresh(net, dout));
+                    CHECK(memcmp(ref, dale_net_grad(net), n * sizeof(float)) == 0,
+                          "%s numerics %d variant %d input %d: fresh backward differs from zeroing and adding",
+                          dale_model_name(c.type), num, variant, in);
+                    /* the public backward adds to what is there, as after zeroing and one backward */
+                    CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+                    CHECK_OK(dale_net_backward(net, dout));
+                    memcpy(ref2, dale_net_grad(net), n * sizeof(float));
+                    dale_net_zero_grad(net);
+                    CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+                    CHECK_OK(dale_net_backward(net, dout));
+                    CHECK_OK(dale_net_forward(net, x, T, B, 1, &out));
+                    CHECK_OK(dale_net_backward(net, dout));
+                    CHECK(memcmp(ref2, dale_net_grad(net), n * sizeof(float)) == 0,
+                          "%s numerics %d variant %d input %d: a backward after a fresh one does not add as "
+                          "one after zeroing does", dale_model_name(c.type), num, variant, in);
+                }
+                free(ref);
+                free(ref2);
+                dale_net_free(net);
+            }
+    printf("ok fresh backward\n");
+}
+
 /* Large products: the cache blocking (K chunks of 256, row blocks of 256,
  * P copied panel by panel from 64 rows and K N >= 2^16, or from 16 rows
  * when K N >= 2^22) and
@@ -362,6 +503,9 @@ static void check_large(int ta, size_t M, size_t N, size_t K, size_t pad, int be
     for (size_t k = 0; k < M * ldc; k++) C0[k] = (k % ldc) < N ? frand() : GUARD;
     memcpy(Cref, C0, M * ldc * sizeof(float));
     dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, Cref, ldc);
+    float *Zref = malloc((M * ldc + 1) * sizeof(float)); /* zeroed C plus the terms */
+    for (size_t k = 0; k < M * ldc; k++) Zref[k] = (k % ldc) < N ? 0.0f : GUARD;
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, Zref, ldc);
     for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
         for (int th = 1; th <= 3; th++) {
             dalei_smm_force(path);
@@ -371,9 +515,14 @@ static void check_large(int ta, size_t M, size_t N, size_t K, size_t pad, int be
             CHECK(memcmp(C1, Cref, M * ldc * sizeof(float)) == 0,
                   "gemm_acc %s, %d threads, ta %d M %zu N %zu K %zu pad %zu differs from the "
                   "naive loops", dalei_smm_path_name(path), th, ta, M, N, K, pad);
+            for (size_t k = 0; k < M * ldc; k++) C1[k] = (k % ldc) < N ? NAN : GUARD;
+            dalei_gemm_set(ta, M, N, K, A, lda, P, ldp, C1, ldc);
+            CHECK(memcmp(C1, Zref, M * ldc * sizeof(float)) == 0,
+                  "gemm_set %s, %d threads, ta %d M %zu N %zu K %zu pad %zu differs from zeroing "
+                  "and the naive loops", dalei_smm_path_name(path), th, ta, M, N, K, pad);
         }
     dalei_kernels_set_threads(1);
-    free(A); free(P); free(C0); free(C1); free(Cref);
+    free(A); free(P); free(C0); free(C1); free(Cref); free(Zref);
 }
 
 /* dalei_smm split between threads (the per-step product's shape and odd
@@ -501,5 +650,8 @@ int main(void)
     test_elementwise();
     test_elementwise_large();
     test_net_paths();
+    test_gemm_set_zero_sign();
+    test_sumsq8();
+    test_backward_fresh();
     return check_done("test_kernels");
 }

@@ -89,11 +89,16 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
                         size_t ldy)                                                         \
     {                                                                                       \
         VT acc[MR][NV];                                                                     \
+        const int zc = epi & DALEI_C_ZERO; /* C taken as +0, not read */                   \
+        epi &= ~DALEI_C_ZERO;                                                               \
         _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                          \
             _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                      \
         {                                                                                   \
             size_t j = v * (W);                                                             \
-            if (j + (W) <= ncols) {                                                         \
+            if (zc) {                                                                       \
+                const VT zero = {0};                                                        \
+                acc[r][v] = zero;                                                           \
+            } else if (j + (W) <= ncols) {                                                  \
                 memcpy(&acc[r][v], C + r * ldc + j, sizeof(VT));                            \
             } else {                                                                        \
                 float t[W] = {0};                                                           \
@@ -380,9 +385,12 @@ static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t
     const size_t nm = M > BLOCK_M ? (M + BLOCK_M - 1) / BLOCK_M : 1;
     const size_t mcs = nm == 1 ? M : ((M + nm - 1) / nm + 7) / 8 * 8;
     float buf[BLOCK_K * 32];
+    const int zc = epi & DALEI_C_ZERO; /* the first K chunk starts from +0 */
+    epi &= ~DALEI_C_ZERO;
     for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kcs) {
         const size_t kc = K - k0 < kcs ? K - k0 : kcs;
-        const int e = k0 + kc >= K ? epi : DALEI_EPI_NONE;
+        const int z = k0 == 0 ? zc : 0;
+        const int e = (k0 + kc >= K ? epi : DALEI_EPI_NONE) | z;
         if (tail && !pack)
             for (size_t k = 0; k < kc; k++) {
                 memcpy(buf + k * W, P + (k0 + k) * ldp + Nm, tail * sizeof(float));
@@ -402,7 +410,7 @@ static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t
                            e, Y ? Y + i0 * ldy : NULL, ldy);
             if (tail)
                 run_padded(path, ta, mc, tail, kc, ai, lda, buf, W, C + i0 * ldc + Nm, ldc,
-                           DALEI_EPI_NONE, NULL, 0);
+                           DALEI_EPI_NONE | z, NULL, 0);
         }
         if (K == 0) break;
     }
@@ -504,6 +512,14 @@ void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t
     DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N);
     if (M == 0 || N == 0) return;
     run_product(ta, 0, M, N, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE, NULL, 0);
+}
+
+void dalei_gemm_set(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                    const float *P, size_t ldp, float *C, size_t ldc)
+{
+    DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N);
+    if (M == 0 || N == 0) return;
+    run_product(ta, 0, M, N, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE | DALEI_C_ZERO, NULL, 0);
 }
 
 /* Reference of dalei_gemm_acc: c = C[i][j]; for k: c = c + op(A)[i][k] P[k][j]. */
@@ -760,4 +776,67 @@ void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t
 {
     struct rows_job j = {y, x, s, R, C, acc};
     dalei_par_range(R, 1, R * C, scale_cols_range, &j);
+}
+
+/* ----------------------------------------------- sum of squares, 8 lanes */
+
+/* Element k of g goes to lane k % 8 as (double)g[k]^2, each lane adds in
+ * index order, and the lanes meet pairwise at the end.  Every path does
+ * exactly these double multiplies and adds (no FMA: contraction is off),
+ * so all three give the same value.  The portable body is the 64-byte
+ * vector that GCC splits into SSE2 halves (three times the read time of
+ * the array, measured); the AVX2 body holds the lanes in two 4-double
+ * vectors and the AVX-512 body in one, both about as fast as reading. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+
+static double lanes_end(double s[8], const float *g, size_t k, size_t n)
+{
+    for (size_t j = 0; k < n; k++, j++) s[j] += (double)g[k] * (double)g[k];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+#define SUMSQ8_V8(NAME, ATTR)                                                                      \
+    ATTR static double NAME(const float *g, size_t n)                                              \
+    {                                                                                              \
+        v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};                                                        \
+        size_t k = 0;                                                                              \
+        for (; k + 8 <= n; k += 8) {                                                               \
+            v8d x = {g[k], g[k + 1], g[k + 2], g[k + 3], g[k + 4], g[k + 5], g[k + 6], g[k + 7]};  \
+            acc += x * x;                                                                          \
+        }                                                                                          \
+        double s[8];                                                                               \
+        memcpy(s, &acc, sizeof s);                                                                 \
+        return lanes_end(s, g, k, n);                                                              \
+    }
+
+SUMSQ8_V8(sumsq8_portable, ATTR_PORTABLE)
+#if SMM_X86
+SUMSQ8_V8(sumsq8_avx512, ATTR_AVX512)
+
+ATTR_AVX2 static double sumsq8_avx2(const float *g, size_t n)
+{
+    v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        v4d x0 = {g[k], g[k + 1], g[k + 2], g[k + 3]}, x1 = {g[k + 4], g[k + 5], g[k + 6], g[k + 7]};
+        a0 += x0 * x0;
+        a1 += x1 * x1;
+    }
+    double s[8];
+    memcpy(s, &a0, sizeof a0);
+    memcpy(s + 4, &a1, sizeof a1);
+    return lanes_end(s, g, k, n);
+}
+#endif
+
+double dalei_sumsq8(const float *g, size_t n)
+{
+    switch (dalei_smm_path()) {
+#if SMM_X86
+    case DALEI_SMM_AVX512: return sumsq8_avx512(g, n);
+    case DALEI_SMM_AVX2: return sumsq8_avx2(g, n);
+#endif
+    default: return sumsq8_portable(g, n);
+    }
 }

@@ -31,6 +31,9 @@
  *   RELU  c < 0 ? 0 : c          (NaN stays NaN)
  *   MASK  y > 0 ? c : 0          (y read from Y at the same (i, j))     */
 enum { DALEI_EPI_NONE, DALEI_EPI_RELU, DALEI_EPI_MASK };
+/* Or-ed into epi (internal to kernels.c): the tiles take C's old values as
+ * +0 and never read them (dalei_gemm_set). */
+#define DALEI_C_ZERO 0x100
 
 /* Row stride the packed right-hand operand must have for N columns: N
  * rounded up to a multiple of 16 floats (the kernels read whole vectors;
@@ -52,6 +55,11 @@ void dalei_smm(size_t M, size_t N, size_t K, const float *A, size_t lda, const f
  * transposed operand of dW = dZ^T H); P (K, N) with row stride ldp >= N.
  * Same arithmetic and order as dalei_smm (bit-identical on every path). */
 void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                    const float *P, size_t ldp, float *C, size_t ldc);
+/* C = +0 + op(A) P: the same bits as dalei_zero(C) then dalei_gemm_acc,
+ * without reading C (every output starts from +0, then its terms in k
+ * order; a sum that is -0 stays +0 as it would after zeroing). */
+void dalei_gemm_set(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
                     const float *P, size_t ldp, float *C, size_t ldc);
 void dalei_gemm_acc_naive(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
                           const float *P, size_t ldp, float *C, size_t ldc);
@@ -77,6 +85,10 @@ void dalei_fill_rows(float *y, const float *b, size_t R, size_t n);
 /* y[0..n-1] = 0 (+0.0f); y[0..n-1] = x[0..n-1] (no overlap). */
 void dalei_zero(float *y, size_t n);
 void dalei_copy(float *y, const float *x, size_t n);
+/* Sum of (double)g[k]^2 in eight lanes (element k in lane k % 8, each lane
+ * in index order, then ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))):
+ * the gradient norm of numerics = dale.  The same value on every path. */
+double dalei_sumsq8(const float *g, size_t n);
 
 /* These passes split large arrays between the pool's threads (see
  * dalei_kernels_set_threads) by contiguous ranges; every element is

@@ -103,6 +103,11 @@ struct dale_net {
      * (ncells, 2, n) re then im; valid while have_init_eig */
     double *init_eig;
     int have_init_eig;
+    /* dalei_net_backward_fresh: gfresh[i] while parameter i's gradient has
+     * had no contribution yet (it is written, not added to); gfresh_on
+     * while such a backward runs (net.c) */
+    unsigned char *gfresh;
+    int gfresh_on;
 };
 
 /* Build every layer's effective matrices from theta (net.c). */

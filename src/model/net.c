@@ -215,6 +215,7 @@ void dale_net_free(dale_net *net)
     dalei_free(net->params);
     dalei_free(net->theta);
     dalei_free(net->grad);
+    dalei_free(net->gfresh);
     dalei_free(net);
 }
 
@@ -337,7 +338,8 @@ dale_status dale_net_create(const dale_net_config *cfg, dale_net **out)
     net->size = tb.size;
     net->theta = dalei_calloc(net->size, sizeof(float));
     net->grad = dalei_calloc(net->size, sizeof(float));
-    if (!net->theta || !net->grad) { st = DALE_ERR_NOMEM; goto fail; }
+    net->gfresh = dalei_calloc(net->nparams ? net->nparams : 1, 1);
+    if (!net->theta || !net->grad || !net->gfresh) { st = DALE_ERR_NOMEM; goto fail; }
     const int own = cfg->numerics == DALE_NUMERICS_DALE;
     size_t nscratch = 0;
     for (size_t l = 0; l < net->nlayers; l++) {
@@ -450,6 +452,48 @@ static void map_build(dale_net *net, dale_map *m)
 /* eff_backward: given G = dL/dM in geff, accumulate the raw gradients:
  *   COLSIGN  dP += G diag(sign)
  *   DANN     dEE += G,  dIE += -EI^T G,  dEI += -G IE^T            */
+/* Gradients written once (dalei_net_backward_fresh).  A training step
+ * zeroes the gradient and runs the backward right after it; with objrec's
+ * 7.2 M input weights that zeroing pass cost as much as the product that
+ * then added into the zeros.  In a fresh backward each parameter's first
+ * contribution writes its tensor: a kernel product in its C_ZERO mode
+ * (+0 and then the terms in k order: the bits of zeroing and adding), or,
+ * for a contribution that can only add (the bias sums, OpenBLAS), a zeroing
+ * of that one tensor just before.  Tensors nothing reached are zeroed at
+ * the end.  grad_fresh: the parameter whose gradient starts at dst, if it
+ * is still untouched in a fresh backward, else -1. */
+static int grad_fresh(const dale_net *net, const float *dst)
+{
+    if (!net->gfresh_on) return -1;
+    for (size_t i = 0; i < net->nparams; i++)
+        if (net->grad + net->params[i].offset == dst) return net->gfresh[i] ? (int)i : -1;
+    return -1;
+}
+
+/* Before a contribution that adds into dst: an untouched tensor is zeroed. */
+static void grad_touch(dale_net *net, float *dst)
+{
+    int i = grad_fresh(net, dst);
+    if (i < 0) return;
+    net->gfresh[i] = 0;
+    dalei_zero(dst, net->params[i].rows * net->params[i].cols);
+}
+
+/* C += op(A) P through the kernels; written (dalei_gemm_set) when C is an
+ * untouched tensor and the product covers all of it. */
+static void grad_gemm(dale_net *net, int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                      const float *P, size_t ldp, float *C, size_t ldc)
+{
+    int i = grad_fresh(net, C);
+    if (i >= 0 && ldc == N && M * N == net->params[i].rows * net->params[i].cols) {
+        net->gfresh[i] = 0;
+        dalei_gemm_set(ta, M, N, K, A, lda, P, ldp, C, ldc);
+        return;
+    }
+    grad_touch(net, C);
+    dalei_gemm_acc(ta, M, N, K, A, lda, P, ldp, C, ldc);
+}
+
 static void map_chain(dale_net *net, dale_map *m)
 {
     dalei_map_mask_grad(m); /* masked connections get no gradient */
@@ -460,22 +504,28 @@ static void map_chain(dale_net *net, dale_map *m)
     case MAP_PLAIN:
         break; /* geff aliases grad */
     case MAP_COLSIGN:
-        if (!m->alias) dalei_scale_cols(dP, G, m->sign, R, C, 1);
+        if (!m->alias) {
+            grad_touch(net, dP);
+            dalei_scale_cols(dP, G, m->sign, R, C, 1);
+        }
         break;
     case MAP_DANN: {
         const float *IE = net->theta + net->params[m->p_ie].offset;
         const float *EI = net->theta + net->params[m->p_ei].offset;
         float *dIE = net->grad + net->params[m->p_ie].offset;
         float *dEI = net->grad + net->params[m->p_ei].offset;
+        grad_touch(net, dP);
         dalei_scale_cols(dP, G, NULL, R, C, 1); /* dP += G */
         if (net->cfg.numerics == DALE_NUMERICS_DALE) {
             const size_t ni = m->ni;
             float *nEI = negate(net->scratch, EI, R * ni), *nIEt = net->scratch + R * ni;
             for (size_t i = 0; i < ni; i++)
                 for (size_t j = 0; j < C; j++) nIEt[j * ni + i] = -IE[i * C + j];
-            dalei_gemm_acc(1, ni, C, R, nEI, ni, G, C, dIE, C);
-            dalei_gemm_acc(0, R, ni, C, G, C, nIEt, ni, dEI, ni);
+            grad_gemm(net, 1, ni, C, R, nEI, ni, G, C, dIE, C);
+            grad_gemm(net, 0, R, ni, C, G, C, nIEt, ni, dEI, ni);
         } else {
+            grad_touch(net, dIE);
+            grad_touch(net, dEI);
             dale_sgemm(1, 0, m->ni, C, R, -1.0f, EI, m->ni, G, C, 1.0f, dIE, C);
             dale_sgemm(0, 1, R, m->ni, C, -1.0f, G, C, IE, C, 1.0f, dEI, m->ni);
         }
@@ -578,15 +628,30 @@ static int small_gemm(int kern, size_t M, size_t N, size_t K)
 }
 
 /* Pack a cell's recurrent map for the kernels: Wt = W^T and Wp = W (n, n)
- * with rows of ldp floats (the padding stays zero from the allocation). */
+ * with rows of ldp floats (the padding stays zero from the allocation).
+ * Rows [lo, hi) of W, in 32 x 32 blocks so both sides of the transpose
+ * stay in cache; split between the pool's threads (plain copies). */
+struct pack_cell_job {
+    float *Wp, *Wt;
+    const float *W;
+    size_t n, ld;
+};
+
+static void pack_cell_range(void *arg, size_t lo, size_t hi)
+{
+    const struct pack_cell_job *j = arg;
+    const size_t n = j->n, ld = j->ld;
+    for (size_t i = lo; i < hi; i++) memcpy(j->Wp + i * ld, j->W + i * n, n * sizeof(float));
+    for (size_t i0 = lo; i0 < hi; i0 += 32)
+        for (size_t k0 = 0; k0 < n; k0 += 32)
+            for (size_t i = i0; i < hi && i < i0 + 32; i++)
+                for (size_t k = k0; k < n && k < k0 + 32; k++) j->Wt[k * ld + i] = j->W[i * n + k];
+}
+
 static void pack_cell(dale_layer *L)
 {
-    const size_t n = L->out, ld = L->ldp;
-    const float *W = L->W.eff;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(L->Wp + i * ld, W + i * n, n * sizeof(float));
-        for (size_t j = 0; j < n; j++) L->Wt[j * ld + i] = W[i * n + j];
-    }
+    struct pack_cell_job j = {L->Wp, L->Wt, L->W.eff, L->out, L->ldp};
+    dalei_par_range(L->out, 32, 2 * L->out * L->out, pack_cell_range, &j);
 }
 
 /* dst (C, R) = src (R, C)^T, both row-major. */
@@ -717,19 +782,19 @@ static void dann_input_backward(dale_net *net, dale_layer *L, const float *dH, c
     float *dIE = net->grad + net->params[m->p_ie].offset;
     float *dEI = net->grad + net->params[m->p_ei].offset;
     float *xT = L->Ut, *t = xT + Rx * d, *nXI = t + Rx * ni, *DE = nXI + Rx * ni;
-    dalei_gemm_acc(1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
+    grad_gemm(net, 1, n, d, Rx, dH, n, X, d, dEE, d); /* dEE += dH^T X */
     /* X IE^T as IE X^T (ni, Rx), then -(X IE^T) (Rx, ni) */
     transpose(xT, X, Rx, d);
     memset(t, 0, ni * Rx * sizeof(float));
     dalei_gemm_acc(0, ni, Rx, d, IE, d, xT, Rx, t, Rx);
     for (size_t r = 0; r < Rx; r++)
         for (size_t i = 0; i < ni; i++) nXI[r * ni + i] = -t[i * Rx + r];
-    dalei_gemm_acc(1, n, ni, Rx, dH, n, nXI, ni, dEI, ni); /* dEI += dH^T (-X IE^T) */
+    grad_gemm(net, 1, n, ni, Rx, dH, n, nXI, ni, dEI, ni); /* dEI += dH^T (-X IE^T) */
     /* -(dH EI) (Rx, ni), then dIE += (-(dH EI))^T X */
     memset(DE, 0, Rx * ni * sizeof(float));
     dalei_gemm_acc(0, Rx, ni, n, dH, n, EI, ni, DE, ni);
     for (size_t k = 0; k < Rx * ni; k++) DE[k] = -DE[k];
-    dalei_gemm_acc(1, ni, d, Rx, DE, ni, X, d, dIE, d);
+    grad_gemm(net, 1, ni, d, Rx, DE, ni, X, d, dIE, d);
 }
 
 /* Standard normals of the noise drawn per call of dale_rng_standard_normals
@@ -886,11 +951,16 @@ dale_status dale_net_forward(dale_net *net, const float *x, size_t T, size_t B, 
 /* Backward of y = act(x M^T + b) over R rows.  dy (R, out) is the gradient
  * w.r.t. the layer output, already masked by the ReLU derivative if any.
  * Accumulates dM += dy^T x, db += colsum(dy); writes dx = dy M (if dx). */
-static void dense_backward(int kern, float *dx, float *dM, float *db, const float *dy,
+static void dense_backward(dale_net *net, int kern, float *dx, float *dM, float *db, const float *dy,
                            const float *x, const float *M, size_t R, size_t in, size_t out)
 {
-    if (small_gemm(kern, out, in, R)) dalei_gemm_acc(1, out, in, R, dy, out, x, in, dM, in);
-    else dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
+    if (small_gemm(kern, out, in, R)) {
+        grad_gemm(net, 1, out, in, R, dy, out, x, in, dM, in);
+    } else {
+        grad_touch(net, dM);
+        dale_sgemm(1, 0, out, in, R, 1.0f, dy, out, x, in, 1.0f, dM, in);
+    }
+    grad_touch(net, db);
     dalei_add_rows(db, dy, R, out);
     if (!dx) return;
     if (small_gemm(kern, R, in, out)) {
@@ -931,7 +1001,7 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             xin = net->layers[l - 1].A;
         float *dx = l == net->ncells ? dtop : net->layers[l - 1].dA;
         float *db = net->grad + net->params[L->p_b].offset;
-        dense_backward(kern, dx, L->U.geff, db, dy, xin, L->U.eff, R, L->in, L->out);
+        dense_backward(net, kern, dx, L->U.geff, db, dy, xin, L->U.eff, R, L->in, L->out);
         if (l > net->ncells) {
             /* mask by the ReLU derivative of the dense layer below: [a > 0] */
             const float *A = net->layers[l - 1].A;
@@ -982,12 +1052,17 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
                 /* leaky-state: dL/ds_0 = [s_0 > 0] dL/dh_0 + the carried (1 - a) dL/ds_1 */
                 if (net->dyn->state_form)
                     for (size_t k = 0; k < B * n; k++) dh0[k] = (L->Z[k] > 0.0f ? dh0[k] : 0.0f) + carry[k];
+                grad_touch(net, net->grad + net->params[L->p_h0].offset);
                 dalei_add_rows(net->grad + net->params[L->p_h0].offset, dh0, B, n);
             }
         }
         /* dW += sum_t dz_t^T h_{t-1};  H[0..T-1] is contiguous. */
-        if (small_gemm(kern, n, n, T * B)) dalei_gemm_acc(1, n, n, T * B, dH, n, H, n, L->W.geff, n);
-        else dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
+        if (small_gemm(kern, n, n, T * B)) {
+            grad_gemm(net, 1, n, n, T * B, dH, n, H, n, L->W.geff, n);
+        } else {
+            grad_touch(net, L->W.geff);
+            dale_sgemm(1, 0, n, n, T * B, 1.0f, dH, n, H, n, 1.0f, L->W.geff, n);
+        }
         const float *xin = l == 0 ? net->fwd_x : net->layers[l - 1].H + B * d;
         float *dx = NULL;
         if (l > 0) dx = net->layers[l - 1].dH;
@@ -996,11 +1071,15 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
             /* no dx below the first cell; the zero input steps add nothing to dU */
             size_t Rx = net->fwd_Tx * B;
             if (u0_fac) dann_input_backward(net, L, dH, xin, Rx);
-            else if (Rx && small_gemm(kern, n, d, Rx)) dalei_gemm_acc(1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
-            else if (Rx) dale_sgemm(1, 0, n, d, Rx, 1.0f, dH, n, xin, d, 1.0f, L->U.geff, d);
+            else if (Rx && small_gemm(kern, n, d, Rx)) grad_gemm(net, 1, n, d, Rx, dH, n, xin, d, L->U.geff, d);
+            else if (Rx) {
+                grad_touch(net, L->U.geff);
+                dale_sgemm(1, 0, n, d, Rx, 1.0f, dH, n, xin, d, 1.0f, L->U.geff, d);
+            }
+            grad_touch(net, db);
             dalei_add_rows(db, dH, T * B, n);
         } else {
-            dense_backward(kern, dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
+            dense_backward(net, kern, dx, L->U.geff, db, dH, xin, L->U.eff, T * B, d, n);
         }
     }
     for (size_t l = 0; l < net->nlayers; l++) {
@@ -1008,4 +1087,18 @@ dale_status dale_net_backward(dale_net *net, const float *dout)
         if (net->layers[l].kind == LAYER_CELL) map_chain(net, &net->layers[l].W);
     }
     return DALE_OK;
+}
+
+dale_status dalei_net_backward_fresh(dale_net *net, const float *dout)
+{
+    memset(net->gfresh, 1, net->nparams);
+    net->gfresh_on = 1;
+    dale_status st = dale_net_backward(net, dout);
+    net->gfresh_on = 0;
+    for (size_t i = 0; i < net->nparams; i++)
+        if (net->gfresh[i]) {
+            net->gfresh[i] = 0;
+            dalei_zero(net->grad + net->params[i].offset, net->params[i].rows * net->params[i].cols);
+        }
+    return st;
 }

@@ -88,8 +88,7 @@ static dale_status run_weighted(dale_batch *b, dale_split split, const size_t *i
         b->npred = B;
     }
     if (backward && isfinite(*loss)) {
-        dale_net_zero_grad(b->net);
-        if ((st = dale_net_backward(b->net, b->dout))) return st;
+        if ((st = dalei_net_backward_fresh(b->net, b->dout))) return st;
     }
     return DALE_OK;
 }
@@ -121,8 +120,7 @@ dale_status dale_batch_run(dale_batch *b, dale_split split, const size_t *idx, s
     else *loss = dale_loss_ce_num(dale_net_config_of(b->net)->numerics, out, b->yi, rows, t->output, dout, ncorrect);
     if (backward) *loss += dale_net_rate_penalty(b->net); /* the objective: task loss + rate_l2 penalty */
     if (backward && isfinite(*loss)) {
-        dale_net_zero_grad(b->net);
-        if ((st = dale_net_backward(b->net, b->dout))) return st;
+        if ((st = dalei_net_backward_fresh(b->net, b->dout))) return st;
     }
     return DALE_OK;
 }

@@ -123,33 +123,21 @@ static double sumsq(const float *g, size_t n)
     return s;
 }
 
-/* numerics = dale: eight interleaved partial sums (element k goes to lane
- * k % 8), added pairwise at the end.  The value is the same on every
- * machine (lane-wise adds, no FMA), and the work is no longer one chain of
- * dependent adds: with objrec's 7.2 M-weight U that chain took a third of
- * an update.  The default arithmetic keeps the single chain above. */
-typedef double dale_v8d __attribute__((vector_size(64)));
-static double sumsq8(const float *g, size_t n)
-{
-    dale_v8d acc = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        dale_v8d x = {g[k], g[k + 1], g[k + 2], g[k + 3], g[k + 4], g[k + 5], g[k + 6], g[k + 7]};
-        acc += x * x;
-    }
-    double s[8];
-    memcpy(s, &acc, sizeof s);
-    for (size_t j = 0; k < n; k++, j++) s[j] += (double)g[k] * (double)g[k];
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
+/* numerics = dale: eight interleaved partial sums (dalei_sumsq8: element
+ * k goes to lane k % 8, the lanes added pairwise at the end).  The value is
+ * the same on every machine (lane-wise adds, no FMA), and the work is no
+ * longer one chain of dependent adds: with objrec's 7.2 M-weight U that
+ * chain took a third of an update.  The default arithmetic keeps the single
+ * chain above. */
 
 /* The elementwise passes of an update run on the kernels' pool with
  * --threads N (dalei_par_range: contiguous ranges, each element computed
  * as in one thread, so the same bits for every N). */
 struct ew_job {
     float *a;
-    const float *b;
-    double f;
+    float *b;
+    double f;  /* scale, or the clip factor the SGD step applies first */
+    int clip;  /* SGD: g = (float)(g f) before the step */
     float lr;
     _Atomic size_t set; /* projection: entries set to 0 */
 };
@@ -178,28 +166,44 @@ static void project_range(void *arg, size_t lo, size_t hi)
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
-/* The SGD step and the projection of a non-negative tensor in one pass:
- * th - lr g, then 0 where that is negative; the same values as the step
- * followed by project_range. */
+/* The SGD step th -= lr g, on the clipped gradient when the global norm
+ * was clipped: g = (float)(g f) is stored back (the gradient a caller reads
+ * afterwards is the clipped one, as before) and used at once, in the same
+ * pass; the same values as scale_range followed by the step, one read of g
+ * fewer.  With `project` (a non-negative tensor) an entry that goes
+ * negative is set to 0, as project_range would. */
+static inline size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, int clip, double f,
+                              int project)
+{
+    size_t c = 0;
+    for (size_t k = lo; k < hi; k++) {
+        float gk = g[k];
+        if (clip) {
+            gk = (float)((double)gk * f);
+            g[k] = gk;
+        }
+        th[k] -= flr * gk;
+        if (project && th[k] < 0.0f) {
+            th[k] = 0.0f;
+            c++;
+        }
+    }
+    return c;
+}
+
 static void sgd_project_range(void *arg, size_t lo, size_t hi)
 {
     struct ew_job *j = arg;
-    float *th = j->a;
-    const float *g = j->b, flr = j->lr;
-    size_t c = 0;
-    for (size_t k = lo; k < hi; k++) {
-        th[k] -= flr * g[k];
-        if (th[k] < 0.0f) { th[k] = 0.0f; c++; }
-    }
+    size_t c = j->clip ? sgd_core(j->a, j->b, lo, hi, j->lr, 1, j->f, 1)
+                       : sgd_core(j->a, j->b, lo, hi, j->lr, 0, 1.0, 1);
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
 static void sgd_range(void *arg, size_t lo, size_t hi)
 {
     const struct ew_job *j = arg;
-    float *th = j->a;
-    const float *g = j->b, flr = j->lr;
-    for (size_t k = lo; k < hi; k++) th[k] -= flr * g[k];
+    if (j->clip) sgd_core(j->a, j->b, lo, hi, j->lr, 1, j->f, 0);
+    else sgd_core(j->a, j->b, lo, hi, j->lr, 0, 1.0, 0);
 }
 
 dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
@@ -291,7 +295,7 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
     for (size_t i = 0; i < np; i++) {
         const dale_param *q = dale_net_param(net, i);
         size_t cnt = q->rows * q->cols;
-        double s = lanes ? sumsq8(g + q->offset, cnt) : sumsq(g + q->offset, cnt);
+        double s = lanes ? dalei_sumsq8(g + q->offset, cnt) : sumsq(g + q->offset, cnt);
         tensor_ss[i] = s;
         layer_ss[q->layer] += s;
         total += s;
@@ -299,14 +303,18 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
     st.grad_norm = sqrt(total);
     if (!isfinite(st.grad_norm))
         return DALE_FAIL(DALE_ERR_NUMERIC, "gradient norm is not finite (%g)", st.grad_norm);
+    /* fac[i]: the clip factor of tensor i (1: none).  SGD applies it inside
+     * its step (sgd_core); Adam scales the gradient first. */
+    double fac[np > 0 ? np : 1];
+    int any = 0;
+    for (size_t i = 0; i < np; i++) fac[i] = 1.0;
     if (p->clip > 0) {
         if (p->scope == DALE_CLIP_TENSOR) {
             for (size_t i = 0; i < np; i++) {
-                const dale_param *q = dale_net_param(net, i);
-                size_t cnt = q->rows * q->cols;
                 double nrm = sqrt(tensor_ss[i]);
                 if (nrm > p->clip) {
-                    scale(g + q->offset, cnt, p->clip / nrm);
+                    fac[i] = p->clip / nrm;
+                    any = 1;
                     st.clipped++;
                 }
             }
@@ -315,16 +323,16 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
                 double f = p->clip / (sqrt(layer_ss[l]) + 1e-12);
                 if (f >= 1.0) continue;
                 st.clipped++;
-                for (size_t i = 0; i < np; i++) {
-                    const dale_param *q = dale_net_param(net, i);
-                    if (q->layer == l) scale(g + q->offset, q->rows * q->cols, f);
-                }
+                any = 1;
+                for (size_t i = 0; i < np; i++)
+                    if (dale_net_param(net, i)->layer == l) fac[i] = f;
             }
         } else {
             double f = p->clip / (st.grad_norm + 1e-12);
             if (f < 1.0) {
                 st.clipped++;
-                scale(g, dale_net_size(net), f);
+                any = 1;
+                for (size_t i = 0; i < np; i++) fac[i] = f;
             }
         }
     }
@@ -332,28 +340,31 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
     /* (3) SGD or Adam step. */
     size_t n = dale_net_size(net);
     if (use_adam) {
+        for (size_t i = 0; any && i < np; i++) {
+            const dale_param *q = dale_net_param(net, i);
+            if (fac[i] != 1.0) scale(g + q->offset, q->rows * q->cols, fac[i]);
+        }
         adam->t++;
         adam_step(th, g, adam, n, lr, p);
-    } else {
-        if (p->project) {
-            /* tensor by tensor: the non-negative ones step and project in
-             * one pass ((4) below skips them) */
-            for (size_t i = 0; i < np; i++) {
-                const dale_param *q = dale_net_param(net, i);
-                size_t cnt = q->rows * q->cols;
-                struct ew_job j = {.a = th + q->offset, .b = g + q->offset, .lr = (float)lr};
-                atomic_init(&j.set, 0);
-                if (q->flags & DALE_P_NONNEG) {
-                    dalei_par_range(cnt, 16, cnt, sgd_project_range, &j);
-                    st.projected += atomic_load_explicit(&j.set, memory_order_relaxed);
-                } else {
-                    dalei_par_range(cnt, 16, cnt, sgd_range, &j);
-                }
+    } else if (p->project || any) {
+        /* tensor by tensor: each with its clip factor; the non-negative ones
+         * step and project in one pass ((4) below skips them) */
+        for (size_t i = 0; i < np; i++) {
+            const dale_param *q = dale_net_param(net, i);
+            size_t cnt = q->rows * q->cols;
+            struct ew_job j = {.a = th + q->offset, .b = g + q->offset, .f = fac[i], .clip = fac[i] != 1.0,
+                               .lr = (float)lr};
+            atomic_init(&j.set, 0);
+            if (p->project && (q->flags & DALE_P_NONNEG)) {
+                dalei_par_range(cnt, 16, cnt, sgd_project_range, &j);
+                st.projected += atomic_load_explicit(&j.set, memory_order_relaxed);
+            } else {
+                dalei_par_range(cnt, 16, cnt, sgd_range, &j);
             }
-        } else {
-            struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
-            dalei_par_range(n, 16, n, sgd_range, &j);
         }
+    } else {
+        struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
+        dalei_par_range(n, 16, n, sgd_range, &j);
     }
 
     /* (4) projection onto the constraint set / sign freezing. */
