@@ -142,12 +142,16 @@ struct ew_job {
     _Atomic size_t set; /* projection: entries set to 0 */
 };
 
+/* g = (float)(g f): clipping and the inhibitory gradient scaling */
+static void clip_loop(float *g, size_t lo, size_t hi, double f)
+{
+    for (size_t k = lo; k < hi; k++) g[k] = (float)((double)g[k] * f);
+}
+
 static void scale_range(void *arg, size_t lo, size_t hi)
 {
     const struct ew_job *j = arg;
-    float *g = j->a;
-    const double f = j->f;
-    for (size_t k = lo; k < hi; k++) g[k] = (float)((double)g[k] * f);
+    clip_loop(j->a, lo, hi, j->f);
 }
 
 static void scale(float *g, size_t n, double f)
@@ -166,27 +170,38 @@ static void project_range(void *arg, size_t lo, size_t hi)
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
-/* The SGD step th -= lr g, on the clipped gradient when the global norm
- * was clipped: g = (float)(g f) is stored back (the gradient a caller reads
- * afterwards is the clipped one, as before) and used at once, in the same
- * pass; the same values as scale_range followed by the step, one read of g
- * fewer.  With `project` (a non-negative tensor) an entry that goes
- * negative is set to 0, as project_range would. */
-static inline size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, int clip, double f,
-                              int project)
+/* The SGD step th -= lr g, on the clipped gradient when the norm was
+ * clipped: g = (float)(g f) is stored back (the gradient a caller reads
+ * afterwards is the clipped one, as before) and stepped with right away,
+ * block by block while the block is in L1; the same values as scale_range
+ * over the whole tensor followed by the step, one pass over g fewer.  With
+ * `project` (a non-negative tensor) an entry that goes negative is set to
+ * 0, as project_range would.  Each loop stays simple enough for GCC to
+ * vectorise (one fused loop with the clip and the count was not). */
+#define SGD_BLOCK 1024
+static void step_loop(float *th, const float *g, size_t lo, size_t hi, float flr)
+{
+    for (size_t k = lo; k < hi; k++) th[k] -= flr * g[k];
+}
+
+static size_t step_project_loop(float *th, const float *g, size_t lo, size_t hi, float flr)
 {
     size_t c = 0;
     for (size_t k = lo; k < hi; k++) {
-        float gk = g[k];
-        if (clip) {
-            gk = (float)((double)gk * f);
-            g[k] = gk;
-        }
-        th[k] -= flr * gk;
-        if (project && th[k] < 0.0f) {
-            th[k] = 0.0f;
-            c++;
-        }
+        th[k] -= flr * g[k];
+        if (th[k] < 0.0f) { th[k] = 0.0f; c++; }
+    }
+    return c;
+}
+
+static size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, int clip, double f, int project)
+{
+    size_t c = 0;
+    for (size_t b = lo; b < hi; b += SGD_BLOCK) {
+        const size_t e = hi - b < SGD_BLOCK ? hi : b + SGD_BLOCK;
+        if (clip) clip_loop(g, b, e, f);
+        if (project) c += step_project_loop(th, g, b, e, flr);
+        else step_loop(th, g, b, e, flr);
     }
     return c;
 }
@@ -194,16 +209,14 @@ static inline size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float f
 static void sgd_project_range(void *arg, size_t lo, size_t hi)
 {
     struct ew_job *j = arg;
-    size_t c = j->clip ? sgd_core(j->a, j->b, lo, hi, j->lr, 1, j->f, 1)
-                       : sgd_core(j->a, j->b, lo, hi, j->lr, 0, 1.0, 1);
+    size_t c = sgd_core(j->a, j->b, lo, hi, j->lr, j->clip, j->f, 1);
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
 static void sgd_range(void *arg, size_t lo, size_t hi)
 {
     const struct ew_job *j = arg;
-    if (j->clip) sgd_core(j->a, j->b, lo, hi, j->lr, 1, j->f, 0);
-    else sgd_core(j->a, j->b, lo, hi, j->lr, 0, 1.0, 0);
+    sgd_core(j->a, j->b, lo, hi, j->lr, j->clip, j->f, 0);
 }
 
 dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
