@@ -44,8 +44,8 @@ SWEEP_U=${DALE_BENCH_SWEEP_UPDATES:-2000}
 PARTS=${DALE_BENCH_PARTS:-"step kernels spectral sweep memory objrec protocol"}
 dale="$build/dale"
 LIBS="-L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke -lzip -lz -lcjson -lm -lpthread"
-for b in bench_step bench_svals bench_update; do
-  cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude bench/$b.c "$build/libdale.a" $LIBS \
+for b in bench_step bench_svals bench_update bench_stream; do
+  cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -Isrc bench/$b.c "$build/libdale.a" $LIBS \
      -o "$out/$b" || exit 1
 done
 has() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
@@ -537,6 +537,9 @@ if has threads; then
       rm -rf "$tmpd"/th-*
     done
   done
+  # how much the second core adds to a pass bound by memory (objrec's update)
+  scsv="$out/stream.csv"
+  "$out/bench_stream" > "$scsv" || : > "$scsv"
   {
     echo
     echo "## One run on both cores: --threads 1 vs 2"
@@ -554,6 +557,18 @@ if has threads; then
       END { for (i = 1; i <= n; i++) { k = ks[i]; split(k, a, ",");
         printf "| %s | %s | %.4f | %.4f | %s | %.4f | %.4f | %s |\n", a[1], a[2], w[k",1"], w[k",2"],
           (w[k",2"] > 0) ? sprintf("%.2fx", w[k",1"]/w[k",2"]) : "-", c[k",1"], c[k",2"], cmp[k] } }' "$tcsv"
+    if [ -s "$scsv" ]; then
+      echo
+      echo "Memory-bound passes over 8.2 M floats (objrec's parameter count; 33 MB per array) through the"
+      echo "update's range split, best of 9, wall clock (bench_stream): a speed-up well under 2 means the"
+      echo "two cores share one memory bandwidth, which bounds the objrec rows above."
+      echo
+      echo "| pass | 1 thread ms | GB/s | 2 threads ms | GB/s | speed-up |"
+      echo "|---|---|---|---|---|---|"
+      awk -F, '$2=="1" {m1[$1]=$3; b1[$1]=$4; ks[++n]=$1} $2=="2" {m2[$1]=$3; b2[$1]=$4}
+        END { for (i = 1; i <= n; i++) { k = ks[i];
+          printf "| %s | %.2f | %.1f | %.2f | %.1f | %.2fx |\n", k, m1[k], b1[k], m2[k], b2[k], m1[k]/m2[k] } }' "$scsv"
+    fi
   } >> "$md"
 fi
 
