@@ -99,6 +99,34 @@ train_digests() {
     done
 }
 
+# run_digest NAME DIR — the digest lines of one run: "NAME result.json -
+# STATUS UPDATES", "NAME final.npz MEMBER CRC32" for every member but the wall
+# clock, "NAME metrics.csv - SHA256"; a diverged run writes no final.npz, so
+# its last checkpoint is what it left
+run_digest() {
+    local name=$1 dir=$2 npz=final.npz
+    [ -f "$dir/$npz" ] || npz=checkpoint.npz
+    echo "$name result.json - $(json_get "$dir/result.json" status) $(json_get "$dir/result.json" updates)"
+    NAMES=1 zip_bytes "$dir/$npz" | grep -v "^state.wall.npy " | while read -r member crc; do echo "$name $npz $member $crc"; done
+    echo "$name metrics.csv - $(sha256sum <"$dir/metrics.csv" | cut -c1-64)"
+}
+
+# compare_digests REF GOT "NAME|ARGS"... — one check per run: its lines in GOT
+# (run_digest) equal those recorded in REF
+compare_digests() {
+    local ref=$1 got=$2 r name d
+    shift 2
+    for r in "$@"; do
+        name=${r%%|*}
+        d=$(diff <(grep "^$name " "$ref") <(grep "^$name " "$got"))
+        if [ -z "$d" ]; then
+            ok "$name: final.npz and metrics.csv unchanged"
+        else
+            fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
+        fi
+    done
+}
+
 # zip_bytes FILE — the archive's bytes, one decimal per line, with the DOS
 # modification time/date of every member (local and central headers) zeroed.
 # Walks the headers properly (no pattern search through member data); exits

@@ -64,18 +64,9 @@ RUNS=(
     "objrec-dann|${O[*]} --model dann --objrec-steps 3"
 )
 
-digest_run() { # NAME DIR -> lines "NAME file member digest"
-    local name=$1 dir=$2 npz=final.npz
-    # a diverged run writes no final.npz: its last checkpoint is what it left
-    [ -f "$dir/$npz" ] || npz=checkpoint.npz
-    echo "$name result.json - $(json_get "$dir/result.json" status) $(json_get "$dir/result.json" updates)"
-    NAMES=1 zip_bytes "$dir/$npz" | grep -v "^state.wall.npy " | while read -r member crc; do echo "$name $npz $member $crc"; done
-    echo "$name metrics.csv - $(sha256sum <"$dir/metrics.csv" | cut -c1-64)"
-}
-
 GOT=$T/got.txt
 : >"$GOT"
-train_digests "$GOT" digest_run "${RUNS[@]}"
+train_digests "$GOT" run_digest "${RUNS[@]}"
 
 # run ids: every experiment's runs keep their ids (a re-run sweep skips its
 # finished runs), listed by a dry run
@@ -95,15 +86,7 @@ else fail "run ids changed" "$(echo "$d" | grep '^[<>]' | head -n 4 | tr '\n' ' 
 lib_finish
 fi
 if [ ! -f "$REF" ]; then fail "reference" "$REF missing (run with --record)"; lib_finish; fi
-for r in "${RUNS[@]}"; do
-    name=${r%%|*}
-    d=$(diff <(grep "^$name " "$REF") <(grep "^$name " "$GOT"))
-    if [ -z "$d" ]; then
-        ok "$name: final.npz and metrics.csv unchanged"
-    else
-        fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
-    fi
-done
+compare_digests "$REF" "$GOT" "${RUNS[@]}"
 # Experiments added after the recording have no ids to keep: compare the
 # recorded experiments only (a recorded one that vanished still fails).
 recorded=$(awk '$1 == "ids" { print $2 }' "$REF" | sort -u)

@@ -53,17 +53,9 @@ RUNS=(
     "objrec-dann-2l|${O[*]} --model dann --layers 2 --clip 0.5 --clip-scope tensor"
 )
 
-digest_run() { # NAME DIR -> lines "NAME file member digest"
-    local name=$1 dir=$2 npz=final.npz
-    [ -f "$dir/$npz" ] || npz=checkpoint.npz
-    echo "$name result.json - $(json_get "$dir/result.json" status) $(json_get "$dir/result.json" updates)"
-    NAMES=1 zip_bytes "$dir/$npz" | grep -v "^state.wall.npy " | while read -r member crc; do echo "$name $npz $member $crc"; done
-    echo "$name metrics.csv - $(sha256sum <"$dir/metrics.csv" | cut -c1-64)"
-}
-
 GOT=$T/got.txt
 : >"$GOT"
-train_digests "$GOT" digest_run "${RUNS[@]}"
+train_digests "$GOT" run_digest "${RUNS[@]}"
 
 if [ "$RECORD" = 1 ]; then
     cp "$GOT" "$REF"
@@ -71,13 +63,5 @@ if [ "$RECORD" = 1 ]; then
     lib_finish
 fi
 if [ ! -f "$REF" ]; then fail "reference" "$REF missing (run with --record)"; lib_finish; fi
-for r in "${RUNS[@]}"; do
-    name=${r%%|*}
-    d=$(diff <(grep "^$name " "$REF") <(grep "^$name " "$GOT"))
-    if [ -z "$d" ]; then
-        ok "$name: final.npz and metrics.csv unchanged"
-    else
-        fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
-    fi
-done
+compare_digests "$REF" "$GOT" "${RUNS[@]}"
 lib_finish
