@@ -449,9 +449,6 @@ static void map_build(dale_net *net, dale_map *m)
     dalei_map_mask_eff(m);
 }
 
-/* eff_backward: given G = dL/dM in geff, accumulate the raw gradients:
- *   COLSIGN  dP += G diag(sign)
- *   DANN     dEE += G,  dIE += -EI^T G,  dEI += -G IE^T            */
 /* Gradients written once (dalei_net_backward_fresh).  A training step
  * zeroes the gradient and runs the backward right after it; with objrec's
  * 7.2 M input weights that zeroing pass cost as much as the product that
@@ -494,6 +491,9 @@ static void grad_gemm(dale_net *net, int ta, size_t M, size_t N, size_t K, const
     dalei_gemm_acc(ta, M, N, K, A, lda, P, ldp, C, ldc);
 }
 
+/* eff_backward: given G = dL/dM in geff, accumulate the raw gradients:
+ *   COLSIGN  dP += G diag(sign)
+ *   DANN     dEE += G,  dIE += -EI^T G,  dEI += -G IE^T            */
 static void map_chain(dale_net *net, dale_map *m)
 {
     dalei_map_mask_grad(m); /* masked connections get no gradient */
