@@ -136,14 +136,15 @@ static void check_gemm(int path, int ta, size_t M, size_t N, size_t K, size_t pa
     free(A); free(P); free(C0); free(C1);
 }
 
-/* A sum of -0 terms is -0, but zeroed C plus those terms is +0: gemm_set
- * must give +0 (memcmp tells the two zeros apart). */
+/* Every term 0 * (-1.5) = -0, so the sum alone is -0, and C = -0 plus it
+ * is -0 too; zeroed C plus the terms is +0, and so must gemm_set be, for
+ * every element (memcmp tells the two zeros apart). */
 static void test_gemm_set_zero_sign(void)
 {
     enum { M = 9, N = 37, K = 3 };
     float A[M * K], P[K * N], C[M * N], want[M * N];
-    for (size_t k = 0; k < M * K; k++) A[k] = k % 2 ? 0.0f : -0.0f;
-    for (size_t k = 0; k < K * N; k++) P[k] = k % 2 ? -1.5f : 2.0f;
+    for (size_t k = 0; k < M * K; k++) A[k] = 0.0f;
+    for (size_t k = 0; k < K * N; k++) P[k] = -1.5f;
     int best = dalei_smm_force(DALEI_SMM_AVX512);
     for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
         for (int ta = 0; ta < 2; ta++) {
@@ -330,6 +331,10 @@ static void test_elementwise_large(void)
         memset(y, 0, N * sizeof *y);
         dalei_copy(y, x, N);
         CHECK(memcmp(y, x, N * sizeof *y) == 0, "copy, %d threads", th);
+        /* negate (NaN included: its sign flips too) */
+        for (size_t k = 0; k < N; k++) w[k] = -x[k];
+        dalei_negate(y, x, N);
+        CHECK(memcmp(y, w, N * sizeof *y) == 0, "negate, %d threads", th);
         /* par_range covers [0, N) exactly once */
         for (size_t k = 0; k < N; k++) y[k] = -1.0f;
         dalei_par_range(N, 16, N, par_fill, y);

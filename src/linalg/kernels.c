@@ -626,28 +626,30 @@ static void relu_range(void *arg, size_t lo, size_t hi)
  * thread; an elementwise select either way. */
 void dalei_relu(float *y, size_t n) { dalei_par_range(n, 4, n, relu_range, y); }
 
-struct mask_job {
-    float *dy;
-    const float *y;
+/* The job of a pass that writes y from x, element by element. */
+struct pair_job {
+    float *y;
+    const float *x;
 };
 
+/* dy (y) = dy where the activation (x) > 0, else 0 */
 static void mask_range(void *arg, size_t lo, size_t hi)
 {
-    const struct mask_job *j = arg;
+    const struct pair_job *j = arg;
     const v4f zero = {0};
     for (size_t k = lo; k < hi; k += 4) {
         size_t cnt = hi - k < 4 ? hi - k : 4;
         v4f d, v;
-        V4_LOAD(d, j->dy + k, cnt);
-        V4_LOAD(v, j->y + k, cnt);
+        V4_LOAD(d, j->y + k, cnt);
+        V4_LOAD(v, j->x + k, cnt);
         d = (v4f)((v4i)d & (v > zero));
-        memcpy(j->dy + k, &d, cnt * sizeof(float));
+        memcpy(j->y + k, &d, cnt * sizeof(float));
     }
 }
 
 void dalei_relu_mask(float *dy, const float *y, size_t n)
 {
-    struct mask_job j = {dy, y};
+    struct pair_job j = {dy, y};
     dalei_par_range(n, 4, n, mask_range, &j);
 }
 
@@ -716,21 +718,28 @@ static void zero_range(void *arg, size_t lo, size_t hi)
 
 void dalei_zero(float *y, size_t n) { dalei_par_range(n, 16, n, zero_range, y); }
 
-struct copy_job {
-    float *y;
-    const float *x;
-};
-
 static void copy_range(void *arg, size_t lo, size_t hi)
 {
-    const struct copy_job *j = arg;
+    const struct pair_job *j = arg;
     memcpy(j->y + lo, j->x + lo, (hi - lo) * sizeof(float));
 }
 
 void dalei_copy(float *y, const float *x, size_t n)
 {
-    struct copy_job j = {y, x};
+    struct pair_job j = {y, x};
     dalei_par_range(n, 16, n, copy_range, &j);
+}
+
+static void negate_range(void *arg, size_t lo, size_t hi)
+{
+    const struct pair_job *j = arg;
+    for (size_t k = lo; k < hi; k++) j->y[k] = -j->x[k];
+}
+
+void dalei_negate(float *y, const float *x, size_t n)
+{
+    struct pair_job j = {y, x};
+    dalei_par_range(n, 16, n, negate_range, &j);
 }
 
 void dalei_fill_rows(float *y, const float *b, size_t R, size_t n)

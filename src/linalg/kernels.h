@@ -82,9 +82,11 @@ void dalei_scale_cols(float *y, const float *x, const float *s, size_t R, size_t
 /* y[r][:] = b[:] for r = 0..R-1 (y (R, n)): the bias rows a product then
  * accumulates into. */
 void dalei_fill_rows(float *y, const float *b, size_t R, size_t n);
-/* y[0..n-1] = 0 (+0.0f); y[0..n-1] = x[0..n-1] (no overlap). */
+/* y[0..n-1] = 0 (+0.0f); y[0..n-1] = x[0..n-1]; y[0..n-1] = -x[0..n-1]
+ * (an exact sign flip; no overlap). */
 void dalei_zero(float *y, size_t n);
 void dalei_copy(float *y, const float *x, size_t n);
+void dalei_negate(float *y, const float *x, size_t n);
 /* Sum of (double)g[k]^2 in eight lanes (element k in lane k % 8, each lane
  * in index order, then ((l0 + l4) + (l1 + l5)) + ((l2 + l6) + (l3 + l7))):
  * the gradient norm of numerics = dale.  The same value on every path. */

@@ -400,24 +400,6 @@ void dale_net_zero_grad(dale_net *net) { dalei_zero(net->grad, net->size); }
 
 /* ------------------------------------------------------- effective maps */
 
-/* dst = -src over n floats (an exact sign flip); returns dst. */
-struct negate_job {
-    float *dst;
-    const float *src;
-};
-
-static void negate_range(void *arg, size_t lo, size_t hi)
-{
-    const struct negate_job *j = arg;
-    for (size_t k = lo; k < hi; k++) j->dst[k] = -j->src[k];
-}
-
-static float *negate(float *dst, const float *src, size_t n)
-{
-    struct negate_job j = {dst, src};
-    dalei_par_range(n, 16, n, negate_range, &j);
-    return dst;
-}
 
 /* eff_forward: M from the raw parameters. */
 static void map_build(dale_net *net, dale_map *m)
@@ -438,7 +420,8 @@ static void map_build(dale_net *net, dale_map *m)
         const float *EI = net->theta + net->params[m->p_ei].offset;
         dalei_copy(m->eff, P, R * C);
         if (net->cfg.numerics == DALE_NUMERICS_DALE) {
-            float *nEI = negate(net->scratch, EI, R * m->ni);
+            float *nEI = net->scratch;
+            dalei_negate(nEI, EI, R * m->ni);
             dalei_gemm_acc(0, R, C, m->ni, nEI, m->ni, IE, C, m->eff, C);
         } else {
             dale_sgemm(0, 0, R, C, m->ni, -1.0f, EI, m->ni, IE, C, 1.0f, m->eff, C);
@@ -467,13 +450,18 @@ static int grad_fresh(const dale_net *net, const float *dst)
     return -1;
 }
 
+/* Parameter i's gradient := 0; it is no longer untouched. */
+static void grad_zero_param(dale_net *net, size_t i)
+{
+    net->gfresh[i] = 0;
+    dalei_zero(net->grad + net->params[i].offset, net->params[i].rows * net->params[i].cols);
+}
+
 /* Before a contribution that adds into dst: an untouched tensor is zeroed. */
 static void grad_touch(dale_net *net, float *dst)
 {
     int i = grad_fresh(net, dst);
-    if (i < 0) return;
-    net->gfresh[i] = 0;
-    dalei_zero(dst, net->params[i].rows * net->params[i].cols);
+    if (i >= 0) grad_zero_param(net, (size_t)i);
 }
 
 /* C += op(A) P through the kernels; written (dalei_gemm_set) when C is an
@@ -518,7 +506,8 @@ static void map_chain(dale_net *net, dale_map *m)
         dalei_scale_cols(dP, G, NULL, R, C, 1); /* dP += G */
         if (net->cfg.numerics == DALE_NUMERICS_DALE) {
             const size_t ni = m->ni;
-            float *nEI = negate(net->scratch, EI, R * ni), *nIEt = net->scratch + R * ni;
+            float *nEI = net->scratch, *nIEt = net->scratch + R * ni;
+            dalei_negate(nEI, EI, R * ni);
             for (size_t i = 0; i < ni; i++)
                 for (size_t j = 0; j < C; j++) nIEt[j * ni + i] = -IE[i * C + j];
             grad_gemm(net, 1, ni, C, R, nEI, ni, G, C, dIE, C);
@@ -627,32 +616,37 @@ static int small_gemm(int kern, size_t M, size_t N, size_t K)
     return kern == ROUTE_DALE || (kern && M <= SMALL_GEMM && N <= SMALL_GEMM && K <= SMALL_GEMM);
 }
 
-/* Pack a cell's recurrent map for the kernels: Wt = W^T and Wp = W (n, n)
- * with rows of ldp floats (the padding stays zero from the allocation).
- * Rows [lo, hi) of W, in 32 x 32 blocks so both sides of the transpose
- * stay in cache; split between the pool's threads (plain copies). */
-struct pack_cell_job {
-    float *Wp, *Wt;
-    const float *W;
-    size_t n, ld;
+/* Mt = M^T for M (rows, in): Mt[k][i] = M[i][k] with Mt's rows ldt floats
+ * apart, and, when Mp is given, Mp = M with rows ldt floats apart too.
+ * Split between the pool's threads by rows of M; the transpose goes in
+ * 32 x 32 blocks so both sides stay in cache.  Plain copies. */
+struct pack_t_job {
+    float *Mt, *Mp;
+    const float *M;
+    size_t in, ldt;
 };
 
-static void pack_cell_range(void *arg, size_t lo, size_t hi)
+static void pack_t_range(void *arg, size_t lo, size_t hi)
 {
-    const struct pack_cell_job *j = arg;
-    const size_t n = j->n, ld = j->ld;
-    for (size_t i = lo; i < hi; i++) memcpy(j->Wp + i * ld, j->W + i * n, n * sizeof(float));
+    const struct pack_t_job *j = arg;
+    const size_t in = j->in, ldt = j->ldt;
+    if (j->Mp)
+        for (size_t i = lo; i < hi; i++) memcpy(j->Mp + i * ldt, j->M + i * in, in * sizeof(float));
     for (size_t i0 = lo; i0 < hi; i0 += 32)
-        for (size_t k0 = 0; k0 < n; k0 += 32)
+        for (size_t k0 = 0; k0 < in; k0 += 32)
             for (size_t i = i0; i < hi && i < i0 + 32; i++)
-                for (size_t k = k0; k < n && k < k0 + 32; k++) j->Wt[k * ld + i] = j->W[i * n + k];
+                for (size_t k = k0; k < in && k < k0 + 32; k++) j->Mt[k * ldt + i] = j->M[i * in + k];
 }
 
-static void pack_cell(dale_layer *L)
+static void pack_t(float *Mt, float *Mp, size_t ldt, const float *M, size_t rows, size_t in)
 {
-    struct pack_cell_job j = {L->Wp, L->Wt, L->W.eff, L->out, L->ldp};
-    dalei_par_range(L->out, 32, 2 * L->out * L->out, pack_cell_range, &j);
+    struct pack_t_job j = {Mt, Mp, M, in, ldt};
+    dalei_par_range(rows, 32, (Mp ? 2 : 1) * rows * in, pack_t_range, &j);
 }
+
+/* Pack a cell's recurrent map for the kernels: Wt = W^T and Wp = W (n, n)
+ * with rows of ldp floats (the padding stays zero from the allocation). */
+static void pack_cell(dale_layer *L) { pack_t(L->Wt, L->Wp, L->ldp, L->W.eff, L->out, L->out); }
 
 /* dst (C, R) = src (R, C)^T, both row-major. */
 static void transpose(float *dst, const float *src, size_t R, size_t C)
@@ -664,7 +658,7 @@ static void transpose(float *dst, const float *src, size_t R, size_t C)
 /* Ut = U^T (d, n), only for an input projection that goes through the
  * kernels: the dale_sgemm route reads U itself, and packing a wide U
  * (objrec: 1000 x 7225) would cost a strided pass over it for nothing. */
-static void pack_input(dale_layer *L) { transpose(L->Ut, L->U.eff, L->out, L->in); }
+static void pack_input(dale_layer *L) { pack_t(L->Ut, NULL, L->out, L->U.eff, L->out, L->in); }
 
 /* H rows (M, n) = b + X U^T through the kernels, X (M, d).  When X has
  * few rows (objrec: the image at one step, M = B), transposing X is cheaper
@@ -701,24 +695,6 @@ static void input_projection(dale_layer *L, const float *X, size_t M, const floa
     dalei_gemm_acc(0, M, n, d, X, d, L->Ut, n, Hout, n);
 }
 
-/* Mt[k][i] = M[i][k] for the rows i in [lo, hi) of M (out, in), in
- * 32 x 32 blocks so both sides stay in cache. */
-struct pack_t_job {
-    float *Mt;
-    const float *M;
-    size_t in, out;
-};
-
-static void pack_t_range(void *arg, size_t lo, size_t hi)
-{
-    const struct pack_t_job *j = arg;
-    const size_t in = j->in, out = j->out;
-    for (size_t i0 = lo; i0 < hi; i0 += 32)
-        for (size_t k0 = 0; k0 < in; k0 += 32)
-            for (size_t i = i0; i < hi && i < i0 + 32; i++)
-                for (size_t k = k0; k < in && k < k0 + 32; k++) j->Mt[k * out + i] = j->M[i * in + k];
-}
-
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
  * With Mt (scratch of in * out floats, numerics = dale) M^T is packed there
  * and the product runs in dalei_gemm_acc; else dale_sgemm. */
@@ -727,8 +703,7 @@ static void dense_forward(float *y, const float *x, const float *M, float *Mt, c
 {
     dalei_fill_rows(y, b, R, out);
     if (Mt) {
-        struct pack_t_job j = {Mt, M, in, out};
-        dalei_par_range(out, 32, in * out, pack_t_range, &j);
+        pack_t(Mt, NULL, out, M, out, in);
         dalei_gemm_acc(0, R, out, in, x, in, Mt, out, y, out);
     } else {
         dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
@@ -1096,9 +1071,6 @@ dale_status dalei_net_backward_fresh(dale_net *net, const float *dout)
     dale_status st = dale_net_backward(net, dout);
     net->gfresh_on = 0;
     for (size_t i = 0; i < net->nparams; i++)
-        if (net->gfresh[i]) {
-            net->gfresh[i] = 0;
-            dalei_zero(net->grad + net->params[i].offset, net->params[i].rows * net->params[i].cols);
-        }
+        if (net->gfresh[i]) grad_zero_param(net, i);
     return st;
 }
