@@ -123,21 +123,13 @@ static double sumsq(const float *g, size_t n)
     return s;
 }
 
-/* numerics = dale: eight interleaved partial sums (dalei_sumsq8: element
- * k goes to lane k % 8, the lanes added pairwise at the end).  The value is
- * the same on every machine (lane-wise adds, no FMA), and the work is no
- * longer one chain of dependent adds: with objrec's 7.2 M-weight U that
- * chain took a third of an update.  The default arithmetic keeps the single
- * chain above. */
-
 /* The elementwise passes of an update run on the kernels' pool with
  * --threads N (dalei_par_range: contiguous ranges, each element computed
  * as in one thread, so the same bits for every N). */
 struct ew_job {
     float *a;
     float *b;
-    double f;  /* scale, or the clip factor the SGD step applies first */
-    int clip;  /* SGD: g = (float)(g f) before the step */
+    double f;  /* scale, or the clip factor the SGD step applies first (1: none) */
     float lr;
     _Atomic size_t set; /* projection: entries set to 0 */
 };
@@ -194,12 +186,12 @@ static size_t step_project_loop(float *th, const float *g, size_t lo, size_t hi,
     return c;
 }
 
-static size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, int clip, double f, int project)
+static size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, double f, int project)
 {
     size_t c = 0;
     for (size_t b = lo; b < hi; b += SGD_BLOCK) {
         const size_t e = hi - b < SGD_BLOCK ? hi : b + SGD_BLOCK;
-        if (clip) clip_loop(g, b, e, f);
+        if (f != 1.0) clip_loop(g, b, e, f);
         if (project) c += step_project_loop(th, g, b, e, flr);
         else step_loop(th, g, b, e, flr);
     }
@@ -209,14 +201,14 @@ static size_t sgd_core(float *th, float *g, size_t lo, size_t hi, float flr, int
 static void sgd_project_range(void *arg, size_t lo, size_t hi)
 {
     struct ew_job *j = arg;
-    size_t c = sgd_core(j->a, j->b, lo, hi, j->lr, j->clip, j->f, 1);
+    size_t c = sgd_core(j->a, j->b, lo, hi, j->lr, j->f, 1);
     atomic_fetch_add_explicit(&j->set, c, memory_order_relaxed);
 }
 
 static void sgd_range(void *arg, size_t lo, size_t hi)
 {
     const struct ew_job *j = arg;
-    sgd_core(j->a, j->b, lo, hi, j->lr, j->clip, j->f, 0);
+    sgd_core(j->a, j->b, lo, hi, j->lr, j->f, 0);
 }
 
 dale_status dale_update_apply(dale_net *net, const dale_update_policy *p, double lr,
@@ -300,7 +292,12 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         }
 
     /* (2) clipping.  Tensor and group norms in one pass over the gradient
-     * (also gives the global norm); per-tensor clipping reuses tensor_ss. */
+     * (also gives the global norm); per-tensor clipping reuses tensor_ss.
+     * The default arithmetic sums each tensor in one chain (sumsq above);
+     * numerics = dale in eight interleaved lanes (dalei_sumsq8: element k in
+     * lane k % 8, lane-wise adds, no FMA, the same value on every machine),
+     * which is not one chain of dependent adds: with objrec's 7.2 M-weight U
+     * that chain took a third of an update. */
     const int lanes = dale_net_config_of(net)->numerics == DALE_NUMERICS_DALE;
     double total = 0;
     double layer_ss[nl > 0 ? nl : 1], tensor_ss[np > 0 ? np : 1];
@@ -365,8 +362,7 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
         for (size_t i = 0; i < np; i++) {
             const dale_param *q = dale_net_param(net, i);
             size_t cnt = q->rows * q->cols;
-            struct ew_job j = {.a = th + q->offset, .b = g + q->offset, .f = fac[i], .clip = fac[i] != 1.0,
-                               .lr = (float)lr};
+            struct ew_job j = {.a = th + q->offset, .b = g + q->offset, .f = fac[i], .lr = (float)lr};
             atomic_init(&j.set, 0);
             if (p->project && (q->flags & DALE_P_NONNEG)) {
                 dalei_par_range(cnt, 16, cnt, sgd_project_range, &j);
@@ -376,7 +372,7 @@ dale_status dale_update_apply_opt(dale_net *net, const dale_update_policy *p, do
             }
         }
     } else {
-        struct ew_job j = {.a = th, .b = g, .lr = (float)lr};
+        struct ew_job j = {.a = th, .b = g, .f = 1.0, .lr = (float)lr};
         dalei_par_range(n, 16, n, sgd_range, &j);
     }
 
