@@ -111,8 +111,8 @@ run_digest() {
     echo "$name metrics.csv - $(sha256sum <"$dir/metrics.csv" | cut -c1-64)"
 }
 
-# compare_digests REF GOT "NAME|ARGS"... — one check per run: its lines in GOT
-# (run_digest) equal those recorded in REF
+# compare_digests REF GOT "NAME[|ARGS]"... — one check per name: its lines in
+# GOT (run_digest or the test's own) equal those recorded in REF
 compare_digests() {
     local ref=$1 got=$2 r name d
     shift 2
@@ -120,7 +120,7 @@ compare_digests() {
         name=${r%%|*}
         d=$(diff <(grep "^$name " "$ref") <(grep "^$name " "$got"))
         if [ -z "$d" ]; then
-            ok "$name: final.npz and metrics.csv unchanged"
+            ok "$name: every number unchanged"
         else
             fail "$name changed" "$(echo "$d" | grep '^[<>]' | head -n 6 | tr '\n' ' ')"
         fi
