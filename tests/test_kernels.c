@@ -263,7 +263,7 @@ static void test_elementwise(void)
 }
 
 /* The elementwise passes on arrays large enough to be split between the
- * pool's threads (>= 2^18 elements), with odd sizes so the ranges end
+ * pool's threads (>= 2^19 elements), with odd sizes so the ranges end
  * inside a vector and inside a 512-column bias block: 1, 2 and 3 threads
  * must give the scalar loops' bits; fill_rows and par_range too. */
 static void par_fill(void *arg, size_t lo, size_t hi)

@@ -22,7 +22,7 @@ L=(--task lm --corpus "$D/lm" --vectors "$D/lm/vec.txt" --hidden 12 --dense 10 -
    --max-updates 8 --eval-every 4 --model rnn)
 M=(--task seqmnist --data "$D" --hidden 12 --batch 16 --max-updates 8 --eval-every 4 --eval-batch 32
    --model dann --dense 8)
-# wide enough (W and its gradient over 2^18 entries, BPTT arrays too) that
+# wide enough (W and its gradient over 2^19 entries, BPTT arrays too) that
 # the update's elementwise passes, ColEI's sign maps and the ReLU passes are
 # split between the threads as well as the products
 C=(--task seqmnist --data "$D" --hidden 1030 --batch 40 --max-updates 3 --eval-every 3 --eval-batch 64

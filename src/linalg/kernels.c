@@ -574,11 +574,12 @@ void dalei_smm_naive(size_t M, size_t N, size_t K, const float *A, size_t lda, c
  * on the pool.  Each element is computed exactly as in one thread (these
  * are elementwise operations, and the bias sum keeps its row order), so
  * the bits do not depend on N.  Below EW_PAR_MIN elements one thread does
- * it: a hand-off costs a few microseconds, a pass over 2^18 floats about a
- * hundred.  (It was 2^20, which kept every pass over a 1000 x 1000 map on
- * one thread: DANN objrec on two threads 11 % slower, seqMNIST 1 x 1000
- * 3-6 %, measured.) */
-#define EW_PAR_MIN ((size_t)1 << 18)
+ * it.  Measured (bench/bench_stream.c, workers asleep before each pass): at
+ * 2^18 floats a second thread made a pass slower (SGD step 71 -> 82 us,
+ * write 17 -> 50 us: waking the worker costs about 30 us), at 2^19 faster
+ * (146 -> 115 us), at 2^20 1.6x.  2^20 kept every pass over a 1000 x 1000
+ * map (10^6 entries) on one thread; 2^19 splits them. */
+#define EW_PAR_MIN ((size_t)1 << 19)
 
 struct range_job {
     void (*fn)(void *arg, size_t lo, size_t hi);
