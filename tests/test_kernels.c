@@ -133,7 +133,20 @@ static void check_gemm(int path, int ta, size_t M, size_t N, size_t K, size_t pa
     CHECK(memcmp(C0, C1, M * ldc * sizeof(float)) == 0,
           "gemm_set %s ta %d M %zu N %zu K %zu pad %zu differs from zeroing and the naive loops",
           dalei_smm_path_name(path), ta, M, N, K, pad);
-    free(A); free(P); free(C0); free(C1);
+    /* dalei_gemm_bias: C's old values (NaN) never read; the bits of
+     * writing b into every row and adding */
+    float *b = malloc((N + 1) * sizeof(float));
+    for (size_t j = 0; j < N; j++) b[j] = j % 5 == 3 ? -0.0f : frand();
+    for (size_t k = 0; k < M * ldc; k++) {
+        C0[k] = (k % ldc) < N ? NAN : GUARD;
+        C1[k] = (k % ldc) < N ? b[k % ldc] : GUARD;
+    }
+    dalei_gemm_bias(ta, M, N, K, A, lda, P, ldp, b, C0, ldc);
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, C1, ldc);
+    CHECK(memcmp(C0, C1, M * ldc * sizeof(float)) == 0,
+          "gemm_bias %s ta %d M %zu N %zu K %zu pad %zu differs from bias rows and the naive loops",
+          dalei_smm_path_name(path), ta, M, N, K, pad);
+    free(A); free(P); free(C0); free(C1); free(b);
 }
 
 /* Every term 0 * (-1.5) = -0, so the sum alone is -0, and C = -0 plus it
@@ -511,6 +524,10 @@ static void check_large(int ta, size_t M, size_t N, size_t K, size_t pad, int be
     float *Zref = malloc((M * ldc + 1) * sizeof(float)); /* zeroed C plus the terms */
     for (size_t k = 0; k < M * ldc; k++) Zref[k] = (k % ldc) < N ? 0.0f : GUARD;
     dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, Zref, ldc);
+    float *b = malloc((N + 1) * sizeof(float)), *Bref = malloc((M * ldc + 1) * sizeof(float));
+    for (size_t j = 0; j < N; j++) b[j] = frand();
+    for (size_t k = 0; k < M * ldc; k++) Bref[k] = (k % ldc) < N ? b[k % ldc] : GUARD;
+    dalei_gemm_acc_naive(ta, M, N, K, A, lda, P, ldp, Bref, ldc); /* bias rows plus the terms */
     for (int path = DALEI_SMM_PORTABLE; path <= best; path++)
         for (int th = 1; th <= 3; th++) {
             dalei_smm_force(path);
@@ -525,9 +542,14 @@ static void check_large(int ta, size_t M, size_t N, size_t K, size_t pad, int be
             CHECK(memcmp(C1, Zref, M * ldc * sizeof(float)) == 0,
                   "gemm_set %s, %d threads, ta %d M %zu N %zu K %zu pad %zu differs from zeroing "
                   "and the naive loops", dalei_smm_path_name(path), th, ta, M, N, K, pad);
+            for (size_t k = 0; k < M * ldc; k++) C1[k] = (k % ldc) < N ? NAN : GUARD;
+            dalei_gemm_bias(ta, M, N, K, A, lda, P, ldp, b, C1, ldc);
+            CHECK(memcmp(C1, Bref, M * ldc * sizeof(float)) == 0,
+                  "gemm_bias %s, %d threads, ta %d M %zu N %zu K %zu pad %zu differs from bias "
+                  "rows and the naive loops", dalei_smm_path_name(path), th, ta, M, N, K, pad);
         }
     dalei_kernels_set_threads(1);
-    free(A); free(P); free(C0); free(C1); free(Cref); free(Zref);
+    free(A); free(P); free(C0); free(C1); free(Cref); free(Zref); free(b); free(Bref);
 }
 
 /* dalei_smm split between threads (the per-step product's shape and odd

@@ -90,19 +90,21 @@ size_t dalei_smm_ld(size_t N) { return (N + SMM_PAD - 1) / SMM_PAD * SMM_PAD; }
     {                                                                                       \
         VT acc[MR][NV];                                                                     \
         const int zc = epi & DALEI_C_ZERO; /* C taken as +0, not read */                   \
-        epi &= ~DALEI_C_ZERO;                                                               \
+        const int cy = epi & DALEI_C_ROW;  /* C taken from Y's rows, not read */            \
+        epi &= ~(DALEI_C_ZERO | DALEI_C_ROW);                                               \
         _Pragma("GCC unroll 16") for (size_t r = 0; r < (MR); r++)                          \
             _Pragma("GCC unroll 16") for (size_t v = 0; v < (NV); v++)                      \
         {                                                                                   \
             size_t j = v * (W);                                                             \
+            const float *c0 = cy ? Y + r * ldy : C + r * ldc;                               \
             if (zc) {                                                                       \
                 const VT zero = {0};                                                        \
                 acc[r][v] = zero;                                                           \
             } else if (j + (W) <= ncols) {                                                  \
-                memcpy(&acc[r][v], C + r * ldc + j, sizeof(VT));                            \
+                memcpy(&acc[r][v], c0 + j, sizeof(VT));                                     \
             } else {                                                                        \
                 float t[W] = {0};                                                           \
-                if (j < ncols) memcpy(t, C + r * ldc + j, (ncols - j) * sizeof(float));     \
+                if (j < ncols) memcpy(t, c0 + j, (ncols - j) * sizeof(float));              \
                 memcpy(&acc[r][v], t, sizeof(VT));                                          \
             }                                                                               \
         }                                                                                   \
@@ -226,6 +228,7 @@ SMM_PATH(smm_avx2, ATTR_AVX2, v8f, v8i, 8, 4, 2)
 /* AVX-512: 8 x 2 tiles of 16 floats: 16 accumulators of 32 zmm registers,
  * 2 loads of P per 16 multiply-adds. */
 SMM_PATH(smm_avx512, ATTR_AVX512, v16f, v16i, 16, 8, 2)
+
 #endif
 
 /* ------------------------------------------------------------ dispatch */
@@ -385,8 +388,8 @@ static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t
     const size_t nm = M > BLOCK_M ? (M + BLOCK_M - 1) / BLOCK_M : 1;
     const size_t mcs = nm == 1 ? M : ((M + nm - 1) / nm + 7) / 8 * 8;
     float buf[BLOCK_K * 32];
-    const int zc = epi & DALEI_C_ZERO; /* the first K chunk starts from +0 */
-    epi &= ~DALEI_C_ZERO;
+    const int zc = epi & (DALEI_C_ZERO | DALEI_C_ROW); /* how the first K chunk starts */
+    epi &= ~(DALEI_C_ZERO | DALEI_C_ROW);
     for (size_t k0 = 0; k0 < K || k0 == 0; k0 += kcs) {
         const size_t kc = K - k0 < kcs ? K - k0 : kcs;
         const int z = k0 == 0 ? zc : 0;
@@ -410,7 +413,7 @@ static void run_blocked(int path, int ta, int padded, size_t M, size_t N, size_t
                            e, Y ? Y + i0 * ldy : NULL, ldy);
             if (tail)
                 run_padded(path, ta, mc, tail, kc, ai, lda, buf, W, C + i0 * ldc + Nm, ldc,
-                           DALEI_EPI_NONE | z, NULL, 0);
+                           DALEI_EPI_NONE | z, Y ? Y + i0 * ldy + Nm : NULL, ldy);
         }
         if (K == 0) break;
     }
@@ -520,6 +523,14 @@ void dalei_gemm_set(int ta, size_t M, size_t N, size_t K, const float *A, size_t
     DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N);
     if (M == 0 || N == 0) return;
     run_product(ta, 0, M, N, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE | DALEI_C_ZERO, NULL, 0);
+}
+
+void dalei_gemm_bias(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                     const float *P, size_t ldp, const float *b, float *C, size_t ldc)
+{
+    DALE_ASSERT(lda >= (ta ? M : K) && ldp >= N && ldc >= N && b != NULL);
+    if (M == 0 || N == 0) return;
+    run_product(ta, 0, M, N, K, A, lda, P, ldp, C, ldc, DALEI_EPI_NONE | DALEI_C_ROW, b, 0);
 }
 
 /* Reference of dalei_gemm_acc: c = C[i][j]; for k: c = c + op(A)[i][k] P[k][j]. */

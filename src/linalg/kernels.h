@@ -32,8 +32,10 @@
  *   MASK  y > 0 ? c : 0          (y read from Y at the same (i, j))     */
 enum { DALEI_EPI_NONE, DALEI_EPI_RELU, DALEI_EPI_MASK };
 /* Or-ed into epi (internal to kernels.c): the tiles take C's old values as
- * +0 and never read them (dalei_gemm_set). */
+ * +0 and never read them (dalei_gemm_set), or as the values of Y's rows,
+ * ldy apart (0: one row for every row of C; dalei_gemm_bias). */
 #define DALEI_C_ZERO 0x100
+#define DALEI_C_ROW 0x200
 
 /* Row stride the packed right-hand operand must have for N columns: N
  * rounded up to a multiple of 16 floats (the kernels read whole vectors;
@@ -61,6 +63,11 @@ void dalei_gemm_acc(int ta, size_t M, size_t N, size_t K, const float *A, size_t
  * order; a sum that is -0 stays +0 as it would after zeroing). */
 void dalei_gemm_set(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
                     const float *P, size_t ldp, float *C, size_t ldc);
+/* C = b + op(A) P, b one row of N floats: every row of C starts from b,
+ * then its terms in k order; the same bits as dalei_fill_rows(C, b, M, N)
+ * then dalei_gemm_acc, without the pass that writes b into C. */
+void dalei_gemm_bias(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                     const float *P, size_t ldp, const float *b, float *C, size_t ldc);
 void dalei_gemm_acc_naive(int ta, size_t M, size_t N, size_t K, const float *A, size_t lda,
                           const float *P, size_t ldp, float *C, size_t ldc);
 

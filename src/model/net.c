@@ -691,21 +691,21 @@ static void input_projection(dale_layer *L, const float *X, size_t M, const floa
         return;
     }
     pack_input(L);
-    dalei_fill_rows(Hout, b, M, n);
-    dalei_gemm_acc(0, M, n, d, X, d, L->Ut, n, Hout, n);
+    dalei_gemm_bias(0, M, n, d, X, d, L->Ut, n, b, Hout, n);
 }
 
 /* z = x M^T + b over R rows, then optional ReLU.  x (R, in), M (out, in).
  * With Mt (scratch of in * out floats, numerics = dale) M^T is packed there
- * and the product runs in dalei_gemm_acc; else dale_sgemm. */
+ * and the product runs in dalei_gemm_bias (each row starting from b, the
+ * bits of writing b first); else dale_sgemm onto rows filled with b. */
 static void dense_forward(float *y, const float *x, const float *M, float *Mt, const float *b, size_t R,
                           size_t in, size_t out, int relu)
 {
-    dalei_fill_rows(y, b, R, out);
     if (Mt) {
         pack_t(Mt, NULL, out, M, out, in);
-        dalei_gemm_acc(0, R, out, in, x, in, Mt, out, y, out);
+        dalei_gemm_bias(0, R, out, in, x, in, Mt, out, b, y, out);
     } else {
+        dalei_fill_rows(y, b, R, out);
         dale_sgemm(0, 1, R, out, in, 1.0f, x, in, M, in, 1.0f, y, out);
     }
     if (relu)
