@@ -60,6 +60,7 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define SMM_X86 1
+#include <immintrin.h>
 #define ATTR_AVX2 __attribute__((target("avx2")))
 #define ATTR_AVX512 __attribute__((target("avx512f")))
 #else
@@ -229,6 +230,112 @@ SMM_PATH(smm_avx2, ATTR_AVX2, v8f, v8i, 8, 4, 2)
  * 2 loads of P per 16 multiply-adds. */
 SMM_PATH(smm_avx512, ATTR_AVX512, v16f, v16i, 16, 8, 2)
 
+/* AVX-512, a last block of nc <= 4 columns (H = 100: 96 + 4).  In the
+ * driver above it takes a 16-lane tile per 8 rows with 12 lanes idle: as
+ * many multiplies and adds per k as half a full tile, for an eighth of its
+ * columns, and 18 % of the time of a 1000 x 100 x 100 product (measured).
+ * Here one vector holds 4 rows x 4 columns, lane 4 r + j = C[r][j]: per k,
+ * each row's a[r][k] spread over its four lanes (an in-lane permute) times
+ * P's row k repeated four times.  Each lane still computes c + a_0 p_0 +
+ * a_1 p_1 + ... in k order with a rounded multiply and add (a p = p a
+ * exactly), so the bits are those of the driver.  Without A stored
+ * transposed, four k at a time: row r's a[r][k..k+3] fill lanes
+ * 4 r..4 r + 3, and the permute for k + q picks element q of each row.
+ * Intrinsics here: GCC 12 lowers the 4-to-16-lane shuffles of vector
+ * types through the stack. */
+/* Lanes 4 r..4 r + nc - 1 of v from p + r ld, r = 0..3, the other lanes
+ * kept (t4_load) / to p + r ld from the same lanes (t4_store): masked
+ * whole-vector accesses based 4 r floats before row r, so lane 4 r lands
+ * on its first float; masked-off lanes are never touched (nor can fault). */
+ATTR_AVX512 static inline __attribute__((always_inline)) __m512 t4_load(__m512 v, const float *p, size_t ld,
+                                                                       size_t nc)
+{
+    const unsigned m = (1u << nc) - 1;
+    _Pragma("GCC unroll 4") for (unsigned r = 0; r < 4; r++)
+        v = _mm512_mask_loadu_ps(v, (__mmask16)(m << 4 * r),
+                                 (const void *)((uintptr_t)(p + r * ld) - 4 * r * sizeof(float)));
+    return v;
+}
+
+ATTR_AVX512 static inline __attribute__((always_inline)) void t4_store(float *p, size_t ld, size_t nc, __m512 v)
+{
+    const unsigned m = (1u << nc) - 1;
+    _Pragma("GCC unroll 4") for (unsigned r = 0; r < 4; r++)
+        _mm512_mask_storeu_ps((void *)((uintptr_t)(p + r * ld) - 4 * r * sizeof(float)), (__mmask16)(m << 4 * r), v);
+}
+
+ATTR_AVX512 static inline __attribute__((always_inline)) void
+tail4_tile(const int G, int ta, size_t K, const float *A, size_t lda, const float *P, size_t ldp,
+           float *C, size_t ldc, size_t nc, int epi, int zc, int cy, const float *Y, size_t ldy)
+{
+    __m512 acc[4];
+    _Pragma("GCC unroll 4") for (int g = 0; g < G; g++) {
+        acc[g] = _mm512_setzero_ps();
+        if (!zc) acc[g] = cy ? t4_load(acc[g], Y + 4 * g * ldy, ldy, nc) : t4_load(acc[g], C + 4 * g * ldc, ldc, nc);
+    }
+    size_t k = 0;
+    if (!ta)
+        for (; k + 4 <= K; k += 4) {
+            const __m512 p0 = _mm512_broadcast_f32x4(_mm_loadu_ps(P + k * ldp));
+            const __m512 p1 = _mm512_broadcast_f32x4(_mm_loadu_ps(P + (k + 1) * ldp));
+            const __m512 p2 = _mm512_broadcast_f32x4(_mm_loadu_ps(P + (k + 2) * ldp));
+            const __m512 p3 = _mm512_broadcast_f32x4(_mm_loadu_ps(P + (k + 3) * ldp));
+            _Pragma("GCC unroll 4") for (int g = 0; g < G; g++) {
+                const float *a = A + 4 * g * lda + k;
+                __m512 z = _mm512_castps128_ps512(_mm_loadu_ps(a));
+                z = _mm512_insertf32x4(z, _mm_loadu_ps(a + lda), 1);
+                z = _mm512_insertf32x4(z, _mm_loadu_ps(a + 2 * lda), 2);
+                z = _mm512_insertf32x4(z, _mm_loadu_ps(a + 3 * lda), 3);
+                acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(_mm512_permute_ps(z, 0x00), p0));
+                acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(_mm512_permute_ps(z, 0x55), p1));
+                acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(_mm512_permute_ps(z, 0xaa), p2));
+                acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(_mm512_permute_ps(z, 0xff), p3));
+            }
+        }
+    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    for (; k < K; k++) {
+        const __m512 pv = _mm512_broadcast_f32x4(_mm_loadu_ps(P + k * ldp));
+        _Pragma("GCC unroll 4") for (int g = 0; g < G; g++) {
+            const __m128 a4 = ta ? _mm_loadu_ps(A + k * lda + 4 * g)
+                                 : _mm_set_ps(A[(4 * g + 3) * lda + k], A[(4 * g + 2) * lda + k],
+                                              A[(4 * g + 1) * lda + k], A[(4 * g) * lda + k]);
+            const __m512 av = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(a4));
+            acc[g] = _mm512_add_ps(acc[g], _mm512_mul_ps(av, pv));
+        }
+    }
+    _Pragma("GCC unroll 4") for (int g = 0; g < G; g++) {
+        if (epi == DALEI_EPI_RELU) {
+            /* keep lanes where !(c < 0): NaN passes */
+            const __mmask16 neg = _mm512_cmp_ps_mask(acc[g], _mm512_setzero_ps(), _CMP_LT_OQ);
+            acc[g] = _mm512_maskz_mov_ps((__mmask16)~neg, acc[g]);
+        } else if (epi == DALEI_EPI_MASK) {
+            const __m512 y = t4_load(_mm512_setzero_ps(), Y + 4 * g * ldy, ldy, nc);
+            acc[g] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), acc[g]);
+        }
+        t4_store(C + 4 * g * ldc, ldc, nc, acc[g]);
+    }
+}
+
+ATTR_AVX512 static void tail4_avx512(int ta, size_t M, size_t nc, size_t K, const float *A, size_t lda,
+                                     const float *P, size_t ldp, float *C, size_t ldc, int epi,
+                                     const float *Y, size_t ldy)
+{
+    const int zc = epi & DALEI_C_ZERO, cy = epi & DALEI_C_ROW, e = epi & ~(DALEI_C_ZERO | DALEI_C_ROW);
+    const size_t astep = ta ? 1 : lda;
+    size_t i0 = 0;
+    for (; i0 + 16 <= M; i0 += 16)
+        tail4_tile(4, ta, K, A + i0 * astep, lda, P, ldp, C + i0 * ldc, ldc, nc, e, zc, cy,
+                   Y ? Y + i0 * ldy : NULL, ldy);
+    for (; i0 + 8 <= M; i0 += 8)
+        tail4_tile(2, ta, K, A + i0 * astep, lda, P, ldp, C + i0 * ldc, ldc, nc, e, zc, cy,
+                   Y ? Y + i0 * ldy : NULL, ldy);
+    for (; i0 + 4 <= M; i0 += 4)
+        tail4_tile(1, ta, K, A + i0 * astep, lda, P, ldp, C + i0 * ldc, ldc, nc, e, zc, cy,
+                   Y ? Y + i0 * ldy : NULL, ldy);
+    if (i0 < M)
+        (ta ? smm_avx512_ta : smm_avx512)(M - i0, nc, K, A + i0 * astep, lda, P, ldp, C + i0 * ldc, ldc,
+                                          epi, Y ? Y + i0 * ldy : NULL, ldy);
+}
 #endif
 
 /* ------------------------------------------------------------ dispatch */
@@ -297,6 +404,12 @@ static void run_padded(int path, int ta, size_t M, size_t N, size_t K, const flo
     switch (path) {
 #if SMM_X86
     case DALEI_SMM_AVX512:
+        if (N % 16 && N % 16 <= 4 && M >= 4) {
+            const size_t nm = N - N % 16;
+            if (nm) (ta ? smm_avx512_ta : smm_avx512)(M, nm, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
+            tail4_avx512(ta, M, N - nm, K, A, lda, P + nm, ldp, C + nm, ldc, epi, Y ? Y + nm : NULL, ldy);
+            return;
+        }
         (ta ? smm_avx512_ta : smm_avx512)(M, N, K, A, lda, P, ldp, C, ldc, epi, Y, ldy);
         return;
     case DALEI_SMM_AVX2:
