@@ -44,51 +44,12 @@ typedef struct seqmnist {
 static const char *const file_names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#include <stdatomic.h>
-#define SCALE_AVX512 1
-/* scale_row on 16 lanes (AVX-512F): the division of an evaluation's
- * 7.8 M pixels was 5 % of it with four lanes.  Rows of at least 16: the
- * last block overlaps the one before (it stores the same floats again). */
-__attribute__((target("avx512f"))) static void scale_row16(float *dst, const uint8_t *src, size_t d)
-{
-    const __m512 k255 = _mm512_set1_ps(255.0f);
-    for (size_t i = 0;; i += 16) {
-        if (i + 16 > d) i = d - 16;
-        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(src + i)));
-        _mm512_storeu_ps(dst + i, _mm512_div_ps(_mm512_cvtepi32_ps(v), k255));
-        if (i + 16 == d) break;
-    }
-}
-
-static int has_avx512(void)
-{
-    static _Atomic int has = -1;
-    int h = atomic_load_explicit(&has, memory_order_relaxed);
-    if (h < 0) {
-        __builtin_cpu_init();
-        h = __builtin_cpu_supports("avx512f") != 0;
-        atomic_store_explicit(&has, h, memory_order_relaxed);
-    }
-    return h;
-}
-#else
-#define SCALE_AVX512 0
-#endif
-
-/* dst[i] = (float)src[i] / 255.0f for i < d; with SSE2 sixteen at a time,
- * or AVX-512 where the CPU has it: the vector division rounds every lane as
- * the scalar one does (IEEE), so the floats are the same. */
+/* dst[i] = (float)src[i] / 255.0f for i < d; with SSE2 sixteen at a time:
+ * the vector division rounds every lane as the scalar one does (IEEE), so
+ * the floats are the same. */
 static void scale_row(float *dst, const uint8_t *src, size_t d)
 {
     size_t i = 0;
-#if SCALE_AVX512
-    if (d >= 16 && has_avx512()) {
-        scale_row16(dst, src, d);
-        return;
-    }
-#endif
 #ifdef __SSE2__
     const __m128i zero = _mm_setzero_si128();
     const __m128 k255 = _mm_set1_ps(255.0f);
