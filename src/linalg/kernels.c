@@ -230,19 +230,6 @@ SMM_PATH(smm_avx2, ATTR_AVX2, v8f, v8i, 8, 4, 2)
  * 2 loads of P per 16 multiply-adds. */
 SMM_PATH(smm_avx512, ATTR_AVX512, v16f, v16i, 16, 8, 2)
 
-/* AVX-512, a last block of nc <= 4 columns (H = 100: 96 + 4).  In the
- * driver above it takes a 16-lane tile per 8 rows with 12 lanes idle: as
- * many multiplies and adds per k as half a full tile, for an eighth of its
- * columns, and 18 % of the time of a 1000 x 100 x 100 product (measured).
- * Here one vector holds 4 rows x 4 columns, lane 4 r + j = C[r][j]: per k,
- * each row's a[r][k] spread over its four lanes (an in-lane permute) times
- * P's row k repeated four times.  Each lane still computes c + a_0 p_0 +
- * a_1 p_1 + ... in k order with a rounded multiply and add (a p = p a
- * exactly), so the bits are those of the driver.  Without A stored
- * transposed, four k at a time: row r's a[r][k..k+3] fill lanes
- * 4 r..4 r + 3, and the permute for k + q picks element q of each row.
- * Intrinsics here: GCC 12 lowers the 4-to-16-lane shuffles of vector
- * types through the stack. */
 /* Lanes 4 r..4 r + nc - 1 of v from p + r ld, r = 0..3, the other lanes
  * kept (t4_load) / to p + r ld from the same lanes (t4_store): masked
  * whole-vector accesses based 4 r floats before row r, so lane 4 r lands
@@ -264,6 +251,19 @@ ATTR_AVX512 static inline __attribute__((always_inline)) void t4_store(float *p,
         _mm512_mask_storeu_ps((void *)((uintptr_t)(p + r * ld) - 4 * r * sizeof(float)), (__mmask16)(m << 4 * r), v);
 }
 
+/* AVX-512, a last block of nc <= 4 columns (H = 100: 96 + 4).  In the
+ * driver above it takes a 16-lane tile per 8 rows with 12 lanes idle: as
+ * many multiplies and adds per k as half a full tile, for an eighth of its
+ * columns, and 18 % of the time of a 1000 x 100 x 100 product (measured).
+ * Here one vector holds 4 rows x 4 columns, lane 4 r + j = C[r][j]: per k,
+ * each row's a[r][k] spread over its four lanes (an in-lane permute) times
+ * P's row k repeated four times.  Each lane still computes c + a_0 p_0 +
+ * a_1 p_1 + ... in k order with a rounded multiply and add (a p = p a
+ * exactly), so the bits are those of the driver.  Without A stored
+ * transposed, four k at a time: row r's a[r][k..k+3] fill lanes
+ * 4 r..4 r + 3, and the permute for k + q picks element q of each row.
+ * Intrinsics here: GCC 12 lowers the 4-to-16-lane shuffles of vector
+ * types through the stack. */
 ATTR_AVX512 static inline __attribute__((always_inline)) void
 tail4_tile(const int G, int ta, size_t K, const float *A, size_t lda, const float *P, size_t ldp,
            float *C, size_t ldc, size_t nc, int epi, int zc, int cy, const float *Y, size_t ldy)
